@@ -1,0 +1,44 @@
+import { readFile } from 'node:fs/promises';
+import { ConfigError, validateConfig } from '../config/validate.js';
+import type { GenerationConfig } from '../config/schema.js';
+import { CliError } from './cli-error.js';
+
+export interface ConfigFlags {
+  config?: string;
+  seed?: string;
+  users?: string;
+}
+
+/** Reads `--config FILE`, applies `--seed`/`--users` on top, and validates the result. */
+export async function loadConfig(flags: ConfigFlags): Promise<GenerationConfig> {
+  let raw: unknown = {};
+  if (flags.config) {
+    let text: string;
+    try {
+      text = await readFile(flags.config, 'utf8');
+    } catch (error) {
+      throw new CliError(`cannot read config file ${flags.config}: ${(error as Error).message}`);
+    }
+    try {
+      raw = JSON.parse(text);
+    } catch (error) {
+      throw new CliError(`config file ${flags.config} is not valid JSON: ${(error as Error).message}`);
+    }
+  }
+  const isObject = typeof raw === 'object' && raw !== null && !Array.isArray(raw);
+  if (isObject && (flags.seed !== undefined || flags.users !== undefined)) {
+    raw = {
+      ...(raw as object),
+      ...(flags.seed !== undefined && { seed: numberOrText(flags.seed) }),
+      ...(flags.users !== undefined && { users: numberOrText(flags.users) }),
+    };
+  }
+  const result = validateConfig(raw);
+  if (!result.ok) throw new CliError(new ConfigError(result.problems).message);
+  return result.config;
+}
+
+// A flag that is not a number reaches validation as text, which then names the field.
+function numberOrText(value: string): number | string {
+  return value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+}

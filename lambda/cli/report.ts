@@ -1,0 +1,47 @@
+import type { PublishOutcome } from '../publish/publish-dataset.js';
+import type { DatasetVerification } from '../publish/verify-dataset.js';
+import type { TierSpan } from '../dataset/tier-timeline.js';
+
+/** The human summary `generate` prints. */
+export function generateReport(outcome: PublishOutcome, location: string): string {
+  const m = outcome.manifest;
+  const lines = [
+    outcome.status === 'created'
+      ? `published ${m.datasetId}`
+      : `${m.datasetId} is already published; not regenerated`,
+    `  path:    ${location}`,
+    `  engine:  ${m.generator.engine}, seed ${m.config.seed}, ${m.config.users} users, ${m.config.start} .. ${m.config.end}`,
+    `  rows:    ${m.files.map((f) => `${f.name.replace('.csv', '')} ${f.rows}`).join(', ')}`,
+    `  cohorts: ${Object.entries(m.summary.usersPerCohort).map(([c, n]) => `${c}:${n}`).join(' ')}` +
+      ` (1 premium, 2 free, 3 premium→free, 4 free→premium, 5 free→premium→free)`,
+    `  uploads: free 5GB ${m.summary.uploadsByTierAndSize.free['5']}, free 50GB ${m.summary.uploadsByTierAndSize.free['50']}, ` +
+      `premium 5GB ${m.summary.uploadsByTierAndSize.premium['5']}, premium 50GB ${m.summary.uploadsByTierAndSize.premium['50']}; ` +
+      `${m.summary.upgradesWithSpikeWithinHour}/${m.summary.upgrades} upgrades with a 50GB upload in the first hour`,
+    `  checks:  ${m.checks.filter((c) => c.passed).length}/${m.checks.length} passed`,
+  ];
+  for (const check of m.checks.filter((c) => !c.passed)) {
+    lines.push(`    FAIL ${check.name}: ${check.violations} violation(s), e.g. ${check.examples.slice(0, 3).join('; ')}`);
+  }
+  return lines.join('\n');
+}
+
+export function verifyReport(result: DatasetVerification): string {
+  if (!result.complete) return `INCOMPLETE: ${result.reason}`;
+  const lines = result.files.map((f) =>
+    f.status === 'ok'
+      ? `ok        ${f.name} (${f.expected.bytes} bytes, sha256 ${f.expected.sha256.slice(0, 12)}…)`
+      : f.status === 'missing'
+        ? `MISSING   ${f.name}`
+        : `MISMATCH  ${f.name}: expected ${f.expected.bytes} bytes sha256 ${f.expected.sha256}, got ${f.actual!.bytes} bytes sha256 ${f.actual!.sha256}`,
+  );
+  lines.push(result.ok ? `${result.manifest.datasetId}: all ${result.files.length} files verified` : `${result.manifest.datasetId}: verification FAILED`);
+  return lines.join('\n');
+}
+
+export function timelineReport(userId: number, spans: TierSpan[]): string {
+  const hours = (s: TierSpan) => (Date.parse(s.until) - Date.parse(s.from)) / 3_600_000;
+  return [
+    `user ${userId}: ${spans.length} period(s)`,
+    ...spans.map((s) => `  ${s.tier.padEnd(8)} ${s.from} → ${s.until}  (${hours(s).toFixed(2)} h)`),
+  ].join('\n');
+}

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { TIMESTAMP_PATTERN } from '../time/utc-timestamp.js';
+
+/** The generation config: one schema for every entry point (CLI, Lambda). Defaults are the notebook's. */
+
+const MAX_SEED = 4_294_967_295;
+export const MAX_USERS = 10_000_000;
+// Any larger rate would ask for billions of rows per user; refuse it rather than run for days.
+const MAX_RATE_PER_DAY = 1_000_000;
+
+const intIn = (min: number, max: number) =>
+  z
+    .number({ error: `must be an integer from ${min} to ${max}` })
+    .int({ error: `must be an integer from ${min} to ${max}` })
+    .min(min, { error: `must be an integer from ${min} to ${max}` })
+    .max(max, { error: `must be an integer from ${min} to ${max}` });
+
+const probability = () =>
+  z
+    .number({ error: 'must be a number' })
+    .min(0, { error: 'must be between 0 and 1' })
+    .max(1, { error: 'must be between 0 and 1' });
+
+const timestamp = () =>
+  z
+    .string({ error: 'must be a UTC timestamp string YYYY-MM-DDTHH:MM:SSZ' })
+    .regex(TIMESTAMP_PATTERN, { error: 'must be a UTC timestamp YYYY-MM-DDTHH:MM:SSZ' });
+
+const uploadRate = (mean: number, std: number) =>
+  z
+    .strictObject({
+      mean: z
+        .number({ error: 'must be a number' })
+        .gt(0, { error: 'must be greater than 0 (uploads per day)' })
+        .max(MAX_RATE_PER_DAY, { error: `must be at most ${MAX_RATE_PER_DAY} uploads per day` })
+        .default(mean),
+      std: z
+        .number({ error: 'must be a number' })
+        .min(0, { error: 'must be 0 or greater (uploads per day)' })
+        .max(MAX_RATE_PER_DAY, { error: `must be at most ${MAX_RATE_PER_DAY} uploads per day` })
+        .default(std),
+    })
+    .prefault({});
+
+export const ENGINES = ['reference'] as const;
+
+export const generationConfigSchema = z.strictObject({
+  engine: z.enum(ENGINES, { error: `must be one of: ${ENGINES.join(', ')}` }).default('reference'),
+  seed: intIn(0, MAX_SEED).default(42),
+  users: intIn(1, MAX_USERS).default(100),
+  start: timestamp().default('2025-03-01T00:00:00Z'),
+  end: timestamp().default('2025-03-11T00:00:00Z'),
+  minTierGapHours: z
+    .number({ error: 'must be a number' })
+    .min(0, { error: 'must be 0 or greater (hours)' })
+    .default(24),
+  freeUploadsPerDay: uploadRate(1.0, 0.7),
+  premiumUploadsPerDay: uploadRate(3.0, 1.0),
+  premiumLargeShare: probability().default(0.4),
+  upgradeSpike: z
+    .strictObject({
+      probability: probability().default(0.9),
+      maxUploads: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).default(2),
+      secondUploadProbability: probability().default(0.15),
+    })
+    .prefault({}),
+  cohortSizes: z
+    .array(intIn(0, MAX_USERS), { error: 'must be an array of five non-negative integers, or null' })
+    .length(5, { error: 'must list exactly five cohort sizes (cohorts 1..5 in order)' })
+    .nullable()
+    .default(null),
+});
+
+/** A config with every default filled in. */
+export type GenerationConfig = z.infer<typeof generationConfigSchema>;
+/** What a user may write: any subset of the keys. */
+export type GenerationConfigInput = z.input<typeof generationConfigSchema>;

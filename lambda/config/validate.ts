@@ -1,0 +1,108 @@
+import type { z } from 'zod';
+import { parseUtcTimestamp } from '../time/utc-timestamp.js';
+import { generationConfigSchema, type GenerationConfig } from './schema.js';
+
+/** One broken rule: the dotted path of the field and what it must be. */
+export interface ConfigProblem {
+  field: string;
+  rule: string;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: ConfigProblem[]) {
+    super(`invalid generation config:\n${problems.map((p) => `  - ${p.field}: ${p.rule}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const MAX_WINDOW_DAYS = 366;
+// The reference prints years below 1000 without zero padding; keep every timestamp four digits.
+const MIN_YEAR = 1000;
+
+export type ValidationResult = { ok: true; config: GenerationConfig } | { ok: false; problems: ConfigProblem[] };
+
+/** Validates and normalizes a raw config, reporting every broken rule at once. */
+export function validateConfig(raw: unknown): ValidationResult {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { ok: false, problems: [{ field: '(config)', rule: 'must be a JSON object' }] };
+  }
+  const parsed = generationConfigSchema.safeParse(raw);
+  const problems = parsed.success ? [] : parsed.error.issues.flatMap(toProblems);
+  problems.push(...crossFieldProblems(raw as Record<string, unknown>, problems));
+  if (problems.length > 0 || !parsed.success) return { ok: false, problems };
+  return { ok: true, config: parsed.data };
+}
+
+export function parseConfig(raw: unknown): GenerationConfig {
+  const result = validateConfig(raw);
+  if (!result.ok) throw new ConfigError(result.problems);
+  return result.config;
+}
+
+function toProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
+  const field = issue.path.length ? issue.path.join('.') : '(config)';
+  if (issue.code === 'unrecognized_keys') {
+    const prefix = issue.path.length ? `${issue.path.join('.')}.` : '';
+    return issue.keys.map((key) => ({
+      field: prefix + key,
+      rule: `unknown key (allowed: ${allowedKeys(issue.path).join(', ')})`,
+    }));
+  }
+  return [{ field, rule: issue.message }];
+}
+
+function allowedKeys(path: PropertyKey[]): string[] {
+  let shape: Record<string, unknown> = generationConfigSchema.shape;
+  for (const key of path) {
+    let inner = shape[String(key)] as { def?: { innerType?: unknown }; shape?: Record<string, unknown> } | undefined;
+    // Unwrap .default()/.prefault() wrappers to reach the object's shape.
+    while (inner && !inner.shape && inner.def?.innerType) inner = inner.def.innerType as typeof inner;
+    shape = inner?.shape ?? {};
+  }
+  return Object.keys(shape);
+}
+
+/** Rules that relate fields to each other; each only checked when its fields are individually valid. */
+function crossFieldProblems(raw: Record<string, unknown>, fieldProblems: ConfigProblem[]): ConfigProblem[] {
+  const bad = new Set(fieldProblems.map((p) => p.field.split('.')[0]));
+  const shape = generationConfigSchema.shape;
+  const value = <K extends keyof typeof shape>(key: K): z.infer<(typeof shape)[K]> | undefined =>
+    bad.has(key) ? undefined : (shape[key].safeParse(raw[key]).data as z.infer<(typeof shape)[K]> | undefined);
+  const problems: ConfigProblem[] = [];
+
+  const startText = value('start');
+  const endText = value('end');
+  const start = startText === undefined ? undefined : parseUtcTimestamp(startText);
+  const end = endText === undefined ? undefined : parseUtcTimestamp(endText);
+  for (const [field, text, seconds] of [
+    ['start', startText, start],
+    ['end', endText, end],
+  ] as const) {
+    if (text === undefined) continue;
+    if (seconds === undefined) problems.push({ field, rule: `must be a real calendar time (got ${JSON.stringify(text)})` });
+    else if (Number(text.slice(0, 4)) < MIN_YEAR) problems.push({ field, rule: `year must be ${MIN_YEAR} or later` });
+  }
+  if (start !== undefined && end !== undefined) {
+    const windowSeconds = end - start;
+    if (windowSeconds <= 0) problems.push({ field: 'end', rule: 'must be after start' });
+    else if (windowSeconds > MAX_WINDOW_DAYS * 86400) {
+      problems.push({ field: 'end', rule: `window from start to end must be at most ${MAX_WINDOW_DAYS} days` });
+    } else {
+      const gap = value('minTierGapHours');
+      if (gap !== undefined && gap * 3600 >= windowSeconds) {
+        problems.push({
+          field: 'minTierGapHours',
+          rule: `must be shorter than the window from start to end (${windowSeconds / 3600} hours)`,
+        });
+      }
+    }
+  }
+
+  const users = value('users');
+  const sizes = value('cohortSizes');
+  if (users !== undefined && sizes) {
+    const sum = sizes.reduce((a, b) => a + b, 0);
+    if (sum !== users) problems.push({ field: 'cohortSizes', rule: `must sum to users (${users}), got ${sum}` });
+  }
+  return problems;
+}

@@ -1,0 +1,189 @@
+import { formatUtcTimestamp } from '../time/utc-timestamp.js';
+import { IdSet } from './id-set.js';
+
+export interface CheckResult {
+  name: string;
+  description: string;
+  passed: boolean;
+  violations: number;
+  examples: string[];
+}
+
+export interface IntegritySummary {
+  uploadsByTierAndSize: { free: { '5': number; '50': number }; premium: { '5': number; '50': number } };
+  upgrades: number;
+  upgradesWithSpikeWithinHour: number;
+}
+
+export interface IntegrityContext {
+  /** Epoch seconds of the window, end exclusive. */
+  start: number;
+  end: number;
+  /** Minimum time between two tier changes, in microseconds. */
+  minGapUs: number;
+  /** Number of users the config asks for (sizes the id bitsets; other ids still work). */
+  users: number;
+}
+
+const MAX_EXAMPLES = 10;
+
+const CHECKS = {
+  users_primary_key: 'users.user_id is unique',
+  items_primary_key: 'items.item_id is unique',
+  tiers_primary_key: 'tiers (user_id, from_datetime) is unique',
+  uploads_primary_key: 'uploads.txn_id is unique (strictly increasing in file order)',
+  tiers_user_fk: 'every tiers.user_id is in users',
+  uploads_user_fk: 'every uploads.user_id is in users',
+  uploads_item_fk: 'every uploads.item_id is in items',
+  tiers_cover_window: "each user's tier intervals are contiguous, non-overlapping and cover [start, end)",
+  tier_changes_min_gap: 'tier changes of one user are at least minTierGapHours apart',
+  uploads_within_tier: "every upload falls inside the window and one of its user's tier intervals",
+  no_50gb_while_free: 'no 50 GB upload while the user is free',
+} as const;
+
+type CheckName = keyof typeof CHECKS;
+
+interface TierRow {
+  from: number;
+  until: number;
+  premium: boolean;
+  /** A 50 GB upload fell in [from, from + 1h). */
+  spikeHit: boolean;
+}
+
+/**
+ * Integrity checks over the rows as written (second precision), streamed in file order.
+ * Rows of each table come sorted by user; a user's uploads arrive after that user's tiers.
+ * Memory grows with the number of users (id bitsets), never with the number of uploads.
+ */
+export class IntegrityChecker {
+  private readonly counts = new Map<CheckName, { violations: number; examples: string[] }>();
+  private readonly users: IdSet;
+  private readonly usersWithTiers: IdSet;
+  private readonly items = new Map<number, number>();
+  // User ids referenced before (or without) a users row; resolved or reported at the end.
+  private readonly pendingUserRefs = new Map<number, Array<[CheckName, string]>>();
+  private lastTxnId = Number.NEGATIVE_INFINITY;
+  private tierUser: number | undefined;
+  private tiers: TierRow[] = [];
+  private readonly summary: IntegritySummary = {
+    uploadsByTierAndSize: { free: { '5': 0, '50': 0 }, premium: { '5': 0, '50': 0 } },
+    upgrades: 0,
+    upgradesWithSpikeWithinHour: 0,
+  };
+
+  constructor(private readonly ctx: IntegrityContext) {
+    for (const name of Object.keys(CHECKS) as CheckName[]) this.counts.set(name, { violations: 0, examples: [] });
+    this.users = new IdSet(ctx.users);
+    this.usersWithTiers = new IdSet(ctx.users);
+  }
+
+  addUser(userId: number): void {
+    if (!this.users.add(userId)) this.fail('users_primary_key', `user_id=${userId}`);
+    this.pendingUserRefs.delete(userId);
+  }
+
+  addItem(itemId: number, sizeGb: number): void {
+    if (this.items.has(itemId)) this.fail('items_primary_key', `item_id=${itemId}`);
+    else this.items.set(itemId, sizeGb);
+  }
+
+  addTier(userId: number, from: number, until: number, tier: string): void {
+    if (userId !== this.tierUser) {
+      this.closeTierGroup();
+      this.tierUser = userId;
+      // A user's tiers must come as one block; a second block means rows out of user order.
+      if (!this.usersWithTiers.add(userId)) this.fail('tiers_cover_window', `user_id=${userId} (tiers not grouped by user)`);
+    }
+    this.refUser(userId, 'tiers_user_fk', `tiers user_id=${userId}`);
+    const key = `(user_id=${userId}, from_datetime=${formatUtcTimestamp(from)})`;
+    if (this.tiers.some((t) => t.from === from)) this.fail('tiers_primary_key', key);
+    this.tiers.push({ from, until, premium: tier === 'premium', spikeHit: false });
+    if (tier !== 'premium' && tier !== 'free') this.fail('tiers_cover_window', `${key} tier=${JSON.stringify(tier)}`);
+  }
+
+  addUpload(txnId: number, userId: number, itemId: number, at: number): void {
+    const key = `txn_id=${txnId}`;
+    if (!(txnId > this.lastTxnId)) this.fail('uploads_primary_key', key);
+    else this.lastTxnId = txnId;
+    this.refUser(userId, 'uploads_user_fk', key);
+    const size = this.items.get(itemId);
+    if (size === undefined) this.fail('uploads_item_fk', `${key} item_id=${itemId}`);
+
+    const tier = userId === this.tierUser ? this.tiers.find((t) => t.from <= at && at < t.until) : undefined;
+    if (at < this.ctx.start || at >= this.ctx.end || !tier) {
+      this.fail('uploads_within_tier', `${key} user_id=${userId} datetime=${formatUtcTimestamp(at)}`);
+    }
+    if (!tier || size === undefined) return;
+    const large = size === 50;
+    if (large && !tier.premium) this.fail('no_50gb_while_free', `${key} user_id=${userId}`);
+    this.summary.uploadsByTierAndSize[tier.premium ? 'premium' : 'free'][large ? '50' : '5']++;
+    if (large) for (const t of this.tiers) if (t.from <= at && at < t.from + 3600) t.spikeHit = true;
+  }
+
+  /** Results of every check, and the summary; call once after the last row. */
+  finish(): { checks: CheckResult[]; summary: IntegritySummary } {
+    this.closeTierGroup();
+    this.tierUser = undefined;
+    for (const refs of this.pendingUserRefs.values()) for (const [check, key] of refs) this.fail(check, key);
+    this.pendingUserRefs.clear();
+    const missing = this.users.size - this.usersWithTiers.size;
+    if (missing > 0) {
+      this.countOnly('tiers_cover_window', missing, 'users without any tier interval');
+    }
+    const checks = (Object.keys(CHECKS) as CheckName[]).map((name) => {
+      const { violations, examples } = this.counts.get(name)!;
+      return { name, description: CHECKS[name], passed: violations === 0, violations, examples };
+    });
+    return { checks, summary: this.summary };
+  }
+
+  private refUser(userId: number, check: CheckName, key: string): void {
+    if (this.users.has(userId)) return;
+    const refs = this.pendingUserRefs.get(userId) ?? [];
+    refs.push([check, key]);
+    this.pendingUserRefs.set(userId, refs);
+  }
+
+  private closeTierGroup(): void {
+    const user = this.tierUser;
+    if (user === undefined) return;
+    const tiers = this.tiers.sort((a, b) => a.from - b.from);
+    const key = `user_id=${user}`;
+    let covered = tiers[0].from === this.ctx.start && tiers[tiers.length - 1].until === this.ctx.end;
+    for (let t = 0; t < tiers.length; t++) {
+      if (tiers[t].until < tiers[t].from) covered = false;
+      if (t > 0 && tiers[t].from !== tiers[t - 1].until) covered = false;
+    }
+    if (!covered) this.fail('tiers_cover_window', key);
+
+    let lastChange: number | undefined;
+    for (let t = 1; t < tiers.length; t++) {
+      if (tiers[t].premium === tiers[t - 1].premium) continue;
+      const change = tiers[t].from;
+      if (lastChange !== undefined && (change - lastChange) * 1e6 < this.ctx.minGapUs) {
+        this.fail('tier_changes_min_gap', `${key} changes at ${formatUtcTimestamp(lastChange)} and ${formatUtcTimestamp(change)}`);
+      }
+      lastChange = change;
+    }
+    // An upgrade: a premium interval that follows a free one, after the window start.
+    for (let t = 1; t < tiers.length; t++) {
+      if (!tiers[t].premium || tiers[t - 1].premium || tiers[t].from <= this.ctx.start) continue;
+      this.summary.upgrades++;
+      if (tiers[t].spikeHit) this.summary.upgradesWithSpikeWithinHour++;
+    }
+    this.tiers = [];
+  }
+
+  private fail(check: CheckName, example: string): void {
+    const entry = this.counts.get(check)!;
+    entry.violations++;
+    if (entry.examples.length < MAX_EXAMPLES) entry.examples.push(example);
+  }
+
+  private countOnly(check: CheckName, violations: number, example: string): void {
+    const entry = this.counts.get(check)!;
+    entry.violations += violations;
+    if (entry.examples.length < MAX_EXAMPLES) entry.examples.push(example);
+  }
+}

@@ -1,0 +1,157 @@
+import type { GenerationConfig } from '../../config/schema.js';
+import { NumpyLegacyRandom } from '../../rng/numpy-legacy.js';
+import { PythonRandom } from '../../rng/python-random.js';
+import {
+  halveTimedelta,
+  timedeltaFromFloat,
+  totalSeconds,
+  US_PER_HOUR,
+  US_PER_SECOND,
+} from '../../time/python-timedelta.js';
+import { parseUtcTimestamp } from '../../time/utc-timestamp.js';
+import { cohortAssigner } from '../cohorts.js';
+import { ITEM_50GB, ITEM_5GB, newUserBatch, reserveUploads, type UserBatch } from '../user-batch.js';
+import { lognormalParams } from './rate-model.js';
+
+// Uploads of one user are sorted by packing (second, draw index) into one exact double.
+const INDEX_BITS = 2 ** 28;
+
+/**
+ * The reference engine: a port of reference_generator.py that reproduces its draws in order.
+ * Times are integer microseconds relative to `start`, as CPython's timedelta keeps them.
+ *
+ * The reference draws every user's rates (numpy stream) and tier changes (Python stream) before
+ * any upload, so those are drawn up front into typed arrays; the two streams are independent,
+ * so uploads can then be drawn and emitted user by user.
+ */
+export function* referenceEngine(config: GenerationConfig): Generator<UserBatch> {
+  const n = config.users;
+  const startSec = parseUtcTimestamp(config.start)!;
+  const window = (parseUtcTimestamp(config.end)! - startSec) * US_PER_SECOND;
+  const gap = timedeltaFromFloat(config.minTierGapHours, US_PER_HOUR);
+  const cohortOf = cohortAssigner(config);
+  const py = new PythonRandom(config.seed);
+  const np = new NumpyLegacyRandom(config.seed);
+
+  const drawRates = (mean: number, std: number): Float64Array => {
+    const { mu, sigma } = lognormalParams(mean, std);
+    const rates = new Float64Array(n);
+    for (let i = 0; i < n; i++) rates[i] = np.lognormal(mu, sigma) / 24;
+    return rates;
+  };
+  const freeRate = drawRates(config.freeUploadsPerDay.mean, config.freeUploadsPerDay.std);
+  const premiumRate = drawRates(config.premiumUploadsPerDay.mean, config.premiumUploadsPerDay.std);
+
+  const boundedRandomTime = (start: number, end: number): number => {
+    if (end <= start) return start;
+    const offs = py.random() * totalSeconds(end - start);
+    return start + timedeltaFromFloat(offs, US_PER_SECOND);
+  };
+  const randomChangeTime = (low: number, high: number): number => {
+    const lo = low + gap;
+    const hi = high - gap;
+    if (hi <= lo) return low + halveTimedelta(high - low);
+    return boundedRandomTime(lo, hi);
+  };
+
+  // Tier changes; NaN where a cohort has fewer. The window and gap rules keep them ordered.
+  const change1 = new Float64Array(n).fill(Number.NaN);
+  const change2 = new Float64Array(n).fill(Number.NaN);
+  for (let i = 0; i < n; i++) {
+    const cohort = cohortOf(i + 1);
+    if (cohort === 3 || cohort === 4) change1[i] = randomChangeTime(0, window);
+    else if (cohort === 5) {
+      const c1 = randomChangeTime(0, window - gap);
+      const c2Low = c1 + gap;
+      change1[i] = c1;
+      change2[i] = c2Low + gap >= window ? c1 + halveTimedelta(window - c1) : randomChangeTime(c2Low, window);
+    }
+  }
+
+  const share = config.premiumLargeShare;
+  const spike = config.upgradeSpike;
+  const batch = newUserBatch();
+  let uploadUs = new Float64Array(256);
+  let uploadItem = new Uint8Array(256);
+  let count = 0;
+  const push = (at: number, item: number): void => {
+    if (count === uploadUs.length) {
+      const grownUs = new Float64Array(count * 2);
+      grownUs.set(uploadUs);
+      uploadUs = grownUs;
+      const grownItem = new Uint8Array(count * 2);
+      grownItem.set(uploadItem);
+      uploadItem = grownItem;
+    }
+    uploadUs[count] = at;
+    uploadItem[count++] = item;
+  };
+
+  const simulateInterval = (from: number, until: number, premium: boolean, rate: number): void => {
+    for (let cursor = from; cursor < until; ) {
+      const hourEnd = Math.min(cursor + US_PER_HOUR, until);
+      const lam = (rate * totalSeconds(hourEnd - cursor)) / 3600;
+      const k = lam > 0 ? np.poisson(lam) : 0;
+      for (let j = 0; j < k; j++) {
+        const at = boundedRandomTime(cursor, hourEnd);
+        push(at, premium && py.random() < share ? ITEM_50GB : ITEM_5GB);
+      }
+      cursor = hourEnd;
+    }
+    if (premium && from > 0 && py.random() < spike.probability) {
+      const spikeEnd = Math.min(from + US_PER_HOUR, until);
+      if (spikeEnd > from) {
+        const spikes = 1 + (spike.maxUploads > 1 && py.random() < spike.secondUploadProbability ? 1 : 0);
+        for (let j = 0; j < spikes; j++) push(boundedRandomTime(from, spikeEnd), ITEM_50GB);
+      }
+    }
+  };
+
+  let nextTxnId = 1;
+  for (let i = 0; i < n; i++) {
+    const cohort = cohortOf(i + 1);
+    batch.userId = i + 1;
+    batch.cohort = cohort;
+    const bounds = [0];
+    if (!Number.isNaN(change1[i])) bounds.push(change1[i]);
+    if (!Number.isNaN(change2[i])) bounds.push(change2[i]);
+    bounds.push(window);
+    batch.tierCount = bounds.length - 1;
+    count = 0;
+    for (let t = 0; t < batch.tierCount; t++) {
+      // Cohorts 1 and 3 start premium, the others free; every change flips the tier.
+      const premium = (cohort === 1 || cohort === 3) === (t % 2 === 0);
+      batch.tierFrom[t] = startSec + Math.floor(bounds[t] / US_PER_SECOND);
+      batch.tierUntil[t] = startSec + Math.floor(bounds[t + 1] / US_PER_SECOND);
+      batch.tierIsPremium[t] = premium ? 1 : 0;
+      simulateInterval(bounds[t], bounds[t + 1], premium, premium ? premiumRate[i] : freeRate[i]);
+    }
+    emitSortedUploads(batch, uploadUs, uploadItem, count, startSec, nextTxnId);
+    nextTxnId += count;
+    yield batch;
+  }
+}
+
+/** Stable sort by the written second, as the reference's `sort(key=(user_id, datetime string))`. */
+function emitSortedUploads(
+  batch: UserBatch,
+  uploadUs: Float64Array,
+  uploadItem: Uint8Array,
+  count: number,
+  startSec: number,
+  firstTxnId: number,
+): void {
+  if (count >= INDEX_BITS) throw new Error(`user ${batch.userId} has ${count} uploads, more than one user may have`);
+  const keys = new Float64Array(count);
+  for (let j = 0; j < count; j++) keys[j] = Math.floor(uploadUs[j] / US_PER_SECOND) * INDEX_BITS + j;
+  keys.sort();
+  reserveUploads(batch, count);
+  for (let j = 0; j < count; j++) {
+    const key = keys[j];
+    const index = key % INDEX_BITS;
+    batch.uploadTxnId[j] = firstTxnId + j;
+    batch.uploadItemId[j] = uploadItem[index];
+    batch.uploadAt[j] = startSec + (key - index) / INDEX_BITS;
+  }
+  batch.uploadCount = count;
+}

@@ -1,0 +1,53 @@
+import type { Cohort } from './cohorts.js';
+
+export type Tier = 'free' | 'premium';
+
+export const ITEM_5GB = 1;
+export const ITEM_50GB = 2;
+
+/**
+ * Everything one user contributes to the dataset, in the values as written: times are epoch
+ * seconds (the CSVs' second precision), uploads already in output order with their txn ids.
+ * Engines reuse one batch per run; it is valid until the next one is produced.
+ */
+export interface UserBatch {
+  userId: number;
+  cohort: Cohort;
+  tierCount: number;
+  tierFrom: Float64Array;
+  tierUntil: Float64Array;
+  tierIsPremium: Uint8Array;
+  uploadCount: number;
+  uploadTxnId: Float64Array;
+  uploadItemId: Uint8Array;
+  uploadAt: Float64Array;
+}
+
+export function newUserBatch(): UserBatch {
+  return {
+    userId: 0,
+    cohort: 1,
+    tierCount: 0,
+    tierFrom: new Float64Array(3),
+    tierUntil: new Float64Array(3),
+    tierIsPremium: new Uint8Array(3),
+    uploadCount: 0,
+    uploadTxnId: new Float64Array(256),
+    uploadItemId: new Uint8Array(256),
+    uploadAt: new Float64Array(256),
+  };
+}
+
+/** Grows the upload arrays of a batch to hold at least `n` uploads. */
+export function reserveUploads(batch: UserBatch, n: number): void {
+  if (batch.uploadAt.length >= n) return;
+  let size = batch.uploadAt.length;
+  while (size < n) size *= 2;
+  batch.uploadTxnId = new Float64Array(size);
+  batch.uploadItemId = new Uint8Array(size);
+  batch.uploadAt = new Float64Array(size);
+}
+
+export function tierName(isPremium: number): Tier {
+  return isPremium ? 'premium' : 'free';
+}

@@ -1,0 +1,41 @@
+import { createHash } from 'node:crypto';
+import type { DatasetStorage } from '../storage/storage.js';
+import { MANIFEST_FILE } from '../dataset/tables.js';
+import type { Manifest } from '../dataset/manifest.js';
+import { readManifest } from './publish-dataset.js';
+
+export interface FileVerification {
+  name: string;
+  status: 'ok' | 'missing' | 'mismatch';
+  expected: { bytes: number; sha256: string };
+  actual?: { bytes: number; sha256: string };
+}
+
+export type DatasetVerification =
+  | { complete: false; reason: string }
+  | { complete: true; ok: boolean; manifest: Manifest; files: FileVerification[] };
+
+/** Re-hashes every file a dataset's manifest lists and compares size and SHA-256. */
+export async function verifyDataset(storage: DatasetStorage, prefix: string): Promise<DatasetVerification> {
+  const manifest = await readManifest(storage, `${prefix}/${MANIFEST_FILE}`);
+  if (!manifest) return { complete: false, reason: `no ${MANIFEST_FILE} at ${storage.describe(prefix)}: not a published dataset` };
+  const files: FileVerification[] = [];
+  for (const file of manifest.files) {
+    const expected = { bytes: file.bytes, sha256: file.sha256 };
+    const stream = await storage.readStream(`${prefix}/${file.name}`);
+    if (!stream) {
+      files.push({ name: file.name, status: 'missing', expected });
+      continue;
+    }
+    const hash = createHash('sha256');
+    let bytes = 0;
+    for await (const chunk of stream) {
+      hash.update(chunk);
+      bytes += chunk.length;
+    }
+    const actual = { bytes, sha256: hash.digest('hex') };
+    const same = actual.bytes === expected.bytes && actual.sha256 === expected.sha256;
+    files.push({ name: file.name, status: same ? 'ok' : 'mismatch', expected, actual });
+  }
+  return { complete: true, ok: files.every((f) => f.status === 'ok'), manifest, files };
+}

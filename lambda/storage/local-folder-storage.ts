@@ -1,0 +1,113 @@
+import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
+import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { dirname, join, resolve } from 'node:path';
+import { once } from 'node:events';
+import type { DatasetStorage, StagedWriter } from './storage.js';
+
+/** Datasets in a local folder: temporary files renamed into place, the manifest hard-linked (no overwrite). */
+export class LocalFolderStorage implements DatasetStorage {
+  readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+  }
+
+  describe(key: string): string {
+    return this.path(key);
+  }
+
+  async read(key: string): Promise<Buffer | undefined> {
+    try {
+      return await readFile(this.path(key));
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+  }
+
+  async readStream(key: string): Promise<AsyncIterable<Buffer> | undefined> {
+    const stream = createReadStream(this.path(key));
+    try {
+      await once(stream, 'open');
+    } catch (error) {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    }
+    return stream as AsyncIterable<Buffer>;
+  }
+
+  createWriter(key: string): StagedWriter {
+    return new LocalStagedWriter(this.path(key));
+  }
+
+  async putIfAbsent(key: string, body: string): Promise<boolean> {
+    const target = this.path(key);
+    await mkdir(dirname(target), { recursive: true });
+    const temp = tempName(target);
+    await writeFile(temp, body);
+    try {
+      // link() refuses an existing target, so two racing publishers cannot both win.
+      await link(temp, target);
+      return true;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return false;
+      throw error;
+    } finally {
+      await rm(temp, { force: true });
+    }
+  }
+
+  private path(key: string): string {
+    return join(this.root, ...key.split('/'));
+  }
+}
+
+class LocalStagedWriter implements StagedWriter {
+  private readonly temp: string;
+  private opening: Promise<WriteStream> | undefined;
+  private stream: WriteStream | undefined;
+  private failure: Error | undefined;
+
+  constructor(private readonly target: string) {
+    this.temp = tempName(target);
+  }
+
+  async write(chunk: string): Promise<void> {
+    const stream = await this.open();
+    if (this.failure) throw this.failure;
+    if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), once(stream, 'error')]);
+    if (this.failure) throw this.failure;
+  }
+
+  async commit(): Promise<void> {
+    const stream = await this.open();
+    stream.end();
+    await once(stream, 'finish');
+    if (this.failure) throw this.failure;
+    await rename(this.temp, this.target);
+  }
+
+  async abort(): Promise<void> {
+    this.stream?.destroy();
+    await rm(this.temp, { force: true });
+  }
+
+  private open(): Promise<WriteStream> {
+    this.opening ??= mkdir(dirname(this.target), { recursive: true }).then(() => {
+      const stream = createWriteStream(this.temp);
+      stream.on('error', (error) => (this.failure = error));
+      return (this.stream = stream);
+    });
+    return this.opening;
+  }
+}
+
+function tempName(target: string): string {
+  return `${target}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+}
+
+function isNotFound(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
