@@ -1,12 +1,12 @@
-import { TimestampFormatter } from '../time/utc-timestamp.js';
 import { tierName, type UserBatch } from '../engine/user-batch.js';
+import type { CsvBuffer } from './csv-buffer.js';
 import { ITEMS, TABLES, type TableName } from './tables.js';
 
 /**
- * CSV text exactly as Python's csv module (and csv-stringify with `record_delimiter: '\r\n'`)
- * writes these tables: comma-separated, every row ending in CRLF. No field of these tables can
- * contain a comma, quote or line break (integers, timestamps, tier names, "User NNN"), so no
- * field is ever quoted; test/csv-format.test.ts proves the bytes equal csv-stringify's.
+ * CSV exactly as Python's csv module (and csv-stringify with `record_delimiter: '\r\n'`) writes
+ * these tables: comma-separated, every row ending in CRLF. No field of these tables can contain
+ * a comma, quote or line break (integers, timestamps, tier names, "User NNN"), so none is ever
+ * quoted; test/csv-format.test.ts proves the bytes equal csv-stringify's.
  */
 const EOL = '\r\n';
 
@@ -18,36 +18,43 @@ export function itemLines(): string {
   return ITEMS.map((i) => `${i.itemId},${i.sizeGb}${EOL}`).join('');
 }
 
-/** `User {uid:03d}`. */
-export function userName(userId: number): string {
-  return userId < 10 ? `User 00${userId}` : userId < 100 ? `User 0${userId}` : `User ${userId}`;
+// Worst-case bytes of one row, to reserve before writing it.
+const MAX_TIER_ROW = 16 + 1 + 20 + 1 + 20 + 1 + 7 + 2;
+const MAX_UPLOAD_ROW = 16 + 1 + 16 + 1 + 3 + 1 + 20 + 2;
+
+/** `user_id,User {uid:03d}`. */
+export function writeUserRow(batch: UserBatch, out: CsvBuffer): void {
+  out.reserve(48);
+  out.uint(batch.userId);
+  out.ascii(',User ');
+  out.uint(batch.userId, 3);
+  out.eol();
 }
 
-export class BatchFormatter {
-  // Separate caches: tier bounds jump across days, a user's uploads move forward through them.
-  private readonly tierTimes = new TimestampFormatter();
-  private readonly uploadTimes = new TimestampFormatter();
-
-  userLine(batch: UserBatch): string {
-    return `${batch.userId},${userName(batch.userId)}${EOL}`;
+export function writeTierRows(batch: UserBatch, out: CsvBuffer): void {
+  out.reserve(MAX_TIER_ROW * batch.tierCount);
+  for (let t = 0; t < batch.tierCount; t++) {
+    out.uint(batch.userId);
+    out.comma();
+    out.timestamp(batch.tierFrom[t]);
+    out.comma();
+    out.timestamp(batch.tierUntil[t]);
+    out.comma();
+    out.ascii(tierName(batch.tierIsPremium[t]));
+    out.eol();
   }
+}
 
-  tierLines(batch: UserBatch): string {
-    let text = '';
-    for (let t = 0; t < batch.tierCount; t++) {
-      text +=
-        batch.userId + ',' + this.tierTimes.format(batch.tierFrom[t]) + ',' +
-        this.tierTimes.format(batch.tierUntil[t]) + ',' + tierName(batch.tierIsPremium[t]) + EOL;
-    }
-    return text;
-  }
-
-  uploadLines(batch: UserBatch): string {
-    let text = '';
-    const user = ',' + batch.userId + ',';
-    for (let j = 0; j < batch.uploadCount; j++) {
-      text += batch.uploadTxnId[j] + user + batch.uploadItemId[j] + ',' + this.uploadTimes.format(batch.uploadAt[j]) + EOL;
-    }
-    return text;
+export function writeUploadRows(batch: UserBatch, out: CsvBuffer): void {
+  out.reserve(MAX_UPLOAD_ROW * batch.uploadCount);
+  for (let j = 0; j < batch.uploadCount; j++) {
+    out.uint(batch.uploadTxnId[j]);
+    out.comma();
+    out.uint(batch.userId);
+    out.comma();
+    out.uint(batch.uploadItemId[j]);
+    out.comma();
+    out.timestamp(batch.uploadAt[j]);
+    out.eol();
   }
 }

@@ -95,28 +95,27 @@ export class IntegrityChecker {
       // A user's tiers must come as one block; a second block means rows out of user order.
       if (!this.usersWithTiers.add(userId)) this.fail('tiers_cover_window', `user_id=${userId} (tiers not grouped by user)`);
     }
-    this.refUser(userId, 'tiers_user_fk', `tiers user_id=${userId}`);
-    const key = `(user_id=${userId}, from_datetime=${formatUtcTimestamp(from)})`;
-    if (this.tiers.some((t) => t.from === from)) this.fail('tiers_primary_key', key);
+    if (!this.users.has(userId)) this.refUser(userId, 'tiers_user_fk', `tiers user_id=${userId}`);
+    const key = (): string => `(user_id=${userId}, from_datetime=${formatUtcTimestamp(from)})`;
+    if (this.tiers.some((t) => t.from === from)) this.fail('tiers_primary_key', key());
     this.tiers.push({ from, until, premium: tier === 'premium', spikeHit: false });
-    if (tier !== 'premium' && tier !== 'free') this.fail('tiers_cover_window', `${key} tier=${JSON.stringify(tier)}`);
+    if (tier !== 'premium' && tier !== 'free') this.fail('tiers_cover_window', `${key()} tier=${JSON.stringify(tier)}`);
   }
 
   addUpload(txnId: number, userId: number, itemId: number, at: number): void {
-    const key = `txn_id=${txnId}`;
-    if (!(txnId > this.lastTxnId)) this.fail('uploads_primary_key', key);
+    if (!(txnId > this.lastTxnId)) this.fail('uploads_primary_key', `txn_id=${txnId}`);
     else this.lastTxnId = txnId;
-    this.refUser(userId, 'uploads_user_fk', key);
+    if (!this.users.has(userId)) this.refUser(userId, 'uploads_user_fk', `txn_id=${txnId}`);
     const size = this.items.get(itemId);
-    if (size === undefined) this.fail('uploads_item_fk', `${key} item_id=${itemId}`);
+    if (size === undefined) this.fail('uploads_item_fk', `txn_id=${txnId} item_id=${itemId}`);
 
-    const tier = userId === this.tierUser ? this.tiers.find((t) => t.from <= at && at < t.until) : undefined;
+    const tier = userId === this.tierUser ? this.tierAt(at) : undefined;
     if (at < this.ctx.start || at >= this.ctx.end || !tier) {
-      this.fail('uploads_within_tier', `${key} user_id=${userId} datetime=${formatUtcTimestamp(at)}`);
+      this.fail('uploads_within_tier', `txn_id=${txnId} user_id=${userId} datetime=${formatUtcTimestamp(at)}`);
     }
     if (!tier || size === undefined) return;
     const large = size === 50;
-    if (large && !tier.premium) this.fail('no_50gb_while_free', `${key} user_id=${userId}`);
+    if (large && !tier.premium) this.fail('no_50gb_while_free', `txn_id=${txnId} user_id=${userId} datetime=${formatUtcTimestamp(at)}`);
     this.summary.uploadsByTierAndSize[tier.premium ? 'premium' : 'free'][large ? '50' : '5']++;
     if (large) for (const t of this.tiers) if (t.from <= at && at < t.from + 3600) t.spikeHit = true;
   }
@@ -138,8 +137,12 @@ export class IntegrityChecker {
     return { checks, summary: this.summary };
   }
 
+  private tierAt(at: number): TierRow | undefined {
+    for (const t of this.tiers) if (t.from <= at && at < t.until) return t;
+    return undefined;
+  }
+
   private refUser(userId: number, check: CheckName, key: string): void {
-    if (this.users.has(userId)) return;
     const refs = this.pendingUserRefs.get(userId) ?? [];
     refs.push([check, key]);
     this.pendingUserRefs.set(userId, refs);

@@ -1,25 +1,29 @@
 import { createHash, type Hash } from 'node:crypto';
+import { CsvBuffer } from '../dataset/csv-buffer.js';
 import type { StagedWriter } from '../storage/storage.js';
 
 const FLUSH_AT = 1 << 20;
 
 /**
- * One output file on its way to storage: text is batched into ~1 MiB chunks, and each chunk is
- * hashed and counted in the same pass that writes it.
+ * One output file on its way to storage: rows are written into a ~1 MiB buffer, and each full
+ * buffer is hashed, counted and handed to the writer in the same pass.
  */
 export class DigestingFileWriter {
+  readonly buffer = new CsvBuffer(FLUSH_AT + (FLUSH_AT >> 2));
   private readonly hash: Hash = createHash('sha256');
-  private pending = '';
   bytes = 0;
   rows = 0;
 
   constructor(private readonly writer: StagedWriter) {}
 
-  /** Appends ASCII text holding `rows` data rows; resolves after a flush when the batch is full. */
-  async append(text: string, rows: number): Promise<void> {
-    this.pending += text;
+  get full(): boolean {
+    return this.buffer.length >= FLUSH_AT;
+  }
+
+  appendText(text: string, rows: number): void {
+    this.buffer.reserve(text.length);
+    this.buffer.ascii(text);
     this.rows += rows;
-    if (this.pending.length >= FLUSH_AT) await this.flush();
   }
 
   async finish(): Promise<{ bytes: number; rows: number; sha256: string }> {
@@ -28,11 +32,10 @@ export class DigestingFileWriter {
     return { bytes: this.bytes, rows: this.rows, sha256: this.hash.digest('hex') };
   }
 
-  private async flush(): Promise<void> {
-    if (!this.pending) return;
-    const chunk = this.pending;
-    this.pending = '';
-    this.hash.update(chunk, 'latin1');
+  async flush(): Promise<void> {
+    if (this.buffer.length === 0) return;
+    const chunk = this.buffer.take();
+    this.hash.update(chunk);
     this.bytes += chunk.length;
     await this.writer.write(chunk);
   }

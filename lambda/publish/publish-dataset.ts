@@ -2,7 +2,7 @@ import { datasetAddress, type DatasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
 import type { Cohort } from '../engine/cohorts.js';
 import { createEngine } from '../engine/create-engine.js';
-import { BatchFormatter, headerLine, itemLines } from '../dataset/csv-format.js';
+import { headerLine, itemLines, writeTierRows, writeUploadRows, writeUserRow } from '../dataset/csv-format.js';
 import { FORMAT_VERSION } from '../dataset/format.js';
 import { GENERATOR } from '../dataset/generator-info.js';
 import { IntegrityChecker } from '../dataset/integrity-checks.js';
@@ -74,11 +74,10 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
       minGapUs: timedeltaFromFloat(config.minTierGapHours, US_PER_HOUR),
       users: config.users,
     });
-    for (const table of TABLE_NAMES) await out[table].append(headerLine(table), 0);
-    await out.items.append(itemLines(), ITEMS.length);
+    for (const table of TABLE_NAMES) out[table].appendText(headerLine(table), 0);
+    out.items.appendText(itemLines(), ITEMS.length);
     for (const item of ITEMS) checker.addItem(item.itemId, item.sizeGb);
 
-    const format = new BatchFormatter();
     const progressEvery = Math.max(1, Math.floor(config.users / 200));
     for (const batch of createEngine(config)) {
       usersPerCohort[batch.cohort]++;
@@ -89,9 +88,13 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
       for (let j = 0; j < batch.uploadCount; j++) {
         checker.addUpload(batch.uploadTxnId[j], batch.userId, batch.uploadItemId[j], batch.uploadAt[j]);
       }
-      await out.users.append(format.userLine(batch), 1);
-      await out.tiers.append(format.tierLines(batch), batch.tierCount);
-      await out.uploads.append(format.uploadLines(batch), batch.uploadCount);
+      writeUserRow(batch, out.users.buffer);
+      out.users.rows += 1;
+      writeTierRows(batch, out.tiers.buffer);
+      out.tiers.rows += batch.tierCount;
+      writeUploadRows(batch, out.uploads.buffer);
+      out.uploads.rows += batch.uploadCount;
+      for (const table of ['users', 'tiers', 'uploads'] as const) if (out[table].full) await out[table].flush();
       if (options.onProgress && batch.userId % progressEvery === 0) options.onProgress(batch.userId, config.users);
     }
     integrity = checker.finish();

@@ -73,10 +73,11 @@ class LocalStagedWriter implements StagedWriter {
     this.temp = tempName(target);
   }
 
-  async write(chunk: string): Promise<void> {
+  async write(chunk: Uint8Array): Promise<void> {
     const stream = await this.open();
     if (this.failure) throw this.failure;
-    if (!stream.write(chunk)) await Promise.race([once(stream, 'drain'), once(stream, 'error')]);
+    // once() also rejects when the stream emits 'error'.
+    if (!stream.write(chunk)) await once(stream, 'drain');
     if (this.failure) throw this.failure;
   }
 
@@ -95,7 +96,8 @@ class LocalStagedWriter implements StagedWriter {
 
   private open(): Promise<WriteStream> {
     this.opening ??= mkdir(dirname(this.target), { recursive: true }).then(() => {
-      const stream = createWriteStream(this.temp);
+      // A deep buffer lets generation run on while earlier chunks are still being written.
+      const stream = createWriteStream(this.temp, { highWaterMark: 8 << 20 });
       stream.on('error', (error) => (this.failure = error));
       return (this.stream = stream);
     });

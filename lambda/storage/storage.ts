@@ -16,8 +16,8 @@ export interface DatasetStorage {
 }
 
 export interface StagedWriter {
-  /** Resolves once the chunk is accepted (back-pressure). */
-  write(chunk: string): Promise<void>;
+  /** Resolves once the chunk is accepted (back-pressure); the writer owns the chunk afterwards. */
+  write(chunk: Uint8Array): Promise<void>;
   /** Makes everything written visible under the key. */
   commit(): Promise<void>;
   /** Discards everything written; safe to call after a failure or twice. */

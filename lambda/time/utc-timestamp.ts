@@ -25,25 +25,15 @@ export function formatUtcTimestamp(epochSeconds: number): string {
   );
 }
 
-/**
- * A fast formatter for many timestamps within one window: the date part is cached per day,
- * the clock part built from the seconds of the day.
- */
-export class TimestampFormatter {
-  private day = Number.NaN;
-  private datePrefix = '';
-
-  format(epochSeconds: number): string {
-    const day = Math.floor(epochSeconds / 86400);
-    if (day !== this.day) {
-      this.day = day;
-      this.datePrefix = formatUtcTimestamp(day * 86400).slice(0, 11);
-    }
-    let s = epochSeconds - day * 86400;
-    const h = (s / 3600) | 0;
-    s -= h * 3600;
-    const m = (s / 60) | 0;
-    s -= m * 60;
-    return this.datePrefix + pad2(h) + ':' + pad2(m) + ':' + pad2(s) + 'Z';
-  }
+/** Calendar date of a day number since 1970-01-01 (Howard Hinnant's `civil_from_days`). */
+export function civilFromDays(days: number): { year: number; month: number; dayOfMonth: number } {
+  const z = days + 719468;
+  const era = Math.floor(z / 146097);
+  const doe = z - era * 146097;
+  const yoe = Math.floor((doe - Math.floor(doe / 1460) + Math.floor(doe / 36524) - Math.floor(doe / 146096)) / 365);
+  const doy = doe - (365 * yoe + Math.floor(yoe / 4) - Math.floor(yoe / 100));
+  const mp = Math.floor((5 * doy + 2) / 153);
+  const dayOfMonth = doy - Math.floor((153 * mp + 2) / 5) + 1;
+  const month = mp < 10 ? mp + 3 : mp - 9;
+  return { year: yoe + era * 400 + (month <= 2 ? 1 : 0), month, dayOfMonth };
 }
