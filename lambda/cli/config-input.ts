@@ -38,7 +38,8 @@ export async function loadConfig(flags: ConfigFlags): Promise<GenerationConfig> 
   return result.config;
 }
 
-// A flag that is not a number reaches validation as text, which then names the field.
+// Only plain decimal integers become numbers (not 0x10 or 1e1); anything else reaches
+// validation as text, which then names the field and its rule.
 function numberOrText(value: string): number | string {
-  return value.trim() !== '' && Number.isFinite(Number(value)) ? Number(value) : value;
+  return /^-?\d+$/.test(value) ? Number(value) : value;
 }

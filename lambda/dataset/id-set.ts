@@ -25,6 +25,23 @@ export class IdSet {
     return true;
   }
 
+  /** Ids of this set missing from `other`: how many, and the first `limit` of them. */
+  missingFrom(other: IdSet, limit: number): { count: number; first: number[] } {
+    let count = 0;
+    const first: number[] = [];
+    const note = (id: number): void => {
+      if (other.has(id)) return;
+      count++;
+      if (first.length < limit) first.push(id);
+    };
+    for (let byte = 0; byte < this.bits.length; byte++) {
+      if (this.bits[byte] === 0) continue;
+      for (let bit = 0; bit < 8; bit++) if (this.bits[byte] & (1 << bit)) note(byte * 8 + bit);
+    }
+    for (const id of this.others) note(id);
+    return { count, first };
+  }
+
   has(id: number): boolean {
     if (Number.isInteger(id) && id >= 1 && id <= this.expectedMax) return (this.bits[id >> 3] & (1 << (id & 7))) !== 0;
     return this.others.has(id);

@@ -126,10 +126,9 @@ export class IntegrityChecker {
     this.tierUser = undefined;
     for (const refs of this.pendingUserRefs.values()) for (const [check, key] of refs) this.fail(check, key);
     this.pendingUserRefs.clear();
-    const missing = this.users.size - this.usersWithTiers.size;
-    if (missing > 0) {
-      this.countOnly('tiers_cover_window', missing, 'users without any tier interval');
-    }
+    const withoutTiers = this.users.missingFrom(this.usersWithTiers, MAX_EXAMPLES);
+    for (const userId of withoutTiers.first) this.fail('tiers_cover_window', `user_id=${userId} (no tier interval)`);
+    this.counts.get('tiers_cover_window')!.violations += withoutTiers.count - withoutTiers.first.length;
     const checks = (Object.keys(CHECKS) as CheckName[]).map((name) => {
       const { violations, examples } = this.counts.get(name)!;
       return { name, description: CHECKS[name], passed: violations === 0, violations, examples };
@@ -181,12 +180,6 @@ export class IntegrityChecker {
   private fail(check: CheckName, example: string): void {
     const entry = this.counts.get(check)!;
     entry.violations++;
-    if (entry.examples.length < MAX_EXAMPLES) entry.examples.push(example);
-  }
-
-  private countOnly(check: CheckName, violations: number, example: string): void {
-    const entry = this.counts.get(check)!;
-    entry.violations += violations;
     if (entry.examples.length < MAX_EXAMPLES) entry.examples.push(example);
   }
 }

@@ -26,9 +26,9 @@ export class DigestingFileWriter {
     this.rows += rows;
   }
 
-  async finish(): Promise<{ bytes: number; rows: number; sha256: string }> {
+  /** Writes what is left and returns the file's figures; the writer still has to be committed. */
+  async close(): Promise<{ bytes: number; rows: number; sha256: string }> {
     await this.flush();
-    await this.writer.commit();
     return { bytes: this.bytes, rows: this.rows, sha256: this.hash.digest('hex') };
   }
 

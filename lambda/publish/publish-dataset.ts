@@ -100,8 +100,10 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
     integrity = checker.finish();
     files = [];
     for (const table of TABLE_NAMES) {
-      files.push({ name: TABLES[table].file, columns: [...TABLES[table].columns], ...(await out[table].finish()) });
+      files.push({ name: TABLES[table].file, columns: [...TABLES[table].columns], ...(await out[table].close()) });
     }
+    // Only once every file is fully written do they take their final names.
+    for (const table of TABLE_NAMES) await writers[table].commit();
   } catch (error) {
     await Promise.allSettled(TABLE_NAMES.map((t) => writers[t].abort()));
     throw error;

@@ -8,9 +8,11 @@ export function parseUtcTimestamp(text: string): number | undefined {
   if (!m) return undefined;
   const [year, month, day, hour, minute, second] = m.slice(1).map(Number);
   if (month < 1 || month > 12 || hour > 23 || minute > 59 || second > 59) return undefined;
-  const ms = Date.UTC(year, month - 1, day, hour, minute, second);
-  // Date.UTC maps years 0..99 to 1900..1999; rebuild to reject those and impossible days (Feb 30).
-  return formatUtcTimestamp(ms / 1000) === text ? ms / 1000 : undefined;
+  const date = new Date(Date.UTC(2000, month - 1, day, hour, minute, second));
+  date.setUTCFullYear(year); // Date.UTC alone would map years 0..99 to 1900..1999
+  const seconds = date.getTime() / 1000;
+  // Impossible days (Feb 30) roll over into another date: refuse them.
+  return formatUtcTimestamp(seconds) === text ? seconds : undefined;
 }
 
 const pad2 = (n: number): string => (n < 10 ? '0' : '') + n;
