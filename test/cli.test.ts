@@ -1,0 +1,337 @@
+import { execFile } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configHash } from '../lambda/config/dataset-id.js';
+import { parseConfig } from '../lambda/config/validate.js';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const CSVS = ['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv'];
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the real CLI (`node --import tsx lambda/cli/main.ts ...`) from the repo root. */
+function cli(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', 'lambda/cli/main.ts', ...args],
+      { cwd: REPO, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Every file and folder under `dir`, relative, sorted. */
+function tree(dir: string): string[] {
+  if (!existsSync(dir)) return [];
+  return (readdirSync(dir, { recursive: true }) as string[]).map((p) => p.split('\\').join('/')).sort();
+}
+
+let root: string;
+const tmp = (name: string): string => join(root, name);
+
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'tierdrift-cli-'));
+});
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('generate', () => {
+  let dest: string;
+  let datasetDir: string;
+  let first: Run;
+
+  beforeAll(async () => {
+    dest = tmp('gen');
+    first = await cli('generate', '--dest', dest, '--users', '10');
+    const hash = configHash(parseConfig({ users: 10 }));
+    datasetDir = join(dest, 'seed=42', hash);
+  });
+
+  it('prints the dataset path and a summary, and exits 0', () => {
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const hash = configHash(parseConfig({ users: 10 }));
+    expect(first.stdout).toContain(`published seed-42-${hash}`);
+    expect(first.stdout).toContain(`path:    ${datasetDir}`);
+    expect(first.stdout).toMatch(/seed 42, 10 users, 2025-03-01T00:00:00Z \.\. 2025-03-11T00:00:00Z/);
+    expect(first.stdout).toMatch(/rows: +users 10, tiers \d+, items 2, uploads \d+/);
+    expect(first.stdout).toMatch(/checks: +11\/11 passed/);
+  });
+
+  it('creates seed=42/<hash>/ with the 4 CSVs and manifest.json, and no leftover temp files', () => {
+    const hash = configHash(parseConfig({ users: 10 }));
+    expect(tree(dest)).toEqual(
+      ['seed=42', `seed=42/${hash}`, ...[...CSVS, 'manifest.json'].map((f) => `seed=42/${hash}/${f}`)].sort(),
+    );
+    const manifest = JSON.parse(readFileSync(join(datasetDir, 'manifest.json'), 'utf8'));
+    expect(manifest.datasetId).toBe(`seed-42-${hash}`);
+    expect(manifest.config.users).toBe(10);
+    for (const file of manifest.files) {
+      const bytes = readFileSync(join(datasetDir, file.name));
+      expect(file.sha256).toBe(createHash('sha256').update(bytes).digest('hex'));
+    }
+    // The row counts printed are the rows in the files.
+    const rows = (f: string) => readFileSync(join(datasetDir, f), 'latin1').split('\r\n').length - 2;
+    expect(first.stdout).toContain(`users ${rows('users.csv')}, tiers ${rows('tiers.csv')}, items 2, uploads ${rows('uploads.csv')}`);
+  });
+
+  it('a second run says it is already published and rewrites nothing', async () => {
+    const before = Object.fromEntries(tree(dest).map((p) => [p, statSync(join(dest, p)).mtimeMs]));
+    const second = await cli('generate', '--dest', dest, '--users', '10');
+    expect(second.code).toBe(0);
+    expect(second.stdout).toMatch(/is already published; not regenerated/);
+    expect(second.stdout).toContain(`path:    ${datasetDir}`);
+    const after = Object.fromEntries(tree(dest).map((p) => [p, statSync(join(dest, p)).mtimeMs]));
+    expect(after).toEqual(before);
+  });
+
+  it('--config FILE with --seed/--users flags: the flags override the file, other keys come from the file', async () => {
+    const file = tmp('override.json');
+    const fileConfig = { seed: 3, users: 50, minTierGapHours: 12, premiumLargeShare: 0.25 };
+    writeFileSync(file, JSON.stringify(fileConfig));
+    const out = tmp('override-out');
+    const run = await cli('generate', '--config', file, '--seed', '7', '--users', '10', '--dest', out);
+    expect(run.code).toBe(0);
+    const hash = configHash(parseConfig({ ...fileConfig, seed: 7, users: 10 }));
+    expect(tree(out)).toContain(`seed=7/${hash}/manifest.json`);
+    const manifest = JSON.parse(readFileSync(join(out, 'seed=7', hash, 'manifest.json'), 'utf8'));
+    expect(manifest.config).toMatchObject({ seed: 7, users: 10, minTierGapHours: 12, premiumLargeShare: 0.25 });
+    expect(run.stdout).toContain(`published seed-7-${hash}`);
+  });
+
+  it('--json prints the manifest', async () => {
+    const out = tmp('json-out');
+    const run = await cli('generate', '--dest', out, '--users', '5', '--seed', '11', '--json');
+    expect(run.code).toBe(0);
+    const printed = JSON.parse(run.stdout);
+    const hash = configHash(parseConfig({ users: 5, seed: 11 }));
+    expect(printed.datasetId).toBe(`seed-11-${hash}`);
+    expect(printed).toEqual(JSON.parse(readFileSync(join(out, 'seed=11', hash, 'manifest.json'), 'utf8')));
+  });
+});
+
+describe.concurrent('generate refuses bad input with exit code 2 and creates nothing', () => {
+  const refused = async (args: string[], dest: string): Promise<Run> => {
+    const run = await cli('generate', ...args, '--dest', dest);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stdout).toBe('');
+    expect(existsSync(dest) ? tree(dest) : []).toEqual([]);
+    return run;
+  };
+
+  it('a config with several errors names every bad field', async () => {
+    const file = tmp('several.json');
+    writeFileSync(
+      file,
+      JSON.stringify({ seed: -1, users: 0, user: 5, start: '2025-02-30T00:00:00Z', upgradeSpike: { maxUploads: 3 }, premiumLargeShare: 1.5 }),
+    );
+    const run = await refused(['--config', file], tmp('several-out'));
+    for (const field of ['seed', 'users', 'user', 'start', 'upgradeSpike.maxUploads', 'premiumLargeShare']) {
+      expect(run.stderr).toMatch(new RegExp(`^\\s+- ${field.replace('.', '\\.')}: `, 'm'));
+    }
+    expect(run.stderr).toMatch(/seed: must be an integer from 0 to 4294967295/);
+    expect(run.stderr).toMatch(/user: unknown key/);
+  });
+
+  it('an unknown key', async () => {
+    const file = tmp('unknown.json');
+    writeFileSync(file, JSON.stringify({ user: 100 }));
+    const run = await refused(['--config', file], tmp('unknown-out'));
+    expect(run.stderr).toMatch(/- user: unknown key/);
+  });
+
+  it('bad --seed / --users flags name the field', async () => {
+    const [a, b] = await Promise.all([
+      refused(['--seed', 'abc'], tmp('flag-seed-out')),
+      refused(['--users', '0'], tmp('flag-users-out')),
+    ]);
+    expect(a.stderr).toMatch(/- seed: must be an integer/);
+    expect(b.stderr).toMatch(/- users: must be an integer from 1 to 10000000/);
+  });
+
+  it('an unreadable config file', async () => {
+    const missing = tmp('does-not-exist.json');
+    const run = await refused(['--config', missing], tmp('unreadable-out'));
+    expect(run.stderr).toContain(`cannot read config file ${missing}`);
+  });
+
+  it('malformed JSON', async () => {
+    const file = tmp('malformed.json');
+    writeFileSync(file, '{"seed": 42,');
+    const run = await refused(['--config', file], tmp('malformed-out'));
+    expect(run.stderr).toContain(`config file ${file} is not valid JSON`);
+  });
+
+  it('a config that is not an object', async () => {
+    const file = tmp('array.json');
+    writeFileSync(file, '[1, 2]');
+    const run = await refused(['--config', file], tmp('array-out'));
+    expect(run.stderr).toMatch(/must be a JSON object/);
+  });
+
+  it('--dest that is a file', async () => {
+    const file = tmp('dest-file');
+    writeFileSync(file, 'not a folder');
+    const run = await cli('generate', '--users', '3', '--dest', file);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/exists and is not a folder/);
+    expect(readFileSync(file, 'utf8')).toBe('not a folder');
+  });
+
+  it('--dest that cannot be created (a path under a regular file)', async () => {
+    const file = tmp('blocker');
+    writeFileSync(file, 'x');
+    const run = await cli('generate', '--users', '3', '--dest', join(file, 'sub'));
+    expect(run.code).toBe(2);
+    expect(run.stderr).toContain(`--dest ${join(file, 'sub')}`);
+    expect(statSync(file).isFile()).toBe(true);
+  });
+
+  it('an unknown option is a usage error', async () => {
+    const run = await cli('generate', '--bogus');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/unknown option '--bogus'/);
+  });
+});
+
+describe.concurrent('verify and tiers on a published dataset', () => {
+  let dataset: string;
+
+  beforeAll(async () => {
+    const dest = tmp('vt');
+    const run = await cli('generate', '--dest', dest, '--users', '12', '--seed', '5');
+    expect(run.code).toBe(0);
+    dataset = join(dest, 'seed=5', configHash(parseConfig({ users: 12, seed: 5 })));
+  });
+
+  const copy = (name: string): string => {
+    const dir = tmp(name);
+    cpSync(dataset, dir, { recursive: true });
+    return dir;
+  };
+
+  it('verify: exit 0 on a clean dataset, every file ok', async () => {
+    const run = await cli('verify', dataset);
+    expect(run.code).toBe(0);
+    for (const f of CSVS) expect(run.stdout).toMatch(new RegExp(`^ok +${f.replace('.', '\\.')} `, 'm'));
+    expect(run.stdout).toMatch(/all 4 files verified/);
+  });
+
+  it('verify: one changed byte in a CSV fails and names the file', async () => {
+    const dir = copy('tampered');
+    const path = join(dir, 'uploads.csv');
+    const bytes = readFileSync(path);
+    const i = bytes.length - 5; // a digit of the last timestamp's seconds
+    bytes[i] = bytes[i] === 0x30 ? 0x31 : 0x30;
+    writeFileSync(path, bytes);
+    const run = await cli('verify', dir);
+    expect(run.code).not.toBe(0);
+    expect(run.stdout).toMatch(/^MISMATCH +uploads\.csv/m);
+    expect(run.stdout).toMatch(/^ok +users\.csv/m);
+    expect(run.stdout).toMatch(/verification FAILED/);
+  });
+
+  it('verify: a deleted CSV fails and names the file', async () => {
+    const dir = copy('deleted');
+    unlinkSync(join(dir, 'tiers.csv'));
+    const run = await cli('verify', dir);
+    expect(run.code).not.toBe(0);
+    expect(run.stdout).toMatch(/^MISSING +tiers\.csv/m);
+  });
+
+  it('verify: a folder without manifest fails', async () => {
+    const dir = copy('no-manifest');
+    unlinkSync(join(dir, 'manifest.json'));
+    const run = await cli('verify', dir);
+    expect(run.code).not.toBe(0);
+    expect(run.stdout + run.stderr).toMatch(/manifest\.json/);
+  });
+
+  it('tiers --user N prints the merged timeline from tiers.csv', async () => {
+    const rows = readFileSync(join(dataset, 'tiers.csv'), 'latin1')
+      .split('\r\n')
+      .slice(1, -1)
+      .map((line) => line.split(','));
+    const users = [1, 3, 7, 10, 12];
+    const runs = await Promise.all(users.map((u) => cli('tiers', dataset, '--user', String(u))));
+    runs.forEach((run, k) => {
+      const user = users[k];
+      expect(run.code, run.stderr).toBe(0);
+      // Expected: this user's rows, adjacent same-tier rows merged.
+      const expected: [string, string, string][] = [];
+      for (const [id, from, until, tier] of rows) {
+        if (Number(id) !== user) continue;
+        const last = expected.at(-1);
+        if (last && last[0] === tier && last[2] === from) last[2] = until;
+        else expected.push([tier, from, until]);
+      }
+      expect(expected.length).toBeGreaterThan(0);
+      const printed = [...run.stdout.matchAll(/^\s+(free|premium)\s+(\S+) → (\S+)\s+\(([\d.]+) h\)$/gm)];
+      expect(printed.map((m) => [m[1], m[2], m[3]])).toEqual(expected);
+      for (const m of printed) expect(Number(m[4])).toBeCloseTo((Date.parse(m[3]) - Date.parse(m[2])) / 3_600_000, 2);
+      expect(run.stdout).toContain(`user ${user}: ${expected.length} period(s)`);
+    });
+    // With 12 users, user 12 is in cohort 5 (free → premium → free).
+    expect(runs[4].stdout).toMatch(/3 period\(s\)/);
+  });
+
+  it('tiers merges adjacent same-tier rows', async () => {
+    const dir = tmp('merge');
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, 'tiers.csv'),
+      'user_id,from_datetime,until_datetime,tier\r\n' +
+        '1,2025-03-01T00:00:00Z,2025-03-02T00:00:00Z,free\r\n' +
+        '2,2025-03-01T00:00:00Z,2025-03-02T00:00:00Z,free\r\n' +
+        '2,2025-03-02T00:00:00Z,2025-03-03T00:00:00Z,free\r\n' +
+        '2,2025-03-03T00:00:00Z,2025-03-04T00:00:00Z,premium\r\n' +
+        '3,2025-03-01T00:00:00Z,2025-03-04T00:00:00Z,free\r\n',
+    );
+    const run = await cli('tiers', dir, '--user', '2');
+    expect(run.code).toBe(0);
+    expect(run.stdout).toMatch(/user 2: 2 period\(s\)/);
+    expect(run.stdout).toMatch(/free +2025-03-01T00:00:00Z → 2025-03-03T00:00:00Z +\(48\.00 h\)/);
+    expect(run.stdout).toMatch(/premium +2025-03-03T00:00:00Z → 2025-03-04T00:00:00Z +\(24\.00 h\)/);
+  });
+
+  it('tiers: an unknown user exits non-zero', async () => {
+    const run = await cli('tiers', dataset, '--user', '13');
+    expect(run.code).not.toBe(0);
+    expect(run.stderr).toMatch(/user 13 has no tier intervals/);
+  });
+
+  it('tiers: a folder without tiers.csv, a bad user id', async () => {
+    const [noTiers, badId] = await Promise.all([cli('tiers', tmp('nowhere'), '--user', '1'), cli('tiers', dataset, '--user', 'x')]);
+    expect(noTiers.code).not.toBe(0);
+    expect(noTiers.stderr).toMatch(/no tiers\.csv/);
+    expect(badId.code).toBe(2);
+    expect(badId.stderr).toMatch(/positive integer user id/);
+  });
+});
+
+describe.concurrent('help', () => {
+  it('--help exits 0 and lists the commands', async () => {
+    const run = await cli('--help');
+    expect(run.code).toBe(0);
+    for (const command of ['generate', 'verify', 'tiers']) expect(run.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+  });
+
+  it('generate --help exits 0 and lists its options', async () => {
+    const run = await cli('generate', '--help');
+    expect(run.code).toBe(0);
+    for (const option of ['--config', '--seed', '--users', '--dest']) expect(run.stdout).toContain(option);
+  });
+});
