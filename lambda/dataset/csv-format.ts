@@ -47,11 +47,18 @@ export function writeTierRows(batch: UserBatch, out: CsvBuffer): void {
 
 export function writeUploadRows(batch: UserBatch, out: CsvBuffer): void {
   out.reserve(MAX_UPLOAD_ROW * batch.uploadCount);
+  // `,<user_id>,` is the same in every row of the batch: write it once, then copy it.
+  let userStart = 0;
+  let userLength = 0;
   for (let j = 0; j < batch.uploadCount; j++) {
     out.uint(batch.uploadTxnId[j]);
-    out.comma();
-    out.uint(batch.userId);
-    out.comma();
+    if (j === 0) {
+      userStart = out.length;
+      out.comma();
+      out.uint(batch.userId);
+      out.comma();
+      userLength = out.length - userStart;
+    } else out.repeat(userStart, userLength);
     out.uint(batch.uploadItemId[j]);
     out.comma();
     out.timestamp(batch.uploadAt[j]);

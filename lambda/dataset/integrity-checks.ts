@@ -51,6 +51,9 @@ interface TierRow {
   spikeHit: boolean;
 }
 
+const tierKey = (userId: number, from: number): string =>
+  `(user_id=${userId}, from_datetime=${formatUtcTimestamp(from)})`;
+
 /**
  * Integrity checks over the rows as written (second precision), streamed in file order.
  * Rows of each table come sorted by user; a user's uploads arrive after that user's tiers.
@@ -66,11 +69,10 @@ export class IntegrityChecker {
   private lastTxnId = Number.NEGATIVE_INFINITY;
   private tierUser: number | undefined;
   private tiers: TierRow[] = [];
-  private readonly summary: IntegritySummary = {
-    uploadsByTierAndSize: { free: { '5': 0, '50': 0 }, premium: { '5': 0, '50': 0 } },
-    upgrades: 0,
-    upgradesWithSpikeWithinHour: 0,
-  };
+  // Uploads by [free 5 GB, free 50 GB, premium 5 GB, premium 50 GB]; upgrades; upgrades with a spike.
+  private readonly uploadCounts = new Float64Array(4);
+  private upgrades = 0;
+  private upgradesWithSpike = 0;
 
   constructor(private readonly ctx: IntegrityContext) {
     for (const name of Object.keys(CHECKS) as CheckName[]) this.counts.set(name, { violations: 0, examples: [] });
@@ -96,10 +98,9 @@ export class IntegrityChecker {
       if (!this.usersWithTiers.add(userId)) this.fail('tiers_cover_window', `user_id=${userId} (tiers not grouped by user)`);
     }
     if (!this.users.has(userId)) this.refUser(userId, 'tiers_user_fk', `tiers user_id=${userId}`);
-    const key = (): string => `(user_id=${userId}, from_datetime=${formatUtcTimestamp(from)})`;
-    if (this.tiers.some((t) => t.from === from)) this.fail('tiers_primary_key', key());
+    if (this.tiers.some((t) => t.from === from)) this.fail('tiers_primary_key', tierKey(userId, from));
     this.tiers.push({ from, until, premium: tier === 'premium', spikeHit: false });
-    if (tier !== 'premium' && tier !== 'free') this.fail('tiers_cover_window', `${key()} tier=${JSON.stringify(tier)}`);
+    if (tier !== 'premium' && tier !== 'free') this.fail('tiers_cover_window', `${tierKey(userId, from)} tier=${JSON.stringify(tier)}`);
   }
 
   addUpload(txnId: number, userId: number, itemId: number, at: number): void {
@@ -116,7 +117,7 @@ export class IntegrityChecker {
     if (!tier || size === undefined) return;
     const large = size === 50;
     if (large && !tier.premium) this.fail('no_50gb_while_free', `txn_id=${txnId} user_id=${userId} datetime=${formatUtcTimestamp(at)}`);
-    this.summary.uploadsByTierAndSize[tier.premium ? 'premium' : 'free'][large ? '50' : '5']++;
+    this.uploadCounts[(tier.premium ? 2 : 0) + (large ? 1 : 0)]++;
     if (large) for (const t of this.tiers) if (t.from <= at && at < t.from + 3600) t.spikeHit = true;
   }
 
@@ -133,7 +134,13 @@ export class IntegrityChecker {
       const { violations, examples } = this.counts.get(name)!;
       return { name, description: CHECKS[name], passed: violations === 0, violations, examples };
     });
-    return { checks, summary: this.summary };
+    const [free5, free50, premium5, premium50] = this.uploadCounts;
+    const summary: IntegritySummary = {
+      uploadsByTierAndSize: { free: { '5': free5, '50': free50 }, premium: { '5': premium5, '50': premium50 } },
+      upgrades: this.upgrades,
+      upgradesWithSpikeWithinHour: this.upgradesWithSpike,
+    };
+    return { checks, summary };
   }
 
   private tierAt(at: number): TierRow | undefined {
@@ -171,8 +178,8 @@ export class IntegrityChecker {
     // An upgrade: a premium interval that follows a free one, after the window start.
     for (let t = 1; t < tiers.length; t++) {
       if (!tiers[t].premium || tiers[t - 1].premium || tiers[t].from <= this.ctx.start) continue;
-      this.summary.upgrades++;
-      if (tiers[t].spikeHit) this.summary.upgradesWithSpikeWithinHour++;
+      this.upgrades++;
+      if (tiers[t].spikeHit) this.upgradesWithSpike++;
     }
     this.tiers = [];
   }

@@ -1,0 +1,325 @@
+/**
+ * `npm run bench [-- --quick] [-- --skip-reference]`
+ *
+ * Runs the reference generator (Python, ../shared/reference/reference_generator.py) and ours (the
+ * CLI, as a user runs it: `node --import tsx lambda/cli/main.ts generate`) on the default config
+ * at 10,000 and 100,000 users, each in its own child process, and reports wall time, peak RSS and
+ * whether the CSVs are byte-identical; then our peak RSS at 1,000,000 users, and what formatting
+ * the CSVs costs with our CSV writers (lambda/dataset/csv-format.ts) versus csv-stringify. Prints only; writes nothing that stays.
+ *
+ *   --quick           10,000 users only (no 100,000 or 1,000,000 runs)
+ *   --skip-reference  our figures only
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { stringify } from 'csv-stringify/sync';
+import { datasetAddress } from '../lambda/config/dataset-id.js';
+import { parseConfig } from '../lambda/config/validate.js';
+import { CsvBuffer } from '../lambda/dataset/csv-buffer.js';
+import { headerLine, writeTierRows, writeUploadRows, writeUserRow } from '../lambda/dataset/csv-format.js';
+import { TABLES } from '../lambda/dataset/tables.js';
+import { createEngine } from '../lambda/engine/create-engine.js';
+import { tierName } from '../lambda/engine/user-batch.js';
+import { formatUtcTimestamp } from '../lambda/time/utc-timestamp.js';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+const REFERENCE = resolve(ROOT, '..', 'shared', 'reference', 'reference_generator.py');
+const CSV_FILES = ['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv'];
+const SPEED_TARGET = 40; // x the reference at 100,000 users
+const RSS_TARGET_MB = 300; // at 1,000,000 users
+
+const { values: flags } = parseArgs({
+  options: { quick: { type: 'boolean', default: false }, 'skip-reference': { type: 'boolean', default: false } },
+});
+
+// ---- measuring a child process ---------------------------------------------------------------
+
+interface Measurement {
+  seconds: number;
+  peakRssMb: number | undefined;
+}
+
+/** GNU time's `-f '%e %M'`, if /usr/bin/time is GNU time (BusyBox and BSD time lack `-f %M`). */
+const GNU_TIME = (() => {
+  // TIERDRIFT_BENCH_NO_GNU_TIME=1 exercises the /proc fallback on a machine that has GNU time.
+  if (process.env.TIERDRIFT_BENCH_NO_GNU_TIME || !existsSync('/usr/bin/time')) return false;
+  const r = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M', 'true'], { encoding: 'utf8' });
+  return r.status === 0 && /BENCH [\d.]+ \d+/.test(r.stderr);
+})();
+const RSS_METHOD = GNU_TIME
+  ? 'GNU time %M'
+  : existsSync('/proc/self/status')
+    ? 'polling /proc/<pid>/status VmHWM every 20 ms'
+    : 'not measured (no GNU time, no /proc)';
+
+function measure(command: string, args: string[]): Promise<Measurement> {
+  const argv = GNU_TIME ? ['/usr/bin/time', '-f', 'TIERDRIFT_BENCH %e %M', command, ...args] : [command, ...args];
+  return new Promise((ok, fail) => {
+    const started = performance.now();
+    const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    let hwmKb = 0;
+    const poll = GNU_TIME
+      ? undefined
+      : setInterval(() => {
+          try {
+            const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${child.pid}/status`, 'utf8'));
+            if (m) hwmKb = Math.max(hwmKb, Number(m[1]));
+          } catch {
+            // gone already
+          }
+        }, 20);
+    child.on('error', fail);
+    child.on('close', (code) => {
+      const seconds = (performance.now() - started) / 1000;
+      if (poll) clearInterval(poll);
+      const timed = /TIERDRIFT_BENCH ([\d.]+) (\d+)/.exec(stderr);
+      if (code !== 0) {
+        fail(new Error(`${command} ${args.join(' ')} exited ${code}:\n${stderr.replace(/TIERDRIFT_BENCH.*\n?/, '')}`));
+        return;
+      }
+      const kb = timed ? Number(timed[2]) : hwmKb;
+      ok({ seconds, peakRssMb: kb > 0 ? kb / 1024 : undefined });
+    });
+  });
+}
+
+async function csvHashes(dir: string): Promise<string[]> {
+  return Promise.all(
+    CSV_FILES.map(async (f) => createHash('sha256').update(await readFile(join(dir, f))).digest('hex')),
+  );
+}
+
+// ---- the runs --------------------------------------------------------------------------------
+
+function referenceUnavailable(): string | undefined {
+  if (flags['skip-reference']) return '--skip-reference';
+  if (!existsSync(REFERENCE)) return `${REFERENCE} not found`;
+  const py = spawnSync('python3', ['-c', 'import numpy'], { encoding: 'utf8' });
+  if (py.error) return 'python3 not found';
+  if (py.status !== 0) return 'python3 has no numpy';
+  return undefined;
+}
+
+interface Row {
+  users: number;
+  reference?: Measurement;
+  ours: Measurement;
+  identical?: boolean;
+}
+
+const work = await mkdtemp(join(tmpdir(), 'tierdrift-bench-'));
+
+async function runOurs(users: number): Promise<{ m: Measurement; dir: string }> {
+  const configFile = join(work, `config-${users}.json`);
+  await writeFile(configFile, JSON.stringify({ users }));
+  const dest = join(work, `ours-${users}`);
+  const m = await measure(process.execPath, ['--import', 'tsx', 'lambda/cli/main.ts', 'generate', '--config', configFile, '--dest', dest]);
+  const prefix = datasetAddress(parseConfig({ users })).prefix;
+  return { m, dir: join(dest, ...prefix.split('/')) };
+}
+
+async function runReference(users: number): Promise<{ m: Measurement; dir: string }> {
+  const configFile = join(work, `config-${users}.json`);
+  await writeFile(configFile, JSON.stringify({ users }));
+  const out = join(work, `reference-${users}`);
+  const m = await measure('python3', [REFERENCE, '--config', configFile, '--out', out]);
+  return { m, dir: out };
+}
+
+/** A day-cached timestamp formatter, as a user of csv-stringify would write one (strings, not bytes). */
+class TimestampText {
+  private day = Number.NaN;
+  private prefix = '';
+  format(epochSeconds: number): string {
+    const day = Math.floor(epochSeconds / 86400);
+    if (day !== this.day) {
+      this.day = day;
+      this.prefix = formatUtcTimestamp(day * 86400).slice(0, 11);
+    }
+    let s = epochSeconds - day * 86400;
+    const h = (s / 3600) | 0;
+    s -= h * 3600;
+    const m = (s / 60) | 0;
+    s -= m * 60;
+    return `${this.prefix}${h < 10 ? '0' : ''}${h}:${m < 10 ? '0' : ''}${m}:${s < 10 ? '0' : ''}${s}Z`;
+  }
+}
+
+const FLUSH_AT = 1 << 20;
+
+/**
+ * Formatting cost, in process, over the same rows: ours (writeUserRow/writeTierRows/writeUploadRows
+ * into a CsvBuffer, as publishDataset does) versus csv-stringify's sync API fed row arrays.
+ */
+function formattingCost(users: number) {
+  const config = parseConfig({ users });
+  const tables = ['users', 'tiers', 'uploads'] as const;
+  type Table = (typeof tables)[number];
+  const ourHash = Object.fromEntries(tables.map((t) => [t, createHash('sha256')])) as Record<Table, ReturnType<typeof createHash>>;
+  const theirHash = Object.fromEntries(tables.map((t) => [t, createHash('sha256')])) as Record<Table, ReturnType<typeof createHash>>;
+  const buffers = Object.fromEntries(tables.map((t) => [t, new CsvBuffer()])) as Record<Table, CsvBuffer>;
+  const records: Record<Table, unknown[][]> = { users: [], tiers: [], uploads: [] };
+  let oursMs = 0;
+  let buildMs = 0;
+  let stringifyMs = 0;
+  let first = true;
+  const flushRecords = () => {
+    for (const t of tables) {
+      const t0 = performance.now();
+      const text = stringify(records[t], { record_delimiter: '\r\n', header: first, columns: [...TABLES[t].columns] });
+      stringifyMs += performance.now() - t0;
+      theirHash[t].update(text, 'latin1');
+      records[t] = [];
+    }
+    first = false;
+  };
+  const takeBuffer = (t: Table) => {
+    const t0 = performance.now();
+    const bytes = buffers[t].take();
+    oursMs += performance.now() - t0;
+    ourHash[t].update(bytes);
+  };
+
+  for (const t of tables) {
+    const t0 = performance.now();
+    const header = headerLine(t);
+    oursMs += performance.now() - t0;
+    ourHash[t].update(header, 'latin1');
+  }
+  const tierTimes = new TimestampText();
+  const uploadTimes = new TimestampText();
+  for (const batch of createEngine(config)) {
+    let t0 = performance.now();
+    writeUserRow(batch, buffers.users);
+    writeTierRows(batch, buffers.tiers);
+    writeUploadRows(batch, buffers.uploads);
+    oursMs += performance.now() - t0;
+    for (const t of tables) if (buffers[t].length >= FLUSH_AT) takeBuffer(t);
+
+    t0 = performance.now();
+    records.users.push([batch.userId, `User ${String(batch.userId).padStart(3, '0')}`]);
+    for (let t = 0; t < batch.tierCount; t++) {
+      records.tiers.push([
+        batch.userId,
+        tierTimes.format(batch.tierFrom[t]),
+        tierTimes.format(batch.tierUntil[t]),
+        tierName(batch.tierIsPremium[t]),
+      ]);
+    }
+    for (let j = 0; j < batch.uploadCount; j++) {
+      records.uploads.push([batch.uploadTxnId[j], batch.userId, batch.uploadItemId[j], uploadTimes.format(batch.uploadAt[j])]);
+    }
+    buildMs += performance.now() - t0;
+    if (batch.userId % 2000 === 0) flushRecords();
+  }
+  flushRecords();
+  for (const t of tables) takeBuffer(t);
+  const same = tables.every((t) => ourHash[t].digest('hex') === theirHash[t].digest('hex'));
+  return { oursMs, buildMs, stringifyMs, same };
+}
+
+// ---- main ------------------------------------------------------------------------------------
+
+const fmtS = (s: number | undefined) => (s === undefined ? '-' : s.toFixed(2));
+const fmtMb = (m: Measurement | undefined) =>
+  m === undefined ? '-' : m.peakRssMb === undefined ? 'n/a' : `${m.peakRssMb.toFixed(0)} MB`;
+
+try {
+  const noReference = referenceUnavailable();
+  const sizes = flags.quick ? [10_000] : [10_000, 100_000];
+  console.log(`tierdrift bench: node ${process.version}, peak RSS via ${RSS_METHOD}`);
+  console.log(noReference ? `reference: not run (${noReference}); our figures only` : `reference: ${REFERENCE}`);
+
+  const rows: Row[] = [];
+  for (const users of sizes) {
+    const row: Row = { users, ours: undefined as unknown as Measurement };
+    let refHashes: string[] | undefined;
+    if (!noReference) {
+      process.stdout.write(`  reference, ${users} users ... `);
+      const ref = await runReference(users);
+      row.reference = ref.m;
+      refHashes = await csvHashes(ref.dir);
+      await rm(ref.dir, { recursive: true, force: true });
+      console.log(`${fmtS(ref.m.seconds)} s`);
+    }
+    process.stdout.write(`  ours, ${users} users ... `);
+    const ours = await runOurs(users);
+    row.ours = ours.m;
+    const ourHashes = await csvHashes(ours.dir);
+    await rm(join(work, `ours-${users}`), { recursive: true, force: true });
+    console.log(`${fmtS(ours.m.seconds)} s`);
+    if (refHashes) row.identical = refHashes.every((h, i) => h === ourHashes[i]);
+    rows.push(row);
+  }
+
+  let million: Measurement | undefined;
+  if (!flags.quick) {
+    process.stdout.write('  ours, 1000000 users ... ');
+    const run = await runOurs(1_000_000);
+    million = run.m;
+    await rm(join(work, 'ours-1000000'), { recursive: true, force: true });
+    console.log(`${fmtS(million.seconds)} s`);
+  }
+
+  const formatUsers = sizes[sizes.length - 1];
+  process.stdout.write(`  CSV formatting in process, ${formatUsers} users ... `);
+  const cost = formattingCost(formatUsers);
+  console.log('done\n');
+
+  const header = ['config', 'reference s', 'ours s', 'speed ratio', 'reference peak RSS', 'ours peak RSS', 'identical'];
+  const table = rows.map((r) => [
+    `default, ${r.users.toLocaleString('en-US')} users`,
+    fmtS(r.reference?.seconds),
+    fmtS(r.ours.seconds),
+    r.reference ? `${(r.reference.seconds / r.ours.seconds).toFixed(1)}x` : '-',
+    fmtMb(r.reference),
+    fmtMb(r.ours),
+    r.identical === undefined ? '-' : r.identical ? 'yes' : 'NO',
+  ]);
+  if (million) table.push(['default, 1,000,000 users', '-', fmtS(million.seconds), '-', '-', fmtMb(million), '-']);
+  const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
+  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of table) console.log(line(r));
+  console.log('');
+
+  const at100k = rows.find((r) => r.users === 100_000);
+  if (at100k?.reference) {
+    const ratio = at100k.reference.seconds / at100k.ours.seconds;
+    console.log(`target speed >= ${SPEED_TARGET}x the reference at 100,000 users: ${ratio.toFixed(1)}x -> ${ratio >= SPEED_TARGET ? 'PASS' : 'FAIL'}`);
+  } else {
+    console.log(`target speed >= ${SPEED_TARGET}x the reference at 100,000 users: not measured (${noReference ?? '--quick'})`);
+  }
+  if (million?.peakRssMb !== undefined) {
+    console.log(
+      `target peak RSS <= ${RSS_TARGET_MB} MB at 1,000,000 users: ${million.peakRssMb.toFixed(0)} MB -> ${million.peakRssMb <= RSS_TARGET_MB ? 'PASS' : 'FAIL'}`,
+    );
+  } else {
+    console.log(`target peak RSS <= ${RSS_TARGET_MB} MB at 1,000,000 users: not measured (${million ? RSS_METHOD : '--quick'})`);
+  }
+  const mismatched = rows.filter((r) => r.identical === false);
+  if (mismatched.length) console.log(`OUTPUTS DIFFER from the reference at: ${mismatched.map((r) => r.users).join(', ')} users`);
+
+  // The share of the run: our CLI run of the same size is the whole; swapping formatters changes only the formatting part.
+  const runMs = rows[rows.length - 1].ours.seconds * 1000;
+  const theirMs = cost.buildMs + cost.stringifyMs;
+  console.log(
+    `\nCSV formatting, ${formatUsers.toLocaleString('en-US')} users (same rows, ${cost.same ? 'same bytes' : 'BYTES DIFFER'}):\n` +
+      `  ours (CsvBuffer writers): ${cost.oursMs.toFixed(0)} ms = ${((100 * cost.oursMs) / runMs).toFixed(1)}% of our ${(runMs / 1000).toFixed(2)} s run\n` +
+      `  csv-stringify: ${theirMs.toFixed(0)} ms (${cost.buildMs.toFixed(0)} ms building row arrays with formatted timestamps + ` +
+      `${cost.stringifyMs.toFixed(0)} ms stringify()), ${(theirMs / cost.oursMs).toFixed(1)}x ours\n` +
+      `  csv-stringify would cost ${((100 * theirMs) / (runMs - cost.oursMs + theirMs)).toFixed(1)}% of the run ` +
+      `(the run with csv-stringify in place of ours: ${((runMs - cost.oursMs + theirMs) / 1000).toFixed(2)} s)`,
+  );
+} finally {
+  await rm(work, { recursive: true, force: true });
+}
