@@ -17,12 +17,12 @@ interface Run {
   stderr: string;
 }
 
-/** Runs the real CLI (`node --import tsx lambda/cli/main.ts ...`) from the repo root. */
+/** Runs the real CLI as `npm run cli` does (`node bin/tierdrift.mjs ...`) from the repo root. */
 function cli(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', 'lambda/cli/main.ts', ...args],
+      ['bin/tierdrift.mjs', ...args],
       { cwd: REPO, env: { ...process.env, NO_COLOR: '1', FORCE_COLOR: '0' }, timeout: 60_000 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;

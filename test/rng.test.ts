@@ -143,3 +143,15 @@ describe('numpyLoggam (numpy random_loggam, Stirling series)', () => {
     }
   });
 });
+
+describe('NumpyLegacyRandom.poissonRepeat', () => {
+  it.each([0, 0.04, 0.125, 2.5, 9.99, 10, 37.2])('equals n separate poisson(%d) calls, stream position included', (lam) => {
+    const a = new NumpyLegacyRandom(2025);
+    const b = new NumpyLegacyRandom(2025);
+    const out = new Int32Array(500);
+    a.poissonRepeat(lam, 500, out);
+    const separate = Array.from({ length: 500 }, () => b.poisson(lam));
+    expect(Array.from(out)).toEqual(separate);
+    expect(a.double()).toBe(b.double());
+  });
+});

@@ -1,4 +1,5 @@
 #!/usr/bin/env node
+import { existsSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { GENERATOR } from '../dataset/generator-info.js';
@@ -11,6 +12,11 @@ import { loadConfig, type ConfigFlags } from './config-input.js';
 import { checkDestFolder } from './dest-folder.js';
 import { ProgressBar } from './progress-bar.js';
 import { generateReport, timelineReport, verifyReport } from './report.js';
+
+// bin/tierdrift.mjs bundles the engine worker beside this file; run from source, there is none
+// and generation stays on one thread (same bytes either way).
+const bundledWorker = new URL('./engine-worker.mjs', import.meta.url);
+const engineWorker = existsSync(bundledWorker) ? bundledWorker : undefined;
 
 const program = new Command()
   .name('tierdrift')
@@ -32,7 +38,11 @@ program
     await checkDestFolder(flags.dest);
     const storage = new LocalFolderStorage(flags.dest);
     const progress = new ProgressBar('generating');
-    const outcome = await publishDataset(config, { storage, onProgress: (done, total) => progress.update(done, total) });
+    const outcome = await publishDataset(config, {
+      storage,
+      engineWorker,
+      onProgress: (done, total) => progress.update(done, total),
+    });
     progress.clear();
     const location = dirname(storage.describe(outcome.manifestKey));
     console.log(flags.json ? JSON.stringify(outcome.manifest, null, 2) : generateReport(outcome, location));

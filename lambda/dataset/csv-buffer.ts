@@ -3,13 +3,6 @@ import { civilFromDays } from '../time/utc-timestamp.js';
 const COMMA = 0x2c;
 const ZERO = 0x30;
 
-// `HH:MM:SS` of every second of a day, 8 bytes each.
-const CLOCK = new Uint8Array(86400 * 8);
-for (let s = 0; s < 86400; s++) {
-  const text = [Math.floor(s / 3600), Math.floor(s / 60) % 60, s % 60].map((n) => String(n).padStart(2, '0')).join(':');
-  for (let i = 0; i < 8; i++) CLOCK[s * 8 + i] = text.charCodeAt(i);
-}
-
 /**
  * CSV bytes built in place: integers, ASCII text and timestamps are written straight into a
  * buffer, so tens of millions of rows cost no per-row strings (and no garbage collection).
@@ -93,8 +86,19 @@ export class CsvBuffer {
     const p = this.datePrefix;
     let at = this.length;
     for (let i = 0; i < 11; i++) buf[at++] = p[i];
-    const clock = ((epochSeconds - day * 86400) * 8) | 0; // an int index keeps the loads fast
-    for (let i = 0; i < 8; i++) buf[at++] = CLOCK[clock + i];
+    // Digits computed, not looked up: a per-second table would miss the cache on every row.
+    const secs = (epochSeconds - day * 86400) | 0;
+    const h = (secs / 3600) | 0;
+    const m = ((secs - h * 3600) / 60) | 0;
+    const sec = secs - h * 3600 - m * 60;
+    buf[at++] = ZERO + ((h / 10) | 0);
+    buf[at++] = ZERO + (h % 10);
+    buf[at++] = 0x3a;
+    buf[at++] = ZERO + ((m / 10) | 0);
+    buf[at++] = ZERO + (m % 10);
+    buf[at++] = 0x3a;
+    buf[at++] = ZERO + ((sec / 10) | 0);
+    buf[at++] = ZERO + (sec % 10);
     buf[at++] = 0x5a;
     this.length = at;
   }

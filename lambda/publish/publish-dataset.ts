@@ -1,7 +1,7 @@
 import { datasetAddress, type DatasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
 import type { Cohort } from '../engine/cohorts.js';
-import { createEngine } from '../engine/create-engine.js';
+import { batchSource } from '../engine/batch-source.js';
 import { headerLine, itemLines, writeTierRows, writeUploadRows, writeUserRow } from '../dataset/csv-format.js';
 import { FORMAT_VERSION } from '../dataset/format.js';
 import { GENERATOR } from '../dataset/generator-info.js';
@@ -18,6 +18,8 @@ export interface PublishOptions {
   storage: DatasetStorage;
   /** Key prefix under the storage root (e.g. an S3 root folder); empty for the root itself. */
   root?: string;
+  /** URL of the bundled engine-worker script: generate on a second thread (same bytes). */
+  engineWorker?: URL;
   /** Called now and then with the number of users written so far. */
   onProgress?: (usersDone: number, usersTotal: number) => void;
 }
@@ -79,23 +81,25 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
     for (const item of ITEMS) checker.addItem(item.itemId, item.sizeGb);
 
     const progressEvery = Math.max(1, Math.floor(config.users / 200));
-    for (const batch of createEngine(config)) {
-      usersPerCohort[batch.cohort]++;
-      checker.addUser(batch.userId);
-      for (let t = 0; t < batch.tierCount; t++) {
-        checker.addTier(batch.userId, batch.tierFrom[t], batch.tierUntil[t], tierName(batch.tierIsPremium[t]));
+    for await (const run of batchSource(config, options.engineWorker)) {
+      for (const batch of run) {
+        usersPerCohort[batch.cohort]++;
+        checker.addUser(batch.userId);
+        for (let t = 0; t < batch.tierCount; t++) {
+          checker.addTier(batch.userId, batch.tierFrom[t], batch.tierUntil[t], tierName(batch.tierIsPremium[t]));
+        }
+        for (let j = 0; j < batch.uploadCount; j++) {
+          checker.addUpload(batch.uploadTxnId[j], batch.userId, batch.uploadItemId[j], batch.uploadAt[j]);
+        }
+        writeUserRow(batch, out.users.buffer);
+        out.users.rows += 1;
+        writeTierRows(batch, out.tiers.buffer);
+        out.tiers.rows += batch.tierCount;
+        writeUploadRows(batch, out.uploads.buffer);
+        out.uploads.rows += batch.uploadCount;
+        for (const table of ['users', 'tiers', 'uploads'] as const) if (out[table].full) await out[table].flush();
+        if (options.onProgress && batch.userId % progressEvery === 0) options.onProgress(batch.userId, config.users);
       }
-      for (let j = 0; j < batch.uploadCount; j++) {
-        checker.addUpload(batch.uploadTxnId[j], batch.userId, batch.uploadItemId[j], batch.uploadAt[j]);
-      }
-      writeUserRow(batch, out.users.buffer);
-      out.users.rows += 1;
-      writeTierRows(batch, out.tiers.buffer);
-      out.tiers.rows += batch.tierCount;
-      writeUploadRows(batch, out.uploads.buffer);
-      out.uploads.rows += batch.uploadCount;
-      for (const table of ['users', 'tiers', 'uploads'] as const) if (out[table].full) await out[table].flush();
-      if (options.onProgress && batch.userId % progressEvery === 0) options.onProgress(batch.userId, config.users);
     }
     integrity = checker.finish();
     files = [];

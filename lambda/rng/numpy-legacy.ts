@@ -80,6 +80,29 @@ export class NumpyLegacyRandom {
     return this.poissonMult(lam);
   }
 
+  /** `n` draws of `poisson(lam)` into `out`, as n separate calls would make them. */
+  poissonRepeat(lam: number, n: number, out: Int32Array): void {
+    if (lam >= 10 || lam <= 0) {
+      for (let i = 0; i < n; i++) out[i] = lam > 0 ? this.poisson(lam) : 0;
+      return;
+    }
+    if (lam !== this.lastLam) {
+      this.lastLam = lam;
+      this.lastExpNegLam = exp(-lam);
+    }
+    const enlam = this.lastExpNegLam;
+    const mt = this.mt;
+    for (let i = 0; i < n; i++) {
+      let x = 0;
+      let prod = mt.nextDouble();
+      while (prod > enlam) {
+        x += 1;
+        prod *= mt.nextDouble();
+      }
+      out[i] = x;
+    }
+  }
+
   private poissonMult(lam: number): number {
     if (lam !== this.lastLam) {
       this.lastLam = lam;

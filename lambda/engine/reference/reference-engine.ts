@@ -87,16 +87,28 @@ export function* referenceEngine(config: GenerationConfig): Generator<UserBatch>
     uploadItem[count++] = item;
   };
 
+  // Upload counts of an interval's hourly slots. The numpy stream (counts) and the Python stream
+  // (times, items) are independent, so all counts can be drawn before any time.
+  let slotCounts = new Int32Array(64);
   const simulateInterval = (from: number, until: number, premium: boolean, rate: number): void => {
-    for (let cursor = from; cursor < until; ) {
+    const span = until - from;
+    const fullSlots = span > 0 ? Math.floor(span / US_PER_HOUR) : 0;
+    const slots = fullSlots + (span > fullSlots * US_PER_HOUR ? 1 : 0);
+    if (slotCounts.length < slots) slotCounts = new Int32Array(slots * 2);
+    np.poissonRepeat((rate * totalSeconds(US_PER_HOUR)) / 3600, fullSlots, slotCounts);
+    if (slots > fullSlots) {
+      const lam = (rate * totalSeconds(span - fullSlots * US_PER_HOUR)) / 3600;
+      slotCounts[fullSlots] = lam > 0 ? np.poisson(lam) : 0;
+    }
+    for (let slot = 0; slot < slots; slot++) {
+      const k = slotCounts[slot];
+      if (k === 0) continue;
+      const cursor = from + slot * US_PER_HOUR;
       const hourEnd = Math.min(cursor + US_PER_HOUR, until);
-      const lam = (rate * totalSeconds(hourEnd - cursor)) / 3600;
-      const k = lam > 0 ? np.poisson(lam) : 0;
       for (let j = 0; j < k; j++) {
         const at = boundedRandomTime(cursor, hourEnd);
         push(at, premium && py.random() < share ? ITEM_50GB : ITEM_5GB);
       }
-      cursor = hourEnd;
     }
     if (premium && from > 0 && py.random() < spike.probability) {
       const spikeEnd = Math.min(from + US_PER_HOUR, until);
@@ -107,16 +119,19 @@ export function* referenceEngine(config: GenerationConfig): Generator<UserBatch>
     }
   };
 
+  const bounds = new Float64Array(4);
+  const sorter = new UploadSorter();
   let nextTxnId = 1;
   for (let i = 0; i < n; i++) {
     const cohort = cohortOf(i + 1);
     batch.userId = i + 1;
     batch.cohort = cohort;
-    const bounds = [0];
-    if (!Number.isNaN(change1[i])) bounds.push(change1[i]);
-    if (!Number.isNaN(change2[i])) bounds.push(change2[i]);
-    bounds.push(window);
-    batch.tierCount = bounds.length - 1;
+    let tierCount = 0;
+    bounds[0] = 0;
+    if (!Number.isNaN(change1[i])) bounds[++tierCount] = change1[i];
+    if (!Number.isNaN(change2[i])) bounds[++tierCount] = change2[i];
+    bounds[++tierCount] = window;
+    batch.tierCount = tierCount;
     count = 0;
     for (let t = 0; t < batch.tierCount; t++) {
       // Cohorts 1 and 3 start premium, the others free; every change flips the tier.
@@ -126,32 +141,30 @@ export function* referenceEngine(config: GenerationConfig): Generator<UserBatch>
       batch.tierIsPremium[t] = premium ? 1 : 0;
       simulateInterval(bounds[t], bounds[t + 1], premium, premium ? premiumRate[i] : freeRate[i]);
     }
-    emitSortedUploads(batch, uploadUs, uploadItem, count, startSec, nextTxnId);
+    sorter.emit(batch, uploadUs, uploadItem, count, startSec, nextTxnId);
     nextTxnId += count;
     yield batch;
   }
 }
 
 /** Stable sort by the written second, as the reference's `sort(key=(user_id, datetime string))`. */
-function emitSortedUploads(
-  batch: UserBatch,
-  uploadUs: Float64Array,
-  uploadItem: Uint8Array,
-  count: number,
-  startSec: number,
-  firstTxnId: number,
-): void {
-  if (count >= INDEX_BITS) throw new Error(`user ${batch.userId} has ${count} uploads, more than one user may have`);
-  const keys = new Float64Array(count);
-  for (let j = 0; j < count; j++) keys[j] = Math.floor(uploadUs[j] / US_PER_SECOND) * INDEX_BITS + j;
-  keys.sort();
-  reserveUploads(batch, count);
-  for (let j = 0; j < count; j++) {
-    const key = keys[j];
-    const index = key % INDEX_BITS;
-    batch.uploadTxnId[j] = firstTxnId + j;
-    batch.uploadItemId[j] = uploadItem[index];
-    batch.uploadAt[j] = startSec + (key - index) / INDEX_BITS;
+class UploadSorter {
+  private keys = new Float64Array(256);
+
+  emit(batch: UserBatch, uploadUs: Float64Array, uploadItem: Uint8Array, count: number, startSec: number, firstTxnId: number): void {
+    if (count >= INDEX_BITS) throw new Error(`user ${batch.userId} has ${count} uploads, more than one user may have`);
+    if (this.keys.length < count) this.keys = new Float64Array(Math.max(count, this.keys.length * 2));
+    const keys = this.keys.subarray(0, count);
+    for (let j = 0; j < count; j++) keys[j] = Math.floor(uploadUs[j] / US_PER_SECOND) * INDEX_BITS + j;
+    keys.sort();
+    reserveUploads(batch, count);
+    for (let j = 0; j < count; j++) {
+      const key = keys[j];
+      const index = key % INDEX_BITS;
+      batch.uploadTxnId[j] = firstTxnId + j;
+      batch.uploadItemId[j] = uploadItem[index];
+      batch.uploadAt[j] = startSec + (key - index) / INDEX_BITS;
+    }
+    batch.uploadCount = count;
   }
-  batch.uploadCount = count;
 }

@@ -1,0 +1,32 @@
+// The CLI and its engine worker as one esbuild bundle folder (cli.mjs, engine-worker.mjs).
+import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** Builds into `dir`; written to a private folder first, so no one ever sees half a bundle. */
+export async function buildBundle(dir) {
+  const { outputFiles } = await build({
+    entryPoints: { cli: `${root}lambda/cli/main.ts`, 'engine-worker': `${root}lambda/engine/engine-worker.ts` },
+    outdir: dir,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    packages: 'external',
+    sourcemap: 'inline',
+    write: false,
+    logLevel: 'error',
+  });
+  const temp = `${dir}.${process.pid}.tmp`;
+  mkdirSync(temp, { recursive: true });
+  for (const file of outputFiles) writeFileSync(`${temp}/${basename(file.path)}`, file.contents);
+  try {
+    renameSync(temp, dir);
+  } catch {
+    rmSync(temp, { recursive: true, force: true }); // a concurrent run got there first
+  }
+}

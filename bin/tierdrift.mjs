@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// Runs the CLI from an esbuild bundle of lambda/, rebuilt only when a source file changed:
+// starting from one bundle is much faster than transpiling module by module, and never stale.
+// The bundle folder also holds the engine worker, which lets `generate` use a second thread.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+const sources = ['package.json', ...readdirSync(`${root}lambda`, { recursive: true }).map((f) => `lambda/${f}`)];
+const fingerprint = createHash('sha256');
+for (const file of sources.sort()) {
+  const { mtimeMs, size } = statSync(`${root}${file}`);
+  fingerprint.update(`${file}\0${mtimeMs}\0${size}\n`);
+}
+const dir = `${root}node_modules/.cache/tierdrift/${fingerprint.digest('hex').slice(0, 16)}`;
+if (!existsSync(`${dir}/cli.mjs`)) {
+  const { buildBundle } = await import('./build-bundle.mjs');
+  await buildBundle(dir);
+}
+process.setSourceMapsEnabled(true);
+await import(pathToFileURL(`${dir}/cli.mjs`).href);
