@@ -18,7 +18,7 @@
 // How each one is emulated exactly is explained next to the code.  The rare
 // |x| >= 512 path simply uses the generic exact `fma`.
 
-import { fma, fmaD, hexToDouble } from './fma.js';
+import { fma, hexToDouble } from './fma.js';
 import {
   EXP_INVLN2N_BITS,
   EXP_NEGLN2HIN_BITS,
@@ -154,6 +154,14 @@ export function exp(x: number): number {
     }
     return expSpecial(x);
   }
+  return expCore(x, 0, 0);
+}
+
+/**
+ * The main path of exp (|x| in [2^-54, 512)), as glibc's __exp_fma computes it, of x + xtail
+ * with the sign and exponent bias signBias (pow's exp_inline); exp itself passes (x, 0, 0).
+ */
+export function expCore(x: number, xtail: number, signBias: number): number {
   // kd = fma(x, InvLn2N, Shift) - Shift (see expRoundKd)
   const z = InvLn2N * x;
   let kd = z + Shift - Shift;
@@ -165,7 +173,7 @@ export function exp(x: number): number {
   const p1 = kd * LoH;
   const s0 = r0 + p1;
   const b0 = s0 - r0;
-  const r = s0 + (r0 - (s0 - b0) + (p1 - b0) + kd * LoL);
+  const r = s0 + (r0 - (s0 - b0) + (p1 - b0) + kd * LoL) + xtail;
   const idx = k & 127;
   const r2 = r * r;
   // q1 = fma(r, C3, C2): |r*C3| < 2^-11 << |C2|/8, dominated by construction.
@@ -199,7 +207,7 @@ export function exp(x: number): number {
     if (t !== 0 && tmp + t2 - tmp === t2) tmp = fma(r4, q2, u);
   } else tmp = fma(r4, q2, u);
   U32[0] = EXP_SBITS_LO[idx];
-  U32[1] = EXP_SBITS_HI[idx] + (k << 13);
+  U32[1] = EXP_SBITS_HI[idx] + ((k + signBias) << 13);
   const scale = F64[0];
   // fma(scale, tmp, scale): |tmp| < 2^-7, dominated by construction.
   p = scale * tmp;

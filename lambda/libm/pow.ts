@@ -22,7 +22,7 @@
 //   specialcase k > 0 fused, k < 0 not fused.
 
 import { fma, fmaPE, hexToDouble, twoProductErr } from './fma.js';
-import { EXP_CONST, EXP_SBITS_HI, EXP_SBITS_LO, EXP_TAIL, expRoundKd } from './exp.js';
+import { EXP_CONST, EXP_SBITS_HI, EXP_SBITS_LO, EXP_TAIL, expCore } from './exp.js';
 import { POW_LN2HI_BITS, POW_LN2LO_BITS, POW_POLY_BITS, POW_TAB_BITS } from './pow-log-data.js';
 
 const F64 = new Float64Array(1);
@@ -60,7 +60,7 @@ for (let i = 0; i < 128; i++) {
   if (INVC[i] * 512 !== Math.round(INVC[i] * 512)) throw new Error('libm/pow: unexpected invc');
 }
 
-const { InvLn2N, NegLn2hiN, NegLn2loN, Shift, C2, C3, C4, C5, LoH, LoL } = EXP_CONST;
+const { InvLn2N, NegLn2hiN, NegLn2loN, Shift, C2, C3, C4, C5 } = EXP_CONST;
 
 const OFF_HI = 0x3fe69555; // OFF = 0x3fe6955500000000
 const SIGN_BIAS = 0x800 << 7;
@@ -99,7 +99,6 @@ function logInline(hx: number, lx: number): number {
   const lo1 = fmaPE(pl, kd * Ln2loH - pl + kd * Ln2loL, logctail);
   const lo2 = t1 - t2 + r;
 
-  const ar = A0 * r; // exact (A0 = -0.5)
   const rr = r * r;
   const ar2 = -0.5 * rr; // == RN(r*ar)
   const ar3 = r * ar2;
@@ -196,54 +195,7 @@ function expInline(x: number, xtail: number, signBias: number): number {
     }
     return expInlineSpecial(x, xtail, signBias);
   }
-  // Same hand-inlined code as exp() in exp.ts (see the proofs there), plus xtail.
-  const z = InvLn2N * x;
-  let kd = z + Shift - Shift;
-  const d = z - kd;
-  if (d === 0.5 || d === -0.5) kd = expRoundKd(x);
-  const k = kd | 0;
-  const r0 = x + kd * NegLn2hiN;
-  const p1 = kd * LoH;
-  const s0 = r0 + p1;
-  const b0 = s0 - r0;
-  const r = s0 + (r0 - (s0 - b0) + (p1 - b0) + kd * LoL) + xtail;
-  const idx = k & 127;
-  const r2 = r * r;
-  let p = r * C3;
-  let q1 = C2 + p;
-  let t = p - (q1 - C2);
-  let t2 = t + t;
-  if (t !== 0 && q1 + t2 - q1 === t2) q1 = fma(r, C3, C2);
-  p = r * C5;
-  let q2 = C4 + p;
-  t = p - (q2 - C4);
-  t2 = t + t;
-  if (t !== 0 && q2 + t2 - q2 === t2) q2 = fma(r, C5, C4);
-  const c = EXP_TAIL[idx] + r;
-  p = r2 * q1;
-  let u = c + p;
-  if (Math.abs(c) >= 8 * Math.abs(p)) {
-    t = p - (u - c);
-    t2 = t + t;
-    if (t !== 0 && u + t2 - u === t2) u = fma(r2, q1, c);
-  } else u = fma(r2, q1, c);
-  const r4 = r2 * r2;
-  p = r4 * q2;
-  let tmp = u + p;
-  if (Math.abs(u) >= 8 * Math.abs(p)) {
-    t = p - (tmp - u);
-    t2 = t + t;
-    if (t !== 0 && tmp + t2 - tmp === t2) tmp = fma(r4, q2, u);
-  } else tmp = fma(r4, q2, u);
-  U32[0] = EXP_SBITS_LO[idx];
-  U32[1] = EXP_SBITS_HI[idx] + ((k + signBias) << 13);
-  const scale = F64[0];
-  p = scale * tmp;
-  let res = scale + p;
-  t = p - (res - scale);
-  t2 = t + t;
-  if (t !== 0 && res + t2 - res === t2) res = fma(scale, tmp, scale);
-  return res;
+  return expCore(x, xtail, signBias);
 }
 
 /** 0 if y is not an integer, 1 if odd, 2 if even (y finite, non-zero). */
