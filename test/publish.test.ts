@@ -80,6 +80,9 @@ class RecordingStorage implements DatasetStorage {
     this.events.push({ op: 'putIfAbsent', key, result });
     return result;
   }
+  list(prefix: string, options?: Parameters<DatasetStorage['list']>[1]) {
+    return this.inner.list(prefix, options);
+  }
 }
 
 /** Counts computed from the CSVs alone, to cross-check the manifest summary. */

@@ -1,9 +1,9 @@
-import { createReadStream, createWriteStream, type WriteStream } from 'node:fs';
-import { link, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { createReadStream, createWriteStream, type Dirent, type WriteStream } from 'node:fs';
+import { link, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve, sep } from 'node:path';
 import { once } from 'node:events';
-import type { DatasetStorage, StagedWriter } from './storage.js';
+import type { DatasetStorage, ListPage, StagedWriter } from './storage.js';
 
 /** Datasets in a local folder: temporary files renamed into place, the manifest hard-linked (no overwrite). */
 export class LocalFolderStorage implements DatasetStorage {
@@ -56,6 +56,36 @@ export class LocalFolderStorage implements DatasetStorage {
     } finally {
       await rm(temp, { force: true });
     }
+  }
+
+  /** S3-like listing: keys in lexical order, `token` the last key of the previous page. */
+  async list(prefix: string, options: { delimiter?: string; token?: string; limit?: number } = {}): Promise<ListPage> {
+    const dirKey = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
+    const dir = this.path(dirKey);
+    let entries: Dirent[];
+    try {
+      entries = await readdir(dir, { recursive: true, withFileTypes: true });
+    } catch (error) {
+      if (isNotFound(error)) return { keys: [], prefixes: [] };
+      throw error;
+    }
+    const found = new Map<string, boolean>(); // key or folder prefix → is a folder
+    for (const entry of entries) {
+      if (!entry.isFile() || entry.name.includes('.tmp-')) continue;
+      const key = relative(this.root, join(entry.parentPath, entry.name)).split(sep).join('/');
+      if (!key.startsWith(prefix)) continue;
+      const rest = key.slice(prefix.length);
+      const cut = options.delimiter ? rest.indexOf(options.delimiter) : -1;
+      if (cut >= 0) found.set(prefix + rest.slice(0, cut + options.delimiter!.length), true);
+      else found.set(key, false);
+    }
+    const all = [...found.keys()].sort().filter((k) => options.token === undefined || k > options.token);
+    const page = all.slice(0, options.limit ?? 1000);
+    return {
+      keys: page.filter((k) => !found.get(k)),
+      prefixes: page.filter((k) => found.get(k)),
+      nextToken: all.length > page.length ? page[page.length - 1] : undefined,
+    };
   }
 
   private path(key: string): string {

@@ -13,6 +13,15 @@ export interface DatasetStorage {
   createWriter(key: string): StagedWriter;
   /** Writes the object unless the key exists; false when it did. */
   putIfAbsent(key: string, body: string): Promise<boolean>;
+  /** One page of the keys under a prefix; with a delimiter, the "folders" one level down. */
+  list(prefix: string, options?: { delimiter?: string; token?: string; limit?: number }): Promise<ListPage>;
+}
+
+export interface ListPage {
+  keys: string[];
+  prefixes: string[];
+  /** Pass as `token` to get the next page; undefined on the last page. */
+  nextToken?: string;
 }
 
 export interface StagedWriter {

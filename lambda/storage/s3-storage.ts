@@ -1,0 +1,135 @@
+import { PassThrough, type Readable } from 'node:stream';
+import { once } from 'node:events';
+import {
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  S3ServiceException,
+  type S3Client,
+} from '@aws-sdk/client-s3';
+import { Upload } from '@aws-sdk/lib-storage';
+import type { DatasetStorage, ListPage, StagedWriter } from './storage.js';
+
+/** Multipart part size and parts in flight: memory per file stays near PART_SIZE * (QUEUE + 1). */
+const PART_SIZE = 8 * 1024 * 1024;
+const QUEUE_SIZE = 2;
+
+/**
+ * Datasets in an S3 bucket. CSVs stream up as multipart uploads (an object appears only when its
+ * upload completes); the manifest is written with `If-None-Match: *`, so only one run publishes it.
+ */
+export class S3Storage implements DatasetStorage {
+  constructor(
+    readonly client: S3Client,
+    readonly bucket: string,
+  ) {}
+
+  describe(key: string): string {
+    return `s3://${this.bucket}/${key}`;
+  }
+
+  async read(key: string): Promise<Buffer | undefined> {
+    const body = await this.readStream(key);
+    if (!body) return undefined;
+    const chunks: Buffer[] = [];
+    for await (const chunk of body) chunks.push(chunk);
+    return Buffer.concat(chunks);
+  }
+
+  async readStream(key: string): Promise<AsyncIterable<Buffer> | undefined> {
+    try {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return out.Body as Readable;
+    } catch (error) {
+      if (isMissing(error)) return undefined;
+      throw error;
+    }
+  }
+
+  createWriter(key: string): StagedWriter {
+    return new S3StagedWriter(this.client, this.bucket, key);
+  }
+
+  async putIfAbsent(key: string, body: string): Promise<boolean> {
+    try {
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentType: 'application/json',
+          IfNoneMatch: '*',
+        }),
+      );
+      return true;
+    } catch (error) {
+      // 412: the key exists; 409: a concurrent conditional write to it is in progress.
+      const status = (error as S3ServiceException).$metadata?.httpStatusCode;
+      if (status === 412 || status === 409) return false;
+      throw error;
+    }
+  }
+
+  async list(prefix: string, options: { delimiter?: string; token?: string; limit?: number } = {}): Promise<ListPage> {
+    const out = await this.client.send(
+      new ListObjectsV2Command({
+        Bucket: this.bucket,
+        Prefix: prefix,
+        Delimiter: options.delimiter,
+        ContinuationToken: options.token,
+        MaxKeys: options.limit,
+      }),
+    );
+    return {
+      keys: (out.Contents ?? []).map((o) => o.Key!),
+      prefixes: (out.CommonPrefixes ?? []).map((p) => p.Prefix!),
+      nextToken: out.IsTruncated ? out.NextContinuationToken : undefined,
+    };
+  }
+}
+
+class S3StagedWriter implements StagedWriter {
+  private readonly body = new PassThrough({ highWaterMark: PART_SIZE });
+  private readonly upload: Upload;
+  private readonly done: Promise<unknown>;
+  private failure: unknown;
+
+  constructor(client: S3Client, bucket: string, key: string) {
+    this.upload = new Upload({
+      client,
+      params: { Bucket: bucket, Key: key, Body: this.body, ContentType: 'text/csv' },
+      partSize: PART_SIZE,
+      queueSize: QUEUE_SIZE,
+      leavePartsOnError: false,
+    });
+    this.done = this.upload.done();
+    this.done.catch((error: unknown) => {
+      this.failure = error;
+      this.body.destroy();
+    });
+  }
+
+  async write(chunk: Uint8Array): Promise<void> {
+    if (this.failure) throw this.failure;
+    if (!this.body.write(chunk)) {
+      await Promise.race([once(this.body, 'drain'), this.done.then(() => undefined)]);
+    }
+    if (this.failure) throw this.failure;
+  }
+
+  async commit(): Promise<void> {
+    this.body.end();
+    await this.done;
+  }
+
+  async abort(): Promise<void> {
+    this.body.destroy();
+    await this.upload.abort().catch(() => undefined);
+    await this.done.catch(() => undefined);
+  }
+}
+
+function isMissing(error: unknown): boolean {
+  if (!(error instanceof S3ServiceException)) return false;
+  return error.name === 'NoSuchKey' || error.$metadata?.httpStatusCode === 404;
+}
