@@ -13,8 +13,9 @@ import { cohortAssigner } from '../cohorts.js';
 import { ITEM_50GB, ITEM_5GB, newUserBatch, reserveUploads, type UserBatch } from '../user-batch.js';
 import { lognormalParams } from './rate-model.js';
 
-// Uploads of one user are sorted by packing (second, draw index) into one exact double.
-const INDEX_BITS = 2 ** 28;
+// Uploads of one user are sorted by packing (second, draw index) into one exact double:
+// second * INDEX_RANGE + index, with seconds below 2^25 (366 days) and indexes below 2^28.
+const INDEX_RANGE = 2 ** 28;
 
 /**
  * The reference engine: a port of reference_generator.py that reproduces its draws in order.
@@ -152,18 +153,18 @@ class UploadSorter {
   private keys = new Float64Array(256);
 
   emit(batch: UserBatch, uploadUs: Float64Array, uploadItem: Uint8Array, count: number, startSec: number, firstTxnId: number): void {
-    if (count >= INDEX_BITS) throw new Error(`user ${batch.userId} has ${count} uploads, more than one user may have`);
+    if (count >= INDEX_RANGE) throw new Error(`user ${batch.userId} has ${count} uploads, more than one user may have`);
     if (this.keys.length < count) this.keys = new Float64Array(Math.max(count, this.keys.length * 2));
     const keys = this.keys.subarray(0, count);
-    for (let j = 0; j < count; j++) keys[j] = Math.floor(uploadUs[j] / US_PER_SECOND) * INDEX_BITS + j;
+    for (let j = 0; j < count; j++) keys[j] = Math.floor(uploadUs[j] / US_PER_SECOND) * INDEX_RANGE + j;
     keys.sort();
     reserveUploads(batch, count);
     for (let j = 0; j < count; j++) {
       const key = keys[j];
-      const index = key % INDEX_BITS;
+      const index = key % INDEX_RANGE;
       batch.uploadTxnId[j] = firstTxnId + j;
       batch.uploadItemId[j] = uploadItem[index];
-      batch.uploadAt[j] = startSec + (key - index) / INDEX_BITS;
+      batch.uploadAt[j] = startSec + (key - index) / INDEX_RANGE;
     }
     batch.uploadCount = count;
   }
