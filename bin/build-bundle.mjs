@@ -15,6 +15,7 @@ export async function buildBundle(dir) {
     bundle: true,
     platform: 'node',
     format: 'esm',
+    splitting: true, // modules loaded with import() (the AWS SDK's users) stay out of the start-up path
     target: 'node20',
     packages: 'external',
     sourcemap: 'inline',

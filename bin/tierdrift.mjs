@@ -7,7 +7,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const sources = ['package.json', ...readdirSync(`${root}lambda`, { recursive: true }).map((f) => `lambda/${f}`)];
+const sources = ['package.json', 'bin/build-bundle.mjs', ...readdirSync(`${root}lambda`, { recursive: true }).map((f) => `lambda/${f}`)];
 const fingerprint = createHash('sha256');
 for (const file of sources.sort()) {
   const { mtimeMs, size } = statSync(`${root}${file}`);

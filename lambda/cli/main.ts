@@ -1,17 +1,23 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
-import { dirname } from 'node:path';
 import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { GENERATOR } from '../dataset/generator-info.js';
 import { readUserTimeline } from '../dataset/tier-timeline.js';
+import { fetchDataset } from '../publish/fetch-dataset.js';
 import { publishDataset } from '../publish/publish-dataset.js';
 import { verifyDataset } from '../publish/verify-dataset.js';
 import { LocalFolderStorage } from '../storage/local-folder-storage.js';
-import { CliError } from './cli-error.js';
+import { CliError, oneLineFailure } from './cli-error.js';
 import { loadConfig, type ConfigFlags } from './config-input.js';
-import { checkDestFolder } from './dest-folder.js';
+import { checkOutputFolder } from './output-folder.js';
 import { ProgressBar } from './progress-bar.js';
-import { generateReport, timelineReport, verifyReport } from './report.js';
+import { fetchReport, generateReport, timelineReport, verifyReport } from './report.js';
+import { datasetTarget, publishTarget } from './storage-target.js';
+
+// The AWS SDK warns on every run under Node 20 that its 2027 releases will need Node 22. This CLI
+// supports Node 20, so that one warning is switched off with the SDK's own switch (unless the
+// user set it); every other warning still prints.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 // bin/tierdrift.mjs bundles the engine worker beside this file; run from source, there is none
 // and generation stays on one thread (same bytes either way).
@@ -31,46 +37,61 @@ program
   .option('-c, --config <file>', 'generation config (JSON); omitted keys take their defaults')
   .option('--seed <n>', 'override the seed (integer 0..4294967295)')
   .option('--users <n>', 'override the number of users (1..10000000)')
-  .option('-d, --dest <dir>', 'folder to publish into', './out')
+  .option('-d, --dest <dir|s3://bucket/root>', 'folder or S3 location to publish into', './out')
   .option('--json', 'print the manifest as JSON instead of a summary')
   .action(async (flags: ConfigFlags & { dest: string; json?: boolean }) => {
     const config = await loadConfig(flags);
-    await checkDestFolder(flags.dest);
-    const storage = new LocalFolderStorage(flags.dest);
+    const { storage, prefix } = await publishTarget(flags.dest);
     const progress = new ProgressBar('generating');
     const outcome = await publishDataset(config, {
       storage,
+      root: prefix,
       engineWorker,
       onProgress: (done, total) => progress.update(done, total),
     });
     progress.clear();
-    const location = dirname(storage.describe(outcome.manifestKey));
+    const location = storage.describe(outcome.prefix);
     console.log(flags.json ? JSON.stringify(outcome.manifest, null, 2) : generateReport(outcome, location));
   });
 
 program
   .command('verify')
-  .description('re-hash every file of a dataset folder against its manifest (exit 1 on any mismatch)')
-  .argument('<dir>', 'dataset folder (the one holding manifest.json)')
-  .action(async (dir: string) => {
-    const result = await verifyDataset(new LocalFolderStorage(dir), '.');
+  .description('re-hash every file of a dataset against its manifest (exit 1 on any mismatch)')
+  .argument('<dataset>', 'dataset folder (the one holding manifest.json) or s3://bucket/<dataset prefix>')
+  .action(async (location: string) => {
+    const { storage, prefix } = await datasetTarget(location);
+    const result = await verifyDataset(storage, prefix);
     console.log(verifyReport(result));
     if (!result.complete || !result.ok) process.exitCode = 1;
   });
 
 program
+  .command('fetch')
+  .description('download a published dataset, checking every file against its manifest (exit 1 on any mismatch)')
+  .argument('<dataset>', 's3://bucket/<dataset prefix> or dataset folder')
+  .requiredOption('-o, --out <dir>', 'folder to download into (created if missing)')
+  .action(async (location: string, flags: { out: string }) => {
+    await checkOutputFolder(flags.out, '--out');
+    const { storage, prefix } = await datasetTarget(location);
+    const destination = new LocalFolderStorage(flags.out);
+    const manifest = await fetchDataset(storage, prefix, destination);
+    console.log(fetchReport(manifest, destination.root));
+  });
+
+program
   .command('tiers')
   .description("print a user's tier timeline, adjacent same-tier intervals merged")
-  .argument('<dir>', 'dataset folder (the one holding tiers.csv)')
+  .argument('<dataset>', 'dataset folder (the one holding tiers.csv) or s3://bucket/<dataset prefix>')
   .requiredOption('-u, --user <id>', 'user id', (value) => {
     const id = Number(value);
     if (!Number.isInteger(id) || id < 1) throw new InvalidArgumentError('must be a positive integer user id');
     return id;
   })
-  .action(async (dir: string, flags: { user: number }) => {
-    const spans = await readUserTimeline(new LocalFolderStorage(dir), '.', flags.user);
-    if (!spans) throw new CliError(`no tiers.csv in ${dir}`);
-    if (spans.length === 0) throw new CliError(`user ${flags.user} has no tier intervals in ${dir}`, 1);
+  .action(async (location: string, flags: { user: number }) => {
+    const { storage, prefix } = await datasetTarget(location);
+    const spans = await readUserTimeline(storage, prefix, flags.user);
+    if (!spans) throw new CliError(`no tiers.csv in ${location}`);
+    if (spans.length === 0) throw new CliError(`user ${flags.user} has no tier intervals in ${location}`, 1);
     console.log(timelineReport(flags.user, spans));
   });
 
@@ -84,7 +105,8 @@ try {
     console.error(`error: ${error.message}`);
     process.exitCode = error.exitCode;
   } else {
-    console.error(error);
+    const failure = oneLineFailure(error);
+    console.error(failure ? `error: ${failure}` : error);
     process.exitCode = 1;
   }
 }

@@ -1,5 +1,7 @@
+import type { FileDigest } from '../publish/file-digest.js';
 import type { PublishOutcome } from '../publish/publish-dataset.js';
 import type { DatasetVerification } from '../publish/verify-dataset.js';
+import type { Manifest } from '../dataset/manifest.js';
 import type { TierSpan } from '../dataset/tier-timeline.js';
 
 /** The human summary `generate` prints. */
@@ -29,13 +31,24 @@ export function verifyReport(result: DatasetVerification): string {
   if (!result.complete) return `INCOMPLETE: ${result.reason}`;
   const lines = result.files.map((f) =>
     f.status === 'ok'
-      ? `ok        ${f.name} (${f.expected.bytes} bytes, sha256 ${f.expected.sha256.slice(0, 12)}…)`
+      ? okLine(f.name, f.expected)
       : f.status === 'missing'
         ? `MISSING   ${f.name}`
         : `MISMATCH  ${f.name}: expected ${f.expected.bytes} bytes sha256 ${f.expected.sha256}, got ${f.actual!.bytes} bytes sha256 ${f.actual!.sha256}`,
   );
   lines.push(result.ok ? `${result.manifest.datasetId}: all ${result.files.length} files verified` : `${result.manifest.datasetId}: verification FAILED`);
   return lines.join('\n');
+}
+
+export function fetchReport(manifest: Manifest, dir: string): string {
+  return [
+    ...manifest.files.map((f) => okLine(f.name, f)),
+    `${manifest.datasetId}: all ${manifest.files.length} files fetched and verified into ${dir}`,
+  ].join('\n');
+}
+
+function okLine(name: string, digest: FileDigest): string {
+  return `ok        ${name} (${digest.bytes} bytes, sha256 ${digest.sha256.slice(0, 12)}…)`;
 }
 
 export function timelineReport(userId: number, spans: TierSpan[]): string {

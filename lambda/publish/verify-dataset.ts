@@ -1,14 +1,14 @@
-import { createHash } from 'node:crypto';
 import type { DatasetStorage } from '../storage/storage.js';
 import { MANIFEST_FILE } from '../dataset/tables.js';
 import type { Manifest } from '../dataset/manifest.js';
+import { ContentDigest, sameDigest, type FileDigest } from './file-digest.js';
 import { readManifest } from './publish-dataset.js';
 
 export interface FileVerification {
   name: string;
   status: 'ok' | 'missing' | 'mismatch';
-  expected: { bytes: number; sha256: string };
-  actual?: { bytes: number; sha256: string };
+  expected: FileDigest;
+  actual?: FileDigest;
 }
 
 export type DatasetVerification =
@@ -27,15 +27,10 @@ export async function verifyDataset(storage: DatasetStorage, prefix: string): Pr
       files.push({ name: file.name, status: 'missing', expected });
       continue;
     }
-    const hash = createHash('sha256');
-    let bytes = 0;
-    for await (const chunk of stream) {
-      hash.update(chunk);
-      bytes += chunk.length;
-    }
-    const actual = { bytes, sha256: hash.digest('hex') };
-    const same = actual.bytes === expected.bytes && actual.sha256 === expected.sha256;
-    files.push({ name: file.name, status: same ? 'ok' : 'mismatch', expected, actual });
+    const content = new ContentDigest();
+    for await (const chunk of stream) content.update(chunk);
+    const actual = content.digest();
+    files.push({ name: file.name, status: sameDigest(actual, expected) ? 'ok' : 'mismatch', expected, actual });
   }
   return { complete: true, ok: files.every((f) => f.status === 'ok'), manifest, files };
 }

@@ -90,19 +90,18 @@ export class S3Storage implements DatasetStorage {
 
 class S3StagedWriter implements StagedWriter {
   private readonly body = new PassThrough({ highWaterMark: PART_SIZE });
-  private readonly upload: Upload;
   private readonly done: Promise<unknown>;
   private failure: unknown;
 
   constructor(client: S3Client, bucket: string, key: string) {
-    this.upload = new Upload({
+    const upload = new Upload({
       client,
-      params: { Bucket: bucket, Key: key, Body: this.body, ContentType: 'text/csv' },
+      params: { Bucket: bucket, Key: key, Body: this.body, ContentType: contentTypeOf(key) },
       partSize: PART_SIZE,
       queueSize: QUEUE_SIZE,
       leavePartsOnError: false,
     });
-    this.done = this.upload.done();
+    this.done = upload.done();
     this.done.catch((error: unknown) => {
       this.failure = error;
       this.body.destroy();
@@ -122,14 +121,25 @@ class S3StagedWriter implements StagedWriter {
     await this.done;
   }
 
+  /**
+   * Fails the body rather than calling `Upload.abort()`: that rejects `done()` at once and sends
+   * AbortMultipartUpload later in the background, so a process exiting right after a failed run
+   * would leave the uploaded parts behind. A failing body makes the upload abort its multipart
+   * upload before `done()` settles, and this waits for it.
+   */
   async abort(): Promise<void> {
-    this.body.destroy();
-    await this.upload.abort().catch(() => undefined);
+    this.body.destroy(new Error('upload aborted'));
     await this.done.catch(() => undefined);
   }
 }
 
+// A missing bucket is an error, not an absent object: otherwise a run against a mistyped bucket
+// would find "no manifest" and generate everything before its first write failed.
 function isMissing(error: unknown): boolean {
-  if (!(error instanceof S3ServiceException)) return false;
+  if (!(error instanceof S3ServiceException) || error.name === 'NoSuchBucket') return false;
   return error.name === 'NoSuchKey' || error.$metadata?.httpStatusCode === 404;
+}
+
+function contentTypeOf(key: string): string {
+  return key.endsWith('.json') ? 'application/json' : key.endsWith('.csv') ? 'text/csv' : 'application/octet-stream';
 }

@@ -3,17 +3,17 @@ import { access, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { CliError } from './cli-error.js';
 
-/** Refuses a `--dest` that is a file or cannot be written, before anything is generated. */
-export async function checkDestFolder(dest: string): Promise<void> {
-  let path = resolve(dest);
+/** Refuses an output folder (`--dest`, `--out`) that is a file or cannot be written, before any work. */
+export async function checkOutputFolder(dir: string, flag: string): Promise<void> {
+  let path = resolve(dir);
   for (;;) {
     const info = await stat(path).catch(() => undefined);
     if (info) {
-      if (!info.isDirectory()) throw new CliError(`--dest ${dest}: ${path} exists and is not a folder`);
+      if (!info.isDirectory()) throw new CliError(`${flag} ${dir}: ${path} exists and is not a folder`);
       try {
         await access(path, constants.W_OK | constants.X_OK);
       } catch {
-        throw new CliError(`--dest ${dest}: ${path} is not writable`);
+        throw new CliError(`${flag} ${dir}: ${path} is not writable`);
       }
       return;
     }

@@ -1,0 +1,55 @@
+import type { DatasetStorage } from '../storage/storage.js';
+import { readJsonObject, writeJsonObject } from './json-object.js';
+
+/**
+ * `<prefix>/_run.json`: the record of a background run of this dataset. It answers "in progress"
+ * until the run ends (`endedAt` is set: the manifest, if any, then speaks) or until it is older
+ * than the function's timeout, after which the run must have died and the marker means nothing.
+ */
+export const RUN_MARKER_FILE = '_run.json';
+
+export interface RunMarker {
+  datasetId: string;
+  startedAt: string;
+  trigger: string;
+  /** Set when the run is over; `error` tells why it published nothing. */
+  endedAt?: string;
+  error?: string;
+}
+
+export const runMarkerKey = (prefix: string): string => `${prefix}/${RUN_MARKER_FILE}`;
+
+/** The marker when one exists and is younger than `staleSeconds`. */
+export async function freshRunMarker(
+  storage: DatasetStorage,
+  prefix: string,
+  now: Date,
+  staleSeconds: number,
+): Promise<RunMarker | undefined> {
+  const marker = (await readJsonObject(storage, runMarkerKey(prefix))) as Partial<RunMarker> | undefined;
+  const startedAt = Date.parse(marker?.startedAt ?? '');
+  if (!marker || marker.endedAt !== undefined || Number.isNaN(startedAt)) return undefined;
+  return now.getTime() - startedAt < staleSeconds * 1000 ? (marker as RunMarker) : undefined;
+}
+
+/**
+ * Starts a run unless a fresh one is under way: true when the caller now owns the run. The
+ * no-overwrite write keeps two simultaneous requests from both starting one.
+ */
+export async function claimRun(storage: DatasetStorage, prefix: string, marker: RunMarker, staleSeconds: number): Promise<boolean> {
+  const key = runMarkerKey(prefix);
+  if (await storage.putIfAbsent(key, JSON.stringify(marker))) return true;
+  if (await freshRunMarker(storage, prefix, new Date(marker.startedAt), staleSeconds)) return false;
+  await writeJsonObject(storage, key, marker); // a dead run's marker: take it over
+  return true;
+}
+
+/** Marks a run as (re)started now, e.g. when a retried background invocation begins. */
+export async function markRunStarted(storage: DatasetStorage, prefix: string, marker: RunMarker): Promise<void> {
+  await writeJsonObject(storage, runMarkerKey(prefix), marker);
+}
+
+/** Supersedes the marker: the run is over (published, or given up with `error`). */
+export async function endRun(storage: DatasetStorage, prefix: string, marker: RunMarker, endedAt: Date, error?: string): Promise<void> {
+  await writeJsonObject(storage, runMarkerKey(prefix), { ...marker, endedAt: endedAt.toISOString(), ...(error && { error }) });
+}

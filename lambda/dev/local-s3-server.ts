@@ -1,0 +1,107 @@
+import { CreateBucketCommand, HeadObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { buildApp } from 'fauxqs';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+
+/**
+ * A real S3-compatible HTTP server (fauxqs) on 127.0.0.1, in this process, with two additions:
+ * - `If-None-Match: *` on PutObject and CompleteMultipartUpload is enforced (answered 412 when the
+ *   key exists), as S3 does since 2024-08-20 and fauxqs does not; conditional writes to one key are
+ *   served one at a time, so two racing writers cannot both pass the check;
+ * - a fault hook: `failWhen(fn)` answers a non-retryable 403 to every request `fn` picks, so
+ *   tests can break a run at its k-th request.
+ */
+export interface LocalS3 {
+  endpoint: string;
+  /** Number of S3 requests served (faulted ones included). */
+  readonly requests: number;
+  failWhen(pick: ((n: number, method: string, url: string) => boolean) | undefined): void;
+  createBucket(name: string): Promise<void>;
+  /** Sets the SDK's standard environment so production code reaches this server. */
+  useAsSdkEndpoint(): void;
+  stop(): Promise<void>;
+}
+
+export async function startLocalS3(): Promise<LocalS3> {
+  const app = buildApp({ logger: false });
+  let requests = 0;
+  let pick: ((n: number, method: string, url: string) => boolean) | undefined;
+  let client: S3Client | undefined;
+  // Per key, the tail of the queue of conditional writes; each holds its turn until answered.
+  const turns = new Map<string, Promise<void>>();
+  const releases = new WeakMap<FastifyRequest, () => void>();
+  const release = (req: FastifyRequest) => {
+    releases.get(req)?.();
+    releases.delete(req);
+  };
+
+  app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    const n = ++requests;
+    if (pick?.(n, req.method, req.url)) {
+      await reply
+        .code(403)
+        .header('content-type', 'application/xml')
+        .send(`<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>injected fault #${n}</Message></Error>`);
+    }
+  });
+  app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (req.headers['if-none-match'] !== '*') return;
+    const url = new URL(req.url, 'http://local');
+    const completing = req.method === 'POST' && url.searchParams.has('uploadId');
+    const plainPut = req.method === 'PUT' && !url.searchParams.has('partNumber') && !url.searchParams.has('uploadId');
+    if (!completing && !plainPut) return;
+    const [, bucket, ...key] = url.pathname.split('/');
+    const objectKey = decodeURIComponent(key.join('/'));
+    const turnKey = `${bucket}/${objectKey}`;
+    const previous = turns.get(turnKey) ?? Promise.resolve();
+    const mine = new Promise<void>((resolve) => releases.set(req, resolve));
+    const tail = previous.then(() => mine);
+    turns.set(turnKey, tail);
+    void tail.then(() => {
+      if (turns.get(turnKey) === tail) turns.delete(turnKey);
+    });
+    await previous;
+    try {
+      await client!.send(new HeadObjectCommand({ Bucket: bucket, Key: objectKey }));
+    } catch {
+      return; // absent: let the write through (the turn ends when it is answered)
+    }
+    await reply
+      .code(412)
+      .header('content-type', 'application/xml')
+      .send('<?xml version="1.0"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>');
+  });
+
+  app.addHook('onResponse', async (req: FastifyRequest) => release(req));
+  app.addHook('onRequestAbort', async (req: FastifyRequest) => release(req));
+
+  const endpoint = await app.listen({ host: '127.0.0.1', port: 0 });
+  client = new S3Client({
+    endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
+  return {
+    endpoint,
+    get requests() {
+      return requests;
+    },
+    failWhen(fn) {
+      pick = fn;
+    },
+    async createBucket(name) {
+      await client!.send(new CreateBucketCommand({ Bucket: name }));
+    },
+    useAsSdkEndpoint() {
+      process.env.AWS_ENDPOINT_URL_S3 = endpoint;
+      process.env.AWS_REGION = 'us-east-1';
+      process.env.AWS_ACCESS_KEY_ID = 'test';
+      process.env.AWS_SECRET_ACCESS_KEY = 'test';
+      process.env.S3_FORCE_PATH_STYLE = 'true';
+    },
+    async stop() {
+      client?.destroy();
+      await app.close();
+    },
+  };
+}

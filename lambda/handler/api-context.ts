@@ -1,0 +1,15 @@
+import type { DatasetStore } from '../datasets/dataset-store.js';
+import type { UrlSigner } from '../datasets/url-signer.js';
+import type { AsyncInvoker } from './async-job.js';
+import type { Environment } from './environment.js';
+import type { Publisher } from './publisher.js';
+
+/** What the API routes work with, for one request. */
+export interface ApiContext {
+  env: Environment;
+  store: DatasetStore;
+  signer: UrlSigner;
+  publish: Publisher;
+  invokeAsync: AsyncInvoker;
+  now: Date;
+}

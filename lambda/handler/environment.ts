@@ -1,0 +1,89 @@
+import { z } from 'zod';
+import { MAX_USERS } from '../config/schema.js';
+import { parseS3Uri } from '../storage/s3-location.js';
+
+/**
+ * Default sync limits, from measurement (`npm run dev`-style: generator and fauxqs S3 sharing this
+ * 2-core machine): the default config publishes ~32,000 users/s (~635,000 upload rows/s), so
+ * 200,000 users take ~6.2 s. API Gateway gives up after 29 s; a Lambda vCPU may be slower than this
+ * core and a cold start adds ~1 s, so 200,000 users (~6.4 million upload rows by the upper
+ * estimate of `estimatedUploadRows`) keeps a margin of about 4x. Anything bigger runs in the background.
+ */
+const DEFAULT_SYNC_MAX_USERS = 200_000;
+const DEFAULT_SYNC_MAX_UPLOAD_ROWS = 6_400_000;
+// API Gateway refuses payloads over 10 MB; a config is a few hundred bytes.
+const MAX_BODY_LIMIT = 10 * 1024 * 1024;
+// SigV4 presigned URLs live at most 7 days.
+const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
+
+/** An integer variable, unset (or empty) meaning `fallback`. */
+const integerVar = (min: number, max: number, fallback: number) =>
+  z.preprocess(
+    (v) => (v === undefined || v === '' ? String(fallback) : v),
+    z
+      .string()
+      .refine((s) => /^\d+$/.test(s) && Number(s) >= min && Number(s) <= max, {
+        error: (issue) => `must be an integer from ${min} to ${max} (got ${JSON.stringify(issue.input)})`,
+      })
+      .transform(Number),
+  );
+
+const environmentSchema = z.object({
+  BUCKET_NAME: z
+    .string({ error: 'is required: the S3 bucket datasets are published to' })
+    .refine((name) => parseS3Uri(`s3://${name}`)?.bucket === name, {
+      error: (issue) => `must be an S3 bucket name (got ${JSON.stringify(issue.input)})`,
+    }),
+  ROOT_PREFIX: z.preprocess(
+    (v) => (v === undefined ? 'tierdrift' : v),
+    z.string().regex(/^([A-Za-z0-9_.=-]+(\/[A-Za-z0-9_.=-]+)*)?$/, {
+      error: 'must be key segments of letters, digits, "_.=-" joined by "/", without a leading or trailing "/"',
+    }),
+  ),
+  MAX_USERS: integerVar(1, MAX_USERS, 1_000_000),
+  SYNC_MAX_USERS: integerVar(0, MAX_USERS, DEFAULT_SYNC_MAX_USERS),
+  SYNC_MAX_UPLOAD_ROWS: integerVar(0, Number.MAX_SAFE_INTEGER, DEFAULT_SYNC_MAX_UPLOAD_ROWS),
+  MAX_BODY_BYTES: integerVar(1, MAX_BODY_LIMIT, 64 * 1024),
+  // The function's timeout: a run older than that has died.
+  RUN_MARKER_STALE_SECONDS: integerVar(1, 24 * 3600, 900),
+  PRESIGN_EXPIRES_SECONDS: integerVar(1, MAX_PRESIGN_SECONDS, 900),
+  // Set by the Lambda runtime; needed to hand big jobs to an asynchronous invocation of itself.
+  AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
+});
+
+export interface Environment {
+  bucket: string;
+  root: string;
+  maxUsers: number;
+  sync: { maxUsers: number; maxUploadRows: number };
+  maxBodyBytes: number;
+  runMarkerStaleSeconds: number;
+  presignExpiresSeconds: number;
+  functionName?: string;
+}
+
+export class EnvironmentError extends Error {
+  constructor(readonly problems: { variable: string; rule: string }[]) {
+    super(`invalid environment:\n${problems.map((p) => `  - ${p.variable}: ${p.rule}`).join('\n')}`);
+    this.name = 'EnvironmentError';
+  }
+}
+
+/** Reads and checks the function's settings, reporting every bad variable at once. */
+export function loadEnvironment(env: Record<string, string | undefined>): Environment {
+  const parsed = environmentSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new EnvironmentError(parsed.error.issues.map((i) => ({ variable: String(i.path[0]), rule: i.message })));
+  }
+  const v = parsed.data;
+  return {
+    bucket: v.BUCKET_NAME,
+    root: v.ROOT_PREFIX,
+    maxUsers: v.MAX_USERS,
+    sync: { maxUsers: v.SYNC_MAX_USERS, maxUploadRows: v.SYNC_MAX_UPLOAD_ROWS },
+    maxBodyBytes: v.MAX_BODY_BYTES,
+    runMarkerStaleSeconds: v.RUN_MARKER_STALE_SECONDS,
+    presignExpiresSeconds: v.PRESIGN_EXPIRES_SECONDS,
+    functionName: v.AWS_LAMBDA_FUNCTION_NAME || undefined,
+  };
+}

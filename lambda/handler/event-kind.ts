@@ -1,0 +1,19 @@
+import type { APIGatewayProxyEvent } from 'aws-lambda';
+import { GENERATE_JOB_KIND } from './async-job.js';
+
+export type EventKind = 'api' | 'schedule' | 'job';
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export function isApiGatewayEvent(event: unknown): event is APIGatewayProxyEvent {
+  return isRecord(event) && typeof event.httpMethod === 'string' && typeof event.path === 'string' && isRecord(event.requestContext);
+}
+
+/** Which trigger sent an event, or undefined when it is none of the three. */
+export function eventKind(event: unknown): EventKind | undefined {
+  if (isApiGatewayEvent(event)) return 'api';
+  if (!isRecord(event)) return undefined;
+  if (event.kind === GENERATE_JOB_KIND) return 'job';
+  if ('fixtures' in event) return 'schedule';
+  return undefined;
+}

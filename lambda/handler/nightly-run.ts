@@ -1,0 +1,35 @@
+import { nightlyPayloadSchema, publishFixtures, type FixtureResult } from '../datasets/nightly-fixtures.js';
+import type { DatasetStore } from '../datasets/dataset-store.js';
+import type { Publisher } from './publisher.js';
+
+export interface NightlyReport {
+  runDate: string;
+  fixtures: FixtureResult[];
+}
+
+/** Thrown after every fixture had its chance, when any failed: the scheduler then retries the run. */
+export class NightlyRunError extends Error {
+  constructor(readonly report: NightlyReport) {
+    const failed = report.fixtures.flatMap((f) => (f.ok ? [] : [`${f.name} (${f.problems.map((p) => `${p.field}: ${p.rule}`).join('; ')})`]));
+    super(`${failed.length} of ${report.fixtures.length} fixtures failed: ${failed.join(', ')}`);
+    this.name = 'NightlyRunError';
+  }
+}
+
+/** The EventBridge Scheduler run: every fixture published and pointed to by `latest/<name>.json`. */
+export async function runNightly(payload: unknown, store: DatasetStore, maxUsers: number, publish: Publisher, now: Date): Promise<NightlyReport> {
+  const parsed = nightlyPayloadSchema.safeParse(payload);
+  if (!parsed.success) {
+    throw new Error(`invalid schedule payload: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ')}`);
+  }
+  const runTime = parsed.data.scheduledTime ? new Date(parsed.data.scheduledTime) : now;
+  const fixtures = await publishFixtures(parsed.data.fixtures, {
+    store,
+    maxUsers,
+    runTime,
+    publish: (config, name) => publish(config, `schedule:${name}`),
+  });
+  const report = { runDate: runTime.toISOString(), fixtures };
+  if (fixtures.some((f) => !f.ok)) throw new NightlyRunError(report);
+  return report;
+}

@@ -1,0 +1,40 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
+import type { GenerationConfig } from '../config/schema.js';
+import type { DatasetStore } from '../datasets/dataset-store.js';
+import { publishDataset, type PublishOutcome } from '../publish/publish-dataset.js';
+
+export type Publisher = (config: GenerationConfig, trigger: string) => Promise<PublishOutcome>;
+
+/**
+ * publishDataset on the function's store, logged and measured. The generator is CPU-bound and
+ * Lambda gives the function its own vCPU(s), so it runs in-process, without the worker thread.
+ */
+export function createPublisher(store: DatasetStore, logger: Logger, metrics: Metrics): Publisher {
+  return async (config, trigger) => {
+    const started = performance.now();
+    const outcome = await publishDataset(config, { storage: store.storage, root: store.root });
+    const durationMs = Math.round(performance.now() - started);
+    const files = outcome.manifest.files;
+    const rows = files.reduce((sum, f) => sum + f.rows, 0);
+    const bytes = files.reduce((sum, f) => sum + f.bytes, 0);
+    const created = outcome.status === 'created';
+    if (created) {
+      metrics.addMetric('rows', MetricUnit.Count, rows);
+      metrics.addMetric('bytes', MetricUnit.Bytes, bytes);
+      metrics.addMetric('duration', MetricUnit.Milliseconds, durationMs);
+    } else {
+      metrics.addMetric('reused', MetricUnit.Count, 1);
+    }
+    logger.info(created ? 'dataset published' : 'dataset already published', {
+      datasetId: outcome.address.datasetId,
+      trigger,
+      status: outcome.status,
+      prefix: outcome.prefix,
+      rows,
+      bytes,
+      durationMs,
+    });
+    return outcome;
+  };
+}

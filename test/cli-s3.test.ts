@@ -1,0 +1,204 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { DeleteObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configHash } from '../lambda/config/dataset-id.js';
+import { parseConfig } from '../lambda/config/validate.js';
+import { createS3Client } from '../lambda/storage/s3-client.js';
+import { S3Storage } from '../lambda/storage/s3-storage.js';
+import { startLocalS3, type LocalS3 } from './support/local-s3.js';
+
+const REPO = fileURLToPath(new URL('..', import.meta.url));
+const CSVS = ['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv'];
+const HASH = configHash(parseConfig({ users: 30, seed: 8 }));
+const PREFIX = `seed=8/${HASH}`;
+
+interface Run {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+let s3: LocalS3;
+let client: ReturnType<typeof createS3Client>;
+let root: string;
+
+/** Runs the real CLI (`node bin/tierdrift.mjs ...`) with the SDK's environment pointing at the local server. */
+function cli(...args: string[]): Promise<Run> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['bin/tierdrift.mjs', ...args], { cwd: REPO, env: { ...process.env }, timeout: 60_000 }, (error, stdout, stderr) => {
+      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+async function keys(bucket: string, prefix = ''): Promise<string[]> {
+  const storage = new S3Storage(client, bucket);
+  const all: string[] = [];
+  let token: string | undefined;
+  do {
+    const page = await storage.list(prefix, { token });
+    all.push(...page.keys);
+    token = page.nextToken;
+  } while (token);
+  return all.sort();
+}
+
+const tmp = (name: string): string => join(root, name);
+const tree = (dir: string): string[] => (existsSync(dir) ? (readdirSync(dir, { recursive: true }) as string[]).sort() : []);
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'tierdrift-cli-s3-'));
+  s3 = await startLocalS3();
+  s3.useAsSdkEndpoint();
+  client = createS3Client();
+  for (const bucket of ['data', 'tamper', 'empty']) await s3.createBucket(bucket);
+});
+afterAll(async () => {
+  client?.destroy();
+  await s3?.stop();
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe.concurrent('generate --dest s3://, verify, fetch, tiers', () => {
+  let first: Run;
+  let local: Run;
+
+  beforeAll(async () => {
+    [first, local] = await Promise.all([
+      cli('generate', '--users', '30', '--seed', '8', '--dest', 's3://data/tierdrift'),
+      cli('generate', '--users', '30', '--seed', '8', '--dest', tmp('local')),
+    ]);
+  });
+
+  it('publishes under s3://bucket/<root>/seed=<seed>/<hash>/ and prints where, without the SDK’s Node version warning', async () => {
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain(`published seed-8-${HASH}`);
+    expect(first.stdout).toContain(`path:    s3://data/tierdrift/${PREFIX}`);
+    expect(await keys('data')).toEqual([...CSVS, 'manifest.json'].map((f) => `tierdrift/${PREFIX}/${f}`).sort());
+    expect(local.code).toBe(0);
+  });
+
+  it('a second run finds the manifest and regenerates nothing', async () => {
+    const again = await cli('generate', '--users', '30', '--seed', '8', '--dest', 's3://data/tierdrift');
+    expect(again.code).toBe(0);
+    expect(again.stdout).toMatch(/is already published; not regenerated/);
+  });
+
+  it('verify s3://…: exit 0, every file ok', async () => {
+    const run = await cli('verify', `s3://data/tierdrift/${PREFIX}`);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/all 4 files verified/);
+  });
+
+  it('fetch: the downloaded files are the bytes of the folder output of the same config', async () => {
+    const out = tmp('fetched/deeper');
+    const run = await cli('fetch', `s3://data/tierdrift/${PREFIX}`, '--out', out);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/all 4 files fetched and verified/);
+    expect(tree(out)).toEqual([...CSVS, 'manifest.json'].sort());
+    const folder = join(tmp('local'), 'seed=8', HASH);
+    for (const file of CSVS) expect(readFileSync(join(out, file)).equals(readFileSync(join(folder, file))), file).toBe(true);
+    const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+    expect(manifest(out).files).toEqual(manifest(folder).files);
+  });
+
+  it('tiers s3://… prints the same timeline as from the folder', async () => {
+    const [fromS3, fromFolder] = await Promise.all([
+      cli('tiers', `s3://data/tierdrift/${PREFIX}`, '--user', '29'),
+      cli('tiers', join(tmp('local'), 'seed=8', HASH), '--user', '29'),
+    ]);
+    expect(fromS3.code, fromS3.stderr).toBe(0);
+    expect(fromS3.stdout).toBe(fromFolder.stdout);
+  });
+});
+
+describe('a damaged or incomplete dataset in S3', () => {
+  const dataset = `s3://tamper/t/${PREFIX}`;
+  const key = (file: string) => `t/${PREFIX}/${file}`;
+
+  beforeAll(async () => {
+    const run = await cli('generate', '--users', '30', '--seed', '8', '--dest', 's3://tamper/t');
+    expect(run.code).toBe(0);
+  });
+
+  it('an overwritten CSV: verify and fetch fail naming it; fetch leaves neither it nor a manifest behind', async () => {
+    const original = await new S3Storage(client, 'tamper').read(key('uploads.csv'));
+    const changed = Buffer.from(original!);
+    changed[changed.length - 5] ^= 1;
+    await client.send(new PutObjectCommand({ Bucket: 'tamper', Key: key('uploads.csv'), Body: changed }));
+    const out = tmp('tampered');
+    const [verify, fetch] = await Promise.all([cli('verify', dataset), cli('fetch', dataset, '--out', out)]);
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toMatch(/^MISMATCH +uploads\.csv/m);
+    expect(fetch.code).toBe(1);
+    expect(fetch.stderr).toMatch(/^error: uploads\.csv: does not match the manifest/m);
+    // The files before it arrived intact; no part of uploads.csv, no temp file, no manifest.
+    expect(tree(out)).toEqual(['items.csv', 'tiers.csv', 'users.csv']);
+    await client.send(new PutObjectCommand({ Bucket: 'tamper', Key: key('uploads.csv'), Body: original }));
+  });
+
+  it('a deleted CSV: verify and fetch fail naming it', async () => {
+    await client.send(new DeleteObjectCommand({ Bucket: 'tamper', Key: key('tiers.csv') }));
+    const out = tmp('deleted');
+    const [verify, fetch] = await Promise.all([cli('verify', dataset), cli('fetch', dataset, '--out', out)]);
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toMatch(/^MISSING +tiers\.csv/m);
+    expect(fetch.code).toBe(1);
+    expect(fetch.stderr).toMatch(/^error: tiers\.csv: listed in the manifest but missing/m);
+    expect(tree(out)).toEqual(['users.csv']);
+  });
+
+  it('no manifest: fetch refuses with exit 1 and writes nothing under --out; verify fails', async () => {
+    await client.send(new DeleteObjectCommand({ Bucket: 'tamper', Key: key('manifest.json') }));
+    const out = tmp('incomplete');
+    const [verify, fetch] = await Promise.all([cli('verify', dataset), cli('fetch', dataset, '--out', out)]);
+    expect(verify.code).toBe(1);
+    expect(verify.stdout).toMatch(/INCOMPLETE: no manifest\.json/);
+    expect(fetch.code).toBe(1);
+    expect(fetch.stderr).toMatch(/no manifest\.json at s3:\/\/tamper\/t\/seed=8\/[0-9a-f]{16}: not a published dataset/);
+    expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe.concurrent('bad input with an s3:// location', () => {
+  it('a bad config: exit 2, and the bucket stays empty', async () => {
+    const file = tmp('bad.json');
+    writeFileSync(file, JSON.stringify({ users: 0, seed: -1 }));
+    const run = await cli('generate', '--config', file, '--dest', 's3://empty/root');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/- users: must be an integer/);
+    expect(await keys('empty')).toEqual([]);
+  });
+
+  it('a malformed s3:// URI: exit 2, naming the rule', async () => {
+    const runs = await Promise.all([
+      cli('generate', '--users', '3', '--dest', 's3://Bad_Bucket/root'),
+      cli('fetch', 's3://data', '--out', tmp('never')), // a bucket without the dataset's prefix
+    ]);
+    for (const run of runs) {
+      expect(run.code).toBe(2);
+      expect(run.stderr).toMatch(/not a valid S3 location: expected s3:\/\/<bucket>\/<prefix>, the bucket 3 to 63 lowercase letters/);
+    }
+    expect(existsSync(tmp('never'))).toBe(false);
+  });
+
+  it('fetch --out that is a file: exit 2, the file untouched', async () => {
+    const file = tmp('out-file');
+    writeFileSync(file, 'keep');
+    const run = await cli('fetch', `s3://data/tierdrift/${PREFIX}`, '--out', file);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/--out .*exists and is not a folder/);
+    expect(readFileSync(file, 'utf8')).toBe('keep');
+  });
+
+  it('a bucket that does not exist: exit 1 with one line from S3, not a stack trace', async () => {
+    const run = await cli('generate', '--users', '3', '--dest', 's3://no-such-bucket/root');
+    expect(run.code).toBe(1);
+    expect(run.stderr.trim()).toMatch(/^error: S3 answered NoSuchBucket: [^\n]+$/);
+  });
+});

@@ -1,0 +1,74 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { readFileSync } from 'node:fs';
+import type { GenerateJob } from '../../lambda/handler/async-job.js';
+import { createHandler, type TierdriftHandler } from '../../lambda/handler/create-handler.js';
+import { dependenciesFromEnvironment } from '../../lambda/handler/default-dependencies.js';
+import type { DatasetStorage } from '../../lambda/storage/storage.js';
+import type { LocalS3 } from './local-s3.js';
+
+let buckets = 0;
+
+export const readEvent = <T = unknown>(name: string): T =>
+  JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8')) as T;
+
+export const apiEvent = (name: string): APIGatewayProxyEvent => readEvent<APIGatewayProxyEvent>(name);
+
+/** An API event from a sample, with another method, path or body. */
+export function withRequest(base: APIGatewayProxyEvent, change: Partial<Pick<APIGatewayProxyEvent, 'httpMethod' | 'path' | 'body' | 'queryStringParameters'>>): APIGatewayProxyEvent {
+  const event = { ...base, ...change };
+  return { ...event, requestContext: { ...base.requestContext, path: `/prod${event.path}`, httpMethod: event.httpMethod } };
+}
+
+export interface Harness {
+  handler: TierdriftHandler;
+  bucket: string;
+  storage: DatasetStorage;
+  /** Jobs the API handed to the (recording) asynchronous invoker. */
+  jobs: GenerateJob[];
+  /** Moves the handler's clock forward. */
+  advance(seconds: number): void;
+  api(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult & { json: Record<string, unknown> }>;
+  /** Every key in the harness's bucket. */
+  keys(): Promise<string[]>;
+}
+
+/** The real handler on a fresh bucket of the local S3, wired like the Lambda but with a recording invoker. */
+export async function createHarness(s3: LocalS3, variables: Record<string, string> = {}): Promise<Harness> {
+  const bucket = `handler-test-${++buckets}`;
+  await s3.createBucket(bucket);
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  const deps = dependenciesFromEnvironment({ BUCKET_NAME: bucket, ...variables });
+  const jobs: GenerateJob[] = [];
+  let offsetMs = 0;
+  const logger = new Logger({ logLevel: 'SILENT' });
+  const handler = createHandler({
+    ...deps,
+    logger,
+    metrics: new Metrics({ namespace: 'tierdrift', logger }),
+    invokeAsync: async (job) => void jobs.push(job),
+    now: () => new Date(Date.now() + offsetMs),
+  });
+  return {
+    handler,
+    bucket,
+    storage: deps.storage,
+    jobs,
+    advance: (seconds) => void (offsetMs += seconds * 1000),
+    async api(event) {
+      const response = await handler(event);
+      return { ...response, json: JSON.parse(response.body) as Record<string, unknown> };
+    },
+    async keys() {
+      const all: string[] = [];
+      let token: string | undefined;
+      do {
+        const page = await deps.storage.list('', { token });
+        all.push(...page.keys);
+        token = page.nextToken;
+      } while (token);
+      return all.sort();
+    },
+  };
+}
