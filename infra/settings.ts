@@ -1,0 +1,157 @@
+import type { Node } from 'constructs';
+
+/**
+ * Deployment settings, read from CDK context (`cdk.json` holds the defaults; override with
+ * `npx cdk deploy -c tierdrift:KEY=VALUE`). Every value is checked here, at synth time, so a typo
+ * fails `cdk synth` with a message naming the key instead of failing a deployment half way.
+ */
+export interface TierdriftSettings {
+  /** Top-level key prefix of everything the function writes (no leading or trailing slash). */
+  rootPrefix: string;
+  /** Days before a rolling nightly fixture (under `<root>/rolling/`) expires. */
+  rollingRetentionDays: number;
+  /** EventBridge Scheduler cron expression of the nightly run, e.g. `cron(30 2 * * ? *)`. */
+  nightlyCron: string;
+  /** IANA time zone the cron expression is read in. */
+  nightlyTimeZone: string;
+  nightlyEnabled: boolean;
+  /**
+   * Function memory (MiB). CPU is proportional to it and 1769 MiB is one full vCPU: the generator
+   * runs on one thread in the function, so more buys no speed, less slows it; peak RSS is ~200 MB.
+   */
+  memoryMiB: number;
+  /** Concurrent executions reserved for (and capping) the function. */
+  reservedConcurrency: number;
+  /** Retention of the function's and the API's log groups, in days (a CloudWatch Logs value). */
+  logRetentionDays: number;
+  /** Largest `users` the function accepts at all (MAX_USERS). */
+  maxUsers: number;
+  /** Largest `users` answered inside the API request; larger runs go asynchronous (SYNC_MAX_USERS). */
+  syncMaxUsers: number;
+  /** Largest estimated upload rows answered inside the API request (SYNC_MAX_UPLOAD_ROWS). */
+  syncMaxUploadRows: number;
+  /** Stage-wide steady-state requests per second and burst. */
+  apiRateLimit: number;
+  apiBurstLimit: number;
+  /** Create the account-level role API Gateway needs to write logs (see README, Deploying). */
+  apiGatewayCloudWatchRole: boolean;
+}
+
+export const CONTEXT_PREFIX = 'tierdrift:';
+
+/** CloudWatch Logs retention values (days). */
+export const LOG_RETENTION_DAYS = [
+  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
+] as const;
+
+export const DEFAULT_SETTINGS: TierdriftSettings = {
+  rootPrefix: 'tierdrift',
+  rollingRetentionDays: 14,
+  nightlyCron: 'cron(30 2 * * ? *)',
+  nightlyTimeZone: 'UTC',
+  nightlyEnabled: true,
+  memoryMiB: 1769,
+  reservedConcurrency: 4,
+  logRetentionDays: 30,
+  maxUsers: 1_000_000,
+  syncMaxUsers: 200_000,
+  syncMaxUploadRows: 6_400_000,
+  apiRateLimit: 10,
+  apiBurstLimit: 20,
+  apiGatewayCloudWatchRole: true,
+};
+
+/** Reads every `tierdrift:*` context key (defaults for absent ones) and validates them together. */
+export function settingsFromContext(node: Node): TierdriftSettings {
+  const raw: Record<string, unknown> = {};
+  for (const key of Object.keys(DEFAULT_SETTINGS)) raw[key] = node.tryGetContext(CONTEXT_PREFIX + key);
+  return parseSettings(raw);
+}
+
+/** Context values given with `-c` arrive as strings: numbers and booleans are parsed from them. */
+export function parseSettings(raw: Record<string, unknown>): TierdriftSettings {
+  const problems: string[] = [];
+  const value = <K extends keyof TierdriftSettings>(key: K): unknown => raw[key] ?? DEFAULT_SETTINGS[key];
+  const int = (key: keyof TierdriftSettings, min: number, max: number): number => {
+    const v = value(key);
+    const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < min || n > max) {
+      problems.push(`${CONTEXT_PREFIX}${key}: must be an integer from ${min} to ${max} (got ${JSON.stringify(v)})`);
+      return DEFAULT_SETTINGS[key] as number;
+    }
+    return n;
+  };
+  const bool = (key: keyof TierdriftSettings): boolean => {
+    const v = value(key);
+    if (v === true || v === 'true') return true;
+    if (v === false || v === 'false') return false;
+    problems.push(`${CONTEXT_PREFIX}${key}: must be true or false (got ${JSON.stringify(v)})`);
+    return DEFAULT_SETTINGS[key] as boolean;
+  };
+  const str = (key: keyof TierdriftSettings): string => {
+    const v = value(key);
+    if (typeof v !== 'string') {
+      problems.push(`${CONTEXT_PREFIX}${key}: must be a string (got ${JSON.stringify(v)})`);
+      return DEFAULT_SETTINGS[key] as string;
+    }
+    return v;
+  };
+
+  const rootPrefix = str('rootPrefix');
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*(\/[A-Za-z0-9][A-Za-z0-9._-]*)*$/.test(rootPrefix)) {
+    problems.push(
+      `${CONTEXT_PREFIX}rootPrefix: must be one or more path segments of letters, digits, '.', '_' or '-', ` +
+        `without leading or trailing '/' (got ${JSON.stringify(rootPrefix)})`,
+    );
+  }
+  const nightlyCron = str('nightlyCron');
+  // EventBridge Scheduler cron: six fields (minutes hours day-of-month month day-of-week year).
+  if (!/^cron\(\S+( \S+){5}\)$/.test(nightlyCron)) {
+    problems.push(
+      `${CONTEXT_PREFIX}nightlyCron: must be an EventBridge Scheduler cron expression with six fields, ` +
+        `e.g. "cron(30 2 * * ? *)" (got ${JSON.stringify(nightlyCron)})`,
+    );
+  }
+  const nightlyTimeZone = str('nightlyTimeZone');
+  if (!isTimeZone(nightlyTimeZone)) {
+    problems.push(`${CONTEXT_PREFIX}nightlyTimeZone: must be an IANA time zone such as "UTC" or "Europe/Berlin" (got ${JSON.stringify(nightlyTimeZone)})`);
+  }
+  const logRetentionDays = int('logRetentionDays', 1, 3653);
+  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
+    problems.push(`${CONTEXT_PREFIX}logRetentionDays: must be one of ${LOG_RETENTION_DAYS.join(', ')} (got ${logRetentionDays})`);
+  }
+
+  const settings: TierdriftSettings = {
+    rootPrefix,
+    // At least 2: the nightly run rewrites the `latest/` pointers once a day, so a fixture must
+    // outlive the next run for a pointer never to name an expired dataset.
+    rollingRetentionDays: int('rollingRetentionDays', 2, 3650),
+    nightlyCron,
+    nightlyTimeZone,
+    nightlyEnabled: bool('nightlyEnabled'),
+    // Lambda's range; below 1024 MiB a large run would be CPU-starved for no saving.
+    memoryMiB: int('memoryMiB', 1024, 10_240),
+    reservedConcurrency: int('reservedConcurrency', 1, 1000),
+    logRetentionDays,
+    maxUsers: int('maxUsers', 1, 10_000_000),
+    syncMaxUsers: int('syncMaxUsers', 0, 10_000_000),
+    syncMaxUploadRows: int('syncMaxUploadRows', 0, Number.MAX_SAFE_INTEGER),
+    apiRateLimit: int('apiRateLimit', 1, 10_000),
+    apiBurstLimit: int('apiBurstLimit', 1, 5_000),
+    apiGatewayCloudWatchRole: bool('apiGatewayCloudWatchRole'),
+  };
+  if (settings.syncMaxUsers > settings.maxUsers) {
+    problems.push(`${CONTEXT_PREFIX}syncMaxUsers: must not exceed ${CONTEXT_PREFIX}maxUsers (${settings.syncMaxUsers} > ${settings.maxUsers})`);
+  }
+  if (problems.length > 0) throw new Error(`invalid CDK context:\n  - ${problems.join('\n  - ')}`);
+  return settings;
+}
+
+function isTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,90 @@
+import { Validations } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+
+/**
+ * The cdk-nag AwsSolutions findings this stack accepts, each with the reason a reviewer gets.
+ * Every acknowledgement names one rule (and, for IAM5, the exact wildcard) on one construct, so
+ * a new finding anywhere else still fails `cdk synth` and the tests. They are written into the
+ * template's Metadata (`cdk_nag.rules_to_suppress`) for audit.
+ */
+export interface SuppressionTargets {
+  root: string;
+  /** The function role's default policy (its dataset-object statement). */
+  functionPolicy: IConstruct;
+  /** Rendered logical id of the dataset bucket, as cdk-nag prints it in IAM5 findings. */
+  bucketLogicalId: string;
+  function: IConstruct;
+  functionLogicalId: string;
+  schedulerPolicy: IConstruct;
+  asyncFailureQueue: IConstruct;
+  scheduleDeadLetterQueue: IConstruct;
+  accessLogsBucket: IConstruct;
+  apiStage: IConstruct;
+  apiMethods: IConstruct[];
+  /** The API Gateway account logging role, when this stack creates it. */
+  apiCloudWatchRole?: IConstruct;
+}
+
+export function addSuppressions(t: SuppressionTargets): void {
+  Validations.of(t.functionPolicy).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${t.bucketLogicalId}.Arn>/${t.root}/*]`,
+    reason:
+      `Dataset keys are created at run time (${t.root}/seed=<seed>/<config hash>/<file>, ${t.root}/latest/<name>.json), ` +
+      `so object access is granted on the function's root prefix and nothing else in the bucket; the actions are ` +
+      `exactly s3:GetObject, s3:PutObject and s3:AbortMultipartUpload (no delete, no ACL or policy changes).`,
+  });
+  Validations.of(t.schedulerPolicy).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${t.functionLogicalId}.Arn>:*]`,
+    reason:
+      "Written by CDK's LambdaInvoke scheduler target (grantInvoke): lambda:InvokeFunction on this one function " +
+      'and its qualified ARNs (versions/aliases) only; the wildcard cannot reach any other function. The role is ' +
+      'assumable only by EventBridge Scheduler for schedules of this account.',
+  });
+  Validations.of(t.function).acknowledge({
+    id: 'AwsSolutions-L1',
+    reason:
+      'The runtime is pinned on purpose (nodejs22.x, the version the bundle targets and the project tests ' +
+      'against) instead of following "latest": a runtime change is a reviewed code change, not a side effect ' +
+      'of upgrading aws-cdk-lib. nodejs22.x is a supported runtime.',
+  });
+  for (const queue of [t.asyncFailureQueue, t.scheduleDeadLetterQueue]) {
+    Validations.of(queue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        'This queue IS a dead-letter queue: the on-failure destination of the function\'s asynchronous ' +
+        'invocations, or the dead-letter queue of the nightly schedule. cdk-nag only recognises queues named in ' +
+        'another queue\'s RedrivePolicy; a DLQ of a DLQ would have nothing to catch.',
+    });
+  }
+  Validations.of(t.accessLogsBucket).acknowledge({
+    id: 'AwsSolutions-S1',
+    reason:
+      'This bucket is the server-access-log destination of the dataset bucket; logging it into itself would ' +
+      'create a log record for every log delivery. Public access is blocked, TLS is enforced and it is encrypted.',
+  });
+  Validations.of(t.apiStage).acknowledge({
+    id: 'AwsSolutions-APIG3',
+    reason:
+      'Every method requires SigV4 (IAM) authorization, so unauthenticated traffic is rejected by API Gateway ' +
+      'before it reaches the function; the stage is throttled and access-logged. A WAF web ACL (about USD 6 a ' +
+      'month before requests) would add rate-based rules on top of that; deployers who need it can attach one.',
+  });
+  for (const method of t.apiMethods) {
+    Validations.of(method).acknowledge({
+      id: 'AwsSolutions-COG4',
+      reason:
+        'The method uses IAM (SigV4) authorization: callers are IAM principals of the account (jobs, CI, ' +
+        'operators), granted execute-api:Invoke by their own policies. There are no end users to put in a ' +
+        'Cognito user pool.',
+    });
+  }
+  if (t.apiCloudWatchRole) {
+    Validations.of(t.apiCloudWatchRole).acknowledge({
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+      reason:
+        'The account-level role API Gateway needs to write execution and access logs (AWS::ApiGateway::Account). ' +
+        'AmazonAPIGatewayPushToCloudWatchLogs is the AWS-maintained policy for exactly that service role; it is ' +
+        'assumable only by apigateway.amazonaws.com.',
+    });
+  }
+}

@@ -1,0 +1,91 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { describe, expect, it } from 'vitest';
+import { CONTEXT_PREFIX, DEFAULT_SETTINGS, parseSettings } from '../../infra/settings.js';
+import { CDK_JSON, getAtt, idOf, onlyOfType, synthStack } from './synth-stack.js';
+
+describe('deployment settings (CDK context)', () => {
+  it('cdk.json lists every setting, with the defaults the code has', () => {
+    const fromCdkJson = Object.fromEntries(
+      Object.entries(CDK_JSON.context)
+        .filter(([key]) => key.startsWith(CONTEXT_PREFIX))
+        .map(([key, value]) => [key.slice(CONTEXT_PREFIX.length), value]),
+    );
+    expect(fromCdkJson).toEqual(DEFAULT_SETTINGS);
+    expect(parseSettings({})).toEqual(DEFAULT_SETTINGS);
+  });
+
+  it('parses `-c key=value` strings', () => {
+    expect(parseSettings({ rollingRetentionDays: '7', nightlyEnabled: 'false', memoryMiB: '3008', syncMaxUsers: '0' })).toMatchObject({
+      rollingRetentionDays: 7,
+      nightlyEnabled: false,
+      memoryMiB: 3008,
+      syncMaxUsers: 0,
+    });
+  });
+
+  it('reports every bad value at once, each naming its key', () => {
+    let message = '';
+    try {
+      parseSettings({
+        rootPrefix: '/tierdrift/',
+        rollingRetentionDays: '1',
+        nightlyCron: '0 3 * * *',
+        nightlyTimeZone: 'Mars/Olympus_Mons',
+        nightlyEnabled: 'yes',
+        logRetentionDays: 31,
+        memoryMiB: '512',
+        reservedConcurrency: 0,
+        maxUsers: 1000,
+        syncMaxUsers: 5000,
+      });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    const keys = [...message.matchAll(/- tierdrift:(\w+):/g)].map((m) => m[1]);
+    expect(keys).toEqual([
+      'rootPrefix',
+      'nightlyCron',
+      'nightlyTimeZone',
+      'logRetentionDays',
+      'rollingRetentionDays',
+      'nightlyEnabled',
+      'memoryMiB',
+      'reservedConcurrency',
+      'syncMaxUsers',
+    ]);
+  });
+
+  it('context overrides reach the template: schedule, time zone, retention, root prefix and its grants', () => {
+    const s = synthStack({
+      'tierdrift:nightlyCron': 'cron(0 4 ? * MON-FRI *)',
+      'tierdrift:nightlyTimeZone': 'Europe/Berlin',
+      'tierdrift:nightlyEnabled': 'false',
+      'tierdrift:rollingRetentionDays': '7',
+      'tierdrift:rootPrefix': 'data/td',
+      'tierdrift:reservedConcurrency': '2',
+    });
+    const schedule = onlyOfType(s.json, 'AWS::Scheduler::Schedule').resource.Properties;
+    expect(schedule).toMatchObject({ ScheduleExpression: 'cron(0 4 ? * MON-FRI *)', ScheduleExpressionTimezone: 'Europe/Berlin', State: 'DISABLED' });
+    const bucket = idOf(s.stack, s.stack.bucket);
+    expect(s.json.Resources[bucket].Properties.LifecycleConfiguration.Rules[1]).toEqual({
+      Id: 'expire-rolling-nightly-fixtures',
+      Status: 'Enabled',
+      Prefix: 'data/td/rolling/',
+      ExpirationInDays: 7,
+    });
+    const fn = s.json.Resources[idOf(s.stack, s.stack.fn)].Properties;
+    expect(fn.ReservedConcurrentExecutions).toBe(2);
+    expect(fn.Environment.Variables).toMatchObject({ ROOT_PREFIX: 'data/td', ROLLING_PREFIX: 'data/td/rolling' });
+    s.template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({ Resource: { 'Fn::Join': ['', [getAtt(bucket), '/data/td/*']] } }),
+          Match.objectLike({ Condition: { StringLike: { 's3:prefix': ['data/td/*'] } } }),
+        ]),
+      },
+    });
+    // The acknowledgements follow the prefix: still nothing unacknowledged.
+    expect(new AwsSolutionsChecks(s.app).validateScope(s.stack).violations).toEqual([]);
+  });
+});
