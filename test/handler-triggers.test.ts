@@ -18,7 +18,7 @@ beforeAll(async () => {
 });
 afterAll(() => s3?.stop());
 
-const prefixOf = (config: Record<string, unknown>) => `tierdrift/${datasetAddress(parseConfig(config)).prefix}`;
+const prefixOf = (config: Record<string, unknown>, root = 'tierdrift') => `${root}/${datasetAddress(parseConfig(config)).prefix}`;
 
 it('every Lambda event sample in events/ is exercised by the handler tests', () => {
   const samples = readdirSync(new URL('../events/', import.meta.url)).filter((f) => !f.startsWith('config-'));
@@ -40,7 +40,8 @@ describe('the nightly schedule (schedule-nightly.json)', () => {
       ],
     });
     const notebook = prefixOf({ seed: 42 });
-    const rolling = prefixOf({ users: 1000, seed: 20261124 });
+    // Date-seeded fixtures go under the rolling root, which the bucket's lifecycle expires.
+    const rolling = prefixOf({ users: 1000, seed: 20261124 }, 'tierdrift/rolling');
     const pointer = JSON.parse((await h.storage.read('tierdrift/latest/rolling.json'))!.toString());
     expect(pointer).toEqual({
       name: 'rolling',
@@ -50,6 +51,7 @@ describe('the nightly schedule (schedule-nightly.json)', () => {
       publishedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
     expect(await h.keys()).toContain(`${notebook}/manifest.json`);
+    expect(await h.keys()).toContain(`${rolling}/manifest.json`);
     expect(await h.keys()).toContain('tierdrift/latest/notebook.json');
 
     const again = await h.handler(payload);
@@ -80,7 +82,7 @@ describe('the nightly schedule (schedule-nightly.json)', () => {
     const keys = await h.keys();
     expect(keys).toContain('tierdrift/latest/notebook.json');
     expect(keys).toContain('tierdrift/latest/rolling.json');
-    expect(keys).toContain(`${prefixOf({ users: 1000, seed: 20261124 })}/manifest.json`);
+    expect(keys).toContain(`${prefixOf({ users: 1000, seed: 20261124 }, 'tierdrift/rolling')}/manifest.json`);
     expect(keys.filter((k) => k.includes('broken') || k.includes('dated'))).toEqual([]);
   });
 
@@ -154,6 +156,7 @@ describe('environment', () => {
     expect(loadEnvironment({ BUCKET_NAME: 'my-bucket' })).toEqual({
       bucket: 'my-bucket',
       root: 'tierdrift',
+      rollingRoot: 'tierdrift/rolling',
       maxUsers: 1_000_000,
       sync: { maxUsers: 200_000, maxUploadRows: 6_400_000 },
       maxBodyBytes: 65_536,
@@ -166,7 +169,7 @@ describe('environment', () => {
   it('names every bad variable and its rule', () => {
     const error = (() => {
       try {
-        loadEnvironment({ BUCKET_NAME: 'Not_A_Bucket', ROOT_PREFIX: '/x/', MAX_USERS: '20000000', SYNC_MAX_USERS: 'lots', PRESIGN_EXPIRES_SECONDS: '0' });
+        loadEnvironment({ BUCKET_NAME: 'Not_A_Bucket', ROOT_PREFIX: '/x/', ROLLING_PREFIX: 'a//b', MAX_USERS: '20000000', SYNC_MAX_USERS: 'lots', PRESIGN_EXPIRES_SECONDS: '0' });
       } catch (e) {
         return e;
       }
@@ -175,6 +178,7 @@ describe('environment', () => {
     expect((error as EnvironmentError).problems.map((p) => p.variable)).toEqual([
       'BUCKET_NAME',
       'ROOT_PREFIX',
+      'ROLLING_PREFIX',
       'MAX_USERS',
       'SYNC_MAX_USERS',
       'PRESIGN_EXPIRES_SECONDS',

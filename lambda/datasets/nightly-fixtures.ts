@@ -56,7 +56,8 @@ export interface NightlyRun {
   maxUsers: number;
   /** When the run is: decides `seedFromDate` seeds. */
   runTime: Date;
-  publish: (config: GenerationConfig, fixture: string) => Promise<PublishOutcome>;
+  /** `rolling`: a date-seeded fixture, published where old copies expire. */
+  publish: (config: GenerationConfig, fixture: string, rolling: boolean) => Promise<PublishOutcome>;
 }
 
 export const latestPointerKey = (root: string, name: string): string => rootedKey(root, `latest/${name}.json`);
@@ -92,7 +93,7 @@ async function publishFixture(fixture: NightlyFixture, run: NightlyRun): Promise
   const checked = validateDatasetRequest(requested, run.maxUsers);
   if (!checked.ok) return { name: fixture.name, ok: false, problems: checked.problems };
 
-  const outcome = await run.publish(checked.config, fixture.name);
+  const outcome = await run.publish(checked.config, fixture.name, fixture.seedFromDate === true);
   const pointer: LatestPointer = {
     name: fixture.name,
     datasetId: outcome.address.datasetId,

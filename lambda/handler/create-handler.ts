@@ -50,7 +50,7 @@ export function createHandler(deps: HandlerDeps): TierdriftHandler {
       case 'job':
         return runBackgroundJob(event, store, env.maxUsers, publish, now);
       case 'schedule':
-        return runNightly(event, store, env.maxUsers, publish, now());
+        return runNightly(event, store, { maxUsers: env.maxUsers, rollingRoot: env.rollingRoot }, publish, now());
     }
   };
 

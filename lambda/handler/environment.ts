@@ -40,6 +40,13 @@ const environmentSchema = z.object({
       error: 'must be key segments of letters, digits, "_.=-" joined by "/", without a leading or trailing "/"',
     }),
   ),
+  // Where `seedFromDate` fixtures go: a new dataset every day, so the bucket expires this prefix.
+  ROLLING_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_.=-]+(\/[A-Za-z0-9_.=-]+)*$/, {
+      error: 'must be key segments of letters, digits, "_.=-" joined by "/", without a leading or trailing "/"',
+    })
+    .optional(),
   MAX_USERS: integerVar(1, MAX_USERS, 1_000_000),
   SYNC_MAX_USERS: integerVar(0, MAX_USERS, DEFAULT_SYNC_MAX_USERS),
   SYNC_MAX_UPLOAD_ROWS: integerVar(0, Number.MAX_SAFE_INTEGER, DEFAULT_SYNC_MAX_UPLOAD_ROWS),
@@ -54,6 +61,8 @@ const environmentSchema = z.object({
 export interface Environment {
   bucket: string;
   root: string;
+  /** Root of the rolling (date-seeded) nightly fixtures; defaults to `<root>/rolling`. */
+  rollingRoot: string;
   maxUsers: number;
   sync: { maxUsers: number; maxUploadRows: number };
   maxBodyBytes: number;
@@ -79,6 +88,7 @@ export function loadEnvironment(env: Record<string, string | undefined>): Enviro
   return {
     bucket: v.BUCKET_NAME,
     root: v.ROOT_PREFIX,
+    rollingRoot: v.ROLLING_PREFIX ?? (v.ROOT_PREFIX ? `${v.ROOT_PREFIX}/rolling` : 'rolling'),
     maxUsers: v.MAX_USERS,
     sync: { maxUsers: v.SYNC_MAX_USERS, maxUploadRows: v.SYNC_MAX_UPLOAD_ROWS },
     maxBodyBytes: v.MAX_BODY_BYTES,

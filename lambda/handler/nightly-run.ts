@@ -17,7 +17,13 @@ export class NightlyRunError extends Error {
 }
 
 /** The EventBridge Scheduler run: every fixture published and pointed to by `latest/<name>.json`. */
-export async function runNightly(payload: unknown, store: DatasetStore, maxUsers: number, publish: Publisher, now: Date): Promise<NightlyReport> {
+export async function runNightly(
+  payload: unknown,
+  store: DatasetStore,
+  limits: { maxUsers: number; rollingRoot: string },
+  publish: Publisher,
+  now: Date,
+): Promise<NightlyReport> {
   const parsed = nightlyPayloadSchema.safeParse(payload);
   if (!parsed.success) {
     throw new Error(`invalid schedule payload: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ')}`);
@@ -25,9 +31,9 @@ export async function runNightly(payload: unknown, store: DatasetStore, maxUsers
   const runTime = parsed.data.scheduledTime ? new Date(parsed.data.scheduledTime) : now;
   const fixtures = await publishFixtures(parsed.data.fixtures, {
     store,
-    maxUsers,
+    maxUsers: limits.maxUsers,
     runTime,
-    publish: (config, name) => publish(config, `schedule:${name}`),
+    publish: (config, name, rolling) => publish(config, `schedule:${name}`, rolling ? limits.rollingRoot : undefined),
   });
   const report = { runDate: runTime.toISOString(), fixtures };
   if (fixtures.some((f) => !f.ok)) throw new NightlyRunError(report);

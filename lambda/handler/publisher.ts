@@ -4,16 +4,17 @@ import type { GenerationConfig } from '../config/schema.js';
 import type { DatasetStore } from '../datasets/dataset-store.js';
 import { publishDataset, type PublishOutcome } from '../publish/publish-dataset.js';
 
-export type Publisher = (config: GenerationConfig, trigger: string) => Promise<PublishOutcome>;
+/** Publishes under the store's root, or under `root` when given (the rolling fixtures). */
+export type Publisher = (config: GenerationConfig, trigger: string, root?: string) => Promise<PublishOutcome>;
 
 /**
  * publishDataset on the function's store, logged and measured. The generator is CPU-bound and
  * Lambda gives the function its own vCPU(s), so it runs in-process, without the worker thread.
  */
 export function createPublisher(store: DatasetStore, logger: Logger, metrics: Metrics): Publisher {
-  return async (config, trigger) => {
+  return async (config, trigger, root = store.root) => {
     const started = performance.now();
-    const outcome = await publishDataset(config, { storage: store.storage, root: store.root });
+    const outcome = await publishDataset(config, { storage: store.storage, root });
     const durationMs = Math.round(performance.now() - started);
     const files = outcome.manifest.files;
     const rows = files.reduce((sum, f) => sum + f.rows, 0);

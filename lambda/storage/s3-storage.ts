@@ -41,9 +41,17 @@ export class S3Storage implements DatasetStorage {
       const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
       return out.Body as Readable;
     } catch (error) {
-      if (isMissing(error)) return undefined;
+      if (isMissing(error) || (isAccessDenied(error) && !(await this.listed(key)))) return undefined;
       throw error;
     }
+  }
+
+  /**
+   * S3 answers a GET of a missing key with 403, not 404, to a caller whose s3:ListBucket is
+   * limited to a prefix (the deployed function's case); a listing of the key tells the two apart.
+   */
+  private async listed(key: string): Promise<boolean> {
+    return (await this.list(key, { limit: 1 })).keys[0] === key;
   }
 
   createWriter(key: string): StagedWriter {
@@ -138,6 +146,10 @@ class S3StagedWriter implements StagedWriter {
 function isMissing(error: unknown): boolean {
   if (!(error instanceof S3ServiceException) || error.name === 'NoSuchBucket') return false;
   return error.name === 'NoSuchKey' || error.$metadata?.httpStatusCode === 404;
+}
+
+function isAccessDenied(error: unknown): boolean {
+  return error instanceof S3ServiceException && error.$metadata?.httpStatusCode === 403;
 }
 
 function contentTypeOf(key: string): string {
