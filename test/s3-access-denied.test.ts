@@ -14,7 +14,7 @@ beforeAll(async () => {
   await s3.createBucket('limited');
   storage = new S3Storage(createS3Client(), 'limited');
   await storage.putIfAbsent('root/present.json', '{}');
-  s3.failWhen((_n, method, url) => method === 'GET' && !url.includes('list-type'));
+  s3.failWhen((_n, method, url) => method === 'GET' && !url.includes('list-type'), { status: 403, code: 'AccessDenied' });
 });
 afterAll(async () => {
   storage?.client.destroy();

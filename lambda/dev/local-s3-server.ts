@@ -7,24 +7,37 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  * - `If-None-Match: *` on PutObject and CompleteMultipartUpload is enforced (answered 412 when the
  *   key exists), as S3 does since 2024-08-20 and fauxqs does not; conditional writes to one key are
  *   served one at a time, so two racing writers cannot both pass the check;
- * - a fault hook: `failWhen(fn)` answers a non-retryable 403 to every request `fn` picks, so
- *   tests can break a run at its k-th request.
+ * - UploadPartCopy (`x-amz-copy-source` on an UploadPart, with `x-amz-copy-source-range`), which
+ *   fauxqs serves as an empty UploadPart: emulated by reading the source range and uploading it as
+ *   the part, through in-process requests that the fault hook and the request count do not see
+ *   (fauxqs does enforce S3's 5 MiB minimum for every part but the last, on completion);
+ * - a fault hook: `failWhen(fn)` answers every request `fn` picks with an error the SDK does not
+ *   retry (400 InjectedFault unless told otherwise), so tests can break a run at its k-th request.
  */
 export interface LocalS3 {
   endpoint: string;
   /** Number of S3 requests served (faulted ones included). */
   readonly requests: number;
-  failWhen(pick: ((n: number, method: string, url: string) => boolean) | undefined): void;
+  failWhen(pick: ((n: number, method: string, url: string) => boolean) | undefined, answer?: FaultAnswer): void;
   createBucket(name: string): Promise<void>;
   /** Sets the SDK's standard environment so production code reaches this server. */
   useAsSdkEndpoint(): void;
   stop(): Promise<void>;
 }
 
+/** The error a picked request gets, e.g. `{ status: 403, code: 'AccessDenied' }`. */
+export interface FaultAnswer {
+  status: number;
+  code: string;
+}
+
+const INJECTED_FAULT: FaultAnswer = { status: 400, code: 'InjectedFault' };
+
 export async function startLocalS3(): Promise<LocalS3> {
   const app = buildApp({ logger: false });
   let requests = 0;
   let pick: ((n: number, method: string, url: string) => boolean) | undefined;
+  let answer = INJECTED_FAULT;
   let client: S3Client | undefined;
   // Per key, the tail of the queue of conditional writes; each holds its turn until answered.
   const turns = new Map<string, Promise<void>>();
@@ -34,16 +47,47 @@ export async function startLocalS3(): Promise<LocalS3> {
     releases.delete(req);
   };
 
+  const INTERNAL = 'x-local-s3-internal';
   app.addHook('onRequest', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (req.headers[INTERNAL]) return;
     const n = ++requests;
     if (pick?.(n, req.method, req.url)) {
       await reply
-        .code(403)
+        .code(answer.status)
         .header('content-type', 'application/xml')
-        .send(`<?xml version="1.0"?><Error><Code>AccessDenied</Code><Message>injected fault #${n}</Message></Error>`);
+        .send(`<?xml version="1.0"?><Error><Code>${answer.code}</Code><Message>injected fault #${n}</Message></Error>`);
     }
   });
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+    const copySource = req.headers['x-amz-copy-source'];
+    if (req.method === 'PUT' && typeof copySource === 'string' && req.url.includes('uploadId=')) {
+      const range = req.headers['x-amz-copy-source-range'];
+      const source = await app.inject({
+        method: 'GET',
+        url: `/${decodeURIComponent(copySource).replace(/^\//, '').split('/').map(encodeURIComponent).join('/')}`,
+        headers: { [INTERNAL]: '1', ...(typeof range === 'string' ? { range } : {}) },
+      });
+      if (source.statusCode >= 300) {
+        await reply.code(source.statusCode).header('content-type', 'application/xml').send(source.rawPayload);
+        return;
+      }
+      const part = await app.inject({
+        method: 'PUT',
+        url: req.url,
+        headers: { [INTERNAL]: '1', 'content-type': 'application/octet-stream' },
+        payload: source.rawPayload,
+      });
+      if (part.statusCode >= 300) {
+        await reply.code(part.statusCode).header('content-type', 'application/xml').send(part.rawPayload);
+        return;
+      }
+      const etag = String(part.headers.etag);
+      await reply
+        .code(200)
+        .header('content-type', 'application/xml')
+        .send(`<?xml version="1.0" encoding="UTF-8"?><CopyPartResult><ETag>${etag.replaceAll('"', '&quot;')}</ETag><LastModified>${new Date().toISOString()}</LastModified></CopyPartResult>`);
+      return;
+    }
     if (req.headers['if-none-match'] !== '*') return;
     const url = new URL(req.url, 'http://local');
     const completing = req.method === 'POST' && url.searchParams.has('uploadId');
@@ -86,8 +130,9 @@ export async function startLocalS3(): Promise<LocalS3> {
     get requests() {
       return requests;
     },
-    failWhen(fn) {
+    failWhen(fn, faultAnswer = INJECTED_FAULT) {
       pick = fn;
+      answer = faultAnswer;
     },
     async createBucket(name) {
       await client!.send(new CreateBucketCommand({ Bucket: name }));
