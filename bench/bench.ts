@@ -33,6 +33,7 @@ const REFERENCE = resolve(ROOT, '..', 'shared', 'reference', 'reference_generato
 const CSV_FILES = ['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv'];
 const SPEED_TARGET = 40; // x the reference at 100,000 users
 const RSS_TARGET_MB = 300; // at 1,000,000 users
+const SEEDRANDOM_TARGET = 10; // x the reference engine's upload rows per second, in process, one core
 
 const { values: flags } = parseArgs({
   options: { quick: { type: 'boolean', default: false }, 'skip-reference': { type: 'boolean', default: false } },
@@ -117,12 +118,12 @@ interface Row {
 
 const work = await mkdtemp(join(tmpdir(), 'tierdrift-bench-'));
 
-async function runOurs(users: number): Promise<{ m: Measurement; dir: string }> {
-  const configFile = join(work, `config-${users}.json`);
-  await writeFile(configFile, JSON.stringify({ users }));
+async function runOurs(users: number, engine: 'reference' | 'seedrandom' = 'reference'): Promise<{ m: Measurement; dir: string }> {
+  const configFile = join(work, `config-${engine}-${users}.json`);
+  await writeFile(configFile, JSON.stringify({ users, engine }));
   const dest = join(work, `ours-${users}`);
   const m = await measure(process.execPath, ['bin/tierdrift.mjs', 'generate', '--config', configFile, '--dest', dest]);
-  const prefix = datasetAddress(parseConfig({ users })).prefix;
+  const prefix = datasetAddress(parseConfig({ users, engine })).prefix;
   return { m, dir: join(dest, ...prefix.split('/')) };
 }
 
@@ -226,6 +227,23 @@ function formattingCost(users: number) {
   return { oursMs, buildMs, stringifyMs, same };
 }
 
+/**
+ * Upload rows per second of an engine in this process on one core (the engine's own thread, no
+ * output, no checks): the best of `repeats` runs, after one warm-up run.
+ */
+function engineRowsPerSecond(engine: 'reference' | 'seedrandom', users: number, repeats = 3): { rows: number; seconds: number } {
+  const config = parseConfig({ users, engine });
+  let best = { rows: 0, seconds: Number.POSITIVE_INFINITY };
+  for (let r = 0; r <= repeats; r++) {
+    const t0 = performance.now();
+    let rows = 0;
+    for (const batch of createEngine(config)) rows += batch.uploadCount;
+    const seconds = (performance.now() - t0) / 1000;
+    if (r > 0 && seconds < best.seconds) best = { rows, seconds };
+  }
+  return best;
+}
+
 // ---- main ------------------------------------------------------------------------------------
 
 const fmtS = (s: number | undefined) => (s === undefined ? '-' : s.toFixed(2));
@@ -322,6 +340,24 @@ try {
       `  csv-stringify would cost ${((100 * theirMs) / (runMs - cost.oursMs + theirMs)).toFixed(1)}% of the run ` +
       `(the run with csv-stringify in place of ours: ${((runMs - cost.oursMs + theirMs) / 1000).toFixed(2)} s)`,
   );
+
+  // ---- seedrandom engine vs reference engine, upload rows per second on one core ----
+  const engineUsers = flags.quick ? 20_000 : 100_000;
+  console.log(`\nseedrandom engine vs reference engine, upload rows per second on one core (in process, no output, ${engineUsers.toLocaleString('en-US')} users, default config, best of 3):`);
+  const refRate = engineRowsPerSecond('reference', engineUsers);
+  const srRate = engineRowsPerSecond('seedrandom', engineUsers);
+  const perSecond = (r: { rows: number; seconds: number }) => r.rows / r.seconds;
+  for (const [name, r] of [['reference', refRate], ['seedrandom', srRate]] as const) {
+    console.log(`  ${name.padEnd(10)} ${r.rows.toLocaleString('en-US')} rows in ${r.seconds.toFixed(3)} s = ${(perSecond(r) / 1e6).toFixed(2)} M rows/s`);
+  }
+  const engineRatio = perSecond(srRate) / perSecond(refRate);
+  console.log(`target seedrandom >= ${SEEDRANDOM_TARGET}x the reference engine's rows/s: ${engineRatio.toFixed(2)}x -> ${engineRatio >= SEEDRANDOM_TARGET ? 'PASS' : 'FAIL'}`);
+  if (!flags.quick) {
+    process.stdout.write('  CLI end to end, seedrandom engine, 100000 users ... ');
+    const cli = await runOurs(100_000, 'seedrandom');
+    await rm(join(work, 'ours-100000'), { recursive: true, force: true });
+    console.log(`${fmtS(cli.m.seconds)} s, peak RSS ${fmtMb(cli.m)}`);
+  }
 } finally {
   await rm(work, { recursive: true, force: true });
 }

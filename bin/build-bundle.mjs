@@ -6,6 +6,20 @@ import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
+const BUNDLED_PACKAGES = ['seedrandom'];
+
+function externalPackagesExcept(bundled) {
+  return {
+    name: 'external-packages',
+    setup(b) {
+      b.onResolve({ filter: /^[^./]/ }, (args) => {
+        const name = args.path.startsWith('@') ? args.path.split('/').slice(0, 2).join('/') : args.path.split('/')[0];
+        return bundled.includes(name) ? undefined : { path: args.path, external: true };
+      });
+    },
+  };
+}
+
 /** Builds into `dir`; written to a private folder first, so no one ever sees half a bundle. */
 export async function buildBundle(dir) {
   const { outputFiles } = await build({
@@ -17,7 +31,9 @@ export async function buildBundle(dir) {
     format: 'esm',
     splitting: true, // modules loaded with import() (the AWS SDK's users) stay out of the start-up path
     target: 'node20',
-    packages: 'external',
+    // Packages stay external (resolved from node_modules at run time), except the few the engine
+    // needs: bundled in, so a bundle written anywhere (tests write theirs to a temp folder) runs.
+    plugins: [externalPackagesExcept(BUNDLED_PACKAGES)],
     sourcemap: 'inline',
     write: false,
     logLevel: 'error',

@@ -17,13 +17,14 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 const snapshot = (b: UserBatch) => ({
   userId: b.userId,
   cohort: b.cohort,
+  rates: [b.freeRatePerHour, b.premiumRatePerHour],
   tiers: Array.from({ length: b.tierCount }, (_, t) => [b.tierFrom[t], b.tierUntil[t], b.tierIsPremium[t]]),
   uploads: Array.from({ length: b.uploadCount }, (_, j) => [b.uploadTxnId[j], b.uploadItemId[j], b.uploadAt[j]]),
 });
 
 describe('batch codec', () => {
-  it('packs and unpacks every batch unchanged, across chunk boundaries and growth', () => {
-    const config = parseConfig({ seed: 5, users: 300, premiumUploadsPerDay: { mean: 400, std: 50 } });
+  it.each(['reference', 'seedrandom'] as const)('packs and unpacks every batch unchanged, across chunk boundaries and growth (%s)', (engine) => {
+    const config = parseConfig({ engine, seed: 5, users: 300, premiumUploadsPerDay: { mean: 400, std: 50 } });
     const direct: ReturnType<typeof snapshot>[] = [];
     for (const b of createEngine(config)) direct.push(snapshot(b));
     const packer = new BatchPacker(64); // far smaller than one user: forces growth

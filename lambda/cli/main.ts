@@ -7,6 +7,7 @@ import { fetchDataset } from '../publish/fetch-dataset.js';
 import { publishDataset } from '../publish/publish-dataset.js';
 import { verifyDataset } from '../publish/verify-dataset.js';
 import { LocalFolderStorage } from '../storage/local-folder-storage.js';
+import { supportsUserRanges } from '../engine/engine-range.js';
 import { CliError, oneLineFailure } from './cli-error.js';
 import { loadConfig, type ConfigFlags } from './config-input.js';
 import { checkOutputFolder } from './output-folder.js';
@@ -24,6 +25,14 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 const bundledWorker = new URL('./engine-worker.mjs', import.meta.url);
 const engineWorker = existsSync(bundledWorker) ? bundledWorker : undefined;
 
+const MAX_WORKERS = 64;
+
+function parseWorkers(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_WORKERS) throw new InvalidArgumentError(`must be an integer from 1 to ${MAX_WORKERS}`);
+  return n;
+}
+
 const program = new Command()
   .name('tierdrift')
   .description('Reproducible synthetic temporal relational datasets: users, tiers, items, uploads')
@@ -39,14 +48,21 @@ program
   .option('--users <n>', 'override the number of users (1..10000000)')
   .option('-d, --dest <dir|s3://bucket/root>', 'folder or S3 location to publish into', './out')
   .option('--json', 'print the manifest as JSON instead of a summary')
-  .action(async (flags: ConfigFlags & { dest: string; json?: boolean }) => {
+  .option('-w, --workers <n>', 'engine threads, 1..64 (above 1 needs "engine": "seedrandom"); same bytes for any n', parseWorkers, 1)
+  .action(async (flags: ConfigFlags & { dest: string; json?: boolean; workers: number }) => {
     const config = await loadConfig(flags);
+    if (flags.workers > 1 && !supportsUserRanges(config)) {
+      throw new CliError(
+        `--workers ${flags.workers} needs "engine": "seedrandom": the ${config.engine} engine is one sequential random stream and cannot be split (use --workers 1)`,
+      );
+    }
     const { storage, prefix } = await publishTarget(flags.dest);
     const progress = new ProgressBar('generating');
     const outcome = await publishDataset(config, {
       storage,
       root: prefix,
       engineWorker,
+      workers: flags.workers,
       onProgress: (done, total) => progress.update(done, total),
     });
     progress.clear();

@@ -42,7 +42,7 @@ const uploadRate = (mean: number, std: number) =>
     })
     .prefault({});
 
-export const ENGINES = ['reference'] as const;
+export const ENGINES = ['reference', 'seedrandom'] as const;
 
 export const generationConfigSchema = z.strictObject({
   engine: z.enum(ENGINES, { error: `must be one of: ${ENGINES.join(', ')}` }).default('reference'),

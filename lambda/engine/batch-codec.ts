@@ -3,10 +3,10 @@ import { newUserBatch, reserveUploads, type UserBatch } from './user-batch.js';
 
 /**
  * User batches packed into one Float64Array, so a run of them crosses a thread boundary as a
- * single transferred buffer. Per user: userId, cohort, tierCount, uploadCount, then
- * (from, until, isPremium) per tier and (txnId, itemId, at) per upload.
+ * single transferred buffer. Per user: userId, cohort, freeRatePerHour, premiumRatePerHour,
+ * tierCount, uploadCount, then (from, until, isPremium) per tier and (txnId, itemId, at) per upload.
  */
-const USER_HEADER = 4;
+const USER_HEADER = 6;
 
 export class BatchPacker {
   private data: Float64Array;
@@ -32,6 +32,8 @@ export class BatchPacker {
     let at = this.length;
     d[at++] = batch.userId;
     d[at++] = batch.cohort;
+    d[at++] = batch.freeRatePerHour;
+    d[at++] = batch.premiumRatePerHour;
     d[at++] = batch.tierCount;
     d[at++] = batch.uploadCount;
     for (let t = 0; t < batch.tierCount; t++) {
@@ -65,6 +67,8 @@ export function* unpackBatches(data: Float64Array): Generator<UserBatch> {
   while (at < data.length) {
     batch.userId = data[at++];
     batch.cohort = data[at++] as Cohort;
+    batch.freeRatePerHour = data[at++];
+    batch.premiumRatePerHour = data[at++];
     batch.tierCount = data[at++];
     const uploads = data[at++];
     for (let t = 0; t < batch.tierCount; t++) {

@@ -13,6 +13,9 @@ export const ITEM_50GB = 2;
 export interface UserBatch {
   userId: number;
   cohort: Cohort;
+  /** The user's latent upload rates (uploads per hour) drawn by the engine, while free and while premium. */
+  freeRatePerHour: number;
+  premiumRatePerHour: number;
   tierCount: number;
   tierFrom: Float64Array;
   tierUntil: Float64Array;
@@ -27,6 +30,8 @@ export function newUserBatch(): UserBatch {
   return {
     userId: 0,
     cohort: 1,
+    freeRatePerHour: 0,
+    premiumRatePerHour: 0,
     tierCount: 0,
     tierFrom: new Float64Array(3),
     tierUntil: new Float64Array(3),

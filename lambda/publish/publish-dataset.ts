@@ -2,17 +2,17 @@ import { datasetAddress, type DatasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
 import type { Cohort } from '../engine/cohorts.js';
 import { batchSource } from '../engine/batch-source.js';
-import { headerLine, itemLines, writeTierRows, writeUploadRows, writeUserRow } from '../dataset/csv-format.js';
+import { headerLine, itemLines } from '../dataset/csv-format.js';
 import { FORMAT_VERSION } from '../dataset/format.js';
 import { GENERATOR } from '../dataset/generator-info.js';
 import { IntegrityChecker } from '../dataset/integrity-checks.js';
 import { parseManifest, type Manifest, type ManifestFile } from '../dataset/manifest.js';
 import { ITEMS, MANIFEST_FILE, TABLE_NAMES, TABLES, type TableName } from '../dataset/tables.js';
-import { tierName } from '../engine/user-batch.js';
 import type { DatasetStorage } from '../storage/storage.js';
 import { parseUtcTimestamp } from '../time/utc-timestamp.js';
 import { timedeltaFromFloat, US_PER_HOUR } from '../time/python-timedelta.js';
 import { DigestingFileWriter } from './file-digest.js';
+import { flushFull, writeBatch } from './batch-rows.js';
 
 export interface PublishOptions {
   storage: DatasetStorage;
@@ -20,6 +20,14 @@ export interface PublishOptions {
   root?: string;
   /** URL of the bundled engine-worker script: generate on a second thread (same bytes). */
   engineWorker?: URL;
+  /**
+   * Engine threads (default 1). Above 1 the users are generated in blocks on that many worker
+   * threads (with `engineWorker`; without, the same blocks run in this thread); the engine must
+   * generate users independently (`seedrandom`). The bytes do not depend on it.
+   */
+  workers?: number;
+  /** Users per block when `workers` > 1 (default: sized from the rates; tests make it small). */
+  blockUsers?: number;
   /** Called now and then with the number of users written so far. */
   onProgress?: (usersDone: number, usersTotal: number) => void;
 }
@@ -81,23 +89,12 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
     for (const item of ITEMS) checker.addItem(item.itemId, item.sizeGb);
 
     const progressEvery = Math.max(1, Math.floor(config.users / 200));
-    for await (const run of batchSource(config, options.engineWorker)) {
+    const rows = { users: out.users, tiers: out.tiers, uploads: out.uploads };
+    let nextTxnId = 1;
+    for await (const run of batchSource(config, { worker: options.engineWorker, workers: options.workers, blockUsers: options.blockUsers })) {
       for (const batch of run) {
-        usersPerCohort[batch.cohort]++;
-        checker.addUser(batch.userId);
-        for (let t = 0; t < batch.tierCount; t++) {
-          checker.addTier(batch.userId, batch.tierFrom[t], batch.tierUntil[t], tierName(batch.tierIsPremium[t]));
-        }
-        for (let j = 0; j < batch.uploadCount; j++) {
-          checker.addUpload(batch.uploadTxnId[j], batch.userId, batch.uploadItemId[j], batch.uploadAt[j]);
-        }
-        writeUserRow(batch, out.users.buffer);
-        out.users.rows += 1;
-        writeTierRows(batch, out.tiers.buffer);
-        out.tiers.rows += batch.tierCount;
-        writeUploadRows(batch, out.uploads.buffer);
-        out.uploads.rows += batch.uploadCount;
-        for (const table of ['users', 'tiers', 'uploads'] as const) if (out[table].full) await out[table].flush();
+        nextTxnId = writeBatch(batch, rows, checker, usersPerCohort, nextTxnId);
+        if (rows.users.full || rows.tiers.full || rows.uploads.full) await flushFull(rows);
         if (options.onProgress && batch.userId % progressEvery === 0) options.onProgress(batch.userId, config.users);
       }
     }

@@ -3,10 +3,10 @@ import { link, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/p
 import { randomBytes } from 'node:crypto';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { once } from 'node:events';
-import type { DatasetStorage, ListPage, StagedWriter } from './storage.js';
+import type { ComposableStorage, ListPage, PartSource, StagedWriter } from './storage.js';
 
 /** Datasets in a local folder: temporary files renamed into place, the manifest hard-linked (no overwrite). */
-export class LocalFolderStorage implements DatasetStorage {
+export class LocalFolderStorage implements ComposableStorage {
   readonly root: string;
 
   constructor(root: string) {
@@ -88,6 +88,26 @@ export class LocalFolderStorage implements DatasetStorage {
     };
   }
 
+  /** Concatenates the parts into a temporary file renamed into place (no part-size rule on disk). */
+  async compose(key: string, parts: PartSource[]): Promise<void> {
+    const writer = this.createWriter(key);
+    try {
+      for (const part of parts) {
+        const stream = await this.readStream(part.key);
+        if (!stream) throw new Error(`missing part ${this.describe(part.key)}`);
+        for await (const chunk of stream) await writer.write(chunk);
+      }
+      await writer.commit();
+    } catch (error) {
+      await writer.abort();
+      throw error;
+    }
+  }
+
+  async remove(keys: string[]): Promise<void> {
+    await Promise.all(keys.map((key) => rm(this.path(key), { force: true })));
+  }
+
   private path(key: string): string {
     return join(this.root, ...key.split('/'));
   }
@@ -127,7 +147,7 @@ class LocalStagedWriter implements StagedWriter {
   private open(): Promise<WriteStream> {
     this.opening ??= mkdir(dirname(this.target), { recursive: true }).then(() => {
       // A deep buffer lets generation run on while earlier chunks are still being written.
-      const stream = createWriteStream(this.temp, { highWaterMark: 8 << 20 });
+      const stream = createWriteStream(this.temp, { highWaterMark: 4 << 20 });
       stream.on('error', (error) => (this.failure = error));
       return (this.stream = stream);
     });

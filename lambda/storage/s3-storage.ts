@@ -1,14 +1,21 @@
 import { PassThrough, type Readable } from 'node:stream';
 import { once } from 'node:events';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
+  DeleteObjectsCommand,
   GetObjectCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3ServiceException,
+  UploadPartCommand,
+  UploadPartCopyCommand,
+  type CompletedPart,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { DatasetStorage, ListPage, StagedWriter } from './storage.js';
+import { MIN_PART_BYTES, type ComposableStorage, type ListPage, type PartSource, type StagedWriter } from './storage.js';
 
 /** Multipart part size and parts in flight: memory per file stays near PART_SIZE * (QUEUE + 1). */
 const PART_SIZE = 8 * 1024 * 1024;
@@ -18,7 +25,7 @@ const QUEUE_SIZE = 2;
  * Datasets in an S3 bucket. CSVs stream up as multipart uploads (an object appears only when its
  * upload completes); the manifest is written with `If-None-Match: *`, so only one run publishes it.
  */
-export class S3Storage implements DatasetStorage {
+export class S3Storage implements ComposableStorage {
   constructor(
     readonly client: S3Client,
     readonly bucket: string,
@@ -75,6 +82,94 @@ export class S3Storage implements DatasetStorage {
       const status = (error as S3ServiceException).$metadata?.httpStatusCode;
       if (status === 412 || status === 409) return false;
       throw error;
+    }
+  }
+
+  /**
+   * A multipart upload of `key` whose parts are server-side copies of the sources (UploadPartCopy,
+   * ranges included), so the bytes never pass through this process, except where a source (or
+   * the rest of one) is shorter than `minPartBytes` and not at the very end: those bytes are read
+   * and merged into an uploaded part of at least `minPartBytes`. Memory stays below ~3 ×
+   * `minPartBytes`. A failure aborts the upload: nothing appears under `key`.
+   */
+  async compose(key: string, parts: PartSource[], options: { minPartBytes?: number } = {}): Promise<void> {
+    const min = options.minPartBytes ?? MIN_PART_BYTES;
+    const sources = parts.filter((p) => p.bytes > 0);
+    const { UploadId } = await this.client.send(
+      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: contentTypeOf(key) }),
+    );
+    const completed: CompletedPart[] = [];
+    let pending: Buffer[] = [];
+    let pendingBytes = 0;
+    const flush = async (): Promise<void> => {
+      const PartNumber = completed.length + 1;
+      const body = Buffer.concat(pending, pendingBytes);
+      const out = await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId, PartNumber, Body: body }));
+      completed.push({ PartNumber, ETag: out.ETag });
+      pending = [];
+      pendingBytes = 0;
+    };
+    const readRange = async (source: string, from: number, to: number): Promise<void> => {
+      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: source, Range: `bytes=${from}-${to - 1}` }));
+      const bytes = Buffer.from(await out.Body!.transformToByteArray());
+      if (bytes.length !== to - from) throw new Error(`${source}: read ${bytes.length} bytes of range ${from}-${to - 1}`);
+      pending.push(bytes);
+      pendingBytes += bytes.length;
+    };
+    const copy = async (source: string, from: number, to: number, whole: boolean): Promise<void> => {
+      const PartNumber = completed.length + 1;
+      const out = await this.client.send(
+        new UploadPartCopyCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId,
+          PartNumber,
+          CopySource: `${this.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`,
+          CopySourceRange: whole ? undefined : `bytes=${from}-${to - 1}`,
+        }),
+      );
+      completed.push({ PartNumber, ETag: out.CopyPartResult?.ETag });
+    };
+    try {
+      for (let i = 0; i < sources.length; i++) {
+        const { key: source, bytes } = sources[i];
+        const last = i === sources.length - 1;
+        let offset = 0;
+        if (pendingBytes > 0) {
+          const need = min - pendingBytes;
+          if (bytes - need >= min || (last && bytes > need)) {
+            // Top the pending bytes up to a full part from this source; copy the rest.
+            await readRange(source, 0, need);
+            await flush();
+            offset = need;
+          } else {
+            await readRange(source, 0, bytes); // < 2 × min
+            if (pendingBytes >= min) await flush();
+            continue;
+          }
+        }
+        if (bytes - offset >= min || last) await copy(source, offset, bytes, offset === 0);
+        else await readRange(source, offset, bytes);
+      }
+      if (pendingBytes > 0 || completed.length === 0) await flush();
+      await this.client.send(
+        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId, MultipartUpload: { Parts: completed } }),
+      );
+    } catch (error) {
+      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId })).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  async remove(keys: string[]): Promise<void> {
+    for (let i = 0; i < keys.length; i += 1000) {
+      const out = await this.client.send(
+        new DeleteObjectsCommand({
+          Bucket: this.bucket,
+          Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
+        }),
+      );
+      if (out.Errors?.length) throw new Error(`could not delete ${out.Errors.length} objects, e.g. ${out.Errors[0].Key}: ${out.Errors[0].Message}`);
     }
   }
 

@@ -32,3 +32,28 @@ export interface StagedWriter {
   /** Discards everything written; safe to call after a failure or twice. */
   abort(): Promise<void>;
 }
+
+/** One source of a composed object: a key and its size in bytes. */
+export interface PartSource {
+  key: string;
+  bytes: number;
+}
+
+/** Storage that can assemble an object from others (the fan-out commit) and delete objects. */
+export interface ComposableStorage extends DatasetStorage {
+  /**
+   * Writes `key` as the concatenation of `parts` in order, visible only once complete. On S3 a
+   * multipart upload whose parts are server-side copies (UploadPartCopy) where each is at least
+   * `minPartBytes` (S3's 5 MiB minimum for every part but the last); smaller pieces are read and
+   * re-uploaded, merged into parts of at least that size.
+   */
+  compose(key: string, parts: PartSource[], options?: { minPartBytes?: number }): Promise<void>;
+  /** Deletes the keys (missing ones are fine). */
+  remove(keys: string[]): Promise<void>;
+}
+
+export const MIN_PART_BYTES = 5 * 1024 * 1024;
+
+export function isComposable(storage: DatasetStorage): storage is ComposableStorage {
+  return typeof (storage as Partial<ComposableStorage>).compose === 'function' && typeof (storage as Partial<ComposableStorage>).remove === 'function';
+}

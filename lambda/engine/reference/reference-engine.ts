@@ -127,6 +127,8 @@ export function* referenceEngine(config: GenerationConfig): Generator<UserBatch>
     const cohort = cohortOf(i + 1);
     batch.userId = i + 1;
     batch.cohort = cohort;
+    batch.freeRatePerHour = freeRate[i];
+    batch.premiumRatePerHour = premiumRate[i];
     let tierCount = 0;
     bounds[0] = 0;
     if (!Number.isNaN(change1[i])) bounds[++tierCount] = change1[i];

@@ -1,0 +1,160 @@
+import { datasetAddress } from '../config/dataset-id.js';
+import type { GenerationConfig } from '../config/schema.js';
+import { headerLine, itemLines } from '../dataset/csv-format.js';
+import { FORMAT_VERSION } from '../dataset/format.js';
+import { GENERATOR } from '../dataset/generator-info.js';
+import type { CheckResult, IntegritySummary } from '../dataset/integrity-checks.js';
+import type { Manifest, ManifestFile } from '../dataset/manifest.js';
+import { TABLE_NAMES, TABLES, type TableName } from '../dataset/tables.js';
+import { ContentDigest } from '../publish/file-digest.js';
+import { datasetKeys, readManifest, type PublishOutcome } from '../publish/publish-dataset.js';
+import { MIN_PART_BYTES, type ComposableStorage } from '../storage/storage.js';
+import type { Shard } from './plan-shards.js';
+import { PART_TABLES, putJson, reportKey, runPrefixOf, type PartTable, type ShardReport } from './run-shard.js';
+
+export interface CommitOptions {
+  root?: string;
+  runId: string;
+  /** When the run started (the plan), for the manifest's `generation`. */
+  startedAt: string;
+  minPartBytes?: number;
+}
+
+const MAX_EXAMPLES = 10;
+
+/**
+ * Assembles the shards' parts into the dataset and publishes it:
+ * 1. reads every shard's report and checks that the shards cover users 1..n in order and that
+ *    their txn ids continue each other (the sequence is gap-free by construction: offsets are
+ *    prefix sums of the counted uploads, and each report says how many it wrote from where);
+ * 2. composes users/tiers/uploads.csv from the parts (S3 UploadPartCopy; shard 0's parts carry the
+ *    headers) and writes items.csv;
+ * 3. re-reads each assembled file once and computes its size, rows and SHA-256 itself: SHA-256
+ *    states cannot be combined, and the manifest's checksums must not rest on the shards' word;
+ *    sizes and rows must match the reports';
+ * 4. merges the shards' integrity checks (each ran the same checker on its rows as written) and
+ *    summaries, writes manifest.json last (If-None-Match), and deletes the run's parts.
+ * Any failure before the manifest leaves no manifest (files without one are not a dataset, and a
+ * new commit overwrites them).
+ */
+export async function commitShards(
+  config: GenerationConfig,
+  shards: Shard[],
+  storage: ComposableStorage,
+  options: CommitOptions,
+): Promise<PublishOutcome> {
+  const address = datasetAddress(config);
+  const { prefix, manifestKey } = datasetKeys(address, options.root);
+  const existing = await readManifest(storage, manifestKey);
+  if (existing) return { status: 'existing', address, prefix, manifestKey, manifest: existing };
+  const runPrefix = runPrefixOf(prefix, options.runId);
+
+  const reports: ShardReport[] = [];
+  let nextUser = 1;
+  let nextTxn = 1;
+  for (const shard of shards) {
+    const bytes = await storage.read(reportKey(runPrefix, shard.index));
+    if (!bytes) throw new Error(`shard ${shard.index} has no report at ${storage.describe(reportKey(runPrefix, shard.index))}`);
+    const report = JSON.parse(bytes.toString('utf8')) as ShardReport;
+    if (report.index !== reports.length || report.from !== nextUser || report.to !== shard.to || report.txnFrom !== nextTxn) {
+      throw new Error(
+        `shard ${shard.index}: report covers users ${report.from}..${report.to} from txn ${report.txnFrom}, expected users ${nextUser}..${shard.to} from txn ${nextTxn}`,
+      );
+    }
+    reports.push(report);
+    nextUser = report.to + 1;
+    nextTxn += report.uploads;
+  }
+  if (nextUser !== config.users + 1) throw new Error(`the shards cover users 1..${nextUser - 1}, not 1..${config.users}`);
+
+  const fileKey = (t: TableName) => `${prefix}/${TABLES[t].file}`;
+  for (const t of PART_TABLES) {
+    const parts = reports.map((r) => ({ key: r.parts[t].key, bytes: r.parts[t].bytes }));
+    await storage.compose(fileKey(t), parts, { minPartBytes: options.minPartBytes ?? MIN_PART_BYTES });
+  }
+  const items = storage.createWriter(fileKey('items'));
+  await items.write(Buffer.from(headerLine('items') + itemLines(), 'latin1'));
+  await items.commit();
+
+  const files: ManifestFile[] = [];
+  for (const t of TABLE_NAMES) {
+    const measured = await measure(storage, fileKey(t));
+    if (t !== 'items') {
+      const expected = reports.reduce((s, r) => ({ rows: s.rows + r.parts[t as PartTable].rows, bytes: s.bytes + r.parts[t as PartTable].bytes }), { rows: 0, bytes: 0 });
+      if (measured.rows !== expected.rows || measured.bytes !== expected.bytes) {
+        throw new Error(`${TABLES[t].file}: assembled ${measured.rows} rows, ${measured.bytes} bytes; the shards wrote ${expected.rows} rows, ${expected.bytes} bytes`);
+      }
+    }
+    files.push({ name: TABLES[t].file, columns: [...TABLES[t].columns], rows: measured.rows, bytes: measured.bytes, sha256: measured.sha256 });
+  }
+
+  const checks = mergeChecks(reports.map((r) => r.checks));
+  const usersPerCohort = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };
+  for (const r of reports) for (const c of ['1', '2', '3', '4', '5'] as const) usersPerCohort[c] += r.usersPerCohort[c];
+  const manifest: Manifest = {
+    formatVersion: FORMAT_VERSION,
+    generator: { ...GENERATOR, engine: config.engine },
+    datasetId: address.datasetId,
+    configHash: address.configHash,
+    config,
+    files,
+    checks,
+    checksPassed: checks.every((c) => c.passed),
+    summary: { usersPerCohort, ...mergeSummaries(reports.map((r) => r.summary)) },
+    generation: { startedAt: options.startedAt, durationMs: Date.now() - Date.parse(options.startedAt) },
+  };
+  const created = await storage.putIfAbsent(manifestKey, `${JSON.stringify(manifest, null, 2)}\n`);
+  await removeRun(storage, runPrefix);
+  if (created) return { status: 'created', address, prefix, manifestKey, manifest };
+  const winner = await readManifest(storage, manifestKey);
+  return { status: 'existing', address, prefix, manifestKey, manifest: winner ?? manifest };
+}
+
+/** Size, data rows (lines after the header) and SHA-256 of a stored file, read once. */
+async function measure(storage: ComposableStorage, key: string): Promise<{ bytes: number; rows: number; sha256: string }> {
+  const stream = await storage.readStream(key);
+  if (!stream) throw new Error(`${storage.describe(key)} is missing after assembly`);
+  const digest = new ContentDigest();
+  let lines = 0;
+  for await (const chunk of stream) {
+    digest.update(chunk);
+    for (let at = chunk.indexOf(0x0a); at >= 0; at = chunk.indexOf(0x0a, at + 1)) lines++;
+  }
+  const { bytes, sha256 } = digest.digest();
+  return { bytes, rows: Math.max(0, lines - 1), sha256 };
+}
+
+/** Shard results in shard order, as one checker over all rows would report them. */
+export function mergeChecks(perShard: CheckResult[][]): CheckResult[] {
+  return perShard[0].map((first, i) => {
+    const all = perShard.map((checks) => checks[i]);
+    const violations = all.reduce((s, c) => s + c.violations, 0);
+    return { ...first, violations, passed: violations === 0, examples: all.flatMap((c) => c.examples).slice(0, MAX_EXAMPLES) };
+  });
+}
+
+function mergeSummaries(all: IntegritySummary[]): IntegritySummary {
+  const sum: IntegritySummary = {
+    uploadsByTierAndSize: { free: { '5': 0, '50': 0 }, premium: { '5': 0, '50': 0 } },
+    upgrades: 0,
+    upgradesWithSpikeWithinHour: 0,
+  };
+  for (const s of all) {
+    for (const tier of ['free', 'premium'] as const) for (const size of ['5', '50'] as const) sum.uploadsByTierAndSize[tier][size] += s.uploadsByTierAndSize[tier][size];
+    sum.upgrades += s.upgrades;
+    sum.upgradesWithSpikeWithinHour += s.upgradesWithSpikeWithinHour;
+  }
+  return sum;
+}
+
+/** Deletes everything a run left under its prefix (parts, reports, plan). */
+export async function removeRun(storage: ComposableStorage, runPrefix: string): Promise<void> {
+  let token: string | undefined;
+  do {
+    const page = await storage.list(`${runPrefix}/`, { token });
+    await storage.remove(page.keys);
+    token = page.nextToken;
+  } while (token);
+}
+
+export { putJson };

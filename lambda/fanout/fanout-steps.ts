@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { datasetAddress } from '../config/dataset-id.js';
+import type { GenerationConfig } from '../config/schema.js';
+import { datasetKeys, readManifest, type PublishOutcome } from '../publish/publish-dataset.js';
+import type { ComposableStorage } from '../storage/storage.js';
+import { commitShards } from './commit-shards.js';
+import { assignTxnOffsets, planShards, type PlanOptions, type Shard } from './plan-shards.js';
+import { countShardUploads, runShard } from './run-shard.js';
+
+/**
+ * The fan-out as the state machine runs it, one function per step; each step's output is the next
+ * one's input (small JSON: the config, the run id and the shard list):
+ *   plan → Map(count) → offsets → Map(shard) → commit
+ * Two passes over the shards keep txn_id one gap-free sequence: the count pass generates each
+ * shard's users without formatting them (the engine's share of the cost) to learn its upload
+ * count; the offsets step turns the counts into prefix sums; the write pass then numbers each
+ * shard's uploads from its offset, so every part already holds its final bytes and the commit
+ * only copies them. (Rewriting uploads parts in the commit would put every byte through one
+ * Lambda twice; running shards in order would serialise them.)
+ */
+export interface FanoutRun {
+  config: GenerationConfig;
+  runId: string;
+  startedAt: string;
+  /** Empty when the dataset is already published (nothing to do). */
+  shards: Shard[];
+}
+
+export function planRun(config: GenerationConfig, options: PlanOptions = {}, runId = randomUUID()): FanoutRun {
+  return { config, runId, startedAt: new Date().toISOString(), shards: planShards(config, options) };
+}
+
+/** Plan, unless the dataset is already there. */
+export async function planStep(config: GenerationConfig, storage: ComposableStorage, root: string, options: PlanOptions = {}): Promise<FanoutRun> {
+  const run = planRun(config, options);
+  const { manifestKey } = datasetKeys(datasetAddress(config), root);
+  if (await readManifest(storage, manifestKey)) return { ...run, shards: [] };
+  return run;
+}
+
+export function countStep(config: GenerationConfig, shard: Shard): { index: number; uploads: number } {
+  return { index: shard.index, uploads: countShardUploads(config, shard) };
+}
+
+export function offsetsStep(run: FanoutRun, counts: Array<{ index: number; uploads: number }>): FanoutRun {
+  const ordered = [...counts].sort((a, b) => a.index - b.index);
+  if (ordered.some((c, i) => c.index !== i)) throw new Error('upload counts do not match the shards');
+  return { ...run, shards: assignTxnOffsets(run.shards, ordered.map((c) => c.uploads)) };
+}
+
+export async function shardStep(run: FanoutRun, shard: Shard, storage: ComposableStorage, root: string) {
+  const { prefix } = datasetKeys(datasetAddress(run.config), root);
+  const report = await runShard(run.config, shard, storage, `${prefix}/_parts/${run.runId}`);
+  return { index: report.index, uploads: report.uploads };
+}
+
+export function commitStep(run: FanoutRun, storage: ComposableStorage, root: string, minPartBytes?: number): Promise<PublishOutcome> {
+  return commitShards(run.config, run.shards, storage, { root, runId: run.runId, startedAt: run.startedAt, minPartBytes });
+}
+
+/** The whole fan-out in this process, shard after shard: what the state machine does, for tests and tools. */
+export async function runFanoutLocally(
+  config: GenerationConfig,
+  storage: ComposableStorage,
+  options: PlanOptions & { root?: string; commitMinPartBytes?: number } = {},
+): Promise<PublishOutcome | undefined> {
+  const root = options.root ?? '';
+  const planned = await planStep(config, storage, root, options);
+  if (planned.shards.length === 0) return undefined;
+  const run = offsetsStep(planned, planned.shards.map((s) => countStep(config, s)));
+  for (const shard of run.shards) await shardStep(run, shard, storage, root);
+  return commitStep(run, storage, root, options.commitMinPartBytes);
+}

@@ -1,0 +1,96 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildBundle } from '../bin/build-bundle.mjs';
+import { parseConfig } from '../lambda/config/validate.js';
+import type { GenerationConfigInput } from '../lambda/config/schema.js';
+import { batchSource } from '../lambda/engine/batch-source.js';
+import { publishDataset, type PublishOutcome } from '../lambda/publish/publish-dataset.js';
+import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'tierdrift-workers-'));
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+let counter = 0;
+
+let workerUrl: URL;
+beforeAll(async () => {
+  const dir = join(tmp, 'bundle');
+  await buildBundle(dir);
+  workerUrl = pathToFileURL(join(dir, 'engine-worker.mjs'));
+});
+
+export const SPLIT_CONFIGS: Array<{ name: string; raw: GenerationConfigInput }> = [
+  { name: 'default rates, 1001 users (not divisible by 2, 3 or 7)', raw: { engine: 'seedrandom', seed: 9, users: 1001 } },
+  {
+    name: 'high rates, cohort sizes',
+    raw: { engine: 'seedrandom', seed: 4, users: 250, premiumUploadsPerDay: { mean: 120, std: 30 }, cohortSizes: [10, 100, 40, 60, 40] },
+  },
+  {
+    // Free-only users with a tiny rate: most blocks and shards have no uploads at all.
+    name: 'almost no uploads (empty blocks)',
+    raw: { engine: 'seedrandom', seed: 1, users: 500, freeUploadsPerDay: { mean: 0.0005, std: 0 }, cohortSizes: [0, 500, 0, 0, 0] },
+  },
+];
+
+async function publish(raw: GenerationConfigInput, options: { workers?: number; worker?: boolean; blockUsers?: number }) {
+  const dir = join(tmp, `run-${++counter}`);
+  const outcome = await publishDataset(parseConfig(raw), {
+    storage: new LocalFolderStorage(dir),
+    engineWorker: options.worker ? workerUrl : undefined,
+    workers: options.workers,
+    blockUsers: options.blockUsers,
+  });
+  return { dir, outcome };
+}
+
+function expectSameBytes(a: { dir: string; outcome: PublishOutcome }, b: { dir: string; outcome: PublishOutcome }): void {
+  expect(b.outcome.manifest.files).toEqual(a.outcome.manifest.files);
+  expect(b.outcome.manifest.checks).toEqual(a.outcome.manifest.checks);
+  expect(b.outcome.manifest.summary).toEqual(a.outcome.manifest.summary);
+  for (const file of a.outcome.manifest.files) {
+    const x = readFileSync(join(a.dir, a.outcome.prefix, file.name));
+    const y = readFileSync(join(b.dir, b.outcome.prefix, file.name));
+    expect(x.equals(y), file.name).toBe(true);
+  }
+}
+
+describe('generate with N worker threads', () => {
+  describe.each(SPLIT_CONFIGS)('$name', ({ raw }) => {
+    let single: Awaited<ReturnType<typeof publish>>;
+    beforeAll(async () => {
+      single = await publish(raw, {});
+      const uploads = readFileSync(join(single.dir, single.outcome.prefix, 'uploads.csv'), 'latin1').split('\r\n').slice(1, -1);
+      // txn ids are 1..n in file order, whatever the engine numbered them.
+      uploads.forEach((line, i) => expect(line.split(',')[0]).toBe(String(i + 1)));
+      expect(single.outcome.manifest.checksPassed).toBe(true);
+    });
+
+    it.each([1, 2, 3, 7])('%i workers write the same bytes as one thread', async (workers) => {
+      expectSameBytes(single, await publish(raw, { workers, worker: true, blockUsers: 7 }));
+    });
+
+    it('the default block size and the in-process split give the same bytes', async () => {
+      expectSameBytes(single, await publish(raw, { workers: 2, worker: true }));
+      expectSameBytes(single, await publish(raw, { workers: 3, blockUsers: 50 }));
+    });
+  });
+
+  it('has runs without any upload in whole blocks', async () => {
+    const { dir, outcome } = await publish(SPLIT_CONFIGS[2].raw, {});
+    const users = new Set(
+      readFileSync(join(dir, outcome.prefix, 'uploads.csv'), 'latin1')
+        .split('\r\n')
+        .slice(1, -1)
+        .map((l) => Math.floor((Number(l.split(',')[1]) - 1) / 7)),
+    );
+    // Blocks of 7 users at the minimum rate (0.01 uploads a day each): about half the 72 blocks
+    // have no upload (p ≈ e^-0.7); at least 10 empty blocks is far inside that.
+    expect(users.size).toBeLessThan(Math.ceil(500 / 7) - 10);
+  });
+
+  it('refuses several workers with the reference engine', () => {
+    expect(() => batchSource(parseConfig({ users: 10 }), { workers: 2 })).toThrow(/seedrandom/);
+  });
+});
