@@ -3,6 +3,7 @@ import { link, mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/p
 import { randomBytes } from 'node:crypto';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import { once } from 'node:events';
+import { finished } from 'node:stream/promises';
 import type { ComposableStorage, ListPage, PartSource, StagedWriter } from './storage.js';
 
 /** Datasets in a local folder: temporary files renamed into place, the manifest hard-linked (no overwrite). */
@@ -116,7 +117,6 @@ export class LocalFolderStorage implements ComposableStorage {
 class LocalStagedWriter implements StagedWriter {
   private readonly temp: string;
   private opening: Promise<WriteStream> | undefined;
-  private stream: WriteStream | undefined;
   private failure: Error | undefined;
 
   constructor(private readonly target: string) {
@@ -140,7 +140,13 @@ class LocalStagedWriter implements StagedWriter {
   }
 
   async abort(): Promise<void> {
-    this.stream?.destroy();
+    // Wait for an open in flight and for the close: removing the temp file before either could
+    // leave it behind, created just after the removal.
+    const stream = await this.opening?.catch(() => undefined);
+    if (stream) {
+      stream.destroy();
+      await finished(stream).catch(() => undefined);
+    }
     await rm(this.temp, { force: true });
   }
 
@@ -149,7 +155,7 @@ class LocalStagedWriter implements StagedWriter {
       // A deep buffer lets generation run on while earlier chunks are still being written.
       const stream = createWriteStream(this.temp, { highWaterMark: 4 << 20 });
       stream.on('error', (error) => (this.failure = error));
-      return (this.stream = stream);
+      return stream;
     });
     return this.opening;
   }
