@@ -30,6 +30,15 @@ export interface TierdriftSettings {
   syncMaxUsers: number;
   /** Largest estimated upload rows answered inside the API request (SYNC_MAX_UPLOAD_ROWS). */
   syncMaxUploadRows: number;
+  /** Seedrandom configs of at least this many users go to the fan-out state machine (FANOUT_MIN_USERS). */
+  fanoutMinUsers: number;
+  /**
+   * Shards run at once by each Map of the fan-out. At most the reserved concurrency (the steps run
+   * on the same function), and best below it, so API requests still find an instance.
+   */
+  fanoutMaxConcurrency: number;
+  /** Retries of a failed fan-out step, with exponential backoff (throttling is retried on its own). */
+  fanoutRetryAttempts: number;
   /** Stage-wide steady-state requests per second and burst. */
   apiRateLimit: number;
   apiBurstLimit: number;
@@ -56,6 +65,9 @@ export const DEFAULT_SETTINGS: TierdriftSettings = {
   maxUsers: 1_000_000,
   syncMaxUsers: 200_000,
   syncMaxUploadRows: 6_400_000,
+  fanoutMinUsers: 2_000_000,
+  fanoutMaxConcurrency: 3,
+  fanoutRetryAttempts: 2,
   apiRateLimit: 10,
   apiBurstLimit: 20,
   apiGatewayCloudWatchRole: true,
@@ -136,12 +148,20 @@ export function parseSettings(raw: Record<string, unknown>): TierdriftSettings {
     maxUsers: int('maxUsers', 1, 10_000_000),
     syncMaxUsers: int('syncMaxUsers', 0, 10_000_000),
     syncMaxUploadRows: int('syncMaxUploadRows', 0, Number.MAX_SAFE_INTEGER),
+    fanoutMinUsers: int('fanoutMinUsers', 1, 10_000_000),
+    fanoutMaxConcurrency: int('fanoutMaxConcurrency', 1, 1000),
+    fanoutRetryAttempts: int('fanoutRetryAttempts', 0, 10),
     apiRateLimit: int('apiRateLimit', 1, 10_000),
     apiBurstLimit: int('apiBurstLimit', 1, 5_000),
     apiGatewayCloudWatchRole: bool('apiGatewayCloudWatchRole'),
   };
   if (settings.syncMaxUsers > settings.maxUsers) {
     problems.push(`${CONTEXT_PREFIX}syncMaxUsers: must not exceed ${CONTEXT_PREFIX}maxUsers (${settings.syncMaxUsers} > ${settings.maxUsers})`);
+  }
+  if (settings.fanoutMaxConcurrency > settings.reservedConcurrency) {
+    problems.push(
+      `${CONTEXT_PREFIX}fanoutMaxConcurrency: must not exceed ${CONTEXT_PREFIX}reservedConcurrency (${settings.fanoutMaxConcurrency} > ${settings.reservedConcurrency})`,
+    );
   }
   if (problems.length > 0) throw new Error(`invalid CDK context:\n  - ${problems.join('\n  - ')}`);
   return settings;

@@ -21,6 +21,10 @@ export interface SuppressionTargets {
   accessLogsBucket: IConstruct;
   apiStage: IConstruct;
   apiMethods: IConstruct[];
+  /** The fan-out state machine's role policies (CDK's), and its rendered logical id. */
+  stateMachinePolicy: IConstruct;
+  distributedMapPolicy: IConstruct;
+  stateMachineLogicalId: string;
   /** The API Gateway account logging role, when this stack creates it. */
   apiCloudWatchRole?: IConstruct;
 }
@@ -40,6 +44,37 @@ export function addSuppressions(t: SuppressionTargets): void {
       'and its qualified ARNs (versions/aliases) only; the wildcard cannot reach any other function. The role is ' +
       'assumable only by EventBridge Scheduler for schedules of this account.',
   });
+  Validations.of(t.stateMachinePolicy).acknowledge(
+    {
+      id: `AwsSolutions-IAM5[Resource::<${t.functionLogicalId}.Arn>:*]`,
+      reason:
+        "Written by CDK's LambdaInvoke task (grantInvoke): lambda:InvokeFunction on this one function and its " +
+        'qualified ARNs (versions/aliases) only; the state machine can invoke no other function.',
+    },
+    {
+      id: 'AwsSolutions-IAM5[Resource::*]',
+      reason:
+        'What CloudWatch Logs delivery (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ' +
+        'ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) and X-Ray tracing ' +
+        '(xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) need for the logging and ' +
+        'tracing cdk-nag requires (SF1, SF2): these actions do not support resource-level permissions.',
+    },
+  );
+  const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${t.stateMachineLogicalId}"}]}]}`;
+  Validations.of(t.distributedMapPolicy).acknowledge(
+    {
+      id: `AwsSolutions-IAM5[Resource::${executions}:*]`,
+      reason:
+        "Written by CDK for the Distributed Maps: states:DescribeExecution and states:StopExecution on this state " +
+        "machine's own executions (execution ARNs are named at run time); no other state machine is reachable.",
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::${executions}/*:*]`,
+      reason:
+        "Written by CDK for the Distributed Maps: states:RedriveExecution on the child executions of this state " +
+        "machine's own map runs (named at run time); no other state machine is reachable.",
+    },
+  );
   Validations.of(t.function).acknowledge({
     id: 'AwsSolutions-L1',
     reason:

@@ -12,6 +12,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
+import { FanoutStateMachine, stateMachineArnOf } from './fanout-state-machine.js';
 import { configRequestModelSchema } from './request-model.js';
 import type { TierdriftSettings } from './settings.js';
 import { addSuppressions } from './suppressions.js';
@@ -72,6 +73,7 @@ export class TierdriftStack extends Stack {
   readonly schedule: scheduler.Schedule;
   readonly asyncFailureQueue: sqs.Queue;
   readonly scheduleDeadLetterQueue: sqs.Queue;
+  readonly fanout: FanoutStateMachine;
 
   constructor(scope: Construct, id: string, props: TierdriftStackProps) {
     super(scope, id, props);
@@ -146,6 +148,10 @@ export class TierdriftStack extends Stack {
       }),
     );
 
+    // The fan-out's name is fixed so the function can be told its ARN without referencing it (the
+    // state machine references the function: the other direction would be a circular dependency).
+    const stateMachineName = `${this.stackName}-fanout`;
+
     this.fn = new nodejs.NodejsFunction(this, 'Generator', {
       entry: HANDLER_ENTRY,
       handler: 'handler',
@@ -166,6 +172,8 @@ export class TierdriftStack extends Stack {
         MAX_USERS: String(settings.maxUsers),
         SYNC_MAX_USERS: String(settings.syncMaxUsers),
         SYNC_MAX_UPLOAD_ROWS: String(settings.syncMaxUploadRows),
+        FANOUT_MIN_USERS: String(settings.fanoutMinUsers),
+        STATE_MACHINE_ARN: stateMachineArnOf(this, stateMachineName),
         MAX_BODY_BYTES: String(MAX_BODY_BYTES),
         RUN_MARKER_STALE_SECONDS: String(FUNCTION_TIMEOUT.toSeconds()),
         PRESIGN_EXPIRES_SECONDS: String(PRESIGN_EXPIRES_SECONDS),
@@ -191,6 +199,26 @@ export class TierdriftStack extends Stack {
           sid: 'InvokeSelfAsynchronously',
           actions: ['lambda:InvokeFunction'],
           resources: [this.fn.functionArn],
+        }),
+      ],
+    });
+
+    // ---------------------------------------------------------------- fan-out
+    this.fanout = new FanoutStateMachine(this, 'Fanout', {
+      fn: this.fn,
+      stateMachineName,
+      maxConcurrency: settings.fanoutMaxConcurrency,
+      retryAttempts: settings.fanoutRetryAttempts,
+      logRetentionDays: settings.logRetentionDays,
+    });
+    // Starting it from the API: a separate policy naming exactly this state machine.
+    new iam.Policy(this, 'StartFanout', {
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'StartFanoutExecutions',
+          actions: ['states:StartExecution'],
+          resources: [this.fanout.stateMachine.stateMachineArn],
         }),
       ],
     });
@@ -310,6 +338,7 @@ export class TierdriftStack extends Stack {
     new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (SigV4, service execute-api)' });
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName });
     new CfnOutput(this, 'FunctionName', { value: this.fn.functionName });
+    new CfnOutput(this, 'StateMachineArn', { value: this.fanout.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AsyncFailureQueueUrl', { value: this.asyncFailureQueue.queueUrl });
     new CfnOutput(this, 'ScheduleDeadLetterQueueUrl', { value: this.scheduleDeadLetterQueue.queueUrl });
 
@@ -327,6 +356,9 @@ export class TierdriftStack extends Stack {
       accessLogsBucket: accessLogs,
       apiStage: this.api.deploymentStage,
       apiMethods: methods,
+      stateMachinePolicy: this.fanout.stateMachine.role.node.findChild('DefaultPolicy'),
+      distributedMapPolicy: this.fanout.stateMachine.node.findChild('DistributedMapPolicy'),
+      stateMachineLogicalId: logicalId(this.fanout.stateMachine.node.defaultChild),
       apiCloudWatchRole: this.api.node.tryFindChild('CloudWatchRole'),
     });
   }

@@ -22,9 +22,9 @@ const prefixOf = (config: Record<string, unknown>, root = 'tierdrift') => `${roo
 
 it('every Lambda event sample in events/ is exercised by the handler tests', () => {
   const samples = readdirSync(new URL('../events/', import.meta.url)).filter((f) => !f.startsWith('config-'));
-  const tests = ['handler-api.test.ts', 'handler-triggers.test.ts'].map((t) => readFileSync(new URL(t, import.meta.url), 'utf8')).join('');
+  const tests = ['handler-api.test.ts', 'handler-triggers.test.ts', 'handler-fanout.test.ts'].map((t) => readFileSync(new URL(t, import.meta.url), 'utf8')).join('');
   expect(samples.filter((f) => !tests.includes(`'${f}'`))).toEqual([]);
-  expect(samples).toHaveLength(8);
+  expect(samples).toHaveLength(9);
 });
 
 describe('the nightly schedule (schedule-nightly.json)', () => {
@@ -159,6 +159,7 @@ describe('environment', () => {
       rollingRoot: 'tierdrift/rolling',
       maxUsers: 1_000_000,
       sync: { maxUsers: 200_000, maxUploadRows: 6_400_000 },
+      fanout: { minUsers: 2_000_000, stateMachineArn: undefined },
       maxBodyBytes: 65_536,
       runMarkerStaleSeconds: 900,
       presignExpiresSeconds: 900,

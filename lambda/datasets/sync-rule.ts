@@ -1,4 +1,5 @@
 import type { GenerationConfig } from '../config/schema.js';
+import { supportsUserRanges } from '../engine/engine-range.js';
 import { parseUtcTimestamp } from '../time/utc-timestamp.js';
 
 export interface SyncLimits {
@@ -25,4 +26,13 @@ export function estimatedUploadRows(config: GenerationConfig): number {
 /** Whether a config is too big to publish within API Gateway's 29-second limit. */
 export function needsBackgroundRun(config: GenerationConfig, limits: SyncLimits): boolean {
   return config.users > limits.maxUsers || estimatedUploadRows(config) > limits.maxUploadRows;
+}
+
+/**
+ * Whether a config is published by the fan-out (shards on several invocations, Step Functions):
+ * big enough, and from an engine whose users can be generated in any split. The reference engine
+ * is one sequential stream and keeps the single background run.
+ */
+export function needsFanout(config: GenerationConfig, minUsers: number): boolean {
+  return supportsUserRanges(config) && config.users >= minUsers;
 }

@@ -5,6 +5,7 @@ import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createHandler, type TierdriftHandler } from '../handler/create-handler.js';
 import { dependenciesFromEnvironment } from '../handler/default-dependencies.js';
 import { startLocalS3, type LocalS3 } from './local-s3-server.js';
+import { runStateMachineLocally } from './local-state-machine.js';
 
 const BUCKET = 'tierdrift-dev';
 
@@ -29,6 +30,7 @@ export async function startDevStack(port = 3000): Promise<DevStack> {
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const deps = dependenciesFromEnvironment(process.env);
   const running = new Set<Promise<unknown>>();
+  const executions = new Set<string>();
   const handler: TierdriftHandler = createHandler({
     ...deps,
     invokeAsync: async (job) => {
@@ -38,6 +40,17 @@ export async function startDevStack(port = 3000): Promise<DevStack> {
       void run
         .catch((error: unknown) => deps.logger.error('background run failed', { error: error as Error }))
         .finally(() => running.delete(run));
+    },
+    startFanout: async (name, input) => {
+      // Like StartExecution: one execution per name, run after this request has been answered.
+      if (executions.has(name)) return 'already-running';
+      const run = new Promise((resolve) => setImmediate(resolve)).then(() => runStateMachineLocally((payload) => handler(payload), input));
+      executions.add(name);
+      running.add(run);
+      void run
+        .catch((error: unknown) => deps.logger.error('fan-out failed', { error: error as Error }))
+        .finally(() => running.delete(run));
+      return 'started';
     },
   });
 

@@ -5,7 +5,7 @@ import { datasetKeys, readManifest, type PublishOutcome } from '../publish/publi
 import type { ComposableStorage } from '../storage/storage.js';
 import { commitShards } from './commit-shards.js';
 import { assignTxnOffsets, planShards, type PlanOptions, type Shard } from './plan-shards.js';
-import { countShardUploads, runShard } from './run-shard.js';
+import { countShardUploads, runPrefixOf, runShard } from './run-shard.js';
 
 /**
  * The fan-out as the state machine runs it, one function per step; each step's output is the next
@@ -38,19 +38,25 @@ export async function planStep(config: GenerationConfig, storage: ComposableStor
   return run;
 }
 
-export function countStep(config: GenerationConfig, shard: Shard): { index: number; uploads: number } {
+/** A shard's upload count: what the count and shard steps return. */
+export interface ShardCount {
+  index: number;
+  uploads: number;
+}
+
+export function countStep(config: GenerationConfig, shard: Shard): ShardCount {
   return { index: shard.index, uploads: countShardUploads(config, shard) };
 }
 
-export function offsetsStep(run: FanoutRun, counts: Array<{ index: number; uploads: number }>): FanoutRun {
+export function offsetsStep(run: FanoutRun, counts: ShardCount[]): FanoutRun {
   const ordered = [...counts].sort((a, b) => a.index - b.index);
   if (ordered.some((c, i) => c.index !== i)) throw new Error('upload counts do not match the shards');
   return { ...run, shards: assignTxnOffsets(run.shards, ordered.map((c) => c.uploads)) };
 }
 
-export async function shardStep(run: FanoutRun, shard: Shard, storage: ComposableStorage, root: string) {
+export async function shardStep(run: Pick<FanoutRun, 'config' | 'runId'>, shard: Shard, storage: ComposableStorage, root: string): Promise<ShardCount> {
   const { prefix } = datasetKeys(datasetAddress(run.config), root);
-  const report = await runShard(run.config, shard, storage, `${prefix}/_parts/${run.runId}`);
+  const report = await runShard(run.config, shard, storage, runPrefixOf(prefix, run.runId));
   return { index: report.index, uploads: report.uploads };
 }
 

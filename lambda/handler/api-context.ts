@@ -2,6 +2,7 @@ import type { DatasetStore } from '../datasets/dataset-store.js';
 import type { UrlSigner } from '../datasets/url-signer.js';
 import type { AsyncInvoker } from './async-job.js';
 import type { Environment } from './environment.js';
+import type { FanoutStarter } from './fanout-payloads.js';
 import type { Publisher } from './publisher.js';
 
 /** What the API routes work with, for one request. */
@@ -11,5 +12,6 @@ export interface ApiContext {
   signer: UrlSigner;
   publish: Publisher;
   invokeAsync: AsyncInvoker;
+  startFanout: FanoutStarter;
   now: Date;
 }

@@ -1,4 +1,6 @@
+import type { z } from 'zod';
 import { datasetAddress } from '../config/dataset-id.js';
+import type { GenerationConfig } from '../config/schema.js';
 import { validateDatasetRequest } from '../datasets/dataset-request.js';
 import type { DatasetStore } from '../datasets/dataset-store.js';
 import { endRun, markRunStarted, type RunMarker } from '../datasets/run-marker.js';
@@ -12,22 +14,33 @@ export interface JobReport {
   prefix: string;
 }
 
+/** A payload the function sent itself (or a state machine sent it), or an error naming every problem. */
+export function parseJobPayload<T extends z.ZodType>(schema: T, payload: unknown): z.infer<T> {
+  const parsed = schema.safeParse(payload);
+  if (!parsed.success) throw new Error(`invalid job payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  return parsed.data;
+}
+
+/** A job's config checked again (it crossed a process boundary), or an error naming every problem. */
+export function checkedJobConfig(raw: unknown, maxUsers: number): GenerationConfig {
+  const checked = validateDatasetRequest(raw, maxUsers);
+  if (!checked.ok) throw new Error(`invalid job config: ${checked.problems.map((p) => `${p.field}: ${p.rule}`).join('; ')}`);
+  return checked.config;
+}
+
 /**
  * Runs a job the API handed off: refreshes the run marker (a retried invocation starts later than
  * the request did), publishes, and marks the run over. A failure propagates, so Lambda retries
  * the asynchronous invocation; the marker keeps saying "running" until it goes stale.
  */
 export async function runBackgroundJob(payload: unknown, store: DatasetStore, maxUsers: number, publish: Publisher, now: () => Date): Promise<JobReport> {
-  const job = generateJobSchema.safeParse(payload);
-  if (!job.success) throw new Error(`invalid job payload: ${job.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
-  const checked = validateDatasetRequest(job.data.config, maxUsers);
-  if (!checked.ok) throw new Error(`invalid job config: ${checked.problems.map((p) => `${p.field}: ${p.rule}`).join('; ')}`);
-
-  const address = datasetAddress(checked.config);
+  const job = parseJobPayload(generateJobSchema, payload);
+  const config = checkedJobConfig(job.config, maxUsers);
+  const address = datasetAddress(config);
   const { prefix } = datasetKeys(address, store.root);
   const marker: RunMarker = { datasetId: address.datasetId, startedAt: now().toISOString(), trigger: 'job' };
   await markRunStarted(store.storage, prefix, marker);
-  const outcome = await publish(checked.config, 'job');
+  const outcome = await publish(config, 'job');
   await endRun(store.storage, prefix, marker, now());
   return { datasetId: address.datasetId, status: outcome.status, prefix };
 }

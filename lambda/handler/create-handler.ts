@@ -3,43 +3,52 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
 import type { DatasetStore } from '../datasets/dataset-store.js';
 import type { UrlSigner } from '../datasets/url-signer.js';
-import type { DatasetStorage } from '../storage/storage.js';
+import type { PlanOptions } from '../fanout/plan-shards.js';
+import type { ComposableStorage } from '../storage/storage.js';
 import { routeApiRequest } from './api-router.js';
 import { problemResponse } from './api-response.js';
 import type { AsyncInvoker } from './async-job.js';
 import { runBackgroundJob, type JobReport } from './background-job.js';
 import type { Environment } from './environment.js';
 import { eventKind, type EventKind } from './event-kind.js';
+import { runFanoutStep, type FanoutStepResult } from './fanout-job.js';
+import type { FanoutStarter } from './fanout-payloads.js';
 import { runNightly, type NightlyReport } from './nightly-run.js';
 import { createPublisher } from './publisher.js';
 
 export interface HandlerDeps {
   env: Environment;
-  storage: DatasetStorage;
+  storage: ComposableStorage;
   signer: UrlSigner;
   invokeAsync: AsyncInvoker;
+  /** Hands a config to the fan-out state machine (in Lambda: StartExecution). */
+  startFanout: FanoutStarter;
+  /** How the fan-out's plan step cuts users into shards (tests make small shards). */
+  fanoutPlan?: PlanOptions;
   logger: Logger;
   metrics: Metrics;
   /** The clock (tests move it to make run markers stale). */
   now?: () => Date;
 }
 
+export type HandlerResult = APIGatewayProxyResult | NightlyReport | JobReport | FanoutStepResult;
+
 export interface TierdriftHandler {
   (event: APIGatewayProxyEvent, context?: Context): Promise<APIGatewayProxyResult>;
-  (event: unknown, context?: Context): Promise<APIGatewayProxyResult | NightlyReport | JobReport>;
+  (event: unknown, context?: Context): Promise<HandlerResult>;
 }
 
-/** The one function behind API Gateway, the nightly schedule and the API's background jobs. */
+/** The one function behind API Gateway, the nightly schedule, the API's background jobs and the fan-out's steps. */
 export function createHandler(deps: HandlerDeps): TierdriftHandler {
   const { env, logger, metrics } = deps;
   const store: DatasetStore = { storage: deps.storage, root: env.root };
   const now = deps.now ?? (() => new Date());
   const publish = createPublisher(store, logger, metrics);
 
-  const handle = async (kind: EventKind, event: unknown): Promise<APIGatewayProxyResult | NightlyReport | JobReport> => {
+  const handle = async (kind: EventKind, event: unknown): Promise<HandlerResult> => {
     switch (kind) {
       case 'api': {
-        const ctx = { env, store, signer: deps.signer, publish, invokeAsync: deps.invokeAsync, now: now() };
+        const ctx = { env, store, signer: deps.signer, publish, invokeAsync: deps.invokeAsync, startFanout: deps.startFanout, now: now() };
         try {
           return await routeApiRequest(event as APIGatewayProxyEvent, ctx);
         } catch (error) {
@@ -49,6 +58,8 @@ export function createHandler(deps: HandlerDeps): TierdriftHandler {
       }
       case 'job':
         return runBackgroundJob(event, store, env.maxUsers, publish, now);
+      case 'fanout':
+        return runFanoutStep(event, { storage: deps.storage, root: env.root, maxUsers: env.maxUsers, plan: deps.fanoutPlan, logger, metrics, now });
       case 'schedule':
         return runNightly(event, store, { maxUsers: env.maxUsers, rollingRoot: env.rollingRoot }, publish, now());
     }
@@ -59,7 +70,7 @@ export function createHandler(deps: HandlerDeps): TierdriftHandler {
     const kind = eventKind(event);
     if (!kind) {
       logger.error('unrecognised event', { event });
-      throw new Error('unrecognised event: expected an API Gateway proxy event, a schedule payload {"fixtures": [...]} or a job {"kind": "tierdrift.generate"}');
+      throw new Error('unrecognised event: expected an API Gateway proxy event, a schedule payload {"fixtures": [...]} a job {"kind": "tierdrift.generate"} or a fan-out step {"kind": "tierdrift.fanout.<step>"}');
     }
     metrics.addDimension('trigger', kind);
     try {

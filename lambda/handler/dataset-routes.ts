@@ -6,19 +6,23 @@ import { findPublished, prefixOf, publishedOf, type PublishedDataset } from '../
 import { describeDataset } from '../datasets/describe-dataset.js';
 import { listDatasets } from '../datasets/list-datasets.js';
 import { claimRun, endRun, freshRunMarker, type RunMarker } from '../datasets/run-marker.js';
-import { needsBackgroundRun } from '../datasets/sync-rule.js';
+import { needsBackgroundRun, needsFanout } from '../datasets/sync-rule.js';
 import { userTiers } from '../datasets/user-tiers.js';
 import { datasetKeys } from '../publish/publish-dataset.js';
 import type { ApiContext } from './api-context.js';
 import { clientPath, readJsonBody } from './api-request.js';
 import { jsonResponse, problemResponse, type Problem } from './api-response.js';
 import { GENERATE_JOB_KIND } from './async-job.js';
+import { FANOUT_KINDS } from './fanout-payloads.js';
 
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
 const DATASET_ID_RULE = 'must be a dataset id: seed-<seed>-<16 hex digits>, e.g. seed-42-8e211c8ff158494c';
 
-/** POST /datasets: publish a config now (201/200), or start a background run when it is too big (202). */
+/**
+ * POST /datasets: publish a config now (201/200), or start a background run when it is too big
+ * (202): the fan-out state machine for the biggest seedrandom configs, else one asynchronous invocation.
+ */
 export async function createDataset(event: APIGatewayProxyEvent, ctx: ApiContext): Promise<APIGatewayProxyResult> {
   const body = readJsonBody(event, ctx.env.maxBodyBytes);
   if (!body.ok) return body.response;
@@ -26,7 +30,8 @@ export async function createDataset(event: APIGatewayProxyEvent, ctx: ApiContext
   if (!checked.ok) return problemResponse(400, 'invalid generation config', checked.problems);
   const config = checked.config;
   const location = { Location: clientPath(event, `/datasets/${datasetAddress(config).datasetId}`) };
-  if (needsBackgroundRun(config, ctx.env.sync)) return startBackgroundRun(config, ctx, location);
+  const fanout = needsFanout(config, ctx.env.fanout.minUsers);
+  if (fanout || needsBackgroundRun(config, ctx.env.sync)) return startBackgroundRun(config, fanout, ctx, location);
 
   const outcome = await ctx.publish(config, 'api');
   return jsonResponse(outcome.status === 'created' ? 201 : 200, await describe(publishedOf(outcome), ctx), location);
@@ -34,6 +39,7 @@ export async function createDataset(event: APIGatewayProxyEvent, ctx: ApiContext
 
 async function startBackgroundRun(
   config: GenerationConfig,
+  fanout: boolean,
   ctx: ApiContext,
   location: Record<string, string>,
 ): Promise<APIGatewayProxyResult> {
@@ -47,7 +53,9 @@ async function startBackgroundRun(
   const marker: RunMarker = { datasetId, startedAt: ctx.now.toISOString(), trigger: 'api' };
   if (await claimRun(storage, prefix, marker, ctx.env.runMarkerStaleSeconds)) {
     try {
-      await ctx.invokeAsync({ kind: GENERATE_JOB_KIND, config, requestedAt: marker.startedAt });
+      // The execution is named after the dataset: a second start finds it (already running).
+      if (fanout) await ctx.startFanout(datasetId, { kind: FANOUT_KINDS.plan, config, requestedAt: marker.startedAt });
+      else await ctx.invokeAsync({ kind: GENERATE_JOB_KIND, config, requestedAt: marker.startedAt });
     } catch (error) {
       await endRun(storage, prefix, marker, new Date(), `could not start the background run: ${String(error)}`);
       throw error;

@@ -11,6 +11,12 @@ import { parseS3Uri } from '../storage/s3-location.js';
  */
 const DEFAULT_SYNC_MAX_USERS = 200_000;
 const DEFAULT_SYNC_MAX_UPLOAD_ROWS = 6_400_000;
+/**
+ * Above this many users a seedrandom config is published by the fan-out state machine (shards on
+ * several invocations) instead of one asynchronous invocation: 2 million users (~15 GB) take a
+ * single function several minutes, near its 15-minute limit once S3 uploads are slow.
+ */
+const DEFAULT_FANOUT_MIN_USERS = 2_000_000;
 // API Gateway refuses payloads over 10 MB; a config is a few hundred bytes.
 const MAX_BODY_LIMIT = 10 * 1024 * 1024;
 // SigV4 presigned URLs live at most 7 days.
@@ -54,6 +60,17 @@ const environmentSchema = z.object({
   // The function's timeout: a run older than that has died.
   RUN_MARKER_STALE_SECONDS: integerVar(1, 24 * 3600, 900),
   PRESIGN_EXPIRES_SECONDS: integerVar(1, MAX_PRESIGN_SECONDS, 900),
+  // The fan-out (Step Functions) for seedrandom configs of at least this many users.
+  FANOUT_MIN_USERS: integerVar(1, MAX_USERS, DEFAULT_FANOUT_MIN_USERS),
+  STATE_MACHINE_ARN: z.preprocess(
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .regex(/^arn:[a-z-]+:states:[a-z0-9-]+:\d{12}:stateMachine:[A-Za-z0-9_-]{1,80}$/, {
+        error: (issue) => `must be a Step Functions state machine ARN (got ${JSON.stringify(issue.input)})`,
+      })
+      .optional(),
+  ),
   // Set by the Lambda runtime; needed to hand big jobs to an asynchronous invocation of itself.
   AWS_LAMBDA_FUNCTION_NAME: z.string().optional(),
 });
@@ -65,6 +82,8 @@ export interface Environment {
   rollingRoot: string;
   maxUsers: number;
   sync: { maxUsers: number; maxUploadRows: number };
+  /** Seedrandom configs of at least `minUsers` users go to the state machine (STATE_MACHINE_ARN). */
+  fanout: { minUsers: number; stateMachineArn?: string };
   maxBodyBytes: number;
   runMarkerStaleSeconds: number;
   presignExpiresSeconds: number;
@@ -91,6 +110,7 @@ export function loadEnvironment(env: Record<string, string | undefined>): Enviro
     rollingRoot: v.ROLLING_PREFIX ?? (v.ROOT_PREFIX ? `${v.ROOT_PREFIX}/rolling` : 'rolling'),
     maxUsers: v.MAX_USERS,
     sync: { maxUsers: v.SYNC_MAX_USERS, maxUploadRows: v.SYNC_MAX_UPLOAD_ROWS },
+    fanout: { minUsers: v.FANOUT_MIN_USERS, stateMachineArn: v.STATE_MACHINE_ARN },
     maxBodyBytes: v.MAX_BODY_BYTES,
     runMarkerStaleSeconds: v.RUN_MARKER_STALE_SECONDS,
     presignExpiresSeconds: v.PRESIGN_EXPIRES_SECONDS,

@@ -15,27 +15,31 @@ export function createPublisher(store: DatasetStore, logger: Logger, metrics: Me
   return async (config, trigger, root = store.root) => {
     const started = performance.now();
     const outcome = await publishDataset(config, { storage: store.storage, root });
-    const durationMs = Math.round(performance.now() - started);
-    const files = outcome.manifest.files;
-    const rows = files.reduce((sum, f) => sum + f.rows, 0);
-    const bytes = files.reduce((sum, f) => sum + f.bytes, 0);
-    const created = outcome.status === 'created';
-    if (created) {
-      metrics.addMetric('rows', MetricUnit.Count, rows);
-      metrics.addMetric('bytes', MetricUnit.Bytes, bytes);
-      metrics.addMetric('duration', MetricUnit.Milliseconds, durationMs);
-    } else {
-      metrics.addMetric('reused', MetricUnit.Count, 1);
-    }
-    logger.info(created ? 'dataset published' : 'dataset already published', {
-      datasetId: outcome.address.datasetId,
-      trigger,
-      status: outcome.status,
-      prefix: outcome.prefix,
-      rows,
-      bytes,
-      durationMs,
-    });
+    reportOutcome(outcome, { trigger, durationMs: Math.round(performance.now() - started) }, logger, metrics);
     return outcome;
   };
+}
+
+/** Logs a publication and records its metrics (rows, bytes, duration; or `reused`). */
+export function reportOutcome(outcome: PublishOutcome, run: { trigger: string; durationMs: number }, logger: Logger, metrics: Metrics): void {
+  const files = outcome.manifest.files;
+  const rows = files.reduce((sum, f) => sum + f.rows, 0);
+  const bytes = files.reduce((sum, f) => sum + f.bytes, 0);
+  const created = outcome.status === 'created';
+  if (created) {
+    metrics.addMetric('rows', MetricUnit.Count, rows);
+    metrics.addMetric('bytes', MetricUnit.Bytes, bytes);
+    metrics.addMetric('duration', MetricUnit.Milliseconds, run.durationMs);
+  } else {
+    metrics.addMetric('reused', MetricUnit.Count, 1);
+  }
+  logger.info(created ? 'dataset published' : 'dataset already published', {
+    datasetId: outcome.address.datasetId,
+    trigger: run.trigger,
+    status: outcome.status,
+    prefix: outcome.prefix,
+    rows,
+    bytes,
+    durationMs: run.durationMs,
+  });
 }

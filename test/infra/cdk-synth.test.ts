@@ -102,7 +102,7 @@ describe('the bundled handler (the deployed artifact) against a local S3 server'
     const variables: Record<string, unknown> = template.Resources[fnId].Properties.Environment.Variables;
     const env: Record<string, string> = {};
     for (const [name, value] of Object.entries(variables)) {
-      env[name] = typeof value === 'string' ? value : name === 'BUCKET_NAME' ? bucket : '';
+      env[name] = typeof value === 'string' ? value : (TOKEN_VALUES[name] ?? '');
       expect(env[name], `${name} is not a plain string or the bucket`).not.toBe('');
     }
     const eventFile = join(out, `event-${Math.random().toString(36).slice(2)}.json`);
@@ -130,6 +130,12 @@ describe('the bundled handler (the deployed artifact) against a local S3 server'
     return outcome.result;
   }
 
+  /** What CloudFormation resolves the template's non-string variables to, here. */
+  const TOKEN_VALUES: Record<string, string> = {
+    BUCKET_NAME: bucket,
+    STATE_MACHINE_ARN: 'arn:aws:states:us-east-1:123456789012:stateMachine:Tierdrift-fanout',
+  };
+
   async function keys(prefix: string): Promise<string[]> {
     const listed = await client.send(new ListObjectsV2Command({ Bucket: bucket, Prefix: prefix }));
     return (listed.Contents ?? []).map((o) => o.Key!).sort();
@@ -151,6 +157,11 @@ describe('the bundled handler (the deployed artifact) against a local S3 server'
     );
     expect(manifest.datasetId).toBe(body.datasetId);
     expect(manifest.checksPassed).toBe(true);
+  });
+
+  it('a fan-out step (events/fanout-plan.json): the bundle recognises it and plans the shards', async () => {
+    const run = await invoke(JSON.parse(readFileSync(join(PROJECT_ROOT, 'events/fanout-plan.json'), 'utf8')));
+    expect(run).toMatchObject({ runId: expect.any(String), shards: [{ index: 0, from: 1, to: 1200 }] });
   });
 
   it('the nightly schedule input as rendered in the template: every fixture published and pointed to', async () => {

@@ -40,6 +40,12 @@ describe('cdk-nag AwsSolutions', () => {
         'FunctionRole/DefaultPolicy AwsSolutions-IAM5[Resource::<Datasets0030EE04.Arn>/tierdrift/*]',
         'SchedulerRole/DefaultPolicy AwsSolutions-IAM5[Resource::<Generator170C31BE.Arn>:*]',
         'Generator AwsSolutions-L1',
+        'Fanout/Resource/Role/DefaultPolicy AwsSolutions-IAM5[Resource::<Generator170C31BE.Arn>:*]',
+        'Fanout/Resource/Role/DefaultPolicy AwsSolutions-IAM5[Resource::*]',
+        ...[':*', '/*:*'].map(
+          (tail) =>
+            `Fanout/Resource/DistributedMapPolicy AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"Fanout533BF48F"}]}]}${tail}]`,
+        ),
         'AsyncFailures AwsSolutions-SQS3',
         'ScheduleDeadLetters AwsSolutions-SQS3',
         'AccessLogs AwsSolutions-S1',

@@ -38,6 +38,8 @@ describe('deployment settings (CDK context)', () => {
         reservedConcurrency: 0,
         maxUsers: 1000,
         syncMaxUsers: 5000,
+        fanoutRetryAttempts: 11,
+        fanoutMaxConcurrency: 5,
       });
     } catch (error) {
       message = (error as Error).message;
@@ -52,7 +54,9 @@ describe('deployment settings (CDK context)', () => {
       'nightlyEnabled',
       'memoryMiB',
       'reservedConcurrency',
+      'fanoutRetryAttempts',
       'syncMaxUsers',
+      'fanoutMaxConcurrency',
     ]);
   });
 
@@ -64,6 +68,8 @@ describe('deployment settings (CDK context)', () => {
       'tierdrift:rollingRetentionDays': '7',
       'tierdrift:rootPrefix': 'data/td',
       'tierdrift:reservedConcurrency': '2',
+      'tierdrift:fanoutMaxConcurrency': '2',
+      'tierdrift:fanoutMinUsers': '3000000',
     });
     const schedule = onlyOfType(s.json, 'AWS::Scheduler::Schedule').resource.Properties;
     expect(schedule).toMatchObject({ ScheduleExpression: 'cron(0 4 ? * MON-FRI *)', ScheduleExpressionTimezone: 'Europe/Berlin', State: 'DISABLED' });
@@ -76,7 +82,9 @@ describe('deployment settings (CDK context)', () => {
     });
     const fn = s.json.Resources[idOf(s.stack, s.stack.fn)].Properties;
     expect(fn.ReservedConcurrentExecutions).toBe(2);
-    expect(fn.Environment.Variables).toMatchObject({ ROOT_PREFIX: 'data/td', ROLLING_PREFIX: 'data/td/rolling' });
+    expect(fn.Environment.Variables).toMatchObject({ ROOT_PREFIX: 'data/td', ROLLING_PREFIX: 'data/td/rolling', FANOUT_MIN_USERS: '3000000' });
+    const definition = JSON.stringify(onlyOfType(s.json, 'AWS::StepFunctions::StateMachine').resource.Properties.DefinitionString);
+    expect(definition.match(/\\"MaxConcurrency\\":2[,}]/g)).toHaveLength(2);
     s.template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
         Statement: Match.arrayWith([

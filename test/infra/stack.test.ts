@@ -74,6 +74,11 @@ describe('function', () => {
       MAX_USERS: '1000000',
       SYNC_MAX_USERS: '200000',
       SYNC_MAX_UPLOAD_ROWS: '6400000',
+      FANOUT_MIN_USERS: '2000000',
+      // Built from the fixed name, not a reference: the state machine references the function.
+      STATE_MACHINE_ARN: {
+        'Fn::Join': ['', ['arn:', ref('AWS::Partition'), ':states:', ref('AWS::Region'), ':', ref('AWS::AccountId'), ':stateMachine:Tierdrift-fanout']],
+      },
       MAX_BODY_BYTES: '16384',
       RUN_MARKER_STALE_SECONDS: '900', // = Timeout
       PRESIGN_EXPIRES_SECONDS: '900',
@@ -181,11 +186,11 @@ describe('least privilege', () => {
     expect(s.json.Resources[ids.role].Properties.ManagedPolicyArns).toBeUndefined();
   });
 
-  it('grants the function exactly: its log group, objects and listing under the root prefix, its DLQ, invoking itself', () => {
+  it('grants the function exactly: its log group, objects and listing under the root prefix, its DLQ, invoking itself, starting the fan-out', () => {
     const policies = Object.values(s.json.Resources).filter(
       (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles) === JSON.stringify([ref(ids.role)]),
     );
-    expect(policies).toHaveLength(2);
+    expect(policies).toHaveLength(3);
     const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
     expect(statements).toEqual([
       { Sid: 'WriteOwnLogGroup', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt(ids.logGroup) },
@@ -205,6 +210,8 @@ describe('least privilege', () => {
       { Effect: 'Allow', Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], Resource: getAtt(ids.asyncQueue) },
       // A separate AWS::IAM::Policy, so the function does not depend on its own ARN.
       { Sid: 'InvokeSelfAsynchronously', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: getAtt(ids.fn) },
+      // Another separate policy: starting executions of exactly the fan-out state machine.
+      { Sid: 'StartFanoutExecutions', Effect: 'Allow', Action: 'states:StartExecution', Resource: ref(idOf(s.stack, s.stack.fanout.stateMachine)) },
     ]);
     const [invokeSelfPolicy] = Object.entries(s.json.Resources).find(
       ([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.PolicyDocument).includes('InvokeSelfAsynchronously'),
@@ -244,8 +251,18 @@ describe('least privilege', () => {
     });
   });
 
-  it('no identity policy has a wildcard action, or a wildcard resource other than the two reviewed ones', () => {
-    const allowed = [JSON.stringify(objectsUnderRoot(ids.bucket)), JSON.stringify({ 'Fn::Join': ['', [getAtt(ids.fn), ':*']] })];
+  it('no identity policy has a wildcard action, or a wildcard resource other than the reviewed ones', () => {
+    const fnVersions = JSON.stringify({ 'Fn::Join': ['', [getAtt(ids.fn), ':*']] });
+    const executions = (tail: string) =>
+      JSON.stringify({
+        'Fn::Join': [
+          '',
+          ['arn:', ref('AWS::Partition'), ':states:', ref('AWS::Region'), ':', ref('AWS::AccountId'), ':execution:', { 'Fn::Select': [6, { 'Fn::Split': [':', ref(idOf(s.stack, s.stack.fanout.stateMachine))] }] }, tail],
+        ],
+      });
+    // The dataset objects; the function's versions (scheduler, state machine); log delivery and
+    // X-Ray (no resource-level permissions); the state machine's own executions (Distributed Map).
+    const allowed = [JSON.stringify(objectsUnderRoot(ids.bucket)), fnVersions, fnVersions, '"*"', executions(':*'), executions('/*:*')];
     const wildcards: string[] = [];
     for (const [id, r] of Object.entries(s.json.Resources)) {
       if (r.Type !== 'AWS::IAM::Policy' && r.Type !== 'AWS::IAM::Role') continue;
@@ -341,7 +358,7 @@ describe('API', () => {
       { HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20, LoggingLevel: 'ERROR', DataTraceEnabled: false, MetricsEnabled: true },
       { HttpMethod: 'POST', ResourcePath: '/~1datasets', ThrottlingRateLimit: 2, ThrottlingBurstLimit: 5, LoggingLevel: 'ERROR', DataTraceEnabled: false, MetricsEnabled: true },
     ]);
-    const accessLogGroup = logicalIdsOfType(s.json, 'AWS::Logs::LogGroup').find((id) => id !== ids.logGroup)!;
+    const accessLogGroup = logicalIdsOfType(s.json, 'AWS::Logs::LogGroup').find((id) => id.startsWith('ApiAccessLogs'))!;
     expect(s.json.Resources[accessLogGroup]).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain' });
     expect(JSON.stringify(stage.AccessLogSetting.DestinationArn)).toContain(JSON.stringify(ref(accessLogGroup)));
     const format = JSON.parse(stage.AccessLogSetting.Format.replaceAll('$context', 'ctx'));
@@ -376,11 +393,12 @@ describe('nightly schedule', () => {
   });
 });
 
-it('outputs the API URL, the bucket name and the function name', () => {
+it('outputs the API URL, the bucket name, the function name and the state machine ARN', () => {
   expect(s.json.Outputs.ApiUrl.Value).toEqual({
     'Fn::Join': ['', ['https://', ref(ids.api), '.execute-api.', ref('AWS::Region'), '.', ref('AWS::URLSuffix'), '/', ref(ids.stage), '/']],
   });
   expect(s.json.Outputs.BucketName.Value).toEqual(ref(ids.bucket));
   expect(s.json.Outputs.FunctionName.Value).toEqual(ref(ids.fn));
-  expect(Object.keys(s.json.Outputs).sort()).toEqual(['ApiUrl', 'AsyncFailureQueueUrl', 'BucketName', 'FunctionName', 'ScheduleDeadLetterQueueUrl']);
+  expect(s.json.Outputs.StateMachineArn.Value).toEqual(ref(idOf(s.stack, s.stack.fanout.stateMachine)));
+  expect(Object.keys(s.json.Outputs).sort()).toEqual(['ApiUrl', 'AsyncFailureQueueUrl', 'BucketName', 'FunctionName', 'ScheduleDeadLetterQueueUrl', 'StateMachineArn']);
 });

@@ -3,9 +3,10 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { readFileSync } from 'node:fs';
 import type { GenerateJob } from '../../lambda/handler/async-job.js';
-import { createHandler, type TierdriftHandler } from '../../lambda/handler/create-handler.js';
+import { createHandler, type HandlerDeps, type TierdriftHandler } from '../../lambda/handler/create-handler.js';
 import { dependenciesFromEnvironment } from '../../lambda/handler/default-dependencies.js';
-import type { DatasetStorage } from '../../lambda/storage/storage.js';
+import type { FanoutPlanJob } from '../../lambda/handler/fanout-payloads.js';
+import type { ComposableStorage } from '../../lambda/storage/storage.js';
 import type { LocalS3 } from './local-s3.js';
 
 let buckets = 0;
@@ -24,9 +25,11 @@ export function withRequest(base: APIGatewayProxyEvent, change: Partial<Pick<API
 export interface Harness {
   handler: TierdriftHandler;
   bucket: string;
-  storage: DatasetStorage;
+  storage: ComposableStorage;
   /** Jobs the API handed to the (recording) asynchronous invoker. */
   jobs: GenerateJob[];
+  /** Executions the API started on the (recording) fan-out starter. */
+  executions: Array<{ name: string; input: FanoutPlanJob }>;
   /** Moves the handler's clock forward. */
   advance(seconds: number): void;
   api(event: APIGatewayProxyEvent): Promise<APIGatewayProxyResult & { json: Record<string, unknown> }>;
@@ -34,13 +37,18 @@ export interface Harness {
   keys(): Promise<string[]>;
 }
 
-/** The real handler on a fresh bucket of the local S3, wired like the Lambda but with a recording invoker. */
-export async function createHarness(s3: LocalS3, variables: Record<string, string> = {}): Promise<Harness> {
+/**
+ * The real handler on a fresh bucket of the local S3, wired like the Lambda but with a recording
+ * invoker and fan-out starter (which answers like StartExecution: a second start of a name is
+ * 'already-running'); `overrides` replaces dependencies, e.g. the fan-out's plan options.
+ */
+export async function createHarness(s3: LocalS3, variables: Record<string, string> = {}, overrides: Partial<HandlerDeps> = {}): Promise<Harness> {
   const bucket = `handler-test-${++buckets}`;
   await s3.createBucket(bucket);
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const deps = dependenciesFromEnvironment({ BUCKET_NAME: bucket, ...variables });
   const jobs: GenerateJob[] = [];
+  const executions: Harness['executions'] = [];
   let offsetMs = 0;
   const logger = new Logger({ logLevel: 'SILENT' });
   const handler = createHandler({
@@ -48,13 +56,20 @@ export async function createHarness(s3: LocalS3, variables: Record<string, strin
     logger,
     metrics: new Metrics({ namespace: 'tierdrift', logger }),
     invokeAsync: async (job) => void jobs.push(job),
+    startFanout: async (name, input) => {
+      if (executions.some((e) => e.name === name)) return 'already-running';
+      executions.push({ name, input });
+      return 'started';
+    },
     now: () => new Date(Date.now() + offsetMs),
+    ...overrides,
   });
   return {
     handler,
     bucket,
     storage: deps.storage,
     jobs,
+    executions,
     advance: (seconds) => void (offsetMs += seconds * 1000),
     async api(event) {
       const response = await handler(event);

@@ -1,0 +1,101 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
+import { Construct } from 'constructs';
+import { FANOUT_KINDS } from '../lambda/handler/fanout-payloads.js';
+
+export interface FanoutStateMachineProps {
+  /** The function every step invokes (the same one behind the API). */
+  fn: lambda.IFunction;
+  /** Execution name space: fixed, so the function can be given the ARN without referencing the state machine. */
+  stateMachineName: string;
+  /** Shards run at once in each Map (count, shard). */
+  maxConcurrency: number;
+  /** Retries of a failed step (after the function threw), with exponential backoff. */
+  retryAttempts: number;
+  logRetentionDays: number;
+}
+
+/** A whole fan-out: 20 shards of 500,000 users take minutes; hours mean something is stuck. */
+export const FANOUT_TIMEOUT = Duration.hours(6);
+/** First retry after a failed step; each further one waits twice as long (with full jitter). */
+export const STEP_RETRY_INTERVAL = Duration.seconds(10);
+/** Lambda refusing an invocation (throttling at the reserved concurrency, service errors): retried longer. */
+export const LAMBDA_SERVICE_ERRORS = [
+  'Lambda.TooManyRequestsException',
+  'Lambda.ServiceException',
+  'Lambda.AWSLambdaException',
+  'Lambda.SdkClientException',
+  'Lambda.ClientExecutionTimeoutException',
+];
+
+/** The ARN a state machine of this name gets in the stack's account and region. */
+export function stateMachineArnOf(stack: Stack, name: string): string {
+  return stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+}
+
+/**
+ * The fan-out (README, Fan-out on AWS), each state one invocation of the function with one of the
+ * `tierdrift.fanout.*` payloads; the execution's input is the plan payload the API sends:
+ *   Plan (→ $.run) → Count: Distributed Map over $.run.shards (→ $.counts) → Offsets (→ $.run)
+ *   → Shard: Distributed Map over $.run.shards → Commit (its report is the execution's output)
+ * The shards are inline items of the state (20 shards of a 10-million-user run are ~2 KB); each
+ * Map item is a Standard child execution, because a shard task may run up to the function's
+ * 15 minutes (Express child executions stop at 5).
+ */
+export class FanoutStateMachine extends Construct {
+  readonly stateMachine: sfn.StateMachine;
+  readonly logGroup: logs.LogGroup;
+
+  constructor(scope: Construct, id: string, props: FanoutStateMachineProps) {
+    super(scope, id);
+    const step = (stepId: string, payload: Record<string, unknown> | undefined, resultPath?: string): tasks.LambdaInvoke => {
+      const task = new tasks.LambdaInvoke(this, stepId, {
+        lambdaFunction: props.fn,
+        // Without a payload, the state's whole input is sent (Plan: the execution's input; a Map item: its selected item).
+        payload: payload && sfn.TaskInput.fromObject(payload),
+        payloadResponseOnly: true,
+        retryOnServiceExceptions: false, // the retriers below cover them, with backoff
+        resultPath,
+      });
+      task.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+      if (props.retryAttempts > 0) {
+        task.addRetry({ errors: [sfn.Errors.ALL], interval: STEP_RETRY_INTERVAL, maxAttempts: props.retryAttempts, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+      }
+      return task;
+    };
+    const overShards = (mapId: string, itemSelector: Record<string, unknown>, resultPath: string): sfn.DistributedMap =>
+      new sfn.DistributedMap(this, mapId, {
+        itemsPath: '$.run.shards',
+        itemSelector: { ...itemSelector, 'shard.$': '$$.Map.Item.Value' },
+        maxConcurrency: props.maxConcurrency,
+        mapExecutionType: sfn.StateMachineType.STANDARD,
+        resultPath,
+      });
+
+    const plan = step('Plan', undefined, '$.run');
+    const count = overShards('Count', { kind: FANOUT_KINDS.count, 'config.$': '$.run.config' }, '$.counts').itemProcessor(step('CountShard', undefined));
+    const offsets = step('Offsets', { kind: FANOUT_KINDS.offsets, 'run.$': '$.run', 'counts.$': '$.counts' }, '$.run');
+    const shard = overShards('Shard', { kind: FANOUT_KINDS.shard, 'config.$': '$.run.config', 'runId.$': '$.run.runId' }, sfn.JsonPath.DISCARD).itemProcessor(
+      step('WriteShard', undefined),
+    );
+    const commit = step('Commit', { kind: FANOUT_KINDS.commit, 'run.$': '$.run' });
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    this.stateMachine = new sfn.StateMachine(this, 'Resource', {
+      stateMachineName: props.stateMachineName,
+      comment: 'tierdrift fan-out: plan, count each shard, offsets, write each shard, commit',
+      definitionBody: sfn.DefinitionBody.fromChainable(plan.next(count).next(offsets).next(shard).next(commit)),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      timeout: FANOUT_TIMEOUT,
+      tracingEnabled: true,
+      // Payloads are configs, shard ranges and counts: no secrets, and what a failed run needs explaining.
+      logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
+    });
+  }
+}
