@@ -1,5 +1,8 @@
+import type { DatasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
 import type { Cohort } from '../engine/cohorts.js';
+import { FORMAT_VERSION } from './format.js';
+import { GENERATOR } from './generator-info.js';
 import type { CheckResult, IntegritySummary } from './integrity-checks.js';
 
 export interface ManifestFile {
@@ -22,6 +25,29 @@ export interface Manifest {
   summary: IntegritySummary & { usersPerCohort: Record<`${Cohort}`, number> };
   /** When and how fast this copy was generated; not part of the data, and not in the config hash. */
   generation: { startedAt: string; durationMs: number };
+}
+
+/** The manifest of a generated dataset; checksPassed and the timing are derived here. */
+export function buildManifest(parts: {
+  config: GenerationConfig;
+  address: DatasetAddress;
+  files: ManifestFile[];
+  checks: CheckResult[];
+  summary: Manifest['summary'];
+  startedAt: Date;
+}): Manifest {
+  return {
+    formatVersion: FORMAT_VERSION,
+    generator: { ...GENERATOR, engine: parts.config.engine },
+    datasetId: parts.address.datasetId,
+    configHash: parts.address.configHash,
+    config: parts.config,
+    files: parts.files,
+    checks: parts.checks,
+    checksPassed: parts.checks.every((c) => c.passed),
+    summary: parts.summary,
+    generation: { startedAt: parts.startedAt.toISOString(), durationMs: Date.now() - parts.startedAt.getTime() },
+  };
 }
 
 export function parseManifest(bytes: Buffer): Manifest {

@@ -1,10 +1,8 @@
 import { datasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
 import { headerLine, itemLines } from '../dataset/csv-format.js';
-import { FORMAT_VERSION } from '../dataset/format.js';
-import { GENERATOR } from '../dataset/generator-info.js';
 import type { CheckResult, IntegritySummary } from '../dataset/integrity-checks.js';
-import type { Manifest, ManifestFile } from '../dataset/manifest.js';
+import { buildManifest, type ManifestFile } from '../dataset/manifest.js';
 import { TABLE_NAMES, TABLES, type TableName } from '../dataset/tables.js';
 import { ContentDigest } from '../publish/file-digest.js';
 import { datasetKeys, readManifest, type PublishOutcome } from '../publish/publish-dataset.js';
@@ -91,18 +89,14 @@ export async function commitShards(
   const checks = mergeChecks(reports.map((r) => r.checks));
   const usersPerCohort = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };
   for (const r of reports) for (const c of ['1', '2', '3', '4', '5'] as const) usersPerCohort[c] += r.usersPerCohort[c];
-  const manifest: Manifest = {
-    formatVersion: FORMAT_VERSION,
-    generator: { ...GENERATOR, engine: config.engine },
-    datasetId: address.datasetId,
-    configHash: address.configHash,
+  const manifest = buildManifest({
     config,
+    address,
     files,
     checks,
-    checksPassed: checks.every((c) => c.passed),
     summary: { usersPerCohort, ...mergeSummaries(reports.map((r) => r.summary)) },
-    generation: { startedAt: options.startedAt, durationMs: Date.now() - Date.parse(options.startedAt) },
-  };
+    startedAt: new Date(options.startedAt),
+  });
   const created = await storage.putIfAbsent(manifestKey, `${JSON.stringify(manifest, null, 2)}\n`);
   await removeRun(storage, runPrefix);
   if (created) return { status: 'created', address, prefix, manifestKey, manifest };

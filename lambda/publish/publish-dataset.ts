@@ -3,10 +3,8 @@ import type { GenerationConfig } from '../config/schema.js';
 import type { Cohort } from '../engine/cohorts.js';
 import { batchSource } from '../engine/batch-source.js';
 import { headerLine, itemLines } from '../dataset/csv-format.js';
-import { FORMAT_VERSION } from '../dataset/format.js';
-import { GENERATOR } from '../dataset/generator-info.js';
 import { IntegrityChecker } from '../dataset/integrity-checks.js';
-import { parseManifest, type Manifest, type ManifestFile } from '../dataset/manifest.js';
+import { buildManifest, parseManifest, type Manifest, type ManifestFile } from '../dataset/manifest.js';
 import { ITEMS, MANIFEST_FILE, TABLE_NAMES, TABLES, type TableName } from '../dataset/tables.js';
 import type { DatasetStorage } from '../storage/storage.js';
 import { parseUtcTimestamp } from '../time/utc-timestamp.js';
@@ -110,18 +108,14 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
     throw error;
   }
 
-  const manifest: Manifest = {
-    formatVersion: FORMAT_VERSION,
-    generator: { ...GENERATOR, engine: config.engine },
-    datasetId: address.datasetId,
-    configHash: address.configHash,
+  const manifest = buildManifest({
     config,
+    address,
     files,
     checks: integrity.checks,
-    checksPassed: integrity.checks.every((c) => c.passed),
     summary: { usersPerCohort, ...integrity.summary },
-    generation: { startedAt: startedAt.toISOString(), durationMs: Date.now() - startedAt.getTime() },
-  };
+    startedAt,
+  });
   if (await storage.putIfAbsent(manifestKey, `${JSON.stringify(manifest, null, 2)}\n`)) {
     return { status: 'created', address, prefix, manifestKey, manifest };
   }
