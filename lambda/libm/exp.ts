@@ -51,17 +51,15 @@ const LoH = (() => {
 const LoL = NegLn2loN - LoH;
 
 /** tail T[k] as a double; scale bits H[k] split into words (k in [0, 128)). */
-export const EXP_TAIL = new Float64Array(128);
-export const EXP_SBITS_HI = new Uint32Array(128);
-export const EXP_SBITS_LO = new Uint32Array(128);
+const EXP_TAIL = new Float64Array(128);
+const EXP_SBITS_HI = new Uint32Array(128);
+const EXP_SBITS_LO = new Uint32Array(128);
 for (let i = 0; i < 128; i++) {
   EXP_TAIL[i] = hexToDouble(EXP_TAB_BITS[2 * i]);
   const h = EXP_TAB_BITS[2 * i + 1].slice(2);
   EXP_SBITS_HI[i] = parseInt(h.slice(0, 8), 16);
   EXP_SBITS_LO[i] = parseInt(h.slice(8, 16), 16);
 }
-
-export const EXP_CONST = { InvLn2N, NegLn2hiN, NegLn2loN, Shift, C2, C3, C4, C5, LoH, LoL } as const;
 
 /**
  * kd = RN(x*InvLn2N + Shift) - Shift, i.e. RN-to-integer of the EXACT product
@@ -98,36 +96,40 @@ export function expRoundKd(x: number): number {
  * tmp = fma(r2*r2, fma(r, C5, C4), fma(r2, fma(r, C3, C2), tail + r)), all addend-dominated.
  */
 
-/** Everything with the generic exact fma; only used for 512 <= |x| < 1024. */
-function expSpecial(x: number): number {
+/**
+ * Everything with the generic exact fma, for 512 <= |x| < 1024: glibc's specialcase (not
+ * contracted for k < 0) of x + xtail with sign/exponent bias signBias; exp passes (x, 0, 0).
+ */
+export function expSpecial(x: number, xtail: number, signBias: number): number {
   let kd = fma(x, InvLn2N, Shift);
   kd -= Shift;
   const k = kd | 0;
-  const r = fma(kd, NegLn2loN, fma(kd, NegLn2hiN, x));
+  let r = fma(kd, NegLn2loN, fma(kd, NegLn2hiN, x));
+  r += xtail;
   const idx = k & 127;
   const tail = EXP_TAIL[idx];
   const r2 = r * r;
   const tmp = fma(r2 * r2, fma(r, C5, C4), fma(r2, fma(r, C3, C2), tail + r));
-  const sbitsHi = EXP_SBITS_HI[idx] + (k << 13);
+  const sbitsHi = EXP_SBITS_HI[idx] + ((k + signBias) << 13);
   if (k >= 0) {
-    // k > 0: the exponent of scale might have overflowed by <= 460.
     U32[0] = EXP_SBITS_LO[idx];
     U32[1] = sbitsHi - (1009 << 20);
     const scale = F64[0];
     return TWO_1009 * fma(scale, tmp, scale);
   }
-  // k < 0: need special care in the subnormal range (not contracted by GCC).
   U32[0] = EXP_SBITS_LO[idx];
   U32[1] = sbitsHi + (1022 << 20);
-  const scale = F64[0];
+  const sHi = U32[1];
+  const scale = F64[0]; // signed scale
   const st = scale * tmp;
   let y = scale + st;
-  if (y < 1.0) {
+  if (Math.abs(y) < 1.0) {
+    const one = y < 0.0 ? -1.0 : 1.0;
     let lo = scale - y + st;
-    const hi = 1.0 + y;
-    lo = 1.0 - hi + y + lo;
-    y = hi + lo - 1.0;
-    if (y === 0) y = 0; // avoid -0.0
+    const hi = one + y;
+    lo = one - hi + y + lo;
+    y = hi + lo - one;
+    if (y === 0) y = sHi >>> 31 ? -0 : 0;
   }
   return TWO_M1022 * y;
 }
@@ -152,7 +154,7 @@ export function exp(x: number): number {
       if (abstop >= 0x7ff) return 1.0 + x; // +inf, nan
       return x < 0 ? 0 : Infinity; // __math_uflow(0) / __math_oflow(0)
     }
-    return expSpecial(x);
+    return expSpecial(x, 0, 0);
   }
   return expCore(x, 0, 0);
 }

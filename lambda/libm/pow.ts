@@ -18,17 +18,15 @@
 //   lo  = fma(ar3, q5, lo1 + lo2 + lo3 + lo4)   (`p = ar3*q5; lo = ... + p` fused)
 //  __pow
 //   ehi = y*hi;  elo = fma(y, lo, fma(y, hi, -ehi))
-//  exp_inline: exactly as in exp.ts (kd, r, tmp, scale + scale*tmp), r += xtail;
+//  exp_inline: exp.ts's expCore / expSpecial (kd, r, tmp, scale + scale*tmp), r += xtail;
 //   specialcase k > 0 fused, k < 0 not fused.
 
 import { fma, fmaPE, hexToDouble, twoProductErr } from './fma.js';
-import { EXP_CONST, EXP_SBITS_HI, EXP_SBITS_LO, EXP_TAIL, expCore } from './exp.js';
+import { expCore, expSpecial } from './exp.js';
 import { POW_LN2HI_BITS, POW_LN2LO_BITS, POW_POLY_BITS, POW_TAB_BITS } from './pow-log-data.js';
 
 const F64 = new Float64Array(1);
 const U32 = new Uint32Array(F64.buffer);
-const TWO_1009 = 2 ** 1009;
-const TWO_M1022 = 2 ** -1022;
 const TWO_53 = 2 ** 53;
 const TWO_52 = 2 ** 52;
 
@@ -59,8 +57,6 @@ for (let i = 0; i < 128; i++) {
   // invc = j/N or j/N/2 with j < 2N: at most 9 significant bits (needed below).
   if (INVC[i] * 512 !== Math.round(INVC[i] * 512)) throw new Error('libm/pow: unexpected invc');
 }
-
-const { InvLn2N, NegLn2hiN, NegLn2loN, Shift, C2, C3, C4, C5 } = EXP_CONST;
 
 const OFF_HI = 0x3fe69555; // OFF = 0x3fe6955500000000
 const SIGN_BIAS = 0x800 << 7;
@@ -144,41 +140,6 @@ function logInline(hx: number, lx: number): number {
   return y;
 }
 
-/** Generic-fma version of exp_inline's reduction + specialcase (|x| >= 512). */
-function expInlineSpecial(x: number, xtail: number, signBias: number): number {
-  let kd = fma(x, InvLn2N, Shift);
-  kd -= Shift;
-  const k = kd | 0;
-  let r = fma(kd, NegLn2loN, fma(kd, NegLn2hiN, x));
-  r += xtail;
-  const idx = k & 127;
-  const tail = EXP_TAIL[idx];
-  const r2 = r * r;
-  const tmp = fma(r2 * r2, fma(r, C5, C4), fma(r2, fma(r, C3, C2), tail + r));
-  const sbitsHi = EXP_SBITS_HI[idx] + ((k + signBias) << 13);
-  if (k >= 0) {
-    U32[0] = EXP_SBITS_LO[idx];
-    U32[1] = sbitsHi - (1009 << 20);
-    const scale = F64[0];
-    return TWO_1009 * fma(scale, tmp, scale);
-  }
-  U32[0] = EXP_SBITS_LO[idx];
-  U32[1] = sbitsHi + (1022 << 20);
-  const sHi = U32[1];
-  const scale = F64[0]; // signed scale
-  const st = scale * tmp;
-  let y = scale + st;
-  if (Math.abs(y) < 1.0) {
-    const one = y < 0.0 ? -1.0 : 1.0;
-    let lo = scale - y + st;
-    const hi = one + y;
-    lo = one - hi + y + lo;
-    y = hi + lo - one;
-    if (y === 0) y = sHi >>> 31 ? -0 : 0;
-  }
-  return TWO_M1022 * y;
-}
-
 /** sign * exp(x + xtail); signBias is 0 or SIGN_BIAS. */
 function expInline(x: number, xtail: number, signBias: number): number {
   F64[0] = x;
@@ -193,7 +154,7 @@ function expInline(x: number, xtail: number, signBias: number): number {
       if (hx >>> 31) return signBias ? -0 : 0; // __math_uflow
       return signBias ? -Infinity : Infinity; // __math_oflow
     }
-    return expInlineSpecial(x, xtail, signBias);
+    return expSpecial(x, xtail, signBias);
   }
   return expCore(x, xtail, signBias);
 }
