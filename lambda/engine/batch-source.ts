@@ -26,8 +26,8 @@ export interface BatchSourceOptions {
  * keeps generating while the consumer reads another's block. (N contiguous ranges, one per worker,
  * would either buffer whole ranges or leave workers 2..N idle until the consumer reached them.)
  */
-export function batchSource(config: GenerationConfig, options: BatchSourceOptions | URL = {}): AsyncIterable<Iterable<UserBatch>> {
-  const { worker, workers = 1, blockUsers: askedBlockUsers } = options instanceof URL ? { worker: options } : options;
+export function batchSource(config: GenerationConfig, options: BatchSourceOptions = {}): AsyncIterable<Iterable<UserBatch>> {
+  const { worker, workers = 1, blockUsers: askedBlockUsers } = options;
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`workers must be a positive integer (got ${workers})`);
   if (workers > 1 && !supportsUserRanges(config)) {
     throw new Error(`${workers} workers need an engine that generates users independently ("engine": "seedrandom"); the ${config.engine} engine is one sequential random stream`);
