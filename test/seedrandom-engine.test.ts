@@ -7,7 +7,15 @@ import { parseConfig } from '../lambda/config/validate.js';
 import { createEngine } from '../lambda/engine/create-engine.js';
 import { lognormalParams } from '../lambda/engine/reference/rate-model.js';
 import { seedrandomEngine } from '../lambda/engine/seedrandom/seedrandom-engine.js';
-import { aleaFill, aleaNext, seedUserStream, userStreamState } from '../lambda/engine/seedrandom/user-stream.js';
+import {
+  aleaFill,
+  aleaNext,
+  PROFILE_STREAM,
+  seedUserStream,
+  streamKeys,
+  uploadStream,
+  userStreamState,
+} from '../lambda/engine/seedrandom/user-stream.js';
 import { exp } from '../lambda/libm/exp.js';
 import { log } from '../lambda/libm/log.js';
 import type { UserBatch } from '../lambda/engine/user-batch.js';
@@ -29,8 +37,8 @@ const snapshot = (b: UserBatch, withTxn = true) => ({
     b.uploadAt[j],
   ]),
 });
-const run = (raw: object, users?: { from: number; to: number }, withTxn = true) =>
-  Array.from(createEngine(parseConfig({ engine: 'seedrandom', ...raw }), users), (b) => snapshot(b, withTxn));
+const run = (raw: object, users?: { from: number; to: number }, withTxn = true, uploadVariant?: number) =>
+  Array.from(createEngine(parseConfig({ engine: 'seedrandom', ...raw }), users, { uploadVariant }), (b) => snapshot(b, withTxn));
 
 describe('seedrandom engine: determinism and ranges', () => {
   const raw = { seed: 11, users: 500, freeUploadsPerDay: { mean: 0.05, std: 0.05 } }; // many users with no uploads
@@ -78,12 +86,13 @@ describe('seedrandom engine: determinism and ranges', () => {
     expect(Array.from(createEngine(reference, { from: 1, to: 500 }))).toHaveLength(500);
   });
 
-  it("runs each user's stream as seedrandom.alea('', { state: userStreamState(seed, userId) }), draw for draw", () => {
-    for (const [seed, uid] of [[0, 1], [42, 7], [4_294_967_295, 10_000_000], [123_456, 99_999]]) {
-      const state = userStreamState(seed, uid);
+  it("runs each user's streams as seedrandom.alea('', { state: userStreamState(seed, userId, purpose) }), draw for draw", () => {
+    const cases = [[0, 1, PROFILE_STREAM], [42, 7, uploadStream(0)], [4_294_967_295, 10_000_000, uploadStream(3)], [123_456, 99_999, 0xffffffff]];
+    for (const [seed, uid, purpose] of cases) {
+      const state = userStreamState(seed, uid, purpose);
       const pkg = seedrandom.alea('', { state });
       const st = new Float64Array(4);
-      seedUserStream(st, seed, uid);
+      seedUserStream(st, streamKeys(purpose), seed, uid);
       const filled = new Float64Array(500);
       aleaFill(st, filled, 500);
       for (let i = 0; i < 1000; i++) {
@@ -93,25 +102,28 @@ describe('seedrandom engine: determinism and ranges', () => {
     }
   });
 
-  it('derives valid, distinct alea states from (seed, userId)', () => {
+  it('derives valid, distinct alea states from (seed, userId, purpose)', () => {
     const seen = new Set<string>();
-    for (const seed of [0, 1, 2, 42, 4_294_967_295]) {
-      for (let uid = 1; uid <= 2000; uid++) {
-        const { s0, s1, s2, c } = userStreamState(seed, uid);
-        for (const v of [s0, s1, s2]) {
-          expect(v >= 0 && v < 1 && Number.isInteger(v * 2 ** 32)).toBe(true);
+    const purposes = [PROFILE_STREAM, uploadStream(0), uploadStream(1), uploadStream(1000)];
+    for (const purpose of purposes) {
+      for (const seed of [0, 1, 2, 42, 4_294_967_295]) {
+        for (let uid = 1; uid <= 2000; uid++) {
+          const { s0, s1, s2, c } = userStreamState(seed, uid, purpose);
+          for (const v of [s0, s1, s2]) {
+            expect(v >= 0 && v < 1 && Number.isInteger(v * 2 ** 32)).toBe(true);
+          }
+          expect(Number.isInteger(c) && c >= 1 && c <= 2_091_637).toBe(true);
+          seen.add(`${s0}/${s1}`);
         }
-        expect(Number.isInteger(c) && c >= 1 && c <= 2_091_637).toBe(true);
-        seen.add(`${s0}/${s1}`);
       }
     }
-    expect(seen.size).toBe(5 * 2000);
+    expect(seen.size).toBe(purposes.length * 5 * 2000);
   });
 
   it("draws a user's rates first from its stream: a polar pair of normals, then the reference's lognormal", () => {
     const config = parseConfig({ engine: 'seedrandom', seed: 7, users: 10 });
     const batch = Array.from(seedrandomEngine(config, { from: 4, to: 4 }), (b) => snapshot(b))[0];
-    const r = seedrandom.alea('', { state: userStreamState(7, 4) });
+    const r = seedrandom.alea('', { state: userStreamState(7, 4, PROFILE_STREAM) });
     let x: number, y: number, s: number;
     do {
       x = 2 * r() - 1;
@@ -122,6 +134,24 @@ describe('seedrandom engine: determinism and ranges', () => {
     const free = lognormalParams(1, 0.7);
     const premium = lognormalParams(3, 1);
     expect(batch.rates).toEqual([exp(free.mu + free.sigma * x * f) / 24, exp(premium.mu + premium.sigma * y * f) / 24]);
+  });
+
+  it('an uploadVariant keeps every cohort, rate and tier and draws independent uploads; variant 0 is the default', () => {
+    const base = run(raw);
+    expect(run(raw, undefined, true, 0)).toEqual(base);
+    const variants = [1, 2, 4_294_967_294].map((v) => run(raw, undefined, true, v));
+    const profile = (u: (typeof base)[number]) => ({ userId: u.userId, cohort: u.cohort, rates: u.rates, tiers: u.tiers });
+    for (const other of variants) {
+      expect(other.map(profile)).toEqual(base.map(profile));
+      const same = other.filter((u, i) => u.uploads.length > 0 && JSON.stringify(u.uploads) === JSON.stringify(base[i].uploads));
+      expect(same.length).toBeLessThan(10);
+    }
+    expect(JSON.stringify(variants[0])).not.toBe(JSON.stringify(variants[1]));
+    // A range of a variant is the slice of that variant's full run.
+    const full = run(raw, undefined, false, 2);
+    expect(run(raw, { from: 101, to: 140 }, false, 2)).toEqual(full.slice(100, 140));
+    for (const bad of [-1, 0.5, 4_294_967_295]) expect(() => run(raw, undefined, true, bad)).toThrow(RangeError);
+    expect(() => createEngine(parseConfig({ ...raw, engine: 'reference' }), undefined, { uploadVariant: 1 })).toThrow(/reference engine/);
   });
 
   it('fills freeRatePerHour and premiumRatePerHour in both engines', () => {

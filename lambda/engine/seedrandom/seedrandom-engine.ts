@@ -6,18 +6,21 @@ import { parseUtcTimestamp } from '../../time/utc-timestamp.js';
 import { cohortAssigner, type Cohort } from '../cohorts.js';
 import { lognormalParams } from '../reference/rate-model.js';
 import { ITEM_50GB, ITEM_5GB, newUserBatch, reserveUploads, type UserBatch } from '../user-batch.js';
-import { aleaFill, aleaNext, seedUserStream } from './user-stream.js';
+import { aleaFill, aleaNext, MAX_UPLOAD_VARIANT, PROFILE_STREAM, seedUserStream, streamKeys, uploadStream } from './user-stream.js';
 
 /**
  * The `seedrandom` engine: the reference's model, but every user's data comes only from that
  * user's own random streams, so any range of users can be generated on its own (threads, shards)
  * and yields exactly what the full run yields for those users.
  *
- * Stream. One per (seed, user id): the `seedrandom` package's alea generator started from a state
- * hashed from (seed, user id) (`user-stream.ts`: `seedrandom.alea('', { state: userStreamState(seed,
- * userId) })` replays it draw for draw; the engine runs the same recurrence inline). The user's
- * draws, in order: the rates' polar pair, the two tier-change uniforms (cohorts 3..5 only), then
- * per tier interval the Poisson counts, the upload seconds and the spike draws.
+ * Streams. Two per (seed, user id), each the `seedrandom` package's alea generator started from a
+ * state hashed from (seed, user id, purpose) (`user-stream.ts`: `seedrandom.alea('', { state:
+ * userStreamState(seed, userId, purpose) })` replays it draw for draw; the engine runs the same
+ * recurrence inline). The profile stream (PROFILE_STREAM): the rates' polar pair, then the two
+ * tier-change uniforms (cohorts 3..5 only). The upload stream (`uploadStream(uploadVariant)`): per
+ * tier interval the Poisson counts, the upload seconds and the spike draws. The option
+ * `uploadVariant` (default 0, the published data) picks another upload stream: the same tiers and
+ * rates with independent uploads (Monte-Carlo replicates of a dataset).
  *
  * Generator: alea, not xor4096. Both are deterministic integer/float code and pass BigCrush per
  * their authors; alea's draw is ~2x cheaper, its whole state is four numbers (so a user's stream
@@ -55,13 +58,33 @@ import { aleaFill, aleaNext, seedUserStream } from './user-stream.js';
  *    bits, then insertion), numbered 1.. in output order within the call (a range starts at 1;
  *    consumers renumber globally).
  */
-export function* seedrandomEngine(config: GenerationConfig, users?: { from: number; to: number }): Generator<UserBatch> {
+export function seedrandomEngine(
+  config: GenerationConfig,
+  users?: { from: number; to: number },
+  options?: SeedrandomEngineOptions,
+): Generator<UserBatch> {
   const from = users?.from ?? 1;
   const to = users?.to ?? config.users;
   if (!Number.isInteger(from) || !Number.isInteger(to) || from < 1 || to > config.users) {
     throw new RangeError(`user range ${from}..${to} is not within 1..${config.users}`);
   }
-  const gen = new UserGenerator(config);
+  const variant = options?.uploadVariant ?? 0;
+  if (!Number.isInteger(variant) || variant < 0 || variant > MAX_UPLOAD_VARIANT) {
+    throw new RangeError(`uploadVariant ${variant} is not an integer 0..${MAX_UPLOAD_VARIANT}`);
+  }
+  return generateUsers(new UserGenerator(config, variant), from, to);
+}
+
+/** Options of the seedrandom engine that are not part of the config (they do not name a dataset). */
+export interface SeedrandomEngineOptions {
+  /**
+   * Which upload stream (default 0: the published dataset's). Another variant keeps every user's
+   * cohort, rates and tiers and draws independent uploads from the same model.
+   */
+  uploadVariant?: number;
+}
+
+function* generateUsers(gen: UserGenerator, from: number, to: number): Generator<UserBatch> {
   const batch = newUserBatch();
   let nextTxnId = 1;
   for (let uid = from; uid <= to; uid++) {
@@ -132,7 +155,9 @@ class UserGenerator {
   private readonly share: number;
   private readonly spikeP: number;
   private readonly secondP: number;
-  /** The user's alea state [s0, s1, s2, c]. */
+  private readonly profileKeys = streamKeys(PROFILE_STREAM);
+  private readonly uploadKeys: Int32Array;
+  /** The alea state [s0, s1, s2, c] of the user's stream being drawn from. */
   private readonly st = new Float64Array(4);
   /** Tier boundaries, relative seconds. */
   private readonly bounds = new Float64Array(4);
@@ -145,8 +170,9 @@ class UserGenerator {
   /** Uniforms of the current tier interval's uploads. */
   private uniforms = new Float64Array(256);
 
-  constructor(config: GenerationConfig) {
+  constructor(config: GenerationConfig, uploadVariant: number) {
     this.seed = config.seed;
+    this.uploadKeys = streamKeys(uploadStream(uploadVariant));
     this.startSec = parseUtcTimestamp(config.start)!;
     this.W = parseUtcTimestamp(config.end)! - this.startSec;
     const gapUs = timedeltaFromFloat(config.minTierGapHours, US_PER_HOUR);
@@ -176,7 +202,7 @@ class UserGenerator {
 
   fill(batch: UserBatch, uid: number, firstTxnId: number): void {
     const st = this.st;
-    seedUserStream(st, this.seed, uid);
+    seedUserStream(st, this.profileKeys, this.seed, uid);
     const cohort = this.cohortOf(uid);
     batch.userId = uid;
     batch.cohort = cohort;
@@ -231,7 +257,8 @@ class UserGenerator {
     const tierCount = changes + 1;
     batch.tierCount = tierCount;
 
-    // Uploads: per tier interval a Poisson count at uniform seconds; keys sorted per user.
+    // Uploads, from the upload stream: per tier interval a Poisson count at uniform seconds; keys sorted per user.
+    seedUserStream(st, this.uploadKeys, this.seed, uid);
     const startSec = this.startSec;
     const share = this.share;
     let keys = this.keys;
