@@ -31,9 +31,17 @@ export const LAMBDA_SERVICE_ERRORS = [
   'Lambda.ClientExecutionTimeoutException',
 ];
 
+/** Where a Catch puts the error ({Error, Cause}) in the state's input, for the cleanup task and the Fail state. */
+export const CAUGHT_ERROR = '$.error';
+
 /** The ARN a state machine of this name gets in the stack's account and region. */
 export function stateMachineArnOf(stack: Stack, name: string): string {
   return stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+}
+
+/** The ARNs of every execution of the state machine of this name (`…:execution:<name>:<execution name>`). */
+export function executionArnsOf(stack: Stack, name: string): string {
+  return stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
 }
 
 /**
@@ -41,6 +49,7 @@ export function stateMachineArnOf(stack: Stack, name: string): string {
  * `tierdrift.fanout.*` payloads; the execution's input is the plan payload the API sends:
  *   Plan (→ $.run) → Count: Distributed Map over $.run.shards (→ $.counts) → Offsets (→ $.run)
  *   → Shard: Distributed Map over $.run.shards → Commit (its report is the execution's output)
+ * Any step failing for good is caught → Cleanup (or PlanFailed) → Failed.
  * The shards are inline items of the state (20 shards of a 10-million-user run are ~2 KB); each
  * Map item is a Standard child execution, because a shard task may run up to the function's
  * 15 minutes (Express child executions stop at 5).
@@ -83,13 +92,23 @@ export class FanoutStateMachine extends Construct {
     );
     const commit = step('Commit', { kind: FANOUT_KINDS.commit, 'run.$': '$.run' });
 
+    // A step that failed for good (retries spent, or a Map's item did) is caught: the cleanup task
+    // deletes the run's parts and marks the run failed, then the execution fails with the step's
+    // error. Before the plan has returned there is no run id (and nothing under _parts/).
+    const failed = new sfn.Fail(this, 'Failed', { errorPath: `${CAUGHT_ERROR}.Error`, causePath: `${CAUGHT_ERROR}.Cause` });
+    const cleanupOf = (stepId: string, runId: Record<string, string>): tasks.LambdaInvoke =>
+      step(stepId, { kind: FANOUT_KINDS.cleanup, 'config.$': '$.config', ...runId, 'error.$': CAUGHT_ERROR }, sfn.JsonPath.DISCARD);
+    plan.addCatch(cleanupOf('PlanFailed', {}).next(failed), { errors: [sfn.Errors.ALL], resultPath: CAUGHT_ERROR });
+    const cleanup = cleanupOf('Cleanup', { 'runId.$': '$.run.runId' }).next(failed);
+    for (const state of [count, offsets, shard, commit]) state.addCatch(cleanup, { errors: [sfn.Errors.ALL], resultPath: CAUGHT_ERROR });
+
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetentionDays as logs.RetentionDays,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.stateMachine = new sfn.StateMachine(this, 'Resource', {
       stateMachineName: props.stateMachineName,
-      comment: 'tierdrift fan-out: plan, count each shard, offsets, write each shard, commit',
+      comment: 'tierdrift fan-out: plan, count each shard, offsets, write each shard, commit; on failure, clean up',
       definitionBody: sfn.DefinitionBody.fromChainable(plan.next(count).next(offsets).next(shard).next(commit)),
       stateMachineType: sfn.StateMachineType.STANDARD,
       timeout: FANOUT_TIMEOUT,

@@ -1,4 +1,5 @@
 import type { Node } from 'constructs';
+import { fanoutGap } from '../lambda/handler/environment.js';
 
 /**
  * Deployment settings, read from CDK context (`cdk.json` holds the defaults; override with
@@ -24,8 +25,10 @@ export interface TierdriftSettings {
   reservedConcurrency: number;
   /** Retention of the function's and the API's log groups, in days (a CloudWatch Logs value). */
   logRetentionDays: number;
-  /** Largest `users` the function accepts at all (MAX_USERS). */
+  /** Largest `users` the function accepts at all, i.e. what the fan-out publishes (MAX_USERS). */
   maxUsers: number;
+  /** Largest `users` published by one invocation: reference-engine configs, jobs, nightly fixtures (SINGLE_RUN_MAX_USERS). */
+  singleRunMaxUsers: number;
   /** Largest `users` answered inside the API request; larger runs go asynchronous (SYNC_MAX_USERS). */
   syncMaxUsers: number;
   /** Largest estimated upload rows answered inside the API request (SYNC_MAX_UPLOAD_ROWS). */
@@ -62,10 +65,11 @@ export const DEFAULT_SETTINGS: TierdriftSettings = {
   memoryMiB: 1769,
   reservedConcurrency: 4,
   logRetentionDays: 30,
-  maxUsers: 1_000_000,
+  maxUsers: 10_000_000,
+  singleRunMaxUsers: 1_000_000,
   syncMaxUsers: 200_000,
   syncMaxUploadRows: 6_400_000,
-  fanoutMinUsers: 2_000_000,
+  fanoutMinUsers: 1_000_000,
   fanoutMaxConcurrency: 3,
   fanoutRetryAttempts: 2,
   apiRateLimit: 10,
@@ -146,6 +150,7 @@ export function parseSettings(raw: Record<string, unknown>): TierdriftSettings {
     reservedConcurrency: int('reservedConcurrency', 1, 1000),
     logRetentionDays,
     maxUsers: int('maxUsers', 1, 10_000_000),
+    singleRunMaxUsers: int('singleRunMaxUsers', 1, 10_000_000),
     syncMaxUsers: int('syncMaxUsers', 0, 10_000_000),
     syncMaxUploadRows: int('syncMaxUploadRows', 0, Number.MAX_SAFE_INTEGER),
     fanoutMinUsers: int('fanoutMinUsers', 1, 10_000_000),
@@ -158,6 +163,15 @@ export function parseSettings(raw: Record<string, unknown>): TierdriftSettings {
   if (settings.syncMaxUsers > settings.maxUsers) {
     problems.push(`${CONTEXT_PREFIX}syncMaxUsers: must not exceed ${CONTEXT_PREFIX}maxUsers (${settings.syncMaxUsers} > ${settings.maxUsers})`);
   }
+  if (settings.singleRunMaxUsers > settings.maxUsers) {
+    problems.push(`${CONTEXT_PREFIX}singleRunMaxUsers: must not exceed ${CONTEXT_PREFIX}maxUsers (${settings.singleRunMaxUsers} > ${settings.maxUsers})`);
+  }
+  // The state machine is deployed for configs from fanoutMinUsers: below maxUsers, or no request reaches it.
+  if (settings.fanoutMinUsers > settings.maxUsers) {
+    problems.push(`${CONTEXT_PREFIX}fanoutMinUsers: must not exceed ${CONTEXT_PREFIX}maxUsers, or no request reaches the fan-out (${settings.fanoutMinUsers} > ${settings.maxUsers})`);
+  }
+  const gap = fanoutGap(settings.singleRunMaxUsers, settings.fanoutMinUsers);
+  if (gap) problems.push(`${CONTEXT_PREFIX}fanoutMinUsers: ${gap.replace('SINGLE_RUN_MAX_USERS', `${CONTEXT_PREFIX}singleRunMaxUsers`)}`);
   if (settings.fanoutMaxConcurrency > settings.reservedConcurrency) {
     problems.push(
       `${CONTEXT_PREFIX}fanoutMaxConcurrency: must not exceed ${CONTEXT_PREFIX}reservedConcurrency (${settings.fanoutMaxConcurrency} > ${settings.reservedConcurrency})`,

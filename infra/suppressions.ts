@@ -25,17 +25,36 @@ export interface SuppressionTargets {
   stateMachinePolicy: IConstruct;
   distributedMapPolicy: IConstruct;
   stateMachineLogicalId: string;
+  /** The function's policy to start and describe the fan-out's executions, and the state machine's fixed name. */
+  startFanoutPolicy: IConstruct;
+  stateMachineName: string;
   /** The API Gateway account logging role, when this stack creates it. */
   apiCloudWatchRole?: IConstruct;
 }
 
 export function addSuppressions(t: SuppressionTargets): void {
-  Validations.of(t.functionPolicy).acknowledge({
-    id: `AwsSolutions-IAM5[Resource::<${t.bucketLogicalId}.Arn>/${t.root}/*]`,
+  Validations.of(t.functionPolicy).acknowledge(
+    {
+      id: `AwsSolutions-IAM5[Resource::<${t.bucketLogicalId}.Arn>/${t.root}/*]`,
+      reason:
+        `Dataset keys are created at run time (${t.root}/seed=<seed>/<config hash>/<file>, ${t.root}/latest/<name>.json), ` +
+        `so object access is granted on the function's root prefix and nothing else in the bucket; the actions are ` +
+        `exactly s3:GetObject, s3:PutObject and s3:AbortMultipartUpload (no ACL or policy changes; deleting is the next statement).`,
+    },
+    {
+      id: `AwsSolutions-IAM5[Resource::<${t.bucketLogicalId}.Arn>/${t.root}/*/_parts/*]`,
+      reason:
+        `s3:DeleteObject only on the fan-out's intermediate parts (${t.root}/seed=<seed>/<config hash>/_parts/<run id>/...), ` +
+        'which the commit deletes after publishing and the cleanup step after a failure; the dataset ids and run ids ' +
+        'are made at run time. No published file (a CSV, manifest.json, a latest/ pointer) matches the pattern.',
+    },
+  );
+  Validations.of(t.startFanoutPolicy).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${t.stateMachineName}:*]`,
     reason:
-      `Dataset keys are created at run time (${t.root}/seed=<seed>/<config hash>/<file>, ${t.root}/latest/<name>.json), ` +
-      `so object access is granted on the function's root prefix and nothing else in the bucket; the actions are ` +
-      `exactly s3:GetObject, s3:PutObject and s3:AbortMultipartUpload (no delete, no ACL or policy changes).`,
+      'states:DescribeExecution on the executions of the fan-out state machine only: they are named at run time ' +
+      '(the dataset id, then <id>-r<n> after a failed run), and the API reads their status to tell a running ' +
+      'fan-out from one that ended. No other state machine is reachable.',
   });
   Validations.of(t.schedulerPolicy).acknowledge({
     id: `AwsSolutions-IAM5[Resource::<${t.functionLogicalId}.Arn>:*]`,

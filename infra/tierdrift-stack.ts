@@ -12,7 +12,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
-import { FanoutStateMachine, stateMachineArnOf } from './fanout-state-machine.js';
+import { executionArnsOf, FanoutStateMachine, stateMachineArnOf } from './fanout-state-machine.js';
 import { configRequestModelSchema } from './request-model.js';
 import type { TierdriftSettings } from './settings.js';
 import { addSuppressions } from './suppressions.js';
@@ -63,6 +63,11 @@ export interface TierdriftStackProps extends StackProps {
  */
 export function rollingPrefix(rootPrefix: string): string {
   return `${rootPrefix}/rolling/`;
+}
+
+/** Keys of fan-out parts, `<root>/seed=<seed>/<hash>/_parts/<run id>/…` (lambda/fanout/run-shard.ts, runPrefixOf). */
+export function fanoutPartsPattern(rootPrefix: string): string {
+  return `${rootPrefix}/*/_parts/*`;
 }
 
 export class TierdriftStack extends Stack {
@@ -139,6 +144,14 @@ export class TierdriftStack extends Stack {
         resources: [this.bucket.arnForObjects(`${root}/*`)],
       }),
     );
+    // Deleting: only what fan-out runs leave under <dataset>/_parts/<run id>/ (never a dataset file).
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'DeleteFanoutParts',
+        actions: ['s3:DeleteObject'],
+        resources: [this.bucket.arnForObjects(fanoutPartsPattern(root))],
+      }),
+    );
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'ListRootPrefixOnly',
@@ -170,6 +183,7 @@ export class TierdriftStack extends Stack {
         ROOT_PREFIX: root,
         ROLLING_PREFIX: rollingPrefix(root).slice(0, -1),
         MAX_USERS: String(settings.maxUsers),
+        SINGLE_RUN_MAX_USERS: String(settings.singleRunMaxUsers),
         SYNC_MAX_USERS: String(settings.syncMaxUsers),
         SYNC_MAX_UPLOAD_ROWS: String(settings.syncMaxUploadRows),
         FANOUT_MIN_USERS: String(settings.fanoutMinUsers),
@@ -211,14 +225,20 @@ export class TierdriftStack extends Stack {
       retryAttempts: settings.fanoutRetryAttempts,
       logRetentionDays: settings.logRetentionDays,
     });
-    // Starting it from the API: a separate policy naming exactly this state machine.
-    new iam.Policy(this, 'StartFanout', {
+    // Starting it from the API: a separate policy naming exactly this state machine; describing its
+    // executions tells a running one from one that ended (its name is then retried as <id>-r<n>).
+    const startFanoutPolicy = new iam.Policy(this, 'StartFanout', {
       roles: [role],
       statements: [
         new iam.PolicyStatement({
           sid: 'StartFanoutExecutions',
           actions: ['states:StartExecution'],
           resources: [this.fanout.stateMachine.stateMachineArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'DescribeFanoutExecutions',
+          actions: ['states:DescribeExecution'],
+          resources: [executionArnsOf(this, stateMachineName)],
         }),
       ],
     });
@@ -359,6 +379,8 @@ export class TierdriftStack extends Stack {
       stateMachinePolicy: this.fanout.stateMachine.role.node.findChild('DefaultPolicy'),
       distributedMapPolicy: this.fanout.stateMachine.node.findChild('DistributedMapPolicy'),
       stateMachineLogicalId: logicalId(this.fanout.stateMachine.node.defaultChild),
+      startFanoutPolicy,
+      stateMachineName,
       apiCloudWatchRole: this.api.node.tryFindChild('CloudWatchRole'),
     });
   }

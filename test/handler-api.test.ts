@@ -129,14 +129,17 @@ describe('bad requests: the answer lists each problem and nothing is written', (
     expect(response.headers?.['content-type']).toMatch(/^application\/json/);
     const errors = errorsOf(response.json);
     expect(errors.map((e) => e.field).sort()).toEqual(['end', 'seed', 'user', 'users']);
-    expect(errors.find((e) => e.field === 'users')?.rule).toBe('must be at most 1000000 on this deployment (MAX_USERS)');
+    // 5,000,000 users of the reference engine: over what one invocation publishes (it cannot be split).
+    expect(errors.find((e) => e.field === 'users')?.rule).toBe(
+      'must be at most 1000000 on this deployment (SINGLE_RUN_MAX_USERS: what one invocation publishes; only seedrandom configs can be split, up to 10000000 (MAX_USERS))',
+    );
   });
 
   it.each([
     ['bad JSON', withRequest(POST, { body: '{"seed": 7,' }), 400, '(body)'],
     ['an empty body', withRequest(POST, { body: null }), 400, '(body)'],
     ['a config that is not an object', withRequest(POST, { body: '[1, 2]' }), 400, '(config)'],
-    ['users above MAX_USERS alone', withRequest(POST, { body: '{"users": 1000001}' }), 400, 'users'],
+    ['users above SINGLE_RUN_MAX_USERS alone (reference engine)', withRequest(POST, { body: '{"users": 1000001}' }), 400, 'users'],
     ['a body over MAX_BODY_BYTES', withRequest(POST, { body: JSON.stringify({ seed: 7, pad: ' '.repeat(5000) }) }), 413, '(body)'],
     ['an unknown route', withRequest(POST, { httpMethod: 'GET', path: '/jobs' }), 404, '(path)'],
     ['a wrong method on a known path', withRequest(POST, { httpMethod: 'DELETE', path: '/datasets/seed-7-b8c3c3c32d7ac4bb' }), 405, '(method)'],

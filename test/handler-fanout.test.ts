@@ -78,7 +78,7 @@ describe('the fan-out steps through the handler (fanout-plan.json), as the state
   it('each step returns the small JSON the next one takes', async () => {
     const h = await createHarness(s3, {}, SMALL_SHARDS);
     const run = (await h.handler(PLAN)) as { config: unknown; runId: string; startedAt: string; shards: unknown[] };
-    expect(run).toEqual({ config: PLAN.config, runId: expect.stringMatching(/^[0-9a-f-]{36}$/), startedAt: expect.any(String), shards: expect.any(Array) });
+    expect(run).toEqual({ config: parseConfig(PLAN.config), runId: expect.stringMatching(/^[0-9a-f-]{36}$/), startedAt: expect.any(String), shards: expect.any(Array) });
     expect(run.shards[0]).toEqual({ index: 0, from: 1, to: 300 });
     expect(await h.handler({ kind: FANOUT_KINDS.count, config: run.config, shard: run.shards[1] })).toEqual({ index: 1, uploads: expect.any(Number) });
   });
@@ -153,8 +153,8 @@ describe('POST at or above FANOUT_MIN_USERS: the state machine', () => {
 });
 
 describe('environment: FANOUT_MIN_USERS and STATE_MACHINE_ARN', () => {
-  it('defaults to 2,000,000 users and no state machine; reads both', () => {
-    expect(loadEnvironment({ BUCKET_NAME: 'my-bucket' }).fanout).toEqual({ minUsers: 2_000_000, stateMachineArn: undefined });
+  it('defaults to 1,000,000 users and no state machine; reads both', () => {
+    expect(loadEnvironment({ BUCKET_NAME: 'my-bucket' }).fanout).toEqual({ minUsers: 1_000_000, stateMachineArn: undefined });
     const arn = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Tierdrift-fanout';
     expect(loadEnvironment({ BUCKET_NAME: 'my-bucket', FANOUT_MIN_USERS: '5000', STATE_MACHINE_ARN: arn }).fanout).toEqual({ minUsers: 5000, stateMachineArn: arn });
   });

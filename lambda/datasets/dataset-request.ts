@@ -2,13 +2,14 @@ import { validateConfig, type ValidationResult } from '../config/validate.js';
 
 /**
  * Validates a requested config like every entry point does, plus this deployment's user cap
- * (`MAX_USERS`), reported with the other problems rather than as a separate kind of error.
+ * (`MAX_USERS`, or `SINGLE_RUN_MAX_USERS` for what runs on one invocation), reported with the other
+ * problems rather than as a separate kind of error; `setting` names the cap in the problem.
  */
-export function validateDatasetRequest(raw: unknown, maxUsers: number): ValidationResult {
+export function validateDatasetRequest(raw: unknown, maxUsers: number, setting?: string): ValidationResult {
   const result = validateConfig(raw);
   const users = (raw as { users?: unknown } | null)?.users;
   const usersOk = result.ok || !result.problems.some((p) => p.field === 'users');
   if (!usersOk || typeof users !== 'number' || users <= maxUsers) return result;
-  const problem = { field: 'users', rule: `must be at most ${maxUsers} on this deployment (MAX_USERS)` };
+  const problem = { field: 'users', rule: `must be at most ${maxUsers} on this deployment${setting ? ` (${setting})` : ''}` };
   return { ok: false, problems: [...(result.ok ? [] : result.problems), problem] };
 }

@@ -3,8 +3,10 @@ import { readJsonObject, writeJsonObject } from './json-object.js';
 
 /**
  * `<prefix>/_run.json`: the record of a background run of this dataset. It answers "in progress"
- * until the run ends (`endedAt` is set: the manifest, if any, then speaks) or until it is older
- * than the function's timeout, after which the run must have died and the marker means nothing.
+ * until the run ends (`endedAt` is set: the manifest, if any, then speaks) or until it has not been
+ * started or refreshed for longer than the function's timeout, after which the run must have died
+ * and the marker means nothing. A run made of many invocations (the fan-out) refreshes it at each
+ * step, so it stays fresh however long the whole run takes.
  */
 export const RUN_MARKER_FILE = '_run.json';
 
@@ -12,6 +14,8 @@ export interface RunMarker {
   datasetId: string;
   startedAt: string;
   trigger: string;
+  /** The last sign of life of a run longer than one invocation (a fan-out step starting). */
+  refreshedAt?: string;
   /** Set when the run is over; `error` tells why it published nothing. */
   endedAt?: string;
   error?: string;
@@ -19,17 +23,24 @@ export interface RunMarker {
 
 export const runMarkerKey = (prefix: string): string => `${prefix}/${RUN_MARKER_FILE}`;
 
-/** The marker when one exists and is younger than `staleSeconds`. */
+/** The marker when one exists, is not over, and was started or refreshed less than `staleSeconds` ago. */
 export async function freshRunMarker(
   storage: DatasetStorage,
   prefix: string,
   now: Date,
   staleSeconds: number,
 ): Promise<RunMarker | undefined> {
+  const marker = await openRunMarker(storage, prefix);
+  if (!marker) return undefined;
+  const lastSign = Math.max(Date.parse(marker.startedAt), Date.parse(marker.refreshedAt ?? '') || 0);
+  return now.getTime() - lastSign < staleSeconds * 1000 ? marker : undefined;
+}
+
+/** The marker of a run that has not ended (fresh or not), or undefined. */
+export async function openRunMarker(storage: DatasetStorage, prefix: string): Promise<RunMarker | undefined> {
   const marker = (await readJsonObject(storage, runMarkerKey(prefix))) as Partial<RunMarker> | undefined;
-  const startedAt = Date.parse(marker?.startedAt ?? '');
-  if (!marker || marker.endedAt !== undefined || Number.isNaN(startedAt)) return undefined;
-  return now.getTime() - startedAt < staleSeconds * 1000 ? (marker as RunMarker) : undefined;
+  if (!marker || marker.endedAt !== undefined || Number.isNaN(Date.parse(marker.startedAt ?? ''))) return undefined;
+  return marker as RunMarker;
 }
 
 /**
@@ -47,6 +58,15 @@ export async function claimRun(storage: DatasetStorage, prefix: string, marker: 
 /** Marks a run as (re)started now, e.g. when a retried background invocation begins. */
 export async function markRunStarted(storage: DatasetStorage, prefix: string, marker: RunMarker): Promise<void> {
   await writeJsonObject(storage, runMarkerKey(prefix), marker);
+}
+
+/**
+ * A sign of life from a run that is still going (a fan-out step starting): sets `refreshedAt`.
+ * An ended marker is left alone: a late step of a run already given up must not revive it.
+ */
+export async function refreshRun(storage: DatasetStorage, prefix: string, now: Date): Promise<void> {
+  const marker = await openRunMarker(storage, prefix);
+  if (marker) await writeJsonObject(storage, runMarkerKey(prefix), { ...marker, refreshedAt: now.toISOString() });
 }
 
 /** Supersedes the marker: the run is over (published, or given up with `error`). */

@@ -4,8 +4,9 @@ import { pathToFileURL } from 'node:url';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { createHandler, type TierdriftHandler } from '../handler/create-handler.js';
 import { dependenciesFromEnvironment } from '../handler/default-dependencies.js';
+import { fanoutStarter } from '../handler/fanout-executions.js';
 import { startLocalS3, type LocalS3 } from './local-s3-server.js';
-import { runStateMachineLocally } from './local-state-machine.js';
+import { LocalStateMachine } from './local-state-machine.js';
 
 const BUCKET = 'tierdrift-dev';
 
@@ -30,7 +31,11 @@ export async function startDevStack(port = 3000): Promise<DevStack> {
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
   const deps = dependenciesFromEnvironment(process.env);
   const running = new Set<Promise<unknown>>();
-  const executions = new Set<string>();
+  // Like Step Functions: one execution per name, run after the request has been answered.
+  const stateMachine = new LocalStateMachine(
+    (payload) => handler(payload),
+    (name, error) => deps.logger.error('fan-out failed', { execution: name, error: error as Error }),
+  );
   const handler: TierdriftHandler = createHandler({
     ...deps,
     invokeAsync: async (job) => {
@@ -41,17 +46,7 @@ export async function startDevStack(port = 3000): Promise<DevStack> {
         .catch((error: unknown) => deps.logger.error('background run failed', { error: error as Error }))
         .finally(() => running.delete(run));
     },
-    startFanout: async (name, input) => {
-      // Like StartExecution: one execution per name, run after this request has been answered.
-      if (executions.has(name)) return 'already-running';
-      const run = new Promise((resolve) => setImmediate(resolve)).then(() => runStateMachineLocally((payload) => handler(payload), input));
-      executions.add(name);
-      running.add(run);
-      void run
-        .catch((error: unknown) => deps.logger.error('fan-out failed', { error: error as Error }))
-        .finally(() => running.delete(run));
-      return 'started';
-    },
+    startFanout: fanoutStarter(stateMachine),
   });
 
   const server = createServer((req, res) => {
@@ -78,6 +73,7 @@ export async function startDevStack(port = 3000): Promise<DevStack> {
     async stop() {
       await closeServer(server);
       await Promise.allSettled(running);
+      await stateMachine.settled();
       await s3.stop();
     },
   };

@@ -31,7 +31,8 @@ const MAX_EXAMPLES = 10;
  *    states cannot be combined, and the manifest's checksums must not rest on the shards' word;
  *    sizes and rows must match the reports';
  * 4. merges the shards' integrity checks (each ran the same checker on its rows as written) and
- *    summaries, writes manifest.json last (If-None-Match), and deletes the run's parts.
+ *    summaries, writes manifest.json last (If-None-Match), and deletes the run's parts (also when
+ *    the dataset is found published already: a retried commit finishes the deletion).
  * Any failure before the manifest leaves no manifest (files without one are not a dataset, and a
  * new commit overwrites them).
  */
@@ -43,9 +44,13 @@ export async function commitShards(
 ): Promise<PublishOutcome> {
   const address = datasetAddress(config);
   const { prefix, manifestKey } = datasetKeys(address, options.root);
-  const existing = await readManifest(storage, manifestKey);
-  if (existing) return { status: 'existing', address, prefix, manifestKey, manifest: existing };
   const runPrefix = runPrefixOf(prefix, options.runId);
+  const existing = await readManifest(storage, manifestKey);
+  if (existing) {
+    // Published already, perhaps by this very commit, which then failed deleting the parts: retry that.
+    await removeRun(storage, runPrefix);
+    return { status: 'existing', address, prefix, manifestKey, manifest: existing };
+  }
 
   const reports: ShardReport[] = [];
   let nextUser = 1;

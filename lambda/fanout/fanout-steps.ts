@@ -3,7 +3,7 @@ import { datasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
 import { datasetKeys, readManifest, type PublishOutcome } from '../publish/publish-dataset.js';
 import type { ComposableStorage } from '../storage/storage.js';
-import { commitShards } from './commit-shards.js';
+import { commitShards, removeRun } from './commit-shards.js';
 import { assignTxnOffsets, planShards, type PlanOptions, type Shard } from './plan-shards.js';
 import { countShardUploads, runPrefixOf, runShard } from './run-shard.js';
 
@@ -64,6 +64,16 @@ export function commitStep(run: FanoutRun, storage: ComposableStorage, root: str
   return commitShards(run.config, run.shards, storage, { root, runId: run.runId, startedAt: run.startedAt, minPartBytes });
 }
 
+/**
+ * After a failed run (the state machine's Catch): deletes everything the run wrote under
+ * `_parts/<runId>/`. Without a run id (the plan failed) nothing was written.
+ */
+export async function cleanupStep(config: GenerationConfig, runId: string | undefined, storage: ComposableStorage, root: string): Promise<void> {
+  if (runId === undefined) return;
+  const { prefix } = datasetKeys(datasetAddress(config), root);
+  await removeRun(storage, runPrefixOf(prefix, runId));
+}
+
 /** The whole fan-out in this process, shard after shard: what the state machine does, for tests and tools. */
 export async function runFanoutLocally(
   config: GenerationConfig,
@@ -73,7 +83,12 @@ export async function runFanoutLocally(
   const root = options.root ?? '';
   const planned = await planStep(config, storage, root, options);
   if (planned.shards.length === 0) return undefined;
-  const run = offsetsStep(planned, planned.shards.map((s) => countStep(config, s)));
-  for (const shard of run.shards) await shardStep(run, shard, storage, root);
-  return commitStep(run, storage, root, options.commitMinPartBytes);
+  try {
+    const run = offsetsStep(planned, planned.shards.map((s) => countStep(config, s)));
+    for (const shard of run.shards) await shardStep(run, shard, storage, root);
+    return await commitStep(run, storage, root, options.commitMinPartBytes);
+  } catch (error) {
+    await cleanupStep(config, planned.runId, storage, root);
+    throw error;
+  }
 }

@@ -1,9 +1,10 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { UrlSigner } from '../datasets/url-signer.js';
 import type { AsyncInvoker } from './async-job.js';
+import { fanoutStarter, type ExecutionStatus } from './fanout-executions.js';
 import type { FanoutStarter } from './fanout-payloads.js';
 
 /** Presigned S3 GET URLs, against whatever endpoint the client is configured with. */
@@ -26,20 +27,31 @@ export function lambdaSelfInvoker(functionName: string | undefined): AsyncInvoke
 }
 
 /**
- * Starts an execution of the fan-out state machine. Names are unique per state machine, so a
- * second start for the same dataset is refused with ExecutionAlreadyExists: already running.
+ * Starts the fan-out state machine's executions (see fanoutStarter for the names): StartExecution,
+ * whose ExecutionAlreadyExists means the name is taken, and DescribeExecution for its status.
  */
 export function stepFunctionsFanoutStarter(stateMachineArn: string | undefined): FanoutStarter {
   let client: SFNClient | undefined;
-  return async (name, input) => {
+  const sfn = (): SFNClient => {
     if (!stateMachineArn) throw new Error('STATE_MACHINE_ARN is not set: cannot start the fan-out of a large dataset');
-    client ??= new SFNClient({});
-    try {
-      await client.send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
-      return 'started';
-    } catch (error) {
-      if (error instanceof ExecutionAlreadyExists) return 'already-running';
-      throw error;
-    }
+    return (client ??= new SFNClient({}));
   };
+  return fanoutStarter({
+    async start(name, input) {
+      try {
+        await sfn().send(new StartExecutionCommand({ stateMachineArn, name, input: JSON.stringify(input) }));
+        return true;
+      } catch (error) {
+        if (error instanceof ExecutionAlreadyExists) return false;
+        throw error;
+      }
+    },
+    async status(name) {
+      const out = await sfn().send(new DescribeExecutionCommand({ executionArn: executionArnOf(stateMachineArn!, name) }));
+      return out.status as ExecutionStatus;
+    },
+  });
 }
+
+/** arn:…:stateMachine:<machine> → arn:…:execution:<machine>:<name> */
+export const executionArnOf = (stateMachineArn: string, name: string): string => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;

@@ -56,12 +56,13 @@ export function createHandler(deps: HandlerDeps): TierdriftHandler {
           return problemResponse(500, 'internal error', [{ field: '(server)', rule: 'failed unexpectedly; see the function logs' }]);
         }
       }
+      // Jobs and nightly fixtures run on one invocation; only the fan-out's steps take up to MAX_USERS.
       case 'job':
-        return runBackgroundJob(event, store, env.maxUsers, publish, now);
+        return runBackgroundJob(event, store, env.singleRunMaxUsers, publish, now);
       case 'fanout':
         return runFanoutStep(event, { storage: deps.storage, root: env.root, maxUsers: env.maxUsers, plan: deps.fanoutPlan, logger, metrics, now });
       case 'schedule':
-        return runNightly(event, store, { maxUsers: env.maxUsers, rollingRoot: env.rollingRoot }, publish, now());
+        return runNightly(event, store, { maxUsers: env.singleRunMaxUsers, rollingRoot: env.rollingRoot }, publish, now());
     }
   };
 

@@ -7,9 +7,11 @@ import { describeDataset } from '../datasets/describe-dataset.js';
 import { listDatasets } from '../datasets/list-datasets.js';
 import { claimRun, endRun, freshRunMarker, type RunMarker } from '../datasets/run-marker.js';
 import { needsBackgroundRun, needsFanout } from '../datasets/sync-rule.js';
+import { supportsUserRanges } from '../engine/engine-range.js';
 import { userTiers } from '../datasets/user-tiers.js';
 import { datasetKeys } from '../publish/publish-dataset.js';
 import type { ApiContext } from './api-context.js';
+import type { Environment } from './environment.js';
 import { clientPath, readJsonBody } from './api-request.js';
 import { jsonResponse, problemResponse, type Problem } from './api-response.js';
 import { GENERATE_JOB_KIND } from './async-job.js';
@@ -26,7 +28,8 @@ const DATASET_ID_RULE = 'must be a dataset id: seed-<seed>-<16 hex digits>, e.g.
 export async function createDataset(event: APIGatewayProxyEvent, ctx: ApiContext): Promise<APIGatewayProxyResult> {
   const body = readJsonBody(event, ctx.env.maxBodyBytes);
   if (!body.ok) return body.response;
-  const checked = validateDatasetRequest(body.value, ctx.env.maxUsers);
+  const cap = userCapOf(body.value, ctx.env);
+  const checked = validateDatasetRequest(body.value, cap.maxUsers, cap.setting);
   if (!checked.ok) return problemResponse(400, 'invalid generation config', checked.problems);
   const config = checked.config;
   const location = { Location: clientPath(event, `/datasets/${datasetAddress(config).datasetId}`) };
@@ -35,6 +38,21 @@ export async function createDataset(event: APIGatewayProxyEvent, ctx: ApiContext
 
   const outcome = await ctx.publish(config, 'api');
   return jsonResponse(outcome.status === 'created' ? 201 : 200, await describe(publishedOf(outcome), ctx), location);
+}
+
+/**
+ * The user cap of a request: MAX_USERS when the fan-out will split it (seedrandom, at least
+ * FANOUT_MIN_USERS), else SINGLE_RUN_MAX_USERS as well, since one invocation publishes it. Read from
+ * the request as given (the engine's default filled in), so an invalid config hears about it too.
+ */
+function userCapOf(raw: unknown, env: Environment): { maxUsers: number; setting: string } {
+  const requested = typeof raw === 'object' && raw !== null ? (raw as Partial<Record<'engine' | 'users', unknown>>) : {};
+  const engine = generationConfigSchema.shape.engine.safeParse(requested.engine);
+  const split = engine.success && supportsUserRanges({ engine: engine.data } as GenerationConfig);
+  const users = typeof requested.users === 'number' ? requested.users : 0;
+  if ((split && users >= env.fanout.minUsers) || env.maxUsers <= env.singleRunMaxUsers) return { maxUsers: env.maxUsers, setting: 'MAX_USERS' };
+  const larger = split ? `seedrandom configs of at least ${env.fanout.minUsers} users are split` : 'only seedrandom configs can be split';
+  return { maxUsers: env.singleRunMaxUsers, setting: `SINGLE_RUN_MAX_USERS: what one invocation publishes; ${larger}, up to ${env.maxUsers} (MAX_USERS)` };
 }
 
 async function startBackgroundRun(
@@ -53,7 +71,7 @@ async function startBackgroundRun(
   const marker: RunMarker = { datasetId, startedAt: ctx.now.toISOString(), trigger: 'api' };
   if (await claimRun(storage, prefix, marker, ctx.env.runMarkerStaleSeconds)) {
     try {
-      // The execution is named after the dataset: a second start finds it (already running).
+      // Executions are named after the dataset: a second start finds a running one (fanoutStarter).
       if (fanout) await ctx.startFanout(datasetId, { kind: FANOUT_KINDS.plan, config, requestedAt: marker.startedAt });
       else await ctx.invokeAsync({ kind: GENERATE_JOB_KIND, config, requestedAt: marker.startedAt });
     } catch (error) {

@@ -12,11 +12,17 @@ import { parseS3Uri } from '../storage/s3-location.js';
 const DEFAULT_SYNC_MAX_USERS = 200_000;
 const DEFAULT_SYNC_MAX_UPLOAD_ROWS = 6_400_000;
 /**
- * Above this many users a seedrandom config is published by the fan-out state machine (shards on
- * several invocations) instead of one asynchronous invocation: 2 million users (~15 GB) take a
- * single function several minutes, near its 15-minute limit once S3 uploads are slow.
+ * The most users one invocation publishes (a reference-engine config, which cannot be split; a
+ * background job; a nightly fixture): 1 million users (~7.6 GB) take about a minute here, so a
+ * slower Lambda vCPU and slow S3 uploads still leave a wide margin below the 15-minute timeout.
  */
-const DEFAULT_FANOUT_MIN_USERS = 2_000_000;
+const DEFAULT_SINGLE_RUN_MAX_USERS = 1_000_000;
+/**
+ * From this many users a seedrandom config is published by the fan-out state machine (shards on
+ * several invocations) instead of one asynchronous invocation: where one invocation's limit ends,
+ * so every seedrandom config up to MAX_USERS has a path (see `fanoutGap`).
+ */
+const DEFAULT_FANOUT_MIN_USERS = DEFAULT_SINGLE_RUN_MAX_USERS;
 // API Gateway refuses payloads over 10 MB; a config is a few hundred bytes.
 const MAX_BODY_LIMIT = 10 * 1024 * 1024;
 // SigV4 presigned URLs live at most 7 days.
@@ -53,7 +59,9 @@ const environmentSchema = z.object({
       error: 'must be key segments of letters, digits, "_.=-" joined by "/", without a leading or trailing "/"',
     })
     .optional(),
-  MAX_USERS: integerVar(1, MAX_USERS, 1_000_000),
+  // Any config, split or not, up to the schema's maximum by default: the fan-out takes the big ones.
+  MAX_USERS: integerVar(1, MAX_USERS, MAX_USERS),
+  SINGLE_RUN_MAX_USERS: integerVar(1, MAX_USERS, DEFAULT_SINGLE_RUN_MAX_USERS),
   SYNC_MAX_USERS: integerVar(0, MAX_USERS, DEFAULT_SYNC_MAX_USERS),
   SYNC_MAX_UPLOAD_ROWS: integerVar(0, Number.MAX_SAFE_INTEGER, DEFAULT_SYNC_MAX_UPLOAD_ROWS),
   MAX_BODY_BYTES: integerVar(1, MAX_BODY_LIMIT, 64 * 1024),
@@ -80,7 +88,10 @@ export interface Environment {
   root: string;
   /** Root of the rolling (date-seeded) nightly fixtures; defaults to `<root>/rolling`. */
   rollingRoot: string;
+  /** The most users a request may ask for (a fan-out run). */
   maxUsers: number;
+  /** The most users published by one invocation: configs that are not split, jobs, nightly fixtures. */
+  singleRunMaxUsers: number;
   sync: { maxUsers: number; maxUploadRows: number };
   /** Seedrandom configs of at least `minUsers` users go to the state machine (STATE_MACHINE_ARN). */
   fanout: { minUsers: number; stateMachineArn?: string };
@@ -104,11 +115,14 @@ export function loadEnvironment(env: Record<string, string | undefined>): Enviro
     throw new EnvironmentError(parsed.error.issues.map((i) => ({ variable: String(i.path[0]), rule: i.message })));
   }
   const v = parsed.data;
+  const gap = fanoutGap(v.SINGLE_RUN_MAX_USERS, v.FANOUT_MIN_USERS);
+  if (gap) throw new EnvironmentError([{ variable: 'FANOUT_MIN_USERS', rule: gap }]);
   return {
     bucket: v.BUCKET_NAME,
     root: v.ROOT_PREFIX,
     rollingRoot: v.ROLLING_PREFIX ?? (v.ROOT_PREFIX ? `${v.ROOT_PREFIX}/rolling` : 'rolling'),
     maxUsers: v.MAX_USERS,
+    singleRunMaxUsers: v.SINGLE_RUN_MAX_USERS,
     sync: { maxUsers: v.SYNC_MAX_USERS, maxUploadRows: v.SYNC_MAX_UPLOAD_ROWS },
     fanout: { minUsers: v.FANOUT_MIN_USERS, stateMachineArn: v.STATE_MACHINE_ARN },
     maxBodyBytes: v.MAX_BODY_BYTES,
@@ -116,4 +130,13 @@ export function loadEnvironment(env: Record<string, string | undefined>): Enviro
     presignExpiresSeconds: v.PRESIGN_EXPIRES_SECONDS,
     functionName: v.AWS_LAMBDA_FUNCTION_NAME || undefined,
   };
+}
+
+/**
+ * Seedrandom configs of SINGLE_RUN_MAX_USERS + 1 to FANOUT_MIN_USERS - 1 users would be too big for
+ * one invocation and too small for the fan-out: refused, however valid. The problem, or undefined.
+ */
+export function fanoutGap(singleRunMaxUsers: number, fanoutMinUsers: number): string | undefined {
+  if (fanoutMinUsers <= singleRunMaxUsers + 1) return undefined;
+  return `must be at most SINGLE_RUN_MAX_USERS + 1 (${singleRunMaxUsers + 1}; got ${fanoutMinUsers}): seedrandom configs in between would fit neither one invocation nor the fan-out`;
 }

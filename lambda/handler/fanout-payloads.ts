@@ -12,6 +12,8 @@ export const FANOUT_KINDS = {
   offsets: 'tierdrift.fanout.offsets',
   shard: 'tierdrift.fanout.shard',
   commit: 'tierdrift.fanout.commit',
+  /** After any step failed for good (the state machine's Catch): delete the run's parts, mark the run failed. */
+  cleanup: 'tierdrift.fanout.cleanup',
 } as const;
 
 export type FanoutKind = (typeof FANOUT_KINDS)[keyof typeof FANOUT_KINDS];
@@ -26,6 +28,7 @@ export interface FanoutPlanJob {
 }
 
 const count = z.int().min(0);
+const stepErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
 const shardSchema = z.strictObject({ index: count, from: z.int().min(1), to: z.int().min(1), txnFrom: z.int().min(1).optional() });
 const runSchema = z.strictObject({
   config: z.unknown(),
@@ -40,7 +43,26 @@ export const fanoutPayloadSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal(FANOUT_KINDS.offsets), run: runSchema, counts: z.array(z.strictObject({ index: count, uploads: count })) }),
   z.strictObject({ kind: z.literal(FANOUT_KINDS.shard), config: z.unknown(), runId: z.string(), shard: shardSchema }),
   z.strictObject({ kind: z.literal(FANOUT_KINDS.commit), run: runSchema }),
+  z.strictObject({ kind: z.literal(FANOUT_KINDS.cleanup), config: z.unknown(), runId: z.string().optional(), error: stepErrorSchema }),
 ]);
+
+/** What a Catch puts at its ResultPath: the error name and its cause (for a Lambda error, the error as JSON). */
+export type StepError = z.infer<typeof stepErrorSchema>;
+
+const MAX_ERROR_TEXT = 1000;
+
+/** One line for the run marker: the error's name and, from a Lambda error's cause, its message. */
+export function describeStepError(error: StepError): string {
+  let cause = error.Cause ?? '';
+  try {
+    const parsed = JSON.parse(cause) as { errorMessage?: unknown };
+    if (typeof parsed.errorMessage === 'string') cause = parsed.errorMessage;
+  } catch {
+    // not JSON: a Step Functions cause is plain text
+  }
+  const text = cause ? `${error.Error}: ${cause}` : error.Error;
+  return text.length > MAX_ERROR_TEXT ? `${text.slice(0, MAX_ERROR_TEXT - 1)}…` : text;
+}
 
 /**
  * Starts the state machine with execution name `name` (the dataset id, so one execution per

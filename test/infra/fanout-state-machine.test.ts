@@ -28,6 +28,8 @@ const task = (rest: Record<string, unknown>, attempts?: number) => ({ Type: 'Tas
 describe('the fan-out state machine', () => {
   it('is plan → Distributed Map of count tasks → offsets → Distributed Map of shard tasks → commit, each invoking the function', () => {
     const definition = definitionOf(s);
+    // Every step that fails for good goes to the cleanup task (the error at $.error), then fails the execution.
+    const caught = (next: string) => ({ Catch: [{ ErrorEquals: ['States.ALL'], ResultPath: '$.error', Next: next }] });
     const mapOf = (kind: string, selector: Record<string, string>, taskId: string, resultPath: string | null, next: string) => ({
       Type: 'Map',
       ItemsPath: '$.run.shards',
@@ -35,19 +37,27 @@ describe('the fan-out state machine', () => {
       MaxConcurrency: 3,
       ResultPath: resultPath,
       Next: next,
+      ...caught('Cleanup'),
       ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' }, StartAt: taskId, States: { [taskId]: task({ End: true }) } },
     });
+    const cleanup = (runId: Record<string, string>) =>
+      task({ Parameters: { kind: FANOUT_KINDS.cleanup, 'config.$': '$.config', ...runId, 'error.$': '$.error' }, ResultPath: null, Next: 'Failed' });
     expect(definition).toEqual({
       StartAt: 'Plan',
       Comment: expect.any(String),
       TimeoutSeconds: 6 * 3600,
       States: {
         // No Parameters: the execution's input, the API's plan payload, is the step's payload.
-        Plan: task({ ResultPath: '$.run', Next: 'Count' }),
+        Plan: task({ ResultPath: '$.run', Next: 'Count', ...caught('PlanFailed') }),
         Count: mapOf(FANOUT_KINDS.count, { 'config.$': '$.run.config' }, 'CountShard', '$.counts', 'Offsets'),
-        Offsets: task({ Parameters: { kind: FANOUT_KINDS.offsets, 'run.$': '$.run', 'counts.$': '$.counts' }, ResultPath: '$.run', Next: 'Shard' }),
+        Offsets: task({ Parameters: { kind: FANOUT_KINDS.offsets, 'run.$': '$.run', 'counts.$': '$.counts' }, ResultPath: '$.run', Next: 'Shard', ...caught('Cleanup') }),
         Shard: mapOf(FANOUT_KINDS.shard, { 'config.$': '$.run.config', 'runId.$': '$.run.runId' }, 'WriteShard', null, 'Commit'),
-        Commit: task({ Parameters: { kind: FANOUT_KINDS.commit, 'run.$': '$.run' }, End: true }),
+        Commit: task({ Parameters: { kind: FANOUT_KINDS.commit, 'run.$': '$.run' }, End: true, ...caught('Cleanup') }),
+        // Before the plan returned there is no run id, and no parts: the run is only marked failed.
+        PlanFailed: cleanup({}),
+        Cleanup: cleanup({ 'runId.$': '$.run.runId' }),
+        // The execution fails with the caught error, not the cleanup's.
+        Failed: { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' },
       },
     });
   });
@@ -115,8 +125,18 @@ describe('the fan-out state machine', () => {
   it('the function may start exactly this state machine, and knows its ARN without a circular reference', () => {
     const start = Object.values(s.json.Resources).filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties).includes('states:StartExecution'));
     const fnRole = idOf(s.stack, s.stack.fn.role as never);
+    const executions = { 'Fn::Join': ['', ['arn:', ref('AWS::Partition'), ':states:', ref('AWS::Region'), ':', ref('AWS::AccountId'), ':execution:Tierdrift-fanout:*']] };
     expect(start.map((p) => [p.Properties.Roles, p.Properties.PolicyDocument.Statement])).toEqual(
-      expect.arrayContaining([[[ref(fnRole)], [{ Sid: 'StartFanoutExecutions', Effect: 'Allow', Action: 'states:StartExecution', Resource: ref(ids.stateMachine) }]]]),
+      expect.arrayContaining([
+        [
+          [ref(fnRole)],
+          [
+            { Sid: 'StartFanoutExecutions', Effect: 'Allow', Action: 'states:StartExecution', Resource: ref(ids.stateMachine) },
+            // The status of its executions: a running one is left alone, an ended one's name is retried as <id>-r<n>.
+            { Sid: 'DescribeFanoutExecutions', Effect: 'Allow', Action: 'states:DescribeExecution', Resource: executions },
+          ],
+        ],
+      ]),
     );
     const fn = s.json.Resources[ids.fn];
     expect(JSON.stringify(fn)).not.toContain(ids.stateMachine);
@@ -129,5 +149,6 @@ describe('the fan-out state machine', () => {
     for (const map of ['Count', 'Shard']) expect(definition.States[map].MaxConcurrency).toBe(1);
     expect(definition.States.Plan.Retry).toEqual(retries(0));
     expect(definition.States.Count.ItemProcessor.States.CountShard.Retry).toEqual(retries(0));
+    expect(definition.States.Cleanup.Retry).toEqual(retries(0));
   });
 });

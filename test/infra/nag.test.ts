@@ -38,6 +38,8 @@ describe('cdk-nag AwsSolutions', () => {
     expect(acks.map((a) => `${a.path} ${a.id}`).sort()).toEqual(
       [
         'FunctionRole/DefaultPolicy AwsSolutions-IAM5[Resource::<Datasets0030EE04.Arn>/tierdrift/*]',
+        'FunctionRole/DefaultPolicy AwsSolutions-IAM5[Resource::<Datasets0030EE04.Arn>/tierdrift/*/_parts/*]',
+        'StartFanout AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:Tierdrift-fanout:*]',
         'SchedulerRole/DefaultPolicy AwsSolutions-IAM5[Resource::<Generator170C31BE.Arn>:*]',
         'Generator AwsSolutions-L1',
         'Fanout/Resource/Role/DefaultPolicy AwsSolutions-IAM5[Resource::<Generator170C31BE.Arn>:*]',

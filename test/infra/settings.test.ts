@@ -56,8 +56,20 @@ describe('deployment settings (CDK context)', () => {
       'reservedConcurrency',
       'fanoutRetryAttempts',
       'syncMaxUsers',
+      'singleRunMaxUsers',
+      'fanoutMinUsers',
       'fanoutMaxConcurrency',
     ]);
+  });
+
+  it('keeps the fan-out reachable, and every seedrandom size on a path: fanoutMinUsers ≤ maxUsers and ≤ singleRunMaxUsers + 1', () => {
+    expect(parseSettings({ maxUsers: '3000000', singleRunMaxUsers: '2000000', fanoutMinUsers: '2000001' })).toMatchObject({ fanoutMinUsers: 2_000_001 });
+    expect(() => parseSettings({ maxUsers: '1000000', fanoutMinUsers: '1000001', singleRunMaxUsers: '1000000' })).toThrow(
+      'tierdrift:fanoutMinUsers: must not exceed tierdrift:maxUsers, or no request reaches the fan-out (1000001 > 1000000)',
+    );
+    expect(() => parseSettings({ fanoutMinUsers: '2000000' })).toThrow(
+      'tierdrift:fanoutMinUsers: must be at most tierdrift:singleRunMaxUsers + 1 (1000001; got 2000000)',
+    );
   });
 
   it('context overrides reach the template: schedule, time zone, retention, root prefix and its grants', () => {
@@ -70,6 +82,7 @@ describe('deployment settings (CDK context)', () => {
       'tierdrift:reservedConcurrency': '2',
       'tierdrift:fanoutMaxConcurrency': '2',
       'tierdrift:fanoutMinUsers': '3000000',
+      'tierdrift:singleRunMaxUsers': '3000000',
     });
     const schedule = onlyOfType(s.json, 'AWS::Scheduler::Schedule').resource.Properties;
     expect(schedule).toMatchObject({ ScheduleExpression: 'cron(0 4 ? * MON-FRI *)', ScheduleExpressionTimezone: 'Europe/Berlin', State: 'DISABLED' });
@@ -82,7 +95,7 @@ describe('deployment settings (CDK context)', () => {
     });
     const fn = s.json.Resources[idOf(s.stack, s.stack.fn)].Properties;
     expect(fn.ReservedConcurrentExecutions).toBe(2);
-    expect(fn.Environment.Variables).toMatchObject({ ROOT_PREFIX: 'data/td', ROLLING_PREFIX: 'data/td/rolling', FANOUT_MIN_USERS: '3000000' });
+    expect(fn.Environment.Variables).toMatchObject({ ROOT_PREFIX: 'data/td', ROLLING_PREFIX: 'data/td/rolling', FANOUT_MIN_USERS: '3000000', SINGLE_RUN_MAX_USERS: '3000000' });
     const definition = JSON.stringify(onlyOfType(s.json, 'AWS::StepFunctions::StateMachine').resource.Properties.DefinitionString);
     expect(definition.match(/\\"MaxConcurrency\\":2[,}]/g)).toHaveLength(2);
     s.template.hasResourceProperties('AWS::IAM::Policy', {

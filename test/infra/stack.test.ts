@@ -37,6 +37,10 @@ beforeAll(() => {
 });
 
 const objectsUnderRoot = (bucket: string) => ({ 'Fn::Join': ['', [getAtt(bucket), '/tierdrift/*']] });
+const fanoutParts = (bucket: string) => ({ 'Fn::Join': ['', [getAtt(bucket), '/tierdrift/*/_parts/*']] });
+const fanoutExecutions = {
+  'Fn::Join': ['', ['arn:', ref('AWS::Partition'), ':states:', ref('AWS::Region'), ':', ref('AWS::AccountId'), ':execution:Tierdrift-fanout:*']],
+};
 const tlsOnly = (resource: unknown, action: string) => ({
   Action: action,
   Condition: { Bool: { 'aws:SecureTransport': 'false' } },
@@ -71,10 +75,13 @@ describe('function', () => {
       BUCKET_NAME: ref(ids.bucket),
       ROOT_PREFIX: 'tierdrift',
       ROLLING_PREFIX: 'tierdrift/rolling',
-      MAX_USERS: '1000000',
+      // Any request up to the schema's 10 million users; one invocation publishes at most 1 million,
+      // and seedrandom configs from there go to the fan-out (so it is reachable by default).
+      MAX_USERS: '10000000',
+      SINGLE_RUN_MAX_USERS: '1000000',
       SYNC_MAX_USERS: '200000',
       SYNC_MAX_UPLOAD_ROWS: '6400000',
-      FANOUT_MIN_USERS: '2000000',
+      FANOUT_MIN_USERS: '1000000',
       // Built from the fixed name, not a reference: the state machine references the function.
       STATE_MACHINE_ARN: {
         'Fn::Join': ['', ['arn:', ref('AWS::Partition'), ':states:', ref('AWS::Region'), ':', ref('AWS::AccountId'), ':stateMachine:Tierdrift-fanout']],
@@ -200,6 +207,8 @@ describe('least privilege', () => {
         Action: ['s3:AbortMultipartUpload', 's3:GetObject', 's3:PutObject'],
         Resource: objectsUnderRoot(ids.bucket),
       },
+      // Deleting only the fan-out's parts (<dataset>/_parts/<run id>/...), never a dataset file.
+      { Sid: 'DeleteFanoutParts', Effect: 'Allow', Action: 's3:DeleteObject', Resource: fanoutParts(ids.bucket) },
       {
         Sid: 'ListRootPrefixOnly',
         Effect: 'Allow',
@@ -212,6 +221,8 @@ describe('least privilege', () => {
       { Sid: 'InvokeSelfAsynchronously', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: getAtt(ids.fn) },
       // Another separate policy: starting executions of exactly the fan-out state machine.
       { Sid: 'StartFanoutExecutions', Effect: 'Allow', Action: 'states:StartExecution', Resource: ref(idOf(s.stack, s.stack.fanout.stateMachine)) },
+      // ... and reading the status of its executions (a failed one's name is retried as <id>-r<n>).
+      { Sid: 'DescribeFanoutExecutions', Effect: 'Allow', Action: 'states:DescribeExecution', Resource: fanoutExecutions },
     ]);
     const [invokeSelfPolicy] = Object.entries(s.json.Resources).find(
       ([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.PolicyDocument).includes('InvokeSelfAsynchronously'),
@@ -262,7 +273,17 @@ describe('least privilege', () => {
       });
     // The dataset objects; the function's versions (scheduler, state machine); log delivery and
     // X-Ray (no resource-level permissions); the state machine's own executions (Distributed Map).
-    const allowed = [JSON.stringify(objectsUnderRoot(ids.bucket)), fnVersions, fnVersions, '"*"', executions(':*'), executions('/*:*')];
+    // The fan-out's parts (delete) and its executions by their fixed state machine name (describe).
+    const allowed = [
+      JSON.stringify(objectsUnderRoot(ids.bucket)),
+      JSON.stringify(fanoutParts(ids.bucket)),
+      fnVersions,
+      fnVersions,
+      '"*"',
+      executions(':*'),
+      executions('/*:*'),
+      JSON.stringify(fanoutExecutions),
+    ];
     const wildcards: string[] = [];
     for (const [id, r] of Object.entries(s.json.Resources)) {
       if (r.Type !== 'AWS::IAM::Policy' && r.Type !== 'AWS::IAM::Role') continue;
