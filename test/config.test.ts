@@ -3,6 +3,7 @@ import { canonicalJson } from '../lambda/config/canonical-json.js';
 import { configHash, datasetAddress, prefixOfDatasetId } from '../lambda/config/dataset-id.js';
 import type { GenerationConfig } from '../lambda/config/schema.js';
 import { ConfigError, parseConfig, validateConfig, type ConfigProblem } from '../lambda/config/validate.js';
+import { defaultSplitBoundaries } from '../lambda/tasks/task-settings.js';
 
 const DEFAULTS: GenerationConfig = {
   engine: 'reference',
@@ -16,6 +17,8 @@ const DEFAULTS: GenerationConfig = {
   premiumLargeShare: 0.4,
   upgradeSpike: { probability: 0.9, maxUploads: 2, secondUploadProbability: 0.15 },
   cohortSizes: null,
+  openEndedTiers: false,
+  tasks: { gridHours: 12, valFrom: null, testFrom: null },
 };
 
 function problemsOf(raw: unknown): ConfigProblem[] {
@@ -248,6 +251,67 @@ describe('engine', () => {
   });
 });
 
+describe('tasks', () => {
+  it('defaults: a 12-hour grid and computed split boundaries (null)', () => {
+    expect(expectAccepted({ tasks: {} }).tasks).toEqual({ gridHours: 12, valFrom: null, testFrom: null });
+    expect(expectAccepted({ tasks: { gridHours: 0.5 } }).tasks).toEqual({ gridHours: 0.5, valFrom: null, testFrom: null });
+  });
+
+  it('default boundaries: 70% and 85% of the window, rounded down to whole hours', () => {
+    const start = Date.parse('2025-03-01T00:00:00Z') / 1000;
+    // 240 h: 168 h and 204 h exactly (no float shortfall to 167 h).
+    expect(defaultSplitBoundaries(start, start + 240 * 3600)).toEqual({ valFrom: start + 168 * 3600, testFrom: start + 204 * 3600 });
+    // 10 h: 7 h and 8.5 h -> 8 h; 10 h 59 min 59 s: 7.69.. -> 7 h and 9.33.. -> 9 h.
+    expect(defaultSplitBoundaries(start, start + 10 * 3600)).toEqual({ valFrom: start + 7 * 3600, testFrom: start + 8 * 3600 });
+    expect(defaultSplitBoundaries(start, start + 11 * 3600 - 1)).toEqual({ valFrom: start + 7 * 3600, testFrom: start + 9 * 3600 });
+  });
+
+  it('gridHours: greater than 0, a whole number of seconds, at most the window', () => {
+    for (const v of [0, -1]) expectOnlyProblem({ tasks: { gridHours: v } }, 'tasks.gridHours', /greater than 0/);
+    expectOnlyProblem({ tasks: { gridHours: '12' } }, 'tasks.gridHours', /must be a number/);
+    expectOnlyProblem({ tasks: { gridHours: 0.0001 } }, 'tasks.gridHours', /whole number of seconds/);
+    expectAccepted({ tasks: { gridHours: 1 / 3600 } });
+    expectAccepted({ tasks: { gridHours: 1 / 3 } });
+    expectAccepted({ tasks: { gridHours: 240 } });
+    expectOnlyProblem({ tasks: { gridHours: 240.5 } }, 'tasks.gridHours', /at most the window.*240 hours/);
+    expectOnlyProblem({ end: '2025-03-01T06:00:00Z', minTierGapHours: 1, tasks: { gridHours: 7 } }, 'tasks.gridHours', /at most the window.*6 hours/);
+    // The default does not refuse a window shorter than 12 hours.
+    expect(expectAccepted({ end: '2025-03-01T06:00:00Z', minTierGapHours: 1 }).tasks.gridHours).toBe(12);
+  });
+
+  it('valFrom / testFrom: timestamps or null; unknown keys refused', () => {
+    expectOnlyProblem({ tasks: { valFrom: '2025-03-08' } }, 'tasks.valFrom', /YYYY-MM-DDTHH:MM:SSZ, or null/);
+    expectOnlyProblem({ tasks: { testFrom: 5 } }, 'tasks.testFrom', /YYYY-MM-DDTHH:MM:SSZ, or null/);
+    expectOnlyProblem({ tasks: { valFrom: '2025-02-30T00:00:00Z' } }, 'tasks.valFrom', /real calendar time/);
+    expectOnlyProblem({ tasks: { grid: 12 } }, 'tasks.grid', /unknown key.*gridHours/);
+    const given = { gridHours: 24, valFrom: '2025-03-05T00:00:00Z', testFrom: '2025-03-05T00:00:00Z' };
+    expect(expectAccepted({ tasks: given }).tasks).toEqual(given);
+  });
+
+  it('start < valFrom <= testFrom < end, each error on the field given', () => {
+    expectOnlyProblem({ tasks: { valFrom: '2025-03-01T00:00:00Z' } }, 'tasks.valFrom', /after start.*start < valFrom <= testFrom < end/);
+    expectOnlyProblem({ tasks: { valFrom: '2025-02-01T00:00:00Z' } }, 'tasks.valFrom', /after start/);
+    expectAccepted({ tasks: { valFrom: '2025-03-01T00:00:01Z' } });
+    expectOnlyProblem({ tasks: { testFrom: '2025-03-11T00:00:00Z' } }, 'tasks.testFrom', /before end/);
+    expectAccepted({ tasks: { testFrom: '2025-03-10T23:59:59Z' } });
+    // One given past the other's default (valFrom 2025-03-08, testFrom 2025-03-09T12).
+    expectOnlyProblem({ tasks: { valFrom: '2025-03-10T00:00:00Z' } }, 'tasks.valFrom', /at or before tasks.testFrom \(default 2025-03-09T12:00:00Z\)/);
+    expectOnlyProblem({ tasks: { testFrom: '2025-03-07T00:00:00Z' } }, 'tasks.testFrom', /at or after tasks.valFrom \(default 2025-03-08T00:00:00Z\)/);
+    expectOnlyProblem(
+      { tasks: { valFrom: '2025-03-05T00:00:01Z', testFrom: '2025-03-05T00:00:00Z' } },
+      'tasks.testFrom',
+      /at or after tasks.valFrom \(2025-03-05T00:00:01Z\)/,
+    );
+    // Follows the window it is given.
+    expectAccepted({ start: '2025-03-20T00:00:00Z', end: '2025-03-30T00:00:00Z', tasks: { valFrom: '2025-03-21T00:00:00Z' } });
+  });
+
+  it('a broken task field does not hide the others', () => {
+    const problems = problemsOf({ tasks: { gridHours: -1, valFrom: '2025-03-01T00:00:00Z', testFrom: '2025-04-01T00:00:00Z' } });
+    expect(problems.map((p) => p.field).sort()).toEqual(['tasks.gridHours', 'tasks.testFrom', 'tasks.valFrom']);
+  });
+});
+
 describe('several errors at once', () => {
   it('reports every broken rule in one result, each with its field path and rule', () => {
     const problems = problemsOf({
@@ -354,6 +418,10 @@ describe('configHash / datasetAddress', () => {
       { upgradeSpike: { secondUploadProbability: 0.16 } },
       { cohortSizes: [20, 20, 20, 20, 20] },
       { cohortSizes: [21, 20, 20, 20, 19] },
+      { openEndedTiers: true },
+      { tasks: { gridHours: 6 } },
+      { tasks: { valFrom: '2025-03-08T00:00:00Z' } },
+      { tasks: { testFrom: '2025-03-10T00:00:00Z' } },
     ];
     const hashes = [configHash(base), ...variants.map((v) => configHash(parseConfig(v)))];
     expect(new Set(hashes).size).toBe(hashes.length);

@@ -52,9 +52,8 @@ function okLine(name: string, digest: FileDigest): string {
 }
 
 export function timelineReport(userId: number, spans: TierSpan[]): string {
-  const hours = (s: TierSpan) => (Date.parse(s.until) - Date.parse(s.from)) / 3_600_000;
-  return [
-    `user ${userId}: ${spans.length} period(s)`,
-    ...spans.map((s) => `  ${s.tier.padEnd(8)} ${s.from} → ${s.until}  (${hours(s).toFixed(2)} h)`),
-  ].join('\n');
+  // An open-ended interval (empty until_datetime) has no length to print.
+  const period = (s: TierSpan) =>
+    s.until === null ? `${s.from} → (still in effect)` : `${s.from} → ${s.until}  (${((Date.parse(s.until) - Date.parse(s.from)) / 3_600_000).toFixed(2)} h)`;
+  return [`user ${userId}: ${spans.length} period(s)`, ...spans.map((s) => `  ${s.tier.padEnd(8)} ${period(s)}`)].join('\n');
 }

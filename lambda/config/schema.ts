@@ -26,6 +26,14 @@ const timestamp = () =>
     .string({ error: 'must be a UTC timestamp string YYYY-MM-DDTHH:MM:SSZ' })
     .regex(TIMESTAMP_PATTERN, { error: 'must be a UTC timestamp YYYY-MM-DDTHH:MM:SSZ' });
 
+/** A split boundary: a timestamp, or null for the default computed from the window. */
+const splitBoundary = () =>
+  z
+    .string({ error: 'must be a UTC timestamp string YYYY-MM-DDTHH:MM:SSZ, or null (the default)' })
+    .regex(TIMESTAMP_PATTERN, { error: 'must be a UTC timestamp YYYY-MM-DDTHH:MM:SSZ, or null (the default)' })
+    .nullable()
+    .default(null);
+
 const uploadRate = (mean: number, std: number) =>
   z
     .strictObject({
@@ -41,6 +49,16 @@ const uploadRate = (mean: number, std: number) =>
         .default(std),
     })
     .prefault({});
+
+/** The prediction task files; the cross-field rules (window, split order) are in validate.ts. */
+export const tasksSchema = z.strictObject({
+  gridHours: z
+    .number({ error: 'must be a number' })
+    .gt(0, { error: 'must be greater than 0 (hours)' })
+    .default(12),
+  valFrom: splitBoundary(),
+  testFrom: splitBoundary(),
+});
 
 export const ENGINES = ['reference', 'seedrandom'] as const;
 
@@ -69,6 +87,9 @@ export const generationConfigSchema = z.strictObject({
     .length(5, { error: 'must list exactly five cohort sizes (cohorts 1..5 in order)' })
     .nullable()
     .default(null),
+  // KumoRFM reads an empty end time as "still in effect"; only tiers.csv's text changes.
+  openEndedTiers: z.boolean({ error: 'must be true or false' }).default(false),
+  tasks: tasksSchema.prefault({}),
 });
 
 /** A config with every default filled in. */

@@ -31,14 +31,20 @@ export function writeUserRow(batch: UserBatch, out: CsvBuffer): void {
   out.eol();
 }
 
-export function writeTierRows(batch: UserBatch, out: CsvBuffer): void {
+/**
+ * `user_id,from_datetime,until_datetime,tier`. With `openEnded` (config `openEndedTiers`) the
+ * user's last interval, which ends at the window's end, gets an empty until_datetime: "still in
+ * effect", as KumoRFM's end-time columns read it. Only the text changes, not the values.
+ */
+export function writeTierRows(batch: UserBatch, out: CsvBuffer, openEnded = false): void {
   out.reserve(MAX_TIER_ROW * batch.tierCount);
-  for (let t = 0; t < batch.tierCount; t++) {
+  const last = batch.tierCount - 1;
+  for (let t = 0; t <= last; t++) {
     out.uint(batch.userId);
     out.comma();
     out.timestamp(batch.tierFrom[t]);
     out.comma();
-    out.timestamp(batch.tierUntil[t]);
+    if (!(openEnded && t === last)) out.timestamp(batch.tierUntil[t]);
     out.comma();
     out.ascii(tierName(batch.tierIsPremium[t]));
     out.eol();

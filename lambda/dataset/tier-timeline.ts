@@ -7,7 +7,8 @@ import { TABLES } from './tables.js';
 export interface TierSpan {
   tier: Tier;
   from: string;
-  until: string;
+  /** Exclusive end; null when tiers.csv leaves it empty (`openEndedTiers`): still in effect. */
+  until: string | null;
 }
 
 /** Joins adjacent intervals of the same tier (the notebook's `get_user_tier_summary`). */
@@ -39,7 +40,7 @@ export async function readUserTimeline(storage: DatasetStorage, prefix: string, 
     }
     const [user, from, until, tier] = line.split(',');
     const id = Number(user);
-    if (id === userId) spans.push({ tier: tier as Tier, from, until });
+    if (id === userId) spans.push({ tier: tier as Tier, from, until: until === '' ? null : until });
     else if (id > userId) break;
   }
   source.destroy();

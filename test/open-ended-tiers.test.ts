@@ -1,0 +1,114 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { configHash } from '../lambda/config/dataset-id.js';
+import type { GenerationConfigInput } from '../lambda/config/schema.js';
+import { parseConfig, validateConfig } from '../lambda/config/validate.js';
+import { timelineReport } from '../lambda/cli/report.js';
+import { CsvBuffer } from '../lambda/dataset/csv-buffer.js';
+import { writeTierRows } from '../lambda/dataset/csv-format.js';
+import { readUserTimeline } from '../lambda/dataset/tier-timeline.js';
+import { createEngine } from '../lambda/engine/create-engine.js';
+import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
+
+let root: string;
+beforeAll(() => {
+  root = mkdtempSync(join(tmpdir(), 'tierdrift-open-ended-'));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** tiers.csv rows (no header) of a config, written closed and open-ended from the same batches. */
+function tierRows(input: GenerationConfigInput): { closed: string[][]; open: string[][]; lastOfUser: boolean[] } {
+  const config = parseConfig(input);
+  const closed = new CsvBuffer();
+  const open = new CsvBuffer();
+  const lastOfUser: boolean[] = [];
+  for (const batch of createEngine(config)) {
+    writeTierRows(batch, closed);
+    writeTierRows(batch, open, true);
+    for (let t = 0; t < batch.tierCount; t++) lastOfUser.push(t === batch.tierCount - 1);
+  }
+  const rows = (buf: CsvBuffer) =>
+    buf
+      .take()
+      .toString('latin1')
+      .split('\r\n')
+      .slice(0, -1)
+      .map((line) => line.split(','));
+  return { closed: rows(closed), open: rows(open), lastOfUser };
+}
+
+describe('config key openEndedTiers', () => {
+  it('defaults to false, accepts true, refuses a non-boolean naming the field', () => {
+    expect(parseConfig({}).openEndedTiers).toBe(false);
+    expect(parseConfig({ openEndedTiers: true }).openEndedTiers).toBe(true);
+    const refused = validateConfig({ openEndedTiers: 'yes' });
+    expect(refused.ok ? [] : refused.problems).toEqual([{ field: 'openEndedTiers', rule: 'must be true or false' }]);
+  });
+
+  it('is part of the config hash', () => {
+    expect(configHash(parseConfig({ openEndedTiers: true }))).not.toBe(configHash(parseConfig({})));
+    expect(configHash(parseConfig({ openEndedTiers: false }))).toBe(configHash(parseConfig({})));
+  });
+});
+
+describe('tiers.csv with openEndedTiers', () => {
+  const configs: [string, GenerationConfigInput][] = [
+    ['reference engine, the notebook config', {}],
+    ['seedrandom engine, 500 users, odd-second window', { engine: 'seedrandom', seed: 3, users: 500, start: '2024-02-27T12:34:56Z', end: '2024-03-03T01:02:03Z', minTierGapHours: 7.25 }],
+  ];
+  for (const [name, input] of configs) {
+    it(`${name}: only each user's last until_datetime differs, and it is empty`, () => {
+      const { closed, open, lastOfUser } = tierRows(input);
+      const end = parseConfig(input).end;
+      expect(open.length).toBe(closed.length);
+      expect(lastOfUser.filter(Boolean).length).toBe(parseConfig(input).users);
+      for (let i = 0; i < closed.length; i++) {
+        if (lastOfUser[i]) {
+          expect(closed[i][2]).toBe(end); // the last interval ends at the window's end
+          expect(open[i]).toEqual([closed[i][0], closed[i][1], '', closed[i][3]]);
+          // The next row (if any) is another user's.
+          if (i + 1 < closed.length) expect(closed[i + 1][0]).not.toBe(closed[i][0]);
+        } else {
+          expect(open[i]).toEqual(closed[i]);
+          expect(closed[i + 1][0]).toBe(closed[i][0]);
+        }
+      }
+    });
+  }
+});
+
+describe('readers accept an empty until_datetime', () => {
+  const TIERS =
+    'user_id,from_datetime,until_datetime,tier\r\n' +
+    '1,2025-03-01T00:00:00Z,,premium\r\n' +
+    '2,2025-03-01T00:00:00Z,2025-03-02T00:00:00Z,free\r\n' +
+    '2,2025-03-02T00:00:00Z,2025-03-03T00:00:00Z,free\r\n' +
+    '2,2025-03-03T00:00:00Z,,premium\r\n' +
+    '3,2025-03-01T00:00:00Z,2025-03-04T00:00:00Z,free\r\n' +
+    '3,2025-03-04T00:00:00Z,,free\r\n';
+
+  it('readUserTimeline: until null for the open-ended interval, merged like any other', async () => {
+    writeFileSync(join(root, 'tiers.csv'), TIERS);
+    const storage = new LocalFolderStorage(root);
+    expect(await readUserTimeline(storage, '', 1)).toEqual([{ tier: 'premium', from: '2025-03-01T00:00:00Z', until: null }]);
+    expect(await readUserTimeline(storage, '', 2)).toEqual([
+      { tier: 'free', from: '2025-03-01T00:00:00Z', until: '2025-03-03T00:00:00Z' },
+      { tier: 'premium', from: '2025-03-03T00:00:00Z', until: null },
+    ]);
+    expect(await readUserTimeline(storage, '', 3)).toEqual([{ tier: 'free', from: '2025-03-01T00:00:00Z', until: null }]);
+  });
+
+  it('the CLI report prints an open-ended period without a length', () => {
+    const text = timelineReport(2, [
+      { tier: 'free', from: '2025-03-01T00:00:00Z', until: '2025-03-03T00:00:00Z' },
+      { tier: 'premium', from: '2025-03-03T00:00:00Z', until: null },
+    ]);
+    expect(text.split('\n')).toEqual([
+      'user 2: 2 period(s)',
+      '  free     2025-03-01T00:00:00Z → 2025-03-03T00:00:00Z  (48.00 h)',
+      '  premium  2025-03-03T00:00:00Z → (still in effect)',
+    ]);
+  });
+});
