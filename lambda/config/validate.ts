@@ -1,6 +1,7 @@
 import type { z } from 'zod';
-import { parseUtcTimestamp } from '../time/utc-timestamp.js';
-import { generationConfigSchema, type GenerationConfig } from './schema.js';
+import { defaultSplitBoundaries, SECONDS_PER_HOUR } from '../tasks/task-settings.js';
+import { formatUtcTimestamp, parseUtcTimestamp } from '../time/utc-timestamp.js';
+import { generationConfigSchema, tasksSchema, type GenerationConfig } from './schema.js';
 
 /** One broken rule: the dotted path of the field and what it must be. */
 export interface ConfigProblem {
@@ -98,11 +99,69 @@ function crossFieldProblems(raw: Record<string, unknown>, fieldProblems: ConfigP
     }
   }
 
+  if (start !== undefined && end !== undefined && end > start) {
+    const fieldsWithProblems = new Set(fieldProblems.map((p) => p.field));
+    problems.push(...taskProblems(raw.tasks, fieldsWithProblems, start, end));
+  }
+
   const users = value('users');
   const sizes = value('cohortSizes');
   if (users !== undefined && sizes) {
     const sum = sizes.reduce((a, b) => a + b, 0);
     if (sum !== users) problems.push({ field: 'cohortSizes', rule: `must sum to users (${users}), got ${sum}` });
+  }
+  return problems;
+}
+
+/** The task rules that relate to the window: grid spacing, and start < valFrom <= testFrom < end. */
+function taskProblems(rawTasks: unknown, fieldsWithProblems: Set<string>, start: number, end: number): ConfigProblem[] {
+  const given = typeof rawTasks === 'object' && rawTasks !== null ? (rawTasks as Record<string, unknown>) : {};
+  const shape = tasksSchema.shape;
+  const value = <K extends keyof typeof shape>(key: K): z.infer<(typeof shape)[K]> | undefined =>
+    fieldsWithProblems.has(`tasks.${key}`) ? undefined : (shape[key].safeParse(given[key]).data as z.infer<(typeof shape)[K]> | undefined);
+  const problems: ConfigProblem[] = [];
+  const windowHours = (end - start) / SECONDS_PER_HOUR;
+
+  const gridHours = value('gridHours');
+  if (gridHours !== undefined) {
+    const seconds = gridHours * SECONDS_PER_HOUR;
+    // Anchors are written to the second.
+    if (Math.abs(seconds - Math.round(seconds)) > 1e-6) {
+      problems.push({ field: 'tasks.gridHours', rule: 'must be a whole number of seconds (gridHours × 3600 an integer)' });
+    } else if (given.gridHours !== undefined && gridHours > windowHours) {
+      // Only a given value: the default (12 h) must not refuse the short windows that are valid
+      // otherwise; they get change anchors only.
+      problems.push({ field: 'tasks.gridHours', rule: `must be at most the window from start to end (${windowHours} hours)` });
+    }
+  }
+
+  const defaults = defaultSplitBoundaries(start, end);
+  const boundary = (key: 'valFrom' | 'testFrom'): { at: number; text: string; given: boolean } | undefined => {
+    const text = value(key);
+    if (text === undefined) return undefined;
+    if (text === null) return { at: defaults[key], text: `default ${formatUtcTimestamp(defaults[key])}`, given: false };
+    const at = parseUtcTimestamp(text);
+    if (at === undefined) {
+      problems.push({ field: `tasks.${key}`, rule: `must be a real calendar time (got ${JSON.stringify(text)})` });
+      return undefined;
+    }
+    return { at, text, given: true };
+  };
+  const valFrom = boundary('valFrom');
+  const testFrom = boundary('testFrom');
+  if (valFrom?.given && valFrom.at <= start) {
+    problems.push({ field: 'tasks.valFrom', rule: `must be after start (${formatUtcTimestamp(start)}): start < valFrom <= testFrom < end` });
+  }
+  if (testFrom?.given && testFrom.at >= end) {
+    problems.push({ field: 'tasks.testFrom', rule: `must be before end (${formatUtcTimestamp(end)}): start < valFrom <= testFrom < end` });
+  }
+  if (valFrom && testFrom && valFrom.at > testFrom.at) {
+    // Name the field the user gave (the defaults are ordered); testFrom when both were given.
+    if (testFrom.given) {
+      problems.push({ field: 'tasks.testFrom', rule: `must be at or after tasks.valFrom (${valFrom.text}): start < valFrom <= testFrom < end` });
+    } else {
+      problems.push({ field: 'tasks.valFrom', rule: `must be at or before tasks.testFrom (${testFrom.text}): start < valFrom <= testFrom < end` });
+    }
   }
   return problems;
 }

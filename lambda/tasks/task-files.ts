@@ -1,0 +1,93 @@
+import { tierName, type UserBatch } from '../engine/user-batch.js';
+import type { CsvBuffer } from '../dataset/csv-buffer.js';
+import { AnchorCursor, SCENARIOS } from './anchors.js';
+import { LargeUploadLabeler } from './labels.js';
+import { oracleProbability } from './oracle.js';
+import { splitOf } from './split.js';
+import type { TaskSettings } from './task-settings.js';
+
+/** The ground truth behind the task: the latent rates the engine drew per user. */
+export const TRUTH_USERS_FILE = {
+  file: 'truth/users.csv',
+  columns: ['user_id', 'cohort', 'free_rate_per_hour', 'premium_rate_per_hour'],
+} as const;
+
+/** The benchmark task: will the user upload a 50 GB item within the hour after the anchor? */
+export const UPLOAD_50GB_TASK_FILE = {
+  file: 'tasks/upload_50gb_next_hour.csv',
+  columns: ['user_id', 'anchor_time', 'scenario', 'tier_at_anchor', 'hours_in_tier', 'label', 'oracle_probability', 'split'],
+} as const;
+
+/** `user_id,cohort,free_rate_per_hour,premium_rate_per_hour`, the rates as shortest round-trip floats. */
+export function writeTruthUserRow(batch: UserBatch, out: CsvBuffer): void {
+  const free = String(batch.freeRatePerHour);
+  const premium = String(batch.premiumRatePerHour);
+  out.reserve(24 + free.length + premium.length);
+  out.uint(batch.userId);
+  out.comma();
+  out.uint(batch.cohort);
+  out.comma();
+  out.ascii(free);
+  out.comma();
+  out.ascii(premium);
+  out.eol();
+}
+
+// Worst-case bytes of a task row without its oracle probability (written as String(x), at most 24).
+const MAX_TASK_ROW = 8 + 1 + 20 + 1 + 15 + 1 + 7 + 1 + 14 + 1 + 1 + 1 + 24 + 1 + 5 + 2;
+
+/**
+ * Writes one user's rows of the task file, in anchor order; reused across users (no per-row
+ * allocation but the probability's text). O(anchors + uploads + tiers) per user.
+ */
+export class TaskRowWriter {
+  private readonly anchors = new AnchorCursor();
+  private readonly labels = new LargeUploadLabeler();
+
+  constructor(private readonly settings: TaskSettings) {}
+
+  /** Returns the number of rows written. */
+  write(batch: UserBatch, out: CsvBuffer): number {
+    const { anchors, labels, settings } = this;
+    anchors.reset(batch, settings);
+    labels.reset(batch);
+    let rows = 0;
+    while (anchors.next()) {
+      const at = anchors.at;
+      const tier = anchors.tier;
+      const probability = String(oracleProbability(at, batch, batch.premiumRatePerHour, settings));
+      out.reserve(MAX_TASK_ROW + probability.length);
+      out.uint(batch.userId);
+      out.comma();
+      out.timestamp(at);
+      out.comma();
+      out.ascii(SCENARIOS[anchors.scenario]);
+      out.comma();
+      out.ascii(tierName(batch.tierIsPremium[tier]));
+      out.comma();
+      writeHoursFixed4(at - batch.tierFrom[tier], out);
+      out.comma();
+      out.uint(labels.label(at));
+      out.comma();
+      out.ascii(probability);
+      out.comma();
+      out.ascii(splitOf(at, settings));
+      out.eol();
+      rows++;
+    }
+    return rows;
+  }
+}
+
+/**
+ * Whole seconds (>= 0) as hours with four decimals, the text of `(seconds / 3600).toFixed(4)`
+ * without the string: ten-thousandths = round(seconds · 25 / 9), half up, and seconds·25/9 is
+ * never exactly halfway (its fraction is a ninth), so the double's rounding cannot flip it.
+ */
+export function writeHoursFixed4(seconds: number, out: CsvBuffer): void {
+  const tenThousandths = Math.floor((seconds * 50 + 9) / 18);
+  const whole = Math.floor(tenThousandths / 10_000);
+  out.uint(whole);
+  out.ascii('.');
+  out.uint(tenThousandths - whole * 10_000, 4);
+}
