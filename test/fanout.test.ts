@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../lambda/config/validate.js';
 import type { GenerationConfig, GenerationConfigInput } from '../lambda/config/schema.js';
-import { commitStep, countStep, offsetsStep, planStep, runFanoutLocally, shardStep } from '../lambda/fanout/fanout-steps.js';
+import { cleanupStep, commitStep, countStep, offsetsStep, planStep, runFanoutLocally, shardStep } from '../lambda/fanout/fanout-steps.js';
 import { planShards, userRowBytes } from '../lambda/fanout/plan-shards.js';
 import { publishDataset, readManifest, type PublishOutcome } from '../lambda/publish/publish-dataset.js';
 import { verifyDataset } from '../lambda/publish/verify-dataset.js';
@@ -160,6 +160,61 @@ describe('fan-out: plan → count → shards → commit against the loopback S3'
     await shardStep(run, run.shards[2], store, 'data');
     await expect(commitStep(run, store, 'data')).rejects.toThrow(/shard 1 has no report/);
     expect((await allKeys(bucket)).some((k) => k.endsWith('manifest.json'))).toBe(false);
+  });
+
+  it("cleanup after a failed run deletes that run's parts and reports, and nothing else", async () => {
+    const config = parseConfig(CONFIGS[0].raw);
+    const bucket = await freshBucket();
+    const store = storage(bucket);
+    const plan = async () => {
+      const planned = await planStep(config, store, 'data', { shardUsers: 300, minPartBytes: 0 });
+      return offsetsStep(planned, planned.shards.map((s) => countStep(config, s)));
+    };
+    // A run that failed half way (shards 0 and 1 written), another run of the same dataset, and a published dataset.
+    const failed = await plan();
+    const other = await plan();
+    for (const shard of failed.shards.slice(0, 2)) await shardStep(failed, shard, store, 'data');
+    await shardStep(other, other.shards[0], store, 'data');
+    const published = await runFanoutLocally(parseConfig(CONFIGS[1].raw), store, { shardUsers: 100, minPartBytes: 0, root: 'data' });
+    const before = await allKeys(bucket);
+    const runKeys = before.filter((k) => k.includes(`/_parts/${failed.runId}/`));
+    expect(runKeys).toHaveLength(2 * 4); // 2 shards × (users, tiers, uploads parts, report)
+
+    await cleanupStep(config, undefined, store, 'data'); // the plan failed: no run id, nothing to delete
+    expect(await allKeys(bucket)).toEqual(before);
+    await cleanupStep(config, failed.runId, store, 'data');
+    expect(await allKeys(bucket)).toEqual(before.filter((k) => !runKeys.includes(k)));
+    expect((await allKeys(bucket)).filter((k) => k.includes(`/_parts/${other.runId}/`))).toHaveLength(4);
+    const verified = await verifyDataset(store, published!.prefix);
+    expect(verified.complete && verified.ok).toBe(true);
+  });
+
+  it('runFanoutLocally follows the state machine: a step that fails for good leaves no parts behind', async () => {
+    const config = parseConfig(CONFIGS[0].raw);
+    const bucket = await freshBucket();
+    log.restart(bucket, 7); // a part of shard 1 (1: the plan reads the manifest; 2-5: shard 0's parts and report)
+    await expect(runFanoutLocally(config, storage(bucket), { shardUsers: 300, minPartBytes: 0, root: 'data' })).rejects.toThrow();
+    const ops = log.requests(bucket).map(describeRequest);
+    // Shard 0 was written (its report last), then shard 1 failed; the cleanup listed the run and deleted it.
+    expect(ops).toContain('PutObject 00000.json');
+    expect(ops.slice(-2)).toEqual(['GET ', 'POST ']); // ListObjectsV2, DeleteObjects
+    log.restart(bucket);
+    expect(await allKeys(bucket)).toEqual([]);
+  });
+
+  it("a commit that finds the dataset published (its own earlier attempt, which failed deleting the parts) deletes the run's parts", async () => {
+    const config = parseConfig(CONFIGS[0].raw);
+    const bucket = await freshBucket();
+    const store = storage(bucket);
+    const planned = await planStep(config, store, 'data', { shardUsers: 400, minPartBytes: 0 });
+    const run = offsetsStep(planned, planned.shards.map((s) => countStep(config, s)));
+    for (const shard of run.shards) await shardStep(run, shard, store, 'data');
+    const first = await commitStep(run, store, 'data');
+    for (const shard of run.shards) await shardStep(run, shard, store, 'data'); // the parts as a failed deletion left them
+    expect((await allKeys(bucket)).some((k) => k.includes('/_parts/'))).toBe(true);
+    const again = await commitStep(run, store, 'data');
+    expect(again.status).toBe('existing');
+    await expectSameAsSingle(config, bucket, first);
   });
 
   it('assembles parts of at least 5 MiB with UploadPartCopy (the production path)', async () => {

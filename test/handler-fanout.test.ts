@@ -4,9 +4,10 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetAddress } from '../lambda/config/dataset-id.js';
 import { parseConfig } from '../lambda/config/validate.js';
-import { runStateMachineLocally } from '../lambda/dev/local-state-machine.js';
+import { LocalStateMachine, runStateMachineLocally } from '../lambda/dev/local-state-machine.js';
 import { GENERATE_JOB_KIND } from '../lambda/handler/async-job.js';
 import { EnvironmentError, loadEnvironment } from '../lambda/handler/environment.js';
+import { fanoutStarter, MAX_FANOUT_RETRIES, type ExecutionStatus, type FanoutExecutions } from '../lambda/handler/fanout-executions.js';
 import { FANOUT_KINDS, type FanoutPlanJob } from '../lambda/handler/fanout-payloads.js';
 import { publishDataset } from '../lambda/publish/publish-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
@@ -152,11 +153,176 @@ describe('POST at or above FANOUT_MIN_USERS: the state machine', () => {
   });
 });
 
+describe('default limits: the fan-out is reachable', () => {
+  const postOf = (config: Record<string, unknown>) => withRequest(POST, { body: JSON.stringify(config) });
+
+  it('a seedrandom config from FANOUT_MIN_USERS (1,000,000) up to the schema maximum (10,000,000) goes to the state machine', async () => {
+    const h = await createHarness(s3);
+    for (const users of [10_000_000, 1_000_000]) expect((await h.api(postOf({ engine: 'seedrandom', seed: 5, users }))).statusCode).toBe(202);
+    expect(h.executions.map((e) => e.input.config.users)).toEqual([10_000_000, 1_000_000]);
+    expect(h.jobs).toEqual([]);
+  });
+
+  it('what is not split runs on one invocation, up to SINGLE_RUN_MAX_USERS: seedrandom below FANOUT_MIN_USERS, the reference engine', async () => {
+    const h = await createHarness(s3);
+    expect((await h.api(postOf({ engine: 'seedrandom', seed: 5, users: 999_999 }))).statusCode).toBe(202);
+    expect((await h.api(postOf({ seed: 5, users: 1_000_000 }))).statusCode).toBe(202);
+    expect(h.jobs.map((j) => [j.config.engine, j.config.users])).toEqual([
+      ['seedrandom', 999_999],
+      ['reference', 1_000_000],
+    ]);
+    expect(h.executions).toEqual([]);
+  });
+
+  it('refuses what no path publishes, naming the cap: the reference engine above SINGLE_RUN_MAX_USERS, anything above MAX_USERS', async () => {
+    const h = await createHarness(s3, { MAX_USERS: '5000000' });
+    const usersRule = async (config: Record<string, unknown>) => {
+      const response = await h.api(postOf(config));
+      expect(response.statusCode).toBe(400);
+      return (response.json.errors as { field: string; rule: string }[]).find((e) => e.field === 'users')?.rule;
+    };
+    expect(await usersRule({ seed: 5, users: 1_000_001 })).toMatch(/^must be at most 1000000 on this deployment \(SINGLE_RUN_MAX_USERS: .*only seedrandom configs can be split, up to 5000000/);
+    // Reported with the config's other problems: the cap is read from the request as given.
+    expect(await usersRule({ seed: -1, users: 2_000_000 })).toMatch(/^must be at most 1000000 on this deployment \(SINGLE_RUN_MAX_USERS/);
+    expect(await usersRule({ engine: 'seedrandom', seed: 5, users: 5_000_001 })).toBe('must be at most 5000000 on this deployment (MAX_USERS)');
+    expect(h.jobs).toEqual([]);
+    expect(h.executions).toEqual([]);
+    expect(await h.keys()).toEqual([]);
+  });
+});
+
+describe('execution names: an ended execution does not block its dataset for 90 days', () => {
+  /** Executions by name with statuses the test sets, like Step Functions' (a name is never reused). */
+  function recordedExecutions() {
+    const statuses = new Map<string, ExecutionStatus>();
+    const executions: FanoutExecutions = {
+      start: async (name) => !statuses.has(name) && Boolean(statuses.set(name, 'RUNNING')),
+      status: async (name) => statuses.get(name)!,
+    };
+    return { statuses, executions };
+  }
+
+  it('a running (or redriven) execution is left alone; a failed, timed-out, aborted or succeeded one is followed by <id>-r1, -r2, …, a bounded number of times', async () => {
+    const { statuses, executions } = recordedExecutions();
+    const start = fanoutStarter(executions);
+    const id = 'seed-13-0123456789abcdef';
+    expect(await start(id, PLAN)).toBe('started');
+    expect(await start(id, PLAN)).toBe('already-running');
+    statuses.set(id, 'PENDING_REDRIVE');
+    expect(await start(id, PLAN)).toBe('already-running');
+    const ends: ExecutionStatus[] = ['FAILED', 'TIMED_OUT', 'ABORTED', 'SUCCEEDED', 'FAILED'];
+    for (const [attempt, ended] of ends.entries()) {
+      statuses.set([...statuses.keys()].at(-1)!, ended);
+      expect(await start(id, PLAN), ended).toBe('started');
+      expect([...statuses.keys()].at(-1)).toBe(`${id}-r${attempt + 1}`);
+    }
+    expect(await start(id, PLAN)).toBe('already-running'); // <id>-r5 runs
+    statuses.set(`${id}-r${MAX_FANOUT_RETRIES}`, 'FAILED');
+    await expect(start(id, PLAN)).rejects.toThrow(`the fan-out of ${id} ended without a dataset ${MAX_FANOUT_RETRIES + 1} times`);
+    expect(statuses.size).toBe(MAX_FANOUT_RETRIES + 1);
+  });
+
+  it('through the API and the local state machine: a failed run is cleaned up and marked failed; the next POST starts <id>-r1, which publishes', async () => {
+    const body = JSON.stringify({ engine: 'seedrandom', seed: 17, users: 1100 });
+    const post = withRequest(POST, { body });
+    const { datasetId, prefix: relative } = datasetAddress(parseConfig(JSON.parse(body)));
+    const prefix = `tierdrift/${relative}`;
+    const get = withRequest(post, { httpMethod: 'GET', path: `/datasets/${datasetId}`, body: null });
+    let failCommit = true;
+    let partsBeforeCleanup = 0;
+    const machine = new LocalStateMachine(async (payload) => {
+      const kind = (payload as { kind: string }).kind;
+      if (kind === FANOUT_KINDS.commit && failCommit) throw new Error('injected: the commit failed');
+      if (kind === FANOUT_KINDS.cleanup) partsBeforeCleanup = (await h.keys()).filter((k) => k.includes('/_parts/')).length;
+      return h.handler(payload);
+    });
+    const h: Harness = await createHarness(s3, { FANOUT_MIN_USERS: '1000' }, { ...SMALL_SHARDS, startFanout: fanoutStarter(machine) });
+
+    expect((await h.api(post)).statusCode).toBe(202);
+    await machine.settled();
+    expect(machine.list()).toEqual([{ name: datasetId, status: 'FAILED' }]);
+    // The shards had written their parts; the cleanup deleted them and marked the run failed.
+    expect(partsBeforeCleanup).toBe(4 * 4); // 4 shards × (users, tiers, uploads, report)
+    expect(await h.keys()).toEqual([`${prefix}/_run.json`]);
+    const marker = JSON.parse((await h.storage.read(`${prefix}/_run.json`))!.toString());
+    expect(marker).toMatchObject({ datasetId, trigger: 'fanout', endedAt: expect.any(String), error: 'Error: injected: the commit failed' });
+    expect((await h.api(get)).statusCode).toBe(404);
+
+    failCommit = false;
+    expect((await h.api(post)).statusCode).toBe(202);
+    await machine.settled();
+    expect(machine.list()).toEqual([
+      { name: datasetId, status: 'FAILED' },
+      { name: `${datasetId}-r1`, status: 'SUCCEEDED' },
+    ]);
+    expect((await h.api(get)).statusCode).toBe(200);
+    await expectBytesOfPublishDataset(h, { ...PLAN, config: parseConfig(JSON.parse(body)) }, prefix);
+    expect((await h.keys()).some((k) => k.includes('/_parts/'))).toBe(false);
+  });
+
+  it('a plan that fails has no run id: the run is marked failed, nothing else', async () => {
+    const h = await createHarness(s3, {}, SMALL_SHARDS);
+    const failing = { ...PLAN, config: { ...PLAN.config, seed: 99 } };
+    await expect(
+      runStateMachineLocally(async (payload) => {
+        if ((payload as { kind: string }).kind === FANOUT_KINDS.plan) throw new Error('injected: the plan failed');
+        return h.handler(payload);
+      }, failing),
+    ).rejects.toThrow('injected: the plan failed');
+    const prefix = `tierdrift/${datasetAddress(parseConfig(failing.config)).prefix}`;
+    expect(await h.keys()).toEqual([`${prefix}/_run.json`]);
+    expect(JSON.parse((await h.storage.read(`${prefix}/_run.json`))!.toString())).toMatchObject({ trigger: 'fanout', error: 'Error: injected: the plan failed' });
+  });
+});
+
+describe('the run marker of a fan-out longer than RUN_MARKER_STALE_SECONDS', () => {
+  const body = JSON.stringify({ engine: 'seedrandom', seed: 19, users: 1200 });
+  const post = withRequest(POST, { body });
+  const { datasetId } = datasetAddress(parseConfig(JSON.parse(body)));
+  const get = withRequest(post, { httpMethod: 'GET', path: `/datasets/${datasetId}`, body: null });
+
+  it('every step after the plan refreshes it: a run of 11 steps 10 minutes apart (110 min) reads as running throughout', async () => {
+    const h = await createHarness(s3, { FANOUT_MIN_USERS: '1000' }, SMALL_SHARDS);
+    expect((await h.api(post)).statusCode).toBe(202);
+    const answers: number[] = [];
+    await runStateMachineLocally(async (payload) => {
+      h.advance(600); // below the 900 s, but the run's total is far above it
+      answers.push((await h.api(get)).statusCode);
+      return h.handler(payload);
+    }, h.executions[0].input);
+    expect(answers).toEqual(Array(11).fill(202));
+    expect((await h.api(get)).statusCode).toBe(200);
+  });
+
+  it('a run that stops sending signs of life reads as over once the last one is RUN_MARKER_STALE_SECONDS old', async () => {
+    const h = await createHarness(s3, { FANOUT_MIN_USERS: '1000' }, SMALL_SHARDS);
+    expect((await h.api(post)).statusCode).toBe(202);
+    const run = (await h.handler(h.executions[0].input)) as { config: unknown; shards: unknown[] };
+    h.advance(800);
+    await h.handler({ kind: FANOUT_KINDS.count, config: run.config, shard: run.shards[0] });
+    h.advance(800); // 1600 s after the plan, 800 s after the count
+    expect((await h.api(get)).statusCode).toBe(202);
+    h.advance(101);
+    expect((await h.api(get)).statusCode).toBe(404);
+  });
+});
+
 describe('environment: FANOUT_MIN_USERS and STATE_MACHINE_ARN', () => {
   it('defaults to 1,000,000 users and no state machine; reads both', () => {
     expect(loadEnvironment({ BUCKET_NAME: 'my-bucket' }).fanout).toEqual({ minUsers: 1_000_000, stateMachineArn: undefined });
     const arn = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Tierdrift-fanout';
     expect(loadEnvironment({ BUCKET_NAME: 'my-bucket', FANOUT_MIN_USERS: '5000', STATE_MACHINE_ARN: arn }).fanout).toEqual({ minUsers: 5000, stateMachineArn: arn });
+  });
+
+  it('MAX_USERS defaults to the schema maximum, SINGLE_RUN_MAX_USERS to 1,000,000; FANOUT_MIN_USERS may not leave a gap above it', () => {
+    expect(loadEnvironment({ BUCKET_NAME: 'my-bucket' })).toMatchObject({ maxUsers: 10_000_000, singleRunMaxUsers: 1_000_000 });
+    expect(loadEnvironment({ BUCKET_NAME: 'my-bucket', SINGLE_RUN_MAX_USERS: '2000000', FANOUT_MIN_USERS: '2000001' })).toMatchObject({
+      singleRunMaxUsers: 2_000_000,
+      fanout: { minUsers: 2_000_001 },
+    });
+    expect(() => loadEnvironment({ BUCKET_NAME: 'my-bucket', FANOUT_MIN_USERS: '2000000' })).toThrow(
+      'FANOUT_MIN_USERS: must be at most SINGLE_RUN_MAX_USERS + 1 (1000001; got 2000000)',
+    );
   });
 
   it('names bad values', () => {

@@ -26,13 +26,13 @@ export interface FanoutRun {
   shards: Shard[];
 }
 
-export function planRun(config: GenerationConfig, options: PlanOptions = {}, runId = randomUUID()): FanoutRun {
-  return { config, runId, startedAt: new Date().toISOString(), shards: planShards(config, options) };
+export function planRun(config: GenerationConfig, options: PlanOptions = {}, runId = randomUUID(), now = new Date()): FanoutRun {
+  return { config, runId, startedAt: now.toISOString(), shards: planShards(config, options) };
 }
 
 /** Plan, unless the dataset is already there. */
-export async function planStep(config: GenerationConfig, storage: ComposableStorage, root: string, options: PlanOptions = {}): Promise<FanoutRun> {
-  const run = planRun(config, options);
+export async function planStep(config: GenerationConfig, storage: ComposableStorage, root: string, options: PlanOptions = {}, now = new Date()): Promise<FanoutRun> {
+  const run = planRun(config, options, randomUUID(), now);
   const { manifestKey } = datasetKeys(datasetAddress(config), root);
   if (await readManifest(storage, manifestKey)) return { ...run, shards: [] };
   return run;

@@ -36,16 +36,16 @@ const TRIGGER = 'fanout';
 /**
  * One step of the fan-out state machine: the payload's `kind` names the step, the result is what
  * the state machine passes on. A thin adapter over lambda/fanout/fanout-steps.ts on the function's
- * store; plan marks the run started (GET answers 202), every count, shard and commit task refreshes
- * the mark as it starts (a fan-out may run for longer than RUN_MARKER_STALE_SECONDS), commit marks
- * the run over, and cleanup (after a failure) deletes its parts and marks it failed.
+ * store; plan marks the run started (GET answers 202), every later step refreshes the mark as it
+ * starts (a fan-out may run for longer than RUN_MARKER_STALE_SECONDS), commit marks the run over,
+ * and cleanup (after a failure) deletes its parts and marks it failed.
  */
 export async function runFanoutStep(payload: unknown, ctx: FanoutContext): Promise<FanoutStepResult> {
   const job = parseJobPayload(fanoutPayloadSchema, payload);
   switch (job.kind) {
     case FANOUT_KINDS.plan: {
       const config = checkedJobConfig(job.config, ctx.maxUsers);
-      const run = await planStep(config, ctx.storage, ctx.root, ctx.plan);
+      const run = await planStep(config, ctx.storage, ctx.root, ctx.plan, ctx.now());
       if (run.shards.length > 0) await markRunStarted(ctx.storage, prefixOf(config, ctx.root), runMarker(run));
       ctx.logger.info('fan-out planned', { datasetId: runMarker(run).datasetId, runId: run.runId, shards: run.shards.length });
       return run;
@@ -55,8 +55,11 @@ export async function runFanoutStep(payload: unknown, ctx: FanoutContext): Promi
       await refreshRun(ctx.storage, prefixOf(config, ctx.root), ctx.now());
       return countStep(config, job.shard);
     }
-    case FANOUT_KINDS.offsets:
-      return offsetsStep({ ...job.run, config: checkedJobConfig(job.run.config, ctx.maxUsers) }, job.counts);
+    case FANOUT_KINDS.offsets: {
+      const config = checkedJobConfig(job.run.config, ctx.maxUsers);
+      await refreshRun(ctx.storage, prefixOf(config, ctx.root), ctx.now());
+      return offsetsStep({ ...job.run, config }, job.counts);
+    }
     case FANOUT_KINDS.shard: {
       const config = checkedJobConfig(job.config, ctx.maxUsers);
       await refreshRun(ctx.storage, prefixOf(config, ctx.root), ctx.now());
@@ -64,7 +67,7 @@ export async function runFanoutStep(payload: unknown, ctx: FanoutContext): Promi
     }
     case FANOUT_KINDS.commit: {
       const run: FanoutRun = { ...job.run, config: checkedJobConfig(job.run.config, ctx.maxUsers) };
-      if (run.shards.length > 0) await refreshRun(ctx.storage, prefixOf(run.config, ctx.root), ctx.now());
+      await refreshRun(ctx.storage, prefixOf(run.config, ctx.root), ctx.now());
       const outcome = await commitStep(run, ctx.storage, ctx.root);
       const durationMs = ctx.now().getTime() - Date.parse(run.startedAt);
       reportOutcome(outcome, { trigger: TRIGGER, durationMs }, ctx.logger, ctx.metrics);
