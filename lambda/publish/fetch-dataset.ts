@@ -15,13 +15,22 @@ export class DatasetFetchError extends Error {
   }
 }
 
-// Names come from the manifest, which is data: keep them inside the destination.
-const PLAIN_FILE_NAME = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+// Names come from the manifest, which is data: keep them inside the destination. A name is a
+// relative path of plain segments (`tasks/upload_50gb_next_hour.csv`): no `.` or `..` segment, no
+// empty one (so no leading `/`), no backslash.
+const PLAIN_SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
+const isPlainRelativePath = (name: unknown): boolean => typeof name === 'string' && name.split('/').every((s) => PLAIN_SEGMENT.test(s));
+
+/** Why the manifest's file names cannot be trusted as keys under the dataset, or undefined when they can. */
+export function unsafeFileName(manifest: Manifest): string | undefined {
+  const unsafe = manifest.files.find((f) => !isPlainRelativePath(f.name));
+  return unsafe && `the manifest lists a file name that is not a plain relative path: ${JSON.stringify(unsafe.name)}`;
+}
 
 /**
  * Copies a published dataset from `source` (its `prefix`) to the root of `destination`: every file
- * its manifest lists, each checked against the manifest's size and SHA-256 while it streams and
- * committed only when it matches, then the manifest itself, last, so the destination is a dataset
+ * its manifest lists (subfolders too, e.g. `truth/users.csv`), each checked against the manifest's
+ * size and SHA-256 while it streams and committed only when it matches, then the manifest itself, last, so the destination is a dataset
  * only once every file arrived intact. Throws DatasetFetchError, having committed nothing of the
  * file at fault, when there is no manifest (an incomplete dataset) or a file is missing or differs.
  */
@@ -31,8 +40,8 @@ export async function fetchDataset(source: DatasetStorage, prefix: string, desti
     throw new DatasetFetchError(`no ${MANIFEST_FILE} at ${source.describe(prefix)}: not a published dataset (or not a complete one)`);
   }
   const manifest = parseManifest(manifestBytes);
-  const unsafe = manifest.files.find((f) => !PLAIN_FILE_NAME.test(f.name));
-  if (unsafe) throw new DatasetFetchError(`the manifest lists a file name that is not a plain name: ${JSON.stringify(unsafe.name)}`);
+  const unsafe = unsafeFileName(manifest);
+  if (unsafe !== undefined) throw new DatasetFetchError(unsafe);
 
   for (const file of manifest.files) await copyVerified(source, `${prefix}/${file.name}`, destination, file);
   const writer = destination.createWriter(MANIFEST_FILE);

@@ -1,6 +1,7 @@
 import type { DatasetStorage } from '../storage/storage.js';
 import { MANIFEST_FILE } from '../dataset/tables.js';
 import type { Manifest } from '../dataset/manifest.js';
+import { unsafeFileName } from './fetch-dataset.js';
 import { ContentDigest, sameDigest, type FileDigest } from './file-digest.js';
 import { readManifest } from './publish-dataset.js';
 
@@ -19,6 +20,9 @@ export type DatasetVerification =
 export async function verifyDataset(storage: DatasetStorage, prefix: string): Promise<DatasetVerification> {
   const manifest = await readManifest(storage, `${prefix}/${MANIFEST_FILE}`);
   if (!manifest) return { complete: false, reason: `no ${MANIFEST_FILE} at ${storage.describe(prefix)}: not a published dataset` };
+  // Files may be in subfolders (truth/, tasks/); names that would leave the dataset are refused.
+  const unsafe = unsafeFileName(manifest);
+  if (unsafe !== undefined) return { complete: false, reason: unsafe };
   const files: FileVerification[] = [];
   for (const file of manifest.files) {
     const expected = { bytes: file.bytes, sha256: file.sha256 };
