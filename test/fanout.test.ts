@@ -189,6 +189,19 @@ describe('fan-out: plan → count → shards → commit against the loopback S3'
     expect(verified.complete && verified.ok).toBe(true);
   });
 
+  it('a new plan first removes what earlier runs of the dataset left under _parts/ (a timed-out or stopped execution never reaches its cleanup)', async () => {
+    const config = parseConfig(CONFIGS[0].raw);
+    const bucket = await freshBucket();
+    const store = storage(bucket);
+    const planned = await planStep(config, store, 'data', { shardUsers: 300, minPartBytes: 0 });
+    const dead = offsetsStep(planned, planned.shards.map((s) => countStep(config, s)));
+    for (const shard of dead.shards.slice(0, 3)) await shardStep(dead, shard, store, 'data');
+    expect((await allKeys(bucket)).filter((k) => k.includes(`/_parts/${dead.runId}/`))).toHaveLength(3 * 4);
+    const next = await planStep(config, store, 'data', { shardUsers: 300, minPartBytes: 0 });
+    expect(next.runId).not.toBe(dead.runId);
+    expect(await allKeys(bucket)).toEqual([]);
+  });
+
   it('runFanoutLocally follows the state machine: a step that fails for good leaves no parts behind', async () => {
     const config = parseConfig(CONFIGS[0].raw);
     const bucket = await freshBucket();

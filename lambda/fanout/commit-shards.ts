@@ -146,7 +146,7 @@ function mergeSummaries(all: IntegritySummary[]): IntegritySummary {
   return sum;
 }
 
-/** Deletes everything a run left under its prefix (parts, reports, plan). */
+/** Deletes everything under a run's prefix (its parts and reports), or under `_parts/` (every run's). */
 export async function removeRun(storage: ComposableStorage, runPrefix: string): Promise<void> {
   let token: string | undefined;
   do {

@@ -5,7 +5,7 @@ import { datasetKeys, readManifest, type PublishOutcome } from '../publish/publi
 import type { ComposableStorage } from '../storage/storage.js';
 import { commitShards, removeRun } from './commit-shards.js';
 import { assignTxnOffsets, planShards, type PlanOptions, type Shard } from './plan-shards.js';
-import { countShardUploads, runPrefixOf, runShard } from './run-shard.js';
+import { countShardUploads, partsPrefixOf, runPrefixOf, runShard } from './run-shard.js';
 
 /**
  * The fan-out as the state machine runs it, one function per step; each step's output is the next
@@ -30,10 +30,16 @@ export function planRun(config: GenerationConfig, options: PlanOptions = {}, run
   return { config, runId, startedAt: now.toISOString(), shards: planShards(config, options) };
 }
 
-/** Plan, unless the dataset is already there. */
+/**
+ * Plan, unless the dataset is already there. Whatever earlier runs of the dataset left under
+ * `_parts/` goes first: a failed run's cleanup deletes its own, but an execution that timed out or
+ * was stopped never reaches it (and a shard still running when its Map failed may write after it).
+ * Only one execution of a dataset runs at a time (see fanoutStarter), so none of them is in use.
+ */
 export async function planStep(config: GenerationConfig, storage: ComposableStorage, root: string, options: PlanOptions = {}, now = new Date()): Promise<FanoutRun> {
   const run = planRun(config, options, randomUUID(), now);
-  const { manifestKey } = datasetKeys(datasetAddress(config), root);
+  const { prefix, manifestKey } = datasetKeys(datasetAddress(config), root);
+  await removeRun(storage, partsPrefixOf(prefix));
   if (await readManifest(storage, manifestKey)) return { ...run, shards: [] };
   return run;
 }

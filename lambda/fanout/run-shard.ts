@@ -38,8 +38,11 @@ export interface ShardReport {
 /** Where one fan-out run keeps its parts and reports: under the dataset's prefix, per run. */
 export function runPrefixOf(datasetPrefix: string, runId: string): string {
   if (!/^[A-Za-z0-9._-]{1,80}$/.test(runId)) throw new Error(`invalid run id ${JSON.stringify(runId)}`);
-  return `${datasetPrefix}/_parts/${runId}`;
+  return `${partsPrefixOf(datasetPrefix)}/${runId}`;
 }
+
+/** Where every run of a dataset keeps its parts. */
+export const partsPrefixOf = (datasetPrefix: string): string => `${datasetPrefix}/_parts`;
 
 export const partKey = (runPrefix: string, table: PartTable, index: number): string => `${runPrefix}/${table}/${String(index).padStart(5, '0')}.csv`;
 export const reportKey = (runPrefix: string, index: number): string => `${runPrefix}/reports/${String(index).padStart(5, '0')}.json`;
