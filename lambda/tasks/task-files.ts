@@ -43,6 +43,10 @@ const MAX_TASK_ROW = 8 + 1 + 20 + 1 + 15 + 1 + 7 + 1 + 14 + 1 + 1 + 1 + 24 + 1 +
 export class TaskRowWriter {
   private readonly anchors = new AnchorCursor();
   private readonly labels = new LargeUploadLabeler();
+  // Most rows repeat the previous row's probability (0 while free, 1 − e^(−r·s) through a premium
+  // period): reuse its text rather than format the same double again.
+  private lastProbability = Number.NaN;
+  private lastText = '';
 
   constructor(private readonly settings: TaskSettings) {}
 
@@ -55,7 +59,12 @@ export class TaskRowWriter {
     while (anchors.next()) {
       const at = anchors.at;
       const tier = anchors.tier;
-      const probability = String(oracleProbability(at, batch, batch.premiumRatePerHour, settings));
+      const p = oracleProbability(at, batch, batch.premiumRatePerHour, settings);
+      if (p !== this.lastProbability) {
+        this.lastProbability = p;
+        this.lastText = String(p);
+      }
+      const probability = this.lastText;
       out.reserve(MAX_TASK_ROW + probability.length);
       out.uint(batch.userId);
       out.comma();
