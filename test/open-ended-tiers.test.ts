@@ -1,6 +1,8 @@
+import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configHash } from '../lambda/config/dataset-id.js';
 import type { GenerationConfigInput } from '../lambda/config/schema.js';
@@ -111,4 +113,20 @@ describe('readers accept an empty until_datetime', () => {
       '  premium  2025-03-03T00:00:00Z → (still in effect)',
     ]);
   });
+
+  it('the CLI `tiers` command prints it (the real CLI, as npm run cli runs it)', async () => {
+    const dir = join(root, 'cli');
+    const storage = new LocalFolderStorage(dir);
+    const writer = storage.createWriter('tiers.csv');
+    await writer.write(Buffer.from(TIERS));
+    await writer.commit();
+    const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, ['bin/tierdrift.mjs', 'tiers', dir, '--user', '2'], { cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 60_000 }, (error, stdout, stderr) =>
+        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      );
+    });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toContain('user 2: 2 period(s)');
+    expect(run.stdout).toMatch(/premium +2025-03-03T00:00:00Z → \(still in effect\)/);
+  }, 90_000);
 });
