@@ -1,4 +1,4 @@
-// The CLI and its engine worker as one esbuild bundle folder (cli.mjs, engine-worker.mjs).
+// The CLI and its engine worker (generates and formats rows) as one esbuild bundle folder (cli.mjs, engine-worker.mjs).
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';

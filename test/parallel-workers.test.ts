@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundle } from '../bin/build-bundle.mjs';
 import { parseConfig } from '../lambda/config/validate.js';
 import type { GenerationConfigInput } from '../lambda/config/schema.js';
-import { batchSource } from '../lambda/engine/batch-source.js';
+import { userRows } from '../lambda/publish/user-rows-source.js';
 import { publishDataset, type PublishOutcome } from '../lambda/publish/publish-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 
@@ -91,6 +91,6 @@ describe('generate with N worker threads', () => {
   });
 
   it('refuses several workers with the reference engine', () => {
-    expect(() => batchSource(parseConfig({ users: 10 }), { workers: 2 })).toThrow(/seedrandom/);
+    expect(() => userRows(parseConfig({ users: 10 }), { workers: 2 })).toThrow(/seedrandom/);
   });
 });

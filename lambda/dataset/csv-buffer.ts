@@ -7,13 +7,18 @@ const ZERO = 0x30;
  * CSV bytes built in place: integers, ASCII text and timestamps are written straight into a
  * buffer, so tens of millions of rows cost no per-row strings (and no garbage collection).
  */
+// Date prefixes `YYYY-MM-DDT` cached per day, direct-mapped: a user's sorted uploads cross a day
+// every row or two, and every user starts again from the window's start.
+const DAY_SLOTS = 1024;
+const PREFIX = 11;
+
 export class CsvBuffer {
   private buf: Buffer;
-  private day = Number.NaN;
-  private readonly datePrefix = new Uint8Array(11);
+  private readonly slotDay = new Float64Array(DAY_SLOTS).fill(Number.NaN);
+  private readonly datePrefixes = new Uint8Array(DAY_SLOTS * PREFIX);
   length = 0;
 
-  constructor(private readonly capacity = 1 << 20) {
+  constructor(capacity = 1 << 20) {
     this.buf = Buffer.allocUnsafe(capacity);
   }
 
@@ -25,10 +30,13 @@ export class CsvBuffer {
     this.buf = grown;
   }
 
-  /** Hands out the bytes written so far and starts a fresh buffer. */
+  /**
+   * Hands out the bytes written so far, in a buffer of their own (never a slice of Node's shared
+   * pool, so it can be transferred to another thread), and empties this one for reuse.
+   */
   take(): Buffer {
-    const out = this.buf.subarray(0, this.length);
-    this.buf = Buffer.allocUnsafe(this.capacity);
+    const out = Buffer.allocUnsafeSlow(this.length);
+    this.buf.copy(out, 0, 0, this.length);
     this.length = 0;
     return out;
   }
@@ -81,11 +89,12 @@ export class CsvBuffer {
   /** Epoch seconds as `YYYY-MM-DDTHH:MM:SSZ`; the date part is cached per day. */
   timestamp(epochSeconds: number): void {
     const day = Math.floor(epochSeconds / 86400);
-    if (day !== this.day) this.setDay(day);
+    const slot = day & (DAY_SLOTS - 1);
+    if (this.slotDay[slot] !== day) this.setDay(day, slot);
     const buf = this.buf;
-    const p = this.datePrefix;
+    const p = this.datePrefixes;
     let at = this.length;
-    for (let i = 0; i < 11; i++) buf[at++] = p[i];
+    for (let i = slot * PREFIX, end = i + PREFIX; i < end; i++) buf[at++] = p[i];
     // Digits computed, not looked up: a per-second table would miss the cache on every row.
     const secs = (epochSeconds - day * 86400) | 0;
     const h = (secs / 3600) | 0;
@@ -103,10 +112,10 @@ export class CsvBuffer {
     this.length = at;
   }
 
-  private setDay(day: number): void {
-    this.day = day;
+  private setDay(day: number, slot: number): void {
+    this.slotDay[slot] = day;
     const { year, month, dayOfMonth } = civilFromDays(day);
-    const p = this.datePrefix;
+    const p = this.datePrefixes.subarray(slot * PREFIX, (slot + 1) * PREFIX);
     p[0] = ZERO + ((year / 1000) | 0);
     p[1] = ZERO + (((year / 100) | 0) % 10);
     p[2] = ZERO + (((year / 10) | 0) % 10);

@@ -21,8 +21,18 @@ export interface IntegrityContext {
   end: number;
   /** Minimum time between two tier changes, in microseconds. */
   minGapUs: number;
-  /** Number of users the config asks for (sizes the id bitsets; other ids still work). */
+  /** Number of users expected (sizes the id bitsets; other ids still work). */
   users: number;
+  /**
+   * First user id expected (default 1): a checker over one part of the rows (a block of users, a
+   * shard) expects users firstUser..firstUser+users-1, and every reference resolves within it.
+   */
+  firstUser?: number;
+}
+
+export interface IntegrityResult {
+  checks: CheckResult[];
+  summary: IntegritySummary;
 }
 
 const MAX_EXAMPLES = 10;
@@ -61,8 +71,10 @@ const tierKey = (userId: number, from: number): string =>
  */
 export class IntegrityChecker {
   private readonly counts = new Map<CheckName, { violations: number; examples: string[] }>();
+  // Ids relative to the first expected user, so a block's bitsets are the block's size.
   private readonly users: IdSet;
   private readonly usersWithTiers: IdSet;
+  private readonly idBase: number;
   private readonly items = new Map<number, number>();
   // User ids referenced before (or without) a users row; resolved or reported at the end.
   private readonly pendingUserRefs = new Map<number, Array<[CheckName, string]>>();
@@ -78,10 +90,11 @@ export class IntegrityChecker {
     for (const name of Object.keys(CHECKS) as CheckName[]) this.counts.set(name, { violations: 0, examples: [] });
     this.users = new IdSet(ctx.users);
     this.usersWithTiers = new IdSet(ctx.users);
+    this.idBase = (ctx.firstUser ?? 1) - 1;
   }
 
   addUser(userId: number): void {
-    if (!this.users.add(userId)) this.fail('users_primary_key', `user_id=${userId}`);
+    if (!this.users.add(userId - this.idBase)) this.fail('users_primary_key', `user_id=${userId}`);
     this.pendingUserRefs.delete(userId);
   }
 
@@ -95,9 +108,9 @@ export class IntegrityChecker {
       this.closeTierGroup();
       this.tierUser = userId;
       // A user's tiers must come as one block; a second block means rows out of user order.
-      if (!this.usersWithTiers.add(userId)) this.fail('tiers_cover_window', `user_id=${userId} (tiers not grouped by user)`);
+      if (!this.usersWithTiers.add(userId - this.idBase)) this.fail('tiers_cover_window', `user_id=${userId} (tiers not grouped by user)`);
     }
-    if (!this.users.has(userId)) this.refUser(userId, 'tiers_user_fk', `tiers user_id=${userId}`);
+    if (!this.users.has(userId - this.idBase)) this.refUser(userId, 'tiers_user_fk', `tiers user_id=${userId}`);
     if (this.tiers.some((t) => t.from === from)) this.fail('tiers_primary_key', tierKey(userId, from));
     this.tiers.push({ from, until, premium: tier === 'premium', spikeHit: false });
     if (tier !== 'premium' && tier !== 'free') this.fail('tiers_cover_window', `${tierKey(userId, from)} tier=${JSON.stringify(tier)}`);
@@ -106,7 +119,7 @@ export class IntegrityChecker {
   addUpload(txnId: number, userId: number, itemId: number, at: number): void {
     if (!(txnId > this.lastTxnId)) this.fail('uploads_primary_key', `txn_id=${txnId}`);
     else this.lastTxnId = txnId;
-    if (!this.users.has(userId)) this.refUser(userId, 'uploads_user_fk', `txn_id=${txnId}`);
+    if (!this.users.has(userId - this.idBase)) this.refUser(userId, 'uploads_user_fk', `txn_id=${txnId}`);
     const size = this.items.get(itemId);
     if (size === undefined) this.fail('uploads_item_fk', `txn_id=${txnId} item_id=${itemId}`);
 
@@ -122,13 +135,13 @@ export class IntegrityChecker {
   }
 
   /** Results of every check, and the summary; call once after the last row. */
-  finish(): { checks: CheckResult[]; summary: IntegritySummary } {
+  finish(): IntegrityResult {
     this.closeTierGroup();
     this.tierUser = undefined;
     for (const refs of this.pendingUserRefs.values()) for (const [check, key] of refs) this.fail(check, key);
     this.pendingUserRefs.clear();
     const withoutTiers = this.users.missingFrom(this.usersWithTiers, MAX_EXAMPLES);
-    for (const userId of withoutTiers.first) this.fail('tiers_cover_window', `user_id=${userId} (no tier interval)`);
+    for (const id of withoutTiers.first) this.fail('tiers_cover_window', `user_id=${id + this.idBase} (no tier interval)`);
     this.counts.get('tiers_cover_window')!.violations += withoutTiers.count - withoutTiers.first.length;
     const checks = (Object.keys(CHECKS) as CheckName[]).map((name) => {
       const { violations, examples } = this.counts.get(name)!;
@@ -189,4 +202,28 @@ export class IntegrityChecker {
     entry.violations++;
     if (entry.examples.length < MAX_EXAMPLES) entry.examples.push(example);
   }
+}
+
+/**
+ * The results of checkers over consecutive parts of the rows (blocks of users, shards), in row
+ * order, as one result: violations and summaries add up, examples are the first ten in part order.
+ * Each part's checker resolves references within its part (see `IntegrityContext.firstUser`).
+ */
+export function mergeIntegrity(parts: IntegrityResult[]): IntegrityResult {
+  const checks = parts[0].checks.map((first, i) => {
+    const all = parts.map((p) => p.checks[i]);
+    const violations = all.reduce((s, c) => s + c.violations, 0);
+    return { ...first, violations, passed: violations === 0, examples: all.flatMap((c) => c.examples).slice(0, MAX_EXAMPLES) };
+  });
+  const summary: IntegritySummary = {
+    uploadsByTierAndSize: { free: { '5': 0, '50': 0 }, premium: { '5': 0, '50': 0 } },
+    upgrades: 0,
+    upgradesWithSpikeWithinHour: 0,
+  };
+  for (const { summary: s } of parts) {
+    for (const tier of ['free', 'premium'] as const) for (const size of ['5', '50'] as const) summary.uploadsByTierAndSize[tier][size] += s.uploadsByTierAndSize[tier][size];
+    summary.upgrades += s.upgrades;
+    summary.upgradesWithSpikeWithinHour += s.upgradesWithSpikeWithinHour;
+  }
+  return { checks, summary };
 }

@@ -1,88 +1,98 @@
 import type { Cohort } from './cohorts.js';
 import { newUserBatch, reserveUploads, type UserBatch } from './user-batch.js';
 
+// Per user: userId, cohort, freeRatePerHour, premiumRatePerHour, tierCount, uploadCount.
+const USER_FIELDS = 6;
+// Per tier interval: from, until, isPremium.
+const TIER_FIELDS = 3;
+
+function grown<T extends Float64Array | Uint8Array>(array: T, need: number): T {
+  if (need <= array.length) return array;
+  let size = array.length;
+  while (size < need) size *= 2;
+  const bigger = new (array.constructor as new (n: number) => T)(size);
+  bigger.set(array);
+  return bigger;
+}
+
 /**
- * User batches packed into one Float64Array, so a run of them crosses a thread boundary as a
- * single transferred buffer. Per user: userId, cohort, freeRatePerHour, premiumRatePerHour,
- * tierCount, uploadCount, then (from, until, isPremium) per tier and (txnId, itemId, at) per upload.
+ * User batches kept in columns (typed arrays, reused), to be replayed later: a worker keeps a
+ * block of users here while it waits to learn the block's first txn id. `uploadTxnId` is not
+ * kept: whoever formats the rows numbers them.
  */
-const USER_HEADER = 6;
+export class PackedBatches {
+  private users = new Float64Array(USER_FIELDS * 1024);
+  private tiers = new Float64Array(TIER_FIELDS * 2048);
+  private uploadAt = new Float64Array(1 << 15);
+  private uploadItem = new Uint8Array(1 << 15);
+  private userCount = 0;
+  private tierCount = 0;
+  /** Uploads of all batches kept. */
+  uploads = 0;
 
-export class BatchPacker {
-  private data: Float64Array;
-  private length = 0;
-  users = 0;
-
-  constructor(private readonly capacity: number) {
-    this.data = new Float64Array(capacity);
-  }
-
-  get size(): number {
-    return this.length;
+  clear(): void {
+    this.userCount = 0;
+    this.tierCount = 0;
+    this.uploads = 0;
   }
 
   add(batch: UserBatch): void {
-    const need = USER_HEADER + 3 * batch.tierCount + 3 * batch.uploadCount;
-    if (this.length + need > this.data.length) {
-      const grown = new Float64Array(Math.max(this.data.length * 2, this.length + need));
-      grown.set(this.data.subarray(0, this.length));
-      this.data = grown;
+    this.users = grown(this.users, (this.userCount + 1) * USER_FIELDS);
+    this.tiers = grown(this.tiers, (this.tierCount + batch.tierCount) * TIER_FIELDS);
+    this.uploadAt = grown(this.uploadAt, this.uploads + batch.uploadCount);
+    this.uploadItem = grown(this.uploadItem, this.uploads + batch.uploadCount);
+    const u = this.users;
+    let at = this.userCount++ * USER_FIELDS;
+    u[at++] = batch.userId;
+    u[at++] = batch.cohort;
+    u[at++] = batch.freeRatePerHour;
+    u[at++] = batch.premiumRatePerHour;
+    u[at++] = batch.tierCount;
+    u[at] = batch.uploadCount;
+    const tiers = this.tiers;
+    let t = this.tierCount * TIER_FIELDS;
+    for (let i = 0; i < batch.tierCount; i++) {
+      tiers[t++] = batch.tierFrom[i];
+      tiers[t++] = batch.tierUntil[i];
+      tiers[t++] = batch.tierIsPremium[i];
     }
-    const d = this.data;
-    let at = this.length;
-    d[at++] = batch.userId;
-    d[at++] = batch.cohort;
-    d[at++] = batch.freeRatePerHour;
-    d[at++] = batch.premiumRatePerHour;
-    d[at++] = batch.tierCount;
-    d[at++] = batch.uploadCount;
-    for (let t = 0; t < batch.tierCount; t++) {
-      d[at++] = batch.tierFrom[t];
-      d[at++] = batch.tierUntil[t];
-      d[at++] = batch.tierIsPremium[t];
-    }
+    this.tierCount += batch.tierCount;
+    const uploadAt = this.uploadAt;
+    const uploadItem = this.uploadItem;
+    const base = this.uploads;
     for (let j = 0; j < batch.uploadCount; j++) {
-      d[at++] = batch.uploadTxnId[j];
-      d[at++] = batch.uploadItemId[j];
-      d[at++] = batch.uploadAt[j];
+      uploadAt[base + j] = batch.uploadAt[j];
+      uploadItem[base + j] = batch.uploadItemId[j];
     }
-    this.length = at;
-    this.users++;
+    this.uploads += batch.uploadCount;
   }
 
-  /** A view of the packed batches so far (transfer its buffer), and a fresh buffer for the next ones. */
-  take(): Float64Array {
-    const out = this.data.subarray(0, this.length);
-    this.data = new Float64Array(this.capacity);
-    this.length = 0;
-    this.users = 0;
-    return out;
-  }
-}
-
-/** The batches of a packed buffer, one reused batch object at a time. */
-export function* unpackBatches(data: Float64Array): Generator<UserBatch> {
-  const batch = newUserBatch();
-  let at = 0;
-  while (at < data.length) {
-    batch.userId = data[at++];
-    batch.cohort = data[at++] as Cohort;
-    batch.freeRatePerHour = data[at++];
-    batch.premiumRatePerHour = data[at++];
-    batch.tierCount = data[at++];
-    const uploads = data[at++];
-    for (let t = 0; t < batch.tierCount; t++) {
-      batch.tierFrom[t] = data[at++];
-      batch.tierUntil[t] = data[at++];
-      batch.tierIsPremium[t] = data[at++];
+  /** The batches kept, in the order added, one reused batch object at a time. */
+  *batches(): Generator<UserBatch> {
+    const batch = newUserBatch();
+    let tier = 0;
+    let upload = 0;
+    for (let user = 0; user < this.userCount; user++) {
+      let at = user * USER_FIELDS;
+      const u = this.users;
+      batch.userId = u[at++];
+      batch.cohort = u[at++] as Cohort;
+      batch.freeRatePerHour = u[at++];
+      batch.premiumRatePerHour = u[at++];
+      batch.tierCount = u[at++];
+      const uploads = u[at];
+      for (let i = 0; i < batch.tierCount; i++, tier++) {
+        batch.tierFrom[i] = this.tiers[tier * TIER_FIELDS];
+        batch.tierUntil[i] = this.tiers[tier * TIER_FIELDS + 1];
+        batch.tierIsPremium[i] = this.tiers[tier * TIER_FIELDS + 2];
+      }
+      reserveUploads(batch, uploads);
+      for (let j = 0; j < uploads; j++, upload++) {
+        batch.uploadAt[j] = this.uploadAt[upload];
+        batch.uploadItemId[j] = this.uploadItem[upload];
+      }
+      batch.uploadCount = uploads;
+      yield batch;
     }
-    reserveUploads(batch, uploads);
-    for (let j = 0; j < uploads; j++) {
-      batch.uploadTxnId[j] = data[at++];
-      batch.uploadItemId[j] = data[at++];
-      batch.uploadAt[j] = data[at++];
-    }
-    batch.uploadCount = uploads;
-    yield batch;
   }
 }

@@ -1,31 +1,29 @@
 import type { GenerationConfig } from '../config/schema.js';
+import type { RowsPart } from '../publish/user-rows.js';
 
 /**
- * Messages from an engine worker to its parent; the parent answers each chunk with an ack.
- * `blockEnd` marks the last chunk of one block of users (see `WorkerPlan`).
+ * Messages from a worker to its parent; the parent answers each chunk with an ack once it has
+ * written it. The last chunk of a range of users (a block, or the whole run) carries its report.
  */
-export type EngineMessage =
-  | { type: 'chunk'; data: Float64Array; blockEnd?: boolean }
-  | { type: 'done' }
-  | { type: 'error'; message: string };
+export type WorkerMessage = ({ type: 'chunk' } & RowsPart) | { type: 'done' } | { type: 'error'; message: string };
 
 /**
- * What a worker generates. Without `blocks`, the whole run (`createEngine(config)`, any engine).
- * With `blocks`, users are cut into blocks of `blockUsers` consecutive ids (block b holds users
- * b*blockUsers+1 .. (b+1)*blockUsers, the last one shorter) and this worker generates blocks
- * index, index+stride, index+2*stride, … in that order, each as a range of the engine.
+ * What a worker generates and formats. Without `blocks`, the whole run (users 1..n, txn ids from
+ * 1; any engine). With `blocks`, users are cut into blocks of `blockUsers` consecutive ids (block
+ * b holds users b*blockUsers+1 .. (b+1)*blockUsers, the last one shorter) and this worker takes
+ * blocks index, index+stride, … in that order. `uploadCounts` (an Int32Array per block, -1 until
+ * known, shared by all workers) is where each worker posts its blocks' upload counts and learns
+ * the others': a block's first txn id is 1 + the uploads of all blocks before it.
  */
 export interface WorkerData {
   config: GenerationConfig;
-  blocks?: { blockUsers: number; index: number; stride: number };
+  blocks?: { blockUsers: number; index: number; stride: number; uploadCounts: SharedArrayBuffer };
 }
 
-/** ~1 MiB of packed batches per message. */
-export const CHUNK_DOUBLES = 1 << 17;
 /** Chunks a single worker may run ahead of the consumer (bounds memory). */
 export const MAX_CHUNKS_IN_FLIGHT = 4;
 
-/** Chunks each of `workers` parallel workers may run ahead: ≤ 16 MiB in all, at least 4 each. */
+/** Chunks each of `workers` parallel workers may run ahead: about 16 in all, at least 4 each. */
 export function chunksInFlight(workers: number): number {
   return workers <= 1 ? MAX_CHUNKS_IN_FLIGHT : Math.max(MAX_CHUNKS_IN_FLIGHT, Math.floor(16 / workers));
 }
@@ -35,4 +33,8 @@ export function blockRange(users: number, blockUsers: number, b: number): { from
   const from = b * blockUsers + 1;
   if (from > users) return undefined;
   return { from, to: Math.min(users, from + blockUsers - 1) };
+}
+
+export function blockCount(users: number, blockUsers: number): number {
+  return Math.ceil(users / blockUsers);
 }

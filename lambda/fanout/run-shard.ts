@@ -1,18 +1,15 @@
 import type { GenerationConfig } from '../config/schema.js';
-import { headerLine } from '../dataset/csv-format.js';
-import { IntegrityChecker, type CheckResult, type IntegritySummary } from '../dataset/integrity-checks.js';
-import { ITEMS } from '../dataset/tables.js';
+import type { CheckResult, IntegritySummary } from '../dataset/integrity-checks.js';
 import type { Cohort } from '../engine/cohorts.js';
 import { engineRange } from '../engine/engine-range.js';
-import { flushFull, writeBatch, type RowTables } from '../publish/batch-rows.js';
 import { DigestingFileWriter } from '../publish/file-digest.js';
-import type { DatasetStorage, StagedWriter } from '../storage/storage.js';
-import { timedeltaFromFloat, US_PER_HOUR } from '../time/python-timedelta.js';
-import { parseUtcTimestamp } from '../time/utc-timestamp.js';
+import { formatRange, RowFormatting, type RangeReport } from '../publish/user-rows.js';
+import { headerOf, USER_TABLES } from '../publish/user-tables.js';
+import type { DatasetStorage } from '../storage/storage.js';
 import type { Shard } from './plan-shards.js';
 
-/** The tables written in parts by shards; items.csv is two fixed rows, written by the commit. */
-export const PART_TABLES = ['users', 'tiers', 'uploads'] as const;
+/** The tables written in parts by shards (the per-user tables); items.csv is two fixed rows, written by the commit. */
+export const PART_TABLES = USER_TABLES.map((t) => t.name);
 export type PartTable = (typeof PART_TABLES)[number];
 
 export interface PartFigures {
@@ -62,49 +59,33 @@ export function countShardUploads(config: GenerationConfig, shard: Shard): numbe
  */
 export async function runShard(config: GenerationConfig, shard: Shard, storage: DatasetStorage, runPrefix: string): Promise<ShardReport> {
   if (shard.txnFrom === undefined) throw new Error(`shard ${shard.index} has no txnFrom: count the shards' uploads first`);
-  const writers = Object.fromEntries(PART_TABLES.map((t) => [t, storage.createWriter(partKey(runPrefix, t, shard.index))])) as Record<
-    PartTable,
-    StagedWriter
-  >;
+  const writers = USER_TABLES.map((t) => storage.createWriter(partKey(runPrefix, t.name, shard.index)));
   try {
-    const out = Object.fromEntries(PART_TABLES.map((t) => [t, new DigestingFileWriter(writers[t])])) as RowTables;
-    if (shard.index === 0) for (const t of PART_TABLES) out[t].appendText(headerLine(t), 0);
-    const checker = new IntegrityChecker({
-      start: parseUtcTimestamp(config.start)!,
-      end: parseUtcTimestamp(config.end)!,
-      minGapUs: timedeltaFromFloat(config.minTierGapHours, US_PER_HOUR),
-      users: config.users,
-    });
-    for (const item of ITEMS) checker.addItem(item.itemId, item.sizeGb);
-    const usersPerCohort: Record<`${Cohort}`, number> = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };
-    let next = shard.txnFrom;
-    let expectUser = shard.from;
-    for (const batch of engineRange(config, shard)) {
-      if (batch.userId !== expectUser) throw new Error(`shard ${shard.index}: engine gave user ${batch.userId}, expected ${expectUser}`);
-      expectUser++;
-      next = writeBatch(batch, out, checker, usersPerCohort, next);
-      if (out.users.full || out.tiers.full || out.uploads.full) await flushFull(out);
+    const out = writers.map((w) => new DigestingFileWriter(w));
+    if (shard.index === 0) USER_TABLES.forEach((t, i) => out[i].appendText(headerOf(t), 0));
+    let rows: RangeReport | undefined;
+    for (const { chunk, report } of formatRange(new RowFormatting(config), shard, shard.txnFrom, engineRange(config, shard))) {
+      for (let i = 0; i < out.length; i++) await out[i].appendChunk(chunk.bytes[i], chunk.rows[i]);
+      rows = report ?? rows;
     }
-    if (expectUser !== shard.to + 1) throw new Error(`shard ${shard.index}: engine stopped at user ${expectUser - 1}, expected ${shard.to}`);
-    const { checks, summary } = checker.finish();
     const parts = {} as Record<PartTable, PartFigures>;
-    for (const t of PART_TABLES) parts[t] = { key: partKey(runPrefix, t, shard.index), ...(await out[t].close()) };
-    for (const t of PART_TABLES) await writers[t].commit();
+    for (let i = 0; i < out.length; i++) parts[USER_TABLES[i].name] = { key: partKey(runPrefix, USER_TABLES[i].name, shard.index), ...(await out[i].close()) };
+    for (const w of writers) await w.commit();
     const report: ShardReport = {
       index: shard.index,
       from: shard.from,
       to: shard.to,
       txnFrom: shard.txnFrom,
-      uploads: next - shard.txnFrom,
+      uploads: rows!.uploads,
       parts,
-      usersPerCohort,
-      checks,
-      summary,
+      usersPerCohort: rows!.usersPerCohort,
+      checks: rows!.checks,
+      summary: rows!.summary,
     };
     await putJson(storage, reportKey(runPrefix, shard.index), report);
     return report;
   } catch (error) {
-    await Promise.allSettled(PART_TABLES.map((t) => writers[t].abort()));
+    await Promise.allSettled(writers.map((w) => w.abort()));
     throw error;
   }
 }

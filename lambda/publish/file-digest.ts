@@ -1,8 +1,5 @@
 import { createHash, type Hash } from 'node:crypto';
-import { CsvBuffer } from '../dataset/csv-buffer.js';
 import type { StagedWriter } from '../storage/storage.js';
-
-const FLUSH_AT = 1 << 20;
 
 export interface FileDigest {
   bytes: number;
@@ -30,37 +27,46 @@ export function sameDigest(a: FileDigest, b: FileDigest): boolean {
 }
 
 /**
- * One output file on its way to storage: rows are written into a ~1 MiB buffer, and each full
- * buffer is hashed, counted and handed to the writer in the same pass.
+ * One output file on its way to storage: each piece of it is hashed, counted and handed to the
+ * writer in the same pass.
  */
 export class DigestingFileWriter {
-  readonly buffer = new CsvBuffer(FLUSH_AT + (FLUSH_AT >> 2));
   private readonly content = new ContentDigest();
+  // Short text (a header, the fixed items rows), written with the next chunk or on close.
+  private text = '';
   rows = 0;
 
   constructor(private readonly writer: StagedWriter) {}
 
-  get full(): boolean {
-    return this.buffer.length >= FLUSH_AT;
+  appendText(text: string, rows: number): void {
+    this.text += text;
+    this.rows += rows;
   }
 
-  appendText(text: string, rows: number): void {
-    this.buffer.reserve(text.length);
-    this.buffer.ascii(text);
+  /** Appends bytes formatted elsewhere (a chunk of rows), as they are. */
+  async appendChunk(bytes: Uint8Array, rows: number): Promise<void> {
     this.rows += rows;
+    await this.writeText();
+    await this.write(bytes);
   }
 
   /** Writes what is left and returns the file's figures; the writer still has to be committed. */
   async close(): Promise<{ bytes: number; rows: number; sha256: string }> {
-    await this.flush();
+    await this.writeText();
     const { bytes, sha256 } = this.content.digest();
     return { bytes, rows: this.rows, sha256 };
   }
 
-  async flush(): Promise<void> {
-    if (this.buffer.length === 0) return;
-    const chunk = this.buffer.take();
-    this.content.update(chunk);
-    await this.writer.write(chunk);
+  private async writeText(): Promise<void> {
+    if (this.text === '') return;
+    const bytes = Buffer.from(this.text, 'latin1');
+    this.text = '';
+    await this.write(bytes);
+  }
+
+  private async write(bytes: Uint8Array): Promise<void> {
+    if (bytes.length === 0) return;
+    this.content.update(bytes);
+    await this.writer.write(bytes);
   }
 }

@@ -1,27 +1,27 @@
 import { datasetAddress, type DatasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
-import type { Cohort } from '../engine/cohorts.js';
-import { batchSource } from '../engine/batch-source.js';
-import { headerLine, itemLines } from '../dataset/csv-format.js';
-import { IntegrityChecker } from '../dataset/integrity-checks.js';
+import { itemLines } from '../dataset/csv-format.js';
 import { buildManifest, parseManifest, type Manifest, type ManifestFile } from '../dataset/manifest.js';
-import { ITEMS, MANIFEST_FILE, TABLE_NAMES, TABLES, type TableName } from '../dataset/tables.js';
+import { ITEMS, MANIFEST_FILE, TABLES } from '../dataset/tables.js';
 import type { DatasetStorage } from '../storage/storage.js';
-import { parseUtcTimestamp } from '../time/utc-timestamp.js';
-import { timedeltaFromFloat, US_PER_HOUR } from '../time/python-timedelta.js';
 import { DigestingFileWriter } from './file-digest.js';
-import { flushFull, writeBatch } from './batch-rows.js';
+import { RangeTally, type RangeReport } from './user-rows.js';
+import { userRows } from './user-rows-source.js';
+import { DATASET_FILES, headerOf, USER_TABLES } from './user-tables.js';
 
 export interface PublishOptions {
   storage: DatasetStorage;
   /** Key prefix under the storage root (e.g. an S3 root folder); empty for the root itself. */
   root?: string;
-  /** URL of the bundled engine-worker script: generate on a second thread (same bytes). */
+  /**
+   * URL of the bundled engine-worker script: generate and format the rows on other threads while
+   * this one hashes and writes (same bytes).
+   */
   engineWorker?: URL;
   /**
-   * Engine threads (default 1). Above 1 the users are generated in blocks on that many worker
-   * threads (with `engineWorker`; without, the same blocks run in this thread); the engine must
-   * generate users independently (`seedrandom`). The bytes do not depend on it.
+   * Threads that generate and format (default 1). Above 1 the users are cut into blocks shared
+   * among that many worker threads (with `engineWorker`; without, the same blocks run in this
+   * thread); the engine must generate users independently (`seedrandom`). The bytes do not depend on it.
    */
   workers?: number;
   /** Users per block when `workers` > 1 (default: sized from the rates; tests make it small). */
@@ -52,7 +52,7 @@ export async function readManifest(storage: DatasetStorage, manifestKey: string)
 }
 
 /**
- * Generates the dataset of a validated config and publishes it: the four CSVs streamed to staged
+ * Generates the dataset of a validated config and publishes it: the CSVs streamed to staged
  * writers, then the manifest, written last and only if absent, as the commit. A config that is
  * already published is returned as it is.
  */
@@ -64,47 +64,33 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
   if (existing) return { status: 'existing', address, prefix, manifestKey, manifest: existing };
 
   const startedAt = new Date();
-  const writers = Object.fromEntries(
-    TABLE_NAMES.map((table) => [table, storage.createWriter(`${prefix}/${TABLES[table].file}`)]),
-  ) as Record<TableName, ReturnType<DatasetStorage['createWriter']>>;
+  const writers = DATASET_FILES.map((f) => storage.createWriter(`${prefix}/${f.file}`));
   let files: ManifestFile[];
-  let integrity: ReturnType<IntegrityChecker['finish']>;
-  const usersPerCohort: Record<`${Cohort}`, number> = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };
+  let total: RangeReport;
   try {
-    const out = Object.fromEntries(TABLE_NAMES.map((t) => [t, new DigestingFileWriter(writers[t])])) as Record<
-      TableName,
-      DigestingFileWriter
-    >;
-    const start = parseUtcTimestamp(config.start)!;
-    const checker = new IntegrityChecker({
-      start,
-      end: parseUtcTimestamp(config.end)!,
-      minGapUs: timedeltaFromFloat(config.minTierGapHours, US_PER_HOUR),
-      users: config.users,
-    });
-    for (const table of TABLE_NAMES) out[table].appendText(headerLine(table), 0);
-    out.items.appendText(itemLines(), ITEMS.length);
-    for (const item of ITEMS) checker.addItem(item.itemId, item.sizeGb);
+    const out = writers.map((w) => new DigestingFileWriter(w));
+    DATASET_FILES.forEach((f, i) => out[i].appendText(headerOf(f), 0));
+    out[DATASET_FILES.findIndex((f) => f.file === TABLES.items.file)].appendText(itemLines(), ITEMS.length);
+    // Where each per-user table's bytes go: the file writer of its entry.
+    const userTableOut = USER_TABLES.map((_, t) => out[DATASET_FILES.findIndex((f) => f.userTable === t)]);
 
-    const progressEvery = Math.max(1, Math.floor(config.users / 200));
-    const rows = { users: out.users, tiers: out.tiers, uploads: out.uploads };
-    let nextTxnId = 1;
-    for await (const run of batchSource(config, { worker: options.engineWorker, workers: options.workers, blockUsers: options.blockUsers })) {
-      for (const batch of run) {
-        nextTxnId = writeBatch(batch, rows, checker, usersPerCohort, nextTxnId);
-        if (rows.users.full || rows.tiers.full || rows.uploads.full) await flushFull(rows);
-        if (options.onProgress && batch.userId % progressEvery === 0) options.onProgress(batch.userId, config.users);
-      }
+    const tally = new RangeTally();
+    let usersDone = 0;
+    for await (const { chunk, report } of userRows(config, { worker: options.engineWorker, workers: options.workers, blockUsers: options.blockUsers })) {
+      for (let t = 0; t < userTableOut.length; t++) await userTableOut[t].appendChunk(chunk.bytes[t], chunk.rows[t]);
+      if (report) tally.add(report);
+      usersDone += chunk.users;
+      options.onProgress?.(usersDone, config.users);
     }
-    integrity = checker.finish();
+    total = tally.total(config.users);
     files = [];
-    for (const table of TABLE_NAMES) {
-      files.push({ name: TABLES[table].file, columns: [...TABLES[table].columns], ...(await out[table].close()) });
+    for (let i = 0; i < DATASET_FILES.length; i++) {
+      files.push({ name: DATASET_FILES[i].file, columns: [...DATASET_FILES[i].columns], ...(await out[i].close()) });
     }
     // Only once every file is fully written do they take their final names.
-    for (const table of TABLE_NAMES) await writers[table].commit();
+    for (const writer of writers) await writer.commit();
   } catch (error) {
-    await Promise.allSettled(TABLE_NAMES.map((t) => writers[t].abort()));
+    await Promise.allSettled(writers.map((w) => w.abort()));
     throw error;
   }
 
@@ -112,8 +98,8 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
     config,
     address,
     files,
-    checks: integrity.checks,
-    summary: { usersPerCohort, ...integrity.summary },
+    checks: total.checks,
+    summary: { usersPerCohort: total.usersPerCohort, ...total.summary },
     startedAt,
   });
   if (await storage.putIfAbsent(manifestKey, `${JSON.stringify(manifest, null, 2)}\n`)) {

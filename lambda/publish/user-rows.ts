@@ -1,0 +1,176 @@
+import type { GenerationConfig } from '../config/schema.js';
+import { CsvBuffer } from '../dataset/csv-buffer.js';
+import { IntegrityChecker, mergeIntegrity, type IntegrityContext, type IntegrityResult } from '../dataset/integrity-checks.js';
+import { ITEMS } from '../dataset/tables.js';
+import type { Cohort } from '../engine/cohorts.js';
+import { tierName, type UserBatch } from '../engine/user-batch.js';
+import { timedeltaFromFloat, US_PER_HOUR } from '../time/python-timedelta.js';
+import { parseUtcTimestamp } from '../time/utc-timestamp.js';
+import { USER_TABLES, type UserRowWriter } from './user-tables.js';
+
+/** A piece of every per-user table, for users in order: bytes and rows per table, in `USER_TABLES` order. */
+export interface RowsChunk {
+  bytes: Uint8Array[];
+  rows: number[];
+  /** Users whose rows this chunk completes. */
+  users: number;
+}
+
+/** What a range of users added up to, for whoever assembles ranges in order. */
+export interface RangeReport extends IntegrityResult {
+  from: number;
+  to: number;
+  txnFrom: number;
+  uploads: number;
+  usersPerCohort: Record<`${Cohort}`, number>;
+}
+
+export interface UserRange {
+  from: number;
+  to: number;
+}
+
+/** Chunks are cut once a table's buffer holds this many bytes. */
+export const CHUNK_BYTES = 2 << 20;
+
+/**
+ * What formatting needs in a thread, built once from the config and reused by every range: the
+ * tables' row writers and buffers, and the integrity checks' context.
+ */
+export class RowFormatting {
+  readonly writers: UserRowWriter[];
+  readonly buffers: CsvBuffer[];
+  readonly checks: Omit<IntegrityContext, 'users' | 'firstUser'>;
+
+  constructor(config: GenerationConfig) {
+    this.writers = USER_TABLES.map((t) => t.rowWriter(config));
+    this.buffers = USER_TABLES.map(() => new CsvBuffer(CHUNK_BYTES + (CHUNK_BYTES >> 3)));
+    this.checks = {
+      start: parseUtcTimestamp(config.start)!,
+      end: parseUtcTimestamp(config.end)!,
+      minGapUs: timedeltaFromFloat(config.minTierGapHours, US_PER_HOUR),
+    };
+  }
+}
+
+/**
+ * Formats the rows of a range of consecutive users (the whole run, a block, a shard) into every
+ * per-user table, and runs the integrity checks over them as written. It numbers the uploads' txn
+ * ids from `txnFrom`: txn ids are one gap-free sequence over all users in order, so whoever starts
+ * a range must know how many uploads the users before it have.
+ */
+export class RangeFormatter {
+  private readonly writers: UserRowWriter[];
+  private readonly buffers: CsvBuffer[];
+  private readonly rows: number[];
+  private readonly checker: IntegrityChecker;
+  private readonly usersPerCohort: Record<`${Cohort}`, number> = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };
+  private nextUser: number;
+  private nextTxnId: number;
+  private chunkUsers = 0;
+
+  constructor(
+    formatting: RowFormatting,
+    private readonly range: UserRange,
+    private readonly txnFrom: number,
+  ) {
+    this.writers = formatting.writers;
+    this.buffers = formatting.buffers;
+    for (const b of this.buffers) if (b.length > 0) throw new Error('the row buffers hold rows of another range');
+    this.rows = USER_TABLES.map(() => 0);
+    this.checker = new IntegrityChecker({ ...formatting.checks, users: range.to - range.from + 1, firstUser: range.from });
+    for (const item of ITEMS) this.checker.addItem(item.itemId, item.sizeGb);
+    this.nextUser = range.from;
+    this.nextTxnId = txnFrom;
+  }
+
+  /** Numbers the user's uploads, checks its rows and formats them; users must come in order. */
+  add(batch: UserBatch): void {
+    if (batch.userId !== this.nextUser) throw new Error(`users ${this.range.from}..${this.range.to}: the engine gave user ${batch.userId}, expected ${this.nextUser}`);
+    this.nextUser++;
+    const txnIds = batch.uploadTxnId;
+    for (let j = 0; j < batch.uploadCount; j++) txnIds[j] = this.nextTxnId + j;
+    this.nextTxnId += batch.uploadCount;
+    this.usersPerCohort[batch.cohort]++;
+    const checker = this.checker;
+    checker.addUser(batch.userId);
+    for (let t = 0; t < batch.tierCount; t++) checker.addTier(batch.userId, batch.tierFrom[t], batch.tierUntil[t], tierName(batch.tierIsPremium[t]));
+    for (let j = 0; j < batch.uploadCount; j++) checker.addUpload(txnIds[j], batch.userId, batch.uploadItemId[j], batch.uploadAt[j]);
+    for (let i = 0; i < this.writers.length; i++) this.rows[i] += this.writers[i](batch, this.buffers[i]);
+    this.chunkUsers++;
+  }
+
+  /** A table's buffer is big enough to hand on. */
+  get full(): boolean {
+    for (const b of this.buffers) if (b.length >= CHUNK_BYTES) return true;
+    return false;
+  }
+
+  /** The rows formatted since the last take. */
+  take(): RowsChunk {
+    const chunk = { bytes: this.buffers.map((b) => b.take()), rows: [...this.rows], users: this.chunkUsers };
+    this.rows.fill(0);
+    this.chunkUsers = 0;
+    return chunk;
+  }
+
+  /** The range's report; call once, after the last user (and take the last chunk). */
+  finish(): RangeReport {
+    const { from, to } = this.range;
+    if (this.nextUser !== to + 1) throw new Error(`users ${from}..${to}: the engine stopped at user ${this.nextUser - 1}`);
+    return { from, to, txnFrom: this.txnFrom, uploads: this.nextTxnId - this.txnFrom, usersPerCohort: { ...this.usersPerCohort }, ...this.checker.finish() };
+  }
+}
+
+/** A chunk of rows; the last chunk of a range carries the range's report. */
+export interface RowsPart {
+  chunk: RowsChunk;
+  report?: RangeReport;
+}
+
+/**
+ * The rows of users `range` (from `batches`, in user order, txn ids from `txnFrom`) as chunks of
+ * about `CHUNK_BYTES` per table; the last one, possibly empty, carries the range's report.
+ */
+export function* formatRange(formatting: RowFormatting, range: UserRange, txnFrom: number, batches: Iterable<UserBatch>): Generator<RowsPart> {
+  const formatter = new RangeFormatter(formatting, range, txnFrom);
+  for (const batch of batches) {
+    formatter.add(batch);
+    if (formatter.full) yield { chunk: formatter.take() };
+  }
+  const chunk = formatter.take();
+  yield { chunk, report: formatter.finish() };
+}
+
+/**
+ * Reports of consecutive ranges, checked to follow each other (users and txn ids continue) and
+ * summed up as one report over all of them.
+ */
+export class RangeTally {
+  private merged: RangeReport | undefined;
+
+  get nextUser(): number {
+    return this.merged ? this.merged.to + 1 : 1;
+  }
+
+  add(report: RangeReport): void {
+    const m = this.merged;
+    if (!m) {
+      if (report.from !== 1 || report.txnFrom !== 1) throw new Error(`the first range starts at user ${report.from}, txn ${report.txnFrom}, not at 1`);
+      this.merged = report;
+      return;
+    }
+    if (report.from !== m.to + 1 || report.txnFrom !== m.txnFrom + m.uploads) {
+      throw new Error(`a range of users ${report.from}..${report.to} from txn ${report.txnFrom} does not follow users ..${m.to} and txn ..${m.txnFrom + m.uploads - 1}`);
+    }
+    const usersPerCohort = { ...m.usersPerCohort };
+    for (const c of ['1', '2', '3', '4', '5'] as const) usersPerCohort[c] += report.usersPerCohort[c];
+    this.merged = { from: m.from, to: report.to, txnFrom: m.txnFrom, uploads: m.uploads + report.uploads, usersPerCohort, ...mergeIntegrity([m, report]) };
+  }
+
+  /** The report over every range; `users` must be covered. */
+  total(users: number): RangeReport {
+    if (!this.merged || this.merged.to !== users) throw new Error(`the ranges cover users 1..${this.merged?.to ?? 0}, not 1..${users}`);
+    return this.merged;
+  }
+}

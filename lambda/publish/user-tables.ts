@@ -1,0 +1,73 @@
+import type { GenerationConfig } from '../config/schema.js';
+import type { CsvBuffer } from '../dataset/csv-buffer.js';
+import { writeTierRows, writeUploadRows, writeUserRow } from '../dataset/csv-format.js';
+import { TABLE_NAMES, TABLES, type TableName } from '../dataset/tables.js';
+import type { UserBatch } from '../engine/user-batch.js';
+
+/** Appends one user's rows of a table to `out` and returns how many rows it wrote. */
+export type UserRowWriter = (batch: UserBatch, out: CsvBuffer) => number;
+
+/**
+ * A CSV with rows per user, written from each user's batch in user order. Every path that writes
+ * a dataset (single process, worker threads, fan-out shards) writes exactly these tables, so
+ * adding a table is adding an entry to `USER_TABLES`.
+ */
+export interface UserTable<Name extends string = string> {
+  /** Short name: the key of the table's figures in shard reports and of its part files. */
+  name: Name;
+  /** Path of the CSV inside the dataset folder, e.g. `truth/users.csv`. */
+  file: string;
+  columns: readonly string[];
+  /**
+   * The row writer for a run, built once per thread from the config: settings derived from the
+   * config are computed here, not per user. Uploads rows use `batch.uploadTxnId`, which the
+   * caller has numbered already.
+   */
+  rowWriter(config: GenerationConfig): UserRowWriter;
+}
+
+/** One of the reference's four tables (file and columns from `TABLES`). */
+function referenceTable<Name extends TableName>(name: Name, rowWriter: UserTable['rowWriter']): UserTable<Name> {
+  return { name, file: TABLES[name].file, columns: TABLES[name].columns, rowWriter };
+}
+
+/** The per-user tables, in the order their bytes travel (chunks, reports); the manifest lists files by `DATASET_FILES`. */
+export const USER_TABLES = [
+  referenceTable('users', () => (batch, out) => {
+    writeUserRow(batch, out);
+    return 1;
+  }),
+  referenceTable('tiers', () => (batch, out) => {
+    writeTierRows(batch, out);
+    return batch.tierCount;
+  }),
+  referenceTable('uploads', () => (batch, out) => {
+    writeUploadRows(batch, out);
+    return batch.uploadCount;
+  }),
+] as const satisfies readonly UserTable[];
+
+export function headerOf(table: { columns: readonly string[] }): string {
+  return `${table.columns.join(',')}\r\n`;
+}
+
+/** A CSV of the dataset; `userTable` is its index in `USER_TABLES` (items.csv, fixed rows, has none). */
+export interface DatasetFile {
+  file: string;
+  columns: readonly string[];
+  userTable?: number;
+}
+
+const userTableIndex = (name: string): number | undefined => {
+  const i = USER_TABLES.findIndex((t) => t.name === name);
+  return i < 0 ? undefined : i;
+};
+
+/**
+ * Every CSV of a dataset in manifest order: the reference's four (users, tiers, items, uploads),
+ * then the other per-user tables in `USER_TABLES` order.
+ */
+export const DATASET_FILES: readonly DatasetFile[] = [
+  ...TABLE_NAMES.map((name) => ({ file: TABLES[name].file, columns: TABLES[name].columns, userTable: userTableIndex(name) })),
+  ...USER_TABLES.flatMap((t: UserTable, i) => (t.name in TABLES ? [] : [{ file: t.file, columns: t.columns, userTable: i }])),
+];
