@@ -32,6 +32,8 @@ export const SPLIT_CONFIGS: Array<{ name: string; raw: GenerationConfigInput }> 
     name: 'almost no uploads (empty blocks)',
     raw: { engine: 'seedrandom', seed: 1, users: 500, freeUploadsPerDay: { mean: 0.0005, std: 0 }, cohortSizes: [0, 500, 0, 0, 0] },
   },
+  // A row writer that depends on the config: every thread must build its writers from it.
+  { name: 'open-ended tiers', raw: { engine: 'seedrandom', seed: 6, users: 300, openEndedTiers: true } },
 ];
 
 async function publish(raw: GenerationConfigInput, options: { workers?: number; worker?: boolean; blockUsers?: number }) {
@@ -90,7 +92,14 @@ describe('generate with N worker threads', () => {
     expect(users.size).toBeLessThan(Math.ceil(500 / 7) - 10);
   });
 
-  it('refuses several workers with the reference engine', () => {
+  it('writes open-ended tiers from the worker threads', async () => {
+    const { dir, outcome } = await publish(SPLIT_CONFIGS[3].raw, { workers: 2, worker: true, blockUsers: 7 });
+    const tiers = readFileSync(join(dir, outcome.prefix, 'tiers.csv'), 'latin1').split('\r\n').slice(1, -1);
+    const openRows = tiers.filter((line) => line.split(',')[2] === '');
+    expect(openRows.map((line) => line.split(',')[0])).toEqual(Array.from({ length: 300 }, (_, i) => String(i + 1)));
+  });
+
+    it('refuses several workers with the reference engine', () => {
     expect(() => userRows(parseConfig({ users: 10 }), { workers: 2 })).toThrow(/seedrandom/);
   });
 });

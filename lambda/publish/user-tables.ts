@@ -37,8 +37,8 @@ export const USER_TABLES = [
     writeUserRow(batch, out);
     return 1;
   }),
-  referenceTable('tiers', () => (batch, out) => {
-    writeTierRows(batch, out);
+  referenceTable('tiers', (config) => (batch, out) => {
+    writeTierRows(batch, out, config.openEndedTiers);
     return batch.tierCount;
   }),
   referenceTable('uploads', () => (batch, out) => {
