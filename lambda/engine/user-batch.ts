@@ -43,14 +43,20 @@ export function newUserBatch(): UserBatch {
   };
 }
 
-/** Grows the upload arrays of a batch to hold at least `n` uploads. */
-export function reserveUploads(batch: UserBatch, n: number): void {
+/** Grows the upload arrays of a batch to hold at least `n` uploads, keeping the first `keep` (default none). */
+export function reserveUploads(batch: UserBatch, n: number, keep = 0): void {
   if (batch.uploadAt.length >= n) return;
   let size = batch.uploadAt.length;
   while (size < n) size *= 2;
-  batch.uploadTxnId = new Float64Array(size);
-  batch.uploadItemId = new Uint8Array(size);
-  batch.uploadAt = new Float64Array(size);
+  const txn = new Float64Array(size);
+  const item = new Uint8Array(size);
+  const at = new Float64Array(size);
+  txn.set(batch.uploadTxnId.subarray(0, keep));
+  item.set(batch.uploadItemId.subarray(0, keep));
+  at.set(batch.uploadAt.subarray(0, keep));
+  batch.uploadTxnId = txn;
+  batch.uploadItemId = item;
+  batch.uploadAt = at;
 }
 
 export function tierName(isPremium: number): Tier {

@@ -1,12 +1,21 @@
 import type { GenerationConfig } from '../../config/schema.js';
-import { exp } from '../../libm/exp.js';
-import { log } from '../../libm/log.js';
 import { timedeltaFromFloat, US_PER_HOUR, US_PER_SECOND } from '../../time/python-timedelta.js';
 import { parseUtcTimestamp } from '../../time/utc-timestamp.js';
 import { cohortAssigner, type Cohort } from '../cohorts.js';
 import { lognormalParams } from '../reference/rate-model.js';
 import { ITEM_50GB, ITEM_5GB, newUserBatch, reserveUploads, type UserBatch } from '../user-batch.js';
-import { aleaFill, aleaNext, MAX_UPLOAD_VARIANT, PROFILE_STREAM, seedUserStream, streamKeys, uploadStream } from './user-stream.js';
+import { exponentialSlow, ZIGGURAT_LAYERS, zigguratFast } from './exponential.js';
+import { fastExp, fastLogUnit } from './fast-math.js';
+import {
+  ALEA_MULTIPLIER,
+  aleaNext,
+  MAX_UPLOAD_VARIANT,
+  PROFILE_STREAM,
+  seedUserStream,
+  streamKeys,
+  TWO_POW_MINUS_32,
+  uploadStream,
+} from './user-stream.js';
 
 /**
  * The `seedrandom` engine: the reference's model, but every user's data comes only from that
@@ -18,17 +27,18 @@ import { aleaFill, aleaNext, MAX_UPLOAD_VARIANT, PROFILE_STREAM, seedUserStream,
  * userStreamState(seed, userId, purpose) })` replays it draw for draw; the engine runs the same
  * recurrence inline). The profile stream (PROFILE_STREAM): the rates' polar pair, then the two
  * tier-change uniforms (cohorts 3..5 only). The upload stream (`uploadStream(uploadVariant)`): per
- * tier interval the Poisson counts, the upload seconds and the spike draws. The option
- * `uploadVariant` (default 0, the published data) picks another upload stream: the same tiers and
- * rates with independent uploads (Monte-Carlo replicates of a dataset).
+ * tier interval, the spike draws (upgrades only), then one uniform per upload and one that ends
+ * the interval. The option `uploadVariant` (default 0, the published data) picks another upload
+ * stream: the same tiers and rates with independent uploads (Monte-Carlo replicates of a dataset).
  *
  * Generator: alea, not xor4096. Both are deterministic integer/float code and pass BigCrush per
  * their authors; alea's draw is ~2x cheaper, its whole state is four numbers (so a user's stream
  * starts from a hashed state for free), and xor4096's long period (2^4128) buys nothing for
  * streams of a few hundred draws.
  *
- * Determinism. Only `+ - * /`, Math.sqrt/floor/min/max/imul and the project's exact libm exp/log
- * (never Math.exp/log/pow), so the same config gives the same bytes on any machine.
+ * Determinism. Only `+ - * /`, Math.sqrt/floor/min/max/imul/clz32, the project's exact libm
+ * exp/log and `fast-math.ts` (tables from that libm, then polynomials) — never Math.exp/log/pow —
+ * so the same config gives the same bytes on any machine.
  *
  * Times are whole epoch seconds; relative to the window start they are integers in [0, W).
  *  - Rates: a Marsaglia polar pair of standard normals z1, z2;
@@ -45,24 +55,30 @@ import { aleaFill, aleaNext, MAX_UPLOAD_VARIANT, PROFILE_STREAM, seedUserStream,
  *    if c2 would pass W-1 the pair is shifted down to (W-1-max(G,1), W-1); if even that does not
  *    fit (W < max(G,1) + 2), the cohort-5 user keeps only its first change (free -> premium); with
  *    W < 2 no change fits at all and cohorts 3..5 keep their first tier for the whole window.
- *  - Uploads per tier interval [a, b): a Poisson count with mean rate * (b-a) / 3600, each at a
- *    uniform second of [a, b) (a Poisson process, truncated to the second as the reference's
- *    rows are). Premium uploads are 50 GB with probability premiumLargeShare, drawn as two
- *    independent Poisson counts, mean * share of 50 GB and mean * (1 - share) of 5 GB (thinning a
- *    Poisson process gives exactly that), so an upload costs one uniform. An interval that
- *    starts a premium period after the window start (an upgrade) gets the spike: with probability
- *    upgradeSpike.probability one 50 GB upload, plus a second with secondUploadProbability when
- *    maxUploads is 2, each at a uniform second of [a, min(a + 3600, b)). Every upload lies in its
- *    interval at second precision, so a 50 GB upload is never at a free second.
- *  - Per user, uploads are sorted by second (ties: 5 GB first; a counting sort on the keys' top
- *    bits, then insertion), numbered 1.. in output order within the call (a range starts at 1;
- *    consumers renumber globally).
+ *  - Uploads per tier interval [a, b): a Poisson process of the tier's rate, drawn in time order
+ *    as exponential spacings (T += -ln(w) * 3600 / rate from T = a, while T < b), each upload at
+ *    the second floor(T) (truncated to the second as the reference's rows are). So there is no
+ *    Poisson count to draw and nothing to sort: one uniform per upload and one more per interval.
+ *    Premium uploads are 50 GB with probability premiumLargeShare (thinning: the process of 50 GB
+ *    uploads and that of 5 GB uploads are independent Poisson processes), and the same uniform
+ *    picks the item and the spacing: its 32 bits j < J (J = round(share * 2^32)) mean 50 GB with
+ *    w = (J - j) / J, else 5 GB with w = (2^32 - j) / (2^32 - J); each w is uniform on its own grid
+ *    in (0, 1] (the share is thus rounded to a multiple of 2^-32, and below ~2^-20 the 50 GB grid
+ *    is coarse, with no effect a test of a realistic size could see).
+ *    An interval that starts a premium period after the window start (an upgrade) gets the spike:
+ *    with probability upgradeSpike.probability one 50 GB upload, plus a second with
+ *    secondUploadProbability when maxUploads is 2, each at a uniform second of
+ *    [a, min(a + 3600, b)), merged into the process in time order (a spike before a process upload
+ *    of the same second). Every upload lies in its interval at second precision, so a 50 GB upload
+ *    is never at a free second.
+ *  - Uploads are numbered 1.. in output order within the call (a range starts at 1; consumers
+ *    renumber globally).
  */
 export function seedrandomEngine(
   config: GenerationConfig,
   users?: { from: number; to: number },
   options?: SeedrandomEngineOptions,
-): Generator<UserBatch> {
+): IterableIterator<UserBatch> {
   const from = users?.from ?? 1;
   const to = users?.to ?? config.users;
   if (!Number.isInteger(from) || !Number.isInteger(to) || from < 1 || to > config.users) {
@@ -72,7 +88,7 @@ export function seedrandomEngine(
   if (!Number.isInteger(variant) || variant < 0 || variant > MAX_UPLOAD_VARIANT) {
     throw new RangeError(`uploadVariant ${variant} is not an integer 0..${MAX_UPLOAD_VARIANT}`);
   }
-  return generateUsers(new UserGenerator(config, variant), from, to);
+  return new UserRun(new UserGenerator(config, variant), from, to);
 }
 
 /** Options of the seedrandom engine that are not part of the config (they do not name a dataset). */
@@ -84,60 +100,48 @@ export interface SeedrandomEngineOptions {
   uploadVariant?: number;
 }
 
-function* generateUsers(gen: UserGenerator, from: number, to: number): Generator<UserBatch> {
-  const batch = newUserBatch();
-  let nextTxnId = 1;
-  for (let uid = from; uid <= to; uid++) {
-    gen.fill(batch, uid, nextTxnId);
-    nextTxnId += batch.uploadCount;
-    yield batch;
+/**
+ * Users from..to, one batch each: an iterator object rather than a generator function, so a user
+ * costs a `fill` and no allocation (a generator makes a result object per step and resumes a
+ * suspended frame).
+ */
+class UserRun implements IterableIterator<UserBatch> {
+  private readonly batch = newUserBatch();
+  private readonly result: IteratorYieldResult<UserBatch> = { done: false, value: this.batch };
+  private nextTxnId = 1;
+
+  constructor(
+    private readonly gen: UserGenerator,
+    private uid: number,
+    private readonly to: number,
+  ) {}
+
+  next(): IteratorResult<UserBatch> {
+    if (this.uid > this.to) return { done: true, value: undefined };
+    this.gen.fill(this.batch, this.uid++, this.nextTxnId);
+    this.nextTxnId += this.batch.uploadCount;
+    return this.result;
+  }
+
+  [Symbol.iterator](): IterableIterator<UserBatch> {
+    return this;
   }
 }
 
-// Poisson means are sampled in chunks of at most POISSON_CHUNK (a sum of independent Poissons is
-// Poisson), so exp(-mean) never underflows and inversion stays short; the cost is O(mean), as is
-// placing the uploads drawn.
-const POISSON_CHUNK = 16;
-const EXP_MINUS_CHUNK = exp(-POISSON_CHUNK);
-// 1/k for the inversion's recurrence p_k = p_{k-1} * mean / k, as a multiplication (a division is
-// ~4x slower and the recurrence is one serial chain). For a mean <= 16 the search ends long before
-// k = 127 (P(K >= 80) < 2^-60, below alea's 2^-32 resolution); the bound only guards the table.
-const RECIPROCALS = Float64Array.from({ length: 128 }, (_, k) => (k === 0 ? 0 : 1 / k));
+const TWO_POW_32 = 2 ** 32;
+const MULTIPLIER = ALEA_MULTIPLIER;
+const TWO_POW_MINUS_32_ = TWO_POW_MINUS_32;
 
-/** Inversion: the smallest k with u <= P(K <= k), K ~ Poisson(mean), p0 = exp(-mean). */
-function poissonInversion(mean: number, p0: number, u: number): number {
-  let k = 0;
-  let p = p0;
-  let cdf = p;
-  while (u > cdf && k < 127) {
-    k++;
-    p = p * mean * RECIPROCALS[k];
-    cdf += p;
-  }
-  return k;
-}
-
-// exp(-mean) for the last chunk without a libm call (~30 ns): mean = j/64 + r with 0 <= r < 1/64,
-// exp(-mean) = EXP_MINUS_64THS[j] * exp(-r), the table from the exact libm exp once per process and
-// exp(-r) from its Taylor series to r^6 (the next term is below 5e-17, under half an ulp of 1):
-// only + - * /, so the same bits on every machine.
-const EXP_MINUS_64THS = Float64Array.from({ length: POISSON_CHUNK * 64 + 1 }, (_, j) => exp(-j / 64));
-function expMinus(mean: number): number {
-  const j = Math.floor(mean * 64);
-  const r = mean - j / 64;
-  return EXP_MINUS_64THS[j] * (1 - r * (1 - r * (1 / 2) * (1 - r * (1 / 3) * (1 - r * (1 / 4) * (1 - r * (1 / 5) * (1 - r * (1 / 6)))))));
-}
-
-/** A Poisson count: chunks of 16 with the constant exp(-16), then the rest (<= 16). */
-function poisson(mean: number, st: Float64Array): number {
-  if (!(mean > 0)) return 0;
-  let k = 0;
-  let rest = mean;
-  while (rest > POISSON_CHUNK) {
-    k += poissonInversion(POISSON_CHUNK, EXP_MINUS_CHUNK, aleaNext(st));
-    rest -= POISSON_CHUNK;
-  }
-  return k + poissonInversion(rest, expMinus(rest), aleaNext(st));
+/**
+ * How one uniform j (its 32 bits) of an interval's process picks the item and the spacing, for a
+ * 50 GB share rounded to J / 2^32: side 0 (j < J, 50 GB) or side 1 (5 GB); then k = j - offset is
+ * uniform on the side's n = J or 2^32 - J integers, and k * 256 / n the ziggurat's layer + fraction
+ * for the spacing. As numbers: [J, offset 0, offset 1, 256 / n 0, 256 / n 1] (0 for an empty side).
+ */
+function itemSplit(share: number): Float64Array {
+  const J = Math.round(share * TWO_POW_32);
+  const layers = (n: number) => (n > 0 ? ZIGGURAT_LAYERS / n : 0);
+  return Float64Array.of(J, 0, J, layers(J), layers(TWO_POW_32 - J));
 }
 
 /** The per-run constants and reused buffers; `fill` writes one user into a batch. */
@@ -152,23 +156,23 @@ class UserGenerator {
   private readonly freeSigma: number;
   private readonly premiumMu: number;
   private readonly premiumSigma: number;
-  private readonly share: number;
   private readonly spikeP: number;
   private readonly secondP: number;
+  private readonly premiumSplit: Float64Array;
+  /** Free uploads are all 5 GB: a share of 0. */
+  private readonly freeSplit = itemSplit(0);
+  /** The interval `process` draws: [a, b, rate per hour, first spike, second spike] (relative seconds; Infinity: no spike). */
+  private readonly interval = new Float64Array(5);
+  /** The item of each side of an `itemSplit`. */
+  private readonly sideItems = Uint8Array.of(ITEM_50GB, ITEM_5GB);
+  /** [window start (epoch seconds)] for `process`. */
+  private readonly numbers: Float64Array;
   private readonly profileKeys = streamKeys(PROFILE_STREAM);
   private readonly uploadKeys: Int32Array;
   /** The alea state [s0, s1, s2, c] of the user's stream being drawn from. */
   private readonly st = new Float64Array(4);
   /** Tier boundaries, relative seconds. */
   private readonly bounds = new Float64Array(4);
-  /** Upload keys of the current user: relative second * 2 + (50 GB ? 1 : 0). */
-  private keys = new Int32Array(256);
-  /** The sort's output and bucket counts, and the bits of a key (keys < 2W). */
-  private sorted = new Int32Array(256);
-  private counts = new Int32Array(513);
-  private readonly keyBits: number;
-  /** Uniforms of the current tier interval's uploads. */
-  private uniforms = new Float64Array(256);
 
   constructor(config: GenerationConfig, uploadVariant: number) {
     this.seed = config.seed;
@@ -178,9 +182,6 @@ class UserGenerator {
     const gapUs = timedeltaFromFloat(config.minTierGapHours, US_PER_HOUR);
     this.G = -Math.floor(-gapUs / US_PER_SECOND); // ceil: the gap in whole seconds, never shorter
     this.G1 = Math.max(this.G, 1);
-    let keyBits = 1;
-    while (1 << keyBits < 2 * this.W) keyBits++;
-    this.keyBits = keyBits;
     this.cohortOf = cohortAssigner(config);
     const free = lognormalParams(config.freeUploadsPerDay.mean, config.freeUploadsPerDay.std);
     const premium = lognormalParams(config.premiumUploadsPerDay.mean, config.premiumUploadsPerDay.std);
@@ -188,7 +189,8 @@ class UserGenerator {
     this.freeSigma = free.sigma;
     this.premiumMu = premium.mu;
     this.premiumSigma = premium.sigma;
-    this.share = config.premiumLargeShare;
+    this.premiumSplit = itemSplit(config.premiumLargeShare);
+    this.numbers = Float64Array.of(this.startSec);
     this.spikeP = config.upgradeSpike.probability;
     this.secondP = config.upgradeSpike.maxUploads > 1 ? config.upgradeSpike.secondUploadProbability : 0;
   }
@@ -216,9 +218,10 @@ class UserGenerator {
       y = 2 * aleaNext(st) - 1;
       s = x * x + y * y;
     } while (s >= 1 || s === 0);
-    const f = Math.sqrt((-2 * log(s)) / s);
-    const freeRate = exp(this.freeMu + this.freeSigma * x * f) / 24;
-    const premiumRate = exp(this.premiumMu + this.premiumSigma * y * f) / 24;
+    // max(0, .): fastLogUnit may round a log of s just below 1 up to 0 or above.
+    const f = Math.sqrt(Math.max(0, -2 * fastLogUnit(s)) / s);
+    const freeRate = fastExp(this.freeMu + this.freeSigma * x * f) / 24;
+    const premiumRate = fastExp(this.premiumMu + this.premiumSigma * y * f) / 24;
     batch.freeRatePerHour = freeRate;
     batch.premiumRatePerHour = premiumRate;
 
@@ -257,11 +260,9 @@ class UserGenerator {
     const tierCount = changes + 1;
     batch.tierCount = tierCount;
 
-    // Uploads, from the upload stream: per tier interval a Poisson count at uniform seconds; keys sorted per user.
+    // Uploads, from the upload stream, interval by interval, already in time order.
     seedUserStream(st, this.uploadKeys, this.seed, uid);
     const startSec = this.startSec;
-    const share = this.share;
-    let keys = this.keys;
     let count = 0;
     for (let t = 0; t < tierCount; t++) {
       // Cohorts 1 and 3 start premium, the others free; every change flips the tier.
@@ -271,74 +272,110 @@ class UserGenerator {
       batch.tierFrom[t] = startSec + a;
       batch.tierUntil[t] = startSec + b;
       batch.tierIsPremium[t] = isPremium ? 1 : 0;
-      const span = b - a;
-      const mean = ((isPremium ? premiumRate : freeRate) * span) / 3600;
-      // Premium: the 50 GB and the 5 GB uploads as two independent Poisson processes (thinning).
-      const nLarge = isPremium ? poisson(mean * share, st) : 0;
-      const n = nLarge + poisson(isPremium ? mean * (1 - share) : mean, st);
-      if (count + n + 2 > keys.length) {
-        const grown = new Int32Array(Math.max(keys.length * 2, count + n + 2));
-        grown.set(keys.subarray(0, count));
-        this.keys = keys = grown;
-        this.uniforms = new Float64Array(grown.length);
-      }
-      const u = this.uniforms;
-      aleaFill(st, u, n);
-      const base = 2 * a;
-      for (let j = 0; j < nLarge; j++) keys[count++] = base + 2 * Math.floor(u[j] * span) + 1;
-      for (let j = nLarge; j < n; j++) keys[count++] = base + 2 * Math.floor(u[j] * span);
+      let spike1 = Infinity;
+      let spike2 = Infinity;
       if (isPremium && a > 0 && aleaNext(st) < this.spikeP) {
-        const spikeSpan = Math.min(3600, span);
-        keys[count++] = base + 2 * Math.floor(aleaNext(st) * spikeSpan) + 1;
-        if (this.secondP > 0 && aleaNext(st) < this.secondP) keys[count++] = base + 2 * Math.floor(aleaNext(st) * spikeSpan) + 1;
+        const spikeSpan = Math.min(3600, b - a);
+        spike1 = a + Math.floor(aleaNext(st) * spikeSpan);
+        if (this.secondP > 0 && aleaNext(st) < this.secondP) {
+          const second = a + Math.floor(aleaNext(st) * spikeSpan);
+          spike2 = Math.max(spike1, second);
+          spike1 = Math.min(spike1, second);
+        }
       }
-    }
-
-    if (this.sorted.length < keys.length) {
-      this.sorted = new Int32Array(keys.length);
-      this.counts = new Int32Array(keys.length * 2 + 1);
-    }
-    const sorted = sortKeys(keys, this.sorted, this.counts, count, this.keyBits);
-    reserveUploads(batch, count);
-    const txn = batch.uploadTxnId;
-    const item = batch.uploadItemId;
-    const at = batch.uploadAt;
-    for (let j = 0; j < count; j++) {
-      const key = sorted[j];
-      txn[j] = firstTxnId + j;
-      item[j] = key & 1 ? ITEM_50GB : ITEM_5GB;
-      at[j] = startSec + (key >> 1);
+      const interval = this.interval;
+      interval[0] = a;
+      interval[1] = b;
+      interval[2] = isPremium ? premiumRate : freeRate;
+      interval[3] = spike1;
+      interval[4] = spike2;
+      count = this.process(batch, count, isPremium ? this.premiumSplit : this.freeSplit);
     }
     batch.uploadCount = count;
+    const txn = batch.uploadTxnId;
+    for (let k = 0; k < count; k++) txn[k] = firstTxnId + k;
   }
-}
 
-/**
- * Ascending sort of keys[0..n), keys in [0, 2^keyBits): a counting sort on the top bits into
- * `out` (about one key a bucket), then an insertion sort that only fixes order within buckets.
- * Returns the array holding the sorted keys (`out`, or `keys` itself for n <= 16).
- */
-function sortKeys(keys: Int32Array, out: Int32Array, counts: Int32Array, n: number, keyBits: number): Int32Array {
-  let sorted = keys;
-  if (n > 16) {
-    let bucketBits = 4;
-    while (1 << bucketBits < n && bucketBits < keyBits) bucketBits++;
-    const shift = keyBits - bucketBits;
-    const m = 1 << bucketBits;
-    counts.fill(0, 0, m + 1);
-    for (let i = 0; i < n; i++) counts[(keys[i] >>> shift) + 1]++;
-    for (let b = 1; b < m; b++) counts[b] += counts[b - 1];
-    for (let i = 0; i < n; i++) out[counts[keys[i] >>> shift]++] = keys[i];
-    sorted = out;
-  }
-  for (let i = 1; i < n; i++) {
-    const k = sorted[i];
-    let j = i - 1;
-    while (j >= 0 && sorted[j] > k) {
-      sorted[j + 1] = sorted[j];
-      j--;
+  /**
+   * Appends the uploads of the interval `this.interval` to the batch after `count`: a Poisson
+   * process split into items by `split`, with the spike uploads merged in. Returns the new count.
+   * Every number the loop uses is a float64 local (from typed arrays or hoisted here): a parameter
+   * or an imported constant would be re-checked (Smi or heap number) on every step.
+   */
+  private process(batch: UserBatch, count: number, split: Float64Array): number {
+    const interval = this.interval;
+    const b = interval[1];
+    const scale = 3600 / interval[2]; // seconds per expected upload
+    let nextSpike = interval[3];
+    let spike2 = interval[4];
+    const numbers = this.numbers;
+    const startSec = numbers[0];
+    const threshold = split[0];
+    const sideItems = this.sideItems;
+    let item = batch.uploadItemId;
+    let at = batch.uploadAt;
+    let capacity = at.length;
+    // The upload stream's state in locals: aleaNext's recurrence, one draw per step.
+    const st = this.st;
+    let s0 = st[0];
+    let s1 = st[1];
+    let s2 = st[2];
+    let c = st[3];
+    let T = interval[0];
+    for (;;) {
+      const r = MULTIPLIER * s0 + c * TWO_POW_MINUS_32_;
+      s0 = s1;
+      s1 = s2;
+      c = r | 0;
+      s2 = r - c;
+      const j = s2 * TWO_POW_32;
+      // Side 0 when j < threshold (50 GB), else 1, without a branch (the item is a coin flip).
+      const side = Math.floor((j - threshold) * TWO_POW_MINUS_32_) + 1;
+      const f = (j - split[1 + side]) * split[3 + side];
+      let spacing = zigguratFast(f);
+      if (spacing < 0) {
+        st[0] = s0;
+        st[1] = s1;
+        st[2] = s2;
+        st[3] = c;
+        spacing = exponentialSlow(st, f);
+        s0 = st[0];
+        s1 = st[1];
+        s2 = st[2];
+        c = st[3];
+      }
+      T += spacing * scale;
+      if (!(T < b)) break; // NaN too (a rate of 0)
+      // Room for this upload and both spikes.
+      if (count + 3 > capacity) {
+        reserveUploads(batch, count + 3, count);
+        item = batch.uploadItemId;
+        at = batch.uploadAt;
+        capacity = at.length;
+      }
+      // A spike goes before the process uploads of its second and after.
+      if (T >= nextSpike) {
+        const sec = Math.floor(T);
+        while (nextSpike <= sec) {
+          item[count] = sideItems[0];
+          at[count++] = startSec + nextSpike;
+          nextSpike = spike2;
+          spike2 = Infinity;
+        }
+      }
+      item[count] = sideItems[side];
+      at[count++] = startSec + Math.floor(T);
     }
-    sorted[j + 1] = k;
+    // The spikes after the last upload.
+    for (; nextSpike < Infinity; nextSpike = spike2, spike2 = Infinity) {
+      reserveUploads(batch, count + 1, count);
+      batch.uploadItemId[count] = ITEM_50GB;
+      batch.uploadAt[count++] = startSec + nextSpike;
+    }
+    st[0] = s0;
+    st[1] = s1;
+    st[2] = s2;
+    st[3] = c;
+    return count;
   }
-  return sorted;
 }

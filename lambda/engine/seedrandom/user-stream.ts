@@ -24,8 +24,8 @@ import type seedrandom from 'seedrandom';
  * c <= 2091637 avoid both fixed points of the multiply-with-carry recurrence, all-zero and all-ones).
  */
 
-const ALEA_MULTIPLIER = 2091639;
-const TWO_POW_MINUS_32 = 2.3283064365386963e-10;
+export const ALEA_MULTIPLIER = 2091639;
+export const TWO_POW_MINUS_32 = 2.3283064365386963e-10;
 
 /** murmur3's 32-bit finalizer: a bijection on int32 with full avalanche. */
 function fmix32(h: number): number {
@@ -98,23 +98,4 @@ export function aleaNext(st: Float64Array): number {
   const c = t | 0;
   st[3] = c;
   return (st[2] = t - c);
-}
-
-/** Fills out[0..n) with the next n uniforms of the stream: n `aleaNext(st)` calls, with the state in registers. */
-export function aleaFill(st: Float64Array, out: Float64Array, n: number): void {
-  let s0 = st[0];
-  let s1 = st[1];
-  let s2 = st[2];
-  let c = st[3];
-  for (let i = 0; i < n; i++) {
-    const t = ALEA_MULTIPLIER * s0 + c * TWO_POW_MINUS_32;
-    s0 = s1;
-    s1 = s2;
-    c = t | 0;
-    out[i] = s2 = t - c;
-  }
-  st[0] = s0;
-  st[1] = s1;
-  st[2] = s2;
-  st[3] = c;
 }
