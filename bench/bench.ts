@@ -1,20 +1,23 @@
 /**
- * `npm run bench [-- --quick] [-- --skip-reference]`
+ * `npm run bench [-- --quick] [-- --skip-reference] [-- --big]`
  *
  * Runs the reference generator (Python, ../shared/reference/reference_generator.py) and ours (the
  * CLI, as `npm run generate` runs it: `node bin/tierdrift.mjs generate`) on the default config
  * at 10,000 and 100,000 users, each in its own child process, and reports wall time, peak RSS and
  * whether the CSVs are byte-identical; then our peak RSS at 1,000,000 users, and what formatting
- * the CSVs costs with our CSV writers (lambda/dataset/csv-format.ts) versus csv-stringify. Prints only; writes nothing that stays.
+ * the CSVs costs with our CSV writers (lambda/dataset/csv-format.ts) versus csv-stringify; then
+ * `generate --workers 2` against `--workers 1` (seedrandom engine, 1,000,000 users, interleaved).
+ * Prints only; writes nothing that stays.
  *
- *   --quick           10,000 users only (no 100,000 or 1,000,000 runs)
+ *   --quick           10,000 users only (no 100,000 or 1,000,000 runs; workers compared at 100,000 users)
  *   --skip-reference  our figures only
+ *   --big             also 10,000,000 users with --workers 2 (~200 million upload rows, ~9 GB written, then deleted)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -34,9 +37,17 @@ const CSV_FILES = ['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv'];
 const SPEED_TARGET = 40; // x the reference at 100,000 users
 const RSS_TARGET_MB = 300; // at 1,000,000 users
 const SEEDRANDOM_TARGET = 10; // x the reference engine's upload rows per second, in process, one core
+const WORKERS_TARGET = 1.7; // --workers 2 x faster than --workers 1 (seedrandom, 1,000,000 users)
+const BIG_USERS = 10_000_000;
+const BIG_SECONDS_TARGET = 120; // --workers 2 at BIG_USERS
+const BIG_RSS_TARGET_MB = 300;
 
 const { values: flags } = parseArgs({
-  options: { quick: { type: 'boolean', default: false }, 'skip-reference': { type: 'boolean', default: false } },
+  options: {
+    quick: { type: 'boolean', default: false },
+    'skip-reference': { type: 'boolean', default: false },
+    big: { type: 'boolean', default: false },
+  },
 });
 
 // ---- measuring a child process ---------------------------------------------------------------
@@ -44,14 +55,16 @@ const { values: flags } = parseArgs({
 interface Measurement {
   seconds: number;
   peakRssMb: number | undefined;
+  /** User + system CPU seconds of the process (all threads), from GNU time. */
+  cpuSeconds?: number;
 }
 
-/** GNU time's `-f '%e %M'`, if /usr/bin/time is GNU time (BusyBox and BSD time lack `-f %M`). */
+/** GNU time's `-f '%e %M %U %S'`, if /usr/bin/time is GNU time (BusyBox and BSD time lack `-f %M`). */
 const GNU_TIME = (() => {
   // TIERDRIFT_BENCH_NO_GNU_TIME=1 exercises the /proc fallback on a machine that has GNU time.
   if (process.env.TIERDRIFT_BENCH_NO_GNU_TIME || !existsSync('/usr/bin/time')) return false;
-  const r = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M', 'true'], { encoding: 'utf8' });
-  return r.status === 0 && /BENCH [\d.]+ \d+/.test(r.stderr);
+  const r = spawnSync('/usr/bin/time', ['-f', 'BENCH %e %M %U %S', 'true'], { encoding: 'utf8' });
+  return r.status === 0 && /BENCH [\d.]+ \d+ [\d.]+ [\d.]+/.test(r.stderr);
 })();
 const RSS_METHOD = GNU_TIME
   ? 'GNU time %M'
@@ -60,7 +73,7 @@ const RSS_METHOD = GNU_TIME
     : 'not measured (no GNU time, no /proc)';
 
 function measure(command: string, args: string[]): Promise<Measurement> {
-  const argv = GNU_TIME ? ['/usr/bin/time', '-f', 'TIERDRIFT_BENCH %e %M', command, ...args] : [command, ...args];
+  const argv = GNU_TIME ? ['/usr/bin/time', '-f', 'TIERDRIFT_BENCH %e %M %U %S', command, ...args] : [command, ...args];
   return new Promise((ok, fail) => {
     const started = performance.now();
     const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -81,13 +94,13 @@ function measure(command: string, args: string[]): Promise<Measurement> {
     child.on('close', (code) => {
       const seconds = (performance.now() - started) / 1000;
       if (poll) clearInterval(poll);
-      const timed = /TIERDRIFT_BENCH ([\d.]+) (\d+)/.exec(stderr);
+      const timed = /TIERDRIFT_BENCH ([\d.]+) (\d+) ([\d.]+) ([\d.]+)/.exec(stderr);
       if (code !== 0) {
         fail(new Error(`${command} ${args.join(' ')} exited ${code}:\n${stderr.replace(/TIERDRIFT_BENCH.*\n?/, '')}`));
         return;
       }
       const kb = timed ? Number(timed[2]) : hwmKb;
-      ok({ seconds, peakRssMb: kb > 0 ? kb / 1024 : undefined });
+      ok({ seconds, peakRssMb: kb > 0 ? kb / 1024 : undefined, cpuSeconds: timed ? Number(timed[3]) + Number(timed[4]) : undefined });
     });
   });
 }
@@ -118,11 +131,11 @@ interface Row {
 
 const work = await mkdtemp(join(tmpdir(), 'tierdrift-bench-'));
 
-async function runOurs(users: number, engine: 'reference' | 'seedrandom' = 'reference'): Promise<{ m: Measurement; dir: string }> {
+async function runOurs(users: number, engine: 'reference' | 'seedrandom' = 'reference', workers = 1): Promise<{ m: Measurement; dir: string }> {
   const configFile = join(work, `config-${engine}-${users}.json`);
   await writeFile(configFile, JSON.stringify({ users, engine }));
   const dest = join(work, `ours-${users}`);
-  const m = await measure(process.execPath, ['bin/tierdrift.mjs', 'generate', '--config', configFile, '--dest', dest]);
+  const m = await measure(process.execPath, ['bin/tierdrift.mjs', 'generate', '--config', configFile, '--dest', dest, '--workers', String(workers)]);
   const prefix = datasetAddress(parseConfig({ users, engine })).prefix;
   return { m, dir: join(dest, ...prefix.split('/')) };
 }
@@ -244,6 +257,45 @@ function engineRowsPerSecond(engine: 'reference' | 'seedrandom', users: number, 
   return best;
 }
 
+const fmtCpu = (m: Measurement) => (m.cpuSeconds === undefined ? '' : `, CPU ${m.cpuSeconds.toFixed(2)} s`);
+const load = () => `load average ${loadavg()[0].toFixed(1)} on ${cpus().length} cores`;
+
+/**
+ * `generate --workers 2` against `--workers 1` (seedrandom engine, default config, local folder):
+ * the runs interleaved (1, 2, 1, 2) so both see the same machine, best of two each.
+ */
+async function compareWorkers(users: number): Promise<void> {
+  console.log(`\ngenerate --workers 2 vs --workers 1 (seedrandom engine, ${users.toLocaleString('en-US')} users, local folder, interleaved, best of 2; ${load()}):`);
+  const best: Record<1 | 2, Measurement | undefined> = { 1: undefined, 2: undefined };
+  for (let round = 0; round < 2; round++) {
+    for (const workers of [1, 2] as const) {
+      process.stdout.write(`  --workers ${workers} ... `);
+      const { m } = await runOurs(users, 'seedrandom', workers);
+      await rm(join(work, `ours-${users}`), { recursive: true, force: true });
+      console.log(`${fmtS(m.seconds)} s${fmtCpu(m)}, peak RSS ${fmtMb(m)}`);
+      if (!best[workers] || m.seconds < best[workers].seconds) best[workers] = m;
+    }
+  }
+  const ratio = best[1]!.seconds / best[2]!.seconds;
+  const verdict = users === 1_000_000 ? (ratio >= WORKERS_TARGET ? 'PASS' : 'FAIL') : 'not measured at 1,000,000 users (--quick)';
+  console.log(`target --workers 2 >= ${WORKERS_TARGET}x faster than --workers 1 at 1,000,000 users: ${ratio.toFixed(2)}x -> ${verdict} (${load()} after)`);
+}
+
+/** `generate --workers 2` at 10,000,000 users: time and peak RSS against their targets. */
+async function bigRun(): Promise<void> {
+  console.log(`\n--big: generate --workers 2, seedrandom engine, ${BIG_USERS.toLocaleString('en-US')} users, local folder (${load()}):`);
+  process.stdout.write('  running ... ');
+  const { m } = await runOurs(BIG_USERS, 'seedrandom', 2);
+  await rm(join(work, `ours-${BIG_USERS}`), { recursive: true, force: true });
+  console.log(`${fmtS(m.seconds)} s${fmtCpu(m)}, peak RSS ${fmtMb(m)}`);
+  console.log(`target under ${BIG_SECONDS_TARGET} s: ${fmtS(m.seconds)} s -> ${m.seconds < BIG_SECONDS_TARGET ? 'PASS' : 'FAIL'}`);
+  console.log(
+    m.peakRssMb === undefined
+      ? `target peak RSS <= ${BIG_RSS_TARGET_MB} MB: not measured (${RSS_METHOD})`
+      : `target peak RSS <= ${BIG_RSS_TARGET_MB} MB: ${m.peakRssMb.toFixed(0)} MB -> ${m.peakRssMb <= BIG_RSS_TARGET_MB ? 'PASS' : 'FAIL'}`,
+  );
+}
+
 // ---- main ------------------------------------------------------------------------------------
 
 const fmtS = (s: number | undefined) => (s === undefined ? '-' : s.toFixed(2));
@@ -358,6 +410,9 @@ try {
     await rm(join(work, 'ours-100000'), { recursive: true, force: true });
     console.log(`${fmtS(cli.m.seconds)} s, peak RSS ${fmtMb(cli.m)}`);
   }
+
+  await compareWorkers(flags.quick ? 100_000 : 1_000_000);
+  if (flags.big) await bigRun();
 } finally {
   await rm(work, { recursive: true, force: true });
 }
