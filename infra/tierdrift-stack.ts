@@ -313,6 +313,8 @@ export class TierdriftStack extends Stack {
     const datasets = this.api.root.addResource('datasets');
     const dataset = datasets.addResource('{datasetId}');
     const tiers = dataset.addResource('users').addResource('{userId}').addResource('tiers');
+    // Scoring predictions: the body is a CSV, checked by the function (a model describes JSON only).
+    const evaluations = dataset.addResource('evaluations');
     const methods = [
       datasets.addMethod('POST', integration, {
         requestValidator: bodyValidator,
@@ -321,6 +323,7 @@ export class TierdriftStack extends Stack {
       datasets.addMethod('GET', integration, { requestValidator: bodyValidator }),
       dataset.addMethod('GET', integration, { requestValidator: bodyValidator }),
       tiers.addMethod('GET', integration, { requestValidator: bodyValidator }),
+      evaluations.addMethod('POST', integration, { requestValidator: bodyValidator }),
     ];
 
     // ---------------------------------------------------------------- nightly schedule

@@ -10,6 +10,7 @@ import { LocalFolderStorage } from '../storage/local-folder-storage.js';
 import { supportsUserRanges } from '../engine/engine-range.js';
 import { CliError, oneLineFailure } from './cli-error.js';
 import { loadConfig, type ConfigFlags } from './config-input.js';
+import { addEvaluationCommands } from './evaluation-commands.js';
 import { checkOutputFolder } from './output-folder.js';
 import { ProgressBar } from './progress-bar.js';
 import { fetchReport, generateReport, timelineReport, verifyReport } from './report.js';
@@ -110,6 +111,8 @@ program
     if (spans.length === 0) throw new CliError(`user ${flags.user} has no tier intervals in ${location}`, 1);
     console.log(timelineReport(flags.user, spans));
   });
+
+addEvaluationCommands(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { ApiContext } from './api-context.js';
 import { problemResponse } from './api-response.js';
 import { createDataset, getDataset, getUserTiers, listSeedDatasets } from './dataset-routes.js';
+import { evaluateDatasetPredictions } from './evaluation-routes.js';
 
 type RouteHandler = (event: APIGatewayProxyEvent, params: string[], ctx: ApiContext) => Promise<APIGatewayProxyResult>;
 
@@ -24,6 +25,7 @@ const ROUTES: Route[] = [
     path: /^\/datasets\/([^/]+)\/users\/([^/]+)\/tiers\/?$/,
     methods: { GET: (_event, [id, user], ctx) => getUserTiers(id, user, ctx) },
   },
+  { path: /^\/datasets\/([^/]+)\/evaluations\/?$/, methods: { POST: (event, [id], ctx) => evaluateDatasetPredictions(event, id, ctx) } },
 ];
 
 export async function routeApiRequest(event: APIGatewayProxyEvent, ctx: ApiContext): Promise<APIGatewayProxyResult> {
@@ -42,7 +44,7 @@ export async function routeApiRequest(event: APIGatewayProxyEvent, ctx: ApiConte
     }
     return handle(event, params as string[], ctx);
   }
-  const errors = [{ field: '(path)', rule: 'must be /datasets, /datasets/{datasetId} or /datasets/{datasetId}/users/{userId}/tiers' }];
+  const errors = [{ field: '(path)', rule: 'must be /datasets, /datasets/{datasetId}, /datasets/{datasetId}/users/{userId}/tiers or /datasets/{datasetId}/evaluations' }];
   return problemResponse(404, 'no such route', errors);
 }
 

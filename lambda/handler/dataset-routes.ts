@@ -19,7 +19,7 @@ import { FANOUT_KINDS } from './fanout-payloads.js';
 
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
-const DATASET_ID_RULE = 'must be a dataset id: seed-<seed>-<16 hex digits>, e.g. seed-42-8e211c8ff158494c';
+export const DATASET_ID_RULE = 'must be a dataset id: seed-<seed>-<16 hex digits>, e.g. seed-42-8e211c8ff158494c';
 
 /**
  * POST /datasets: publish a config now (201/200), or start a background run when it is too big
@@ -130,7 +130,7 @@ function describe(dataset: PublishedDataset, ctx: ApiContext) {
   return describeDataset(dataset, { signer: ctx.signer, expiresInSeconds: ctx.env.presignExpiresSeconds, now: ctx.now });
 }
 
-function notFound(datasetId: string): APIGatewayProxyResult {
+export function notFound(datasetId: string): APIGatewayProxyResult {
   return problemResponse(404, 'dataset not found', [{ field: 'datasetId', rule: `no published dataset ${datasetId}, and no run under way` }]);
 }
 

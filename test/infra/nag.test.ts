@@ -34,7 +34,7 @@ describe('cdk-nag AwsSolutions', () => {
 
   it('acknowledges exactly the reviewed findings, each on its own construct, each with a reason', () => {
     const acks = acknowledgements(s.stack);
-    const methods = ['datasets/POST', 'datasets/GET', 'datasets/{datasetId}/GET', 'datasets/{datasetId}/users/{userId}/tiers/GET'];
+    const methods = ['datasets/POST', 'datasets/GET', 'datasets/{datasetId}/GET', 'datasets/{datasetId}/users/{userId}/tiers/GET', 'datasets/{datasetId}/evaluations/POST'];
     expect(acks.map((a) => `${a.path} ${a.id}`).sort()).toEqual(
       [
         'FunctionRole/DefaultPolicy AwsSolutions-IAM5[Resource::<Datasets0030EE04.Arn>/tierdrift/*]',

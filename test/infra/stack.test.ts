@@ -299,7 +299,7 @@ describe('least privilege', () => {
     expect(wildcards.sort()).toEqual([...allowed].sort());
   });
 
-  it('API Gateway may invoke the function only through the four methods of this stage (no test-invoke grants)', () => {
+  it('API Gateway may invoke the function only through the five methods of this stage (no test-invoke grants)', () => {
     const permissions = logicalIdsOfType(s.json, 'AWS::Lambda::Permission').map((id) => s.json.Resources[id].Properties);
     const arn = (method: string, path: string) => ({
       'Fn::Join': ['', ['arn:', ref('AWS::Partition'), ':execute-api:', ref('AWS::Region'), ':', ref('AWS::AccountId'), ':', ref(ids.api), '/', ref(ids.stage), `/${method}${path}`]],
@@ -311,10 +311,11 @@ describe('least privilege', () => {
           ['GET', '/datasets'],
           ['GET', '/datasets/*'],
           ['GET', '/datasets/*/users/*/tiers'],
+          ['POST', '/datasets/*/evaluations'],
         ].map(([method, path]) => ({ Action: 'lambda:InvokeFunction', FunctionName: getAtt(ids.fn), Principal: 'apigateway.amazonaws.com', SourceArn: arn(method, path) })),
       ),
     );
-    expect(permissions).toHaveLength(4);
+    expect(permissions).toHaveLength(5);
   });
 });
 
@@ -341,6 +342,7 @@ describe('API', () => {
       'GET /datasets/{datasetId}',
       'GET /datasets/{datasetId}/users/{userId}/tiers',
       'POST /datasets',
+      'POST /datasets/{datasetId}/evaluations',
     ]);
     for (const [route, m] of methods) {
       expect(m.AuthorizationType, route).toBe('AWS_IAM');
@@ -351,6 +353,13 @@ describe('API', () => {
       expect(JSON.stringify(m.Integration.Uri), route).toContain(`${JSON.stringify(getAtt(ids.fn))},"/invocations"`);
     }
     expect(s.json.Resources[ids.api].Properties.EndpointConfiguration).toEqual({ Types: ['REGIONAL'] });
+  });
+
+  it('POST /datasets/{datasetId}/evaluations takes a CSV body: no request model (the function checks it), IAM like the rest', () => {
+    const evaluations = routes().get('POST /datasets/{datasetId}/evaluations');
+    expect(evaluations.AuthorizationType).toBe('AWS_IAM');
+    expect(evaluations.RequestModels).toBeUndefined();
+    expect(evaluations.Integration).toMatchObject({ Type: 'AWS_PROXY', IntegrationHttpMethod: 'POST' });
   });
 
   it('validates the POST body against the request model generated from the config schema', () => {

@@ -1,0 +1,92 @@
+import { parseUtcTimestamp } from '../time/utc-timestamp.js';
+import { InputProblemsError, ProblemList } from './problem-list.js';
+
+export const PREDICTION_COLUMNS = ['user_id', 'anchor_time', 'probability'] as const;
+
+/** A prediction and the line of the file it came from. */
+export interface Prediction {
+  probability: number;
+  line: number;
+}
+
+/** Predictions keyed by `predictionKey(userId, anchorTime)`. */
+export type Predictions = Map<string, Prediction>;
+
+export const predictionKey = (userId: number, anchorTime: string): string => `${userId} at ${anchorTime}`;
+
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+const USER_ID = /^\d{1,15}(\.0*)?$/;
+// The task file's form, and pandas' default (space, optional "+00:00").
+const ANCHOR_TIME = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(Z|\+00:00)?$/;
+
+/**
+ * Parses a predictions CSV: a header naming user_id, anchor_time and probability (in any order;
+ * other columns ignored), then a row per prediction. anchor_time is the task file's
+ * `YYYY-MM-DDTHH:MM:SSZ`, or the same with a space and no zone or `+00:00` (as pandas writes it).
+ * Throws InputProblemsError listing every bad line (capped per kind).
+ */
+export function parsePredictions(text: string): Predictions {
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const problems = new ProblemList();
+  const header = lines[0].split(',').map(unquote);
+  if (lines.every((l) => l.trim() === '')) {
+    throw new InputProblemsError('invalid predictions', [{ field: '(file)', rule: `is empty: expected the header ${PREDICTION_COLUMNS.join(',')} and a row per task row` }]);
+  }
+  const index = PREDICTION_COLUMNS.map((c) => header.indexOf(c));
+  const missing = PREDICTION_COLUMNS.filter((_, i) => index[i] < 0);
+  if (missing.length > 0) {
+    const rule = `must name the columns ${PREDICTION_COLUMNS.join(', ')}; missing ${missing.join(', ')} (line 1 is ${JSON.stringify(lines[0].slice(0, 200))})`;
+    throw new InputProblemsError('invalid predictions', [{ field: 'header', rule }]);
+  }
+  const [userColumn, timeColumn, probabilityColumn] = index;
+  const predictions: Predictions = new Map();
+  for (let i = 1; i < lines.length; i++) {
+    if (lines[i].trim() === '') continue;
+    const line = i + 1;
+    const field = `line ${line}`;
+    const fields = lines[i].split(',').map(unquote);
+    if (fields.length !== header.length) {
+      problems.add('lines with the wrong number of fields', { field, rule: `has ${fields.length} fields, the header ${header.length}` });
+      continue;
+    }
+    const [userText, timeText, probabilityText] = [fields[userColumn], fields[timeColumn], fields[probabilityColumn]];
+    const anchorTime = canonicalAnchorTime(timeText);
+    let ok = true;
+    if (!USER_ID.test(userText)) {
+      problems.add('bad user ids', { field, rule: `user_id ${JSON.stringify(userText)} is not a whole number` });
+      ok = false;
+    }
+    if (anchorTime === undefined) {
+      problems.add('bad anchor times', { field, rule: `anchor_time ${JSON.stringify(timeText)} is not a UTC time YYYY-MM-DDTHH:MM:SSZ` });
+      ok = false;
+    }
+    const probability = DECIMAL.test(probabilityText) ? Number(probabilityText) : Number.NaN;
+    if (!Number.isFinite(probability)) {
+      problems.add('non-numeric probabilities', { field, rule: `probability ${JSON.stringify(probabilityText)} is not a number` });
+      ok = false;
+    } else if (probability < 0 || probability > 1) {
+      problems.add('probabilities outside [0, 1]', { field, rule: `probability ${probabilityText} is outside [0, 1]` });
+      ok = false;
+    }
+    if (!ok) continue;
+    const key = predictionKey(Number(userText), anchorTime!);
+    const first = predictions.get(key);
+    if (first) problems.add('duplicate rows', { field, rule: `user ${key} again (first on line ${first.line})` });
+    else predictions.set(key, { probability, line });
+  }
+  if (!problems.empty) throw new InputProblemsError('invalid predictions', problems.list());
+  return predictions;
+}
+
+function canonicalAnchorTime(text: string): string | undefined {
+  const m = ANCHOR_TIME.exec(text);
+  if (!m) return undefined;
+  const canonical = `${m[1]}T${m[2]}Z`;
+  return parseUtcTimestamp(canonical) === undefined ? undefined : canonical;
+}
+
+/** A field without surrounding whitespace and double quotes (as some CSV writers quote). */
+function unquote(field: string): string {
+  const trimmed = field.trim();
+  return trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"') ? trimmed.slice(1, -1) : trimmed;
+}

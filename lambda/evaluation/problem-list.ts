@@ -1,0 +1,48 @@
+/** One problem with the input: where it is (a line, a column, a task row) and what is wrong. */
+export interface InputProblem {
+  field: string;
+  rule: string;
+}
+
+/** Examples kept per kind of problem; the rest are counted. */
+export const EXAMPLES_PER_KIND = 10;
+
+/**
+ * Problems grouped by kind, at most EXAMPLES_PER_KIND of each kept, so that a file with a million
+ * bad rows gives a readable answer that still says how many there were.
+ */
+export class ProblemList {
+  private readonly kinds = new Map<string, { examples: InputProblem[]; count: number }>();
+
+  add(kind: string, problem: InputProblem): void {
+    let entry = this.kinds.get(kind);
+    if (!entry) this.kinds.set(kind, (entry = { examples: [], count: 0 }));
+    entry.count++;
+    if (entry.examples.length < EXAMPLES_PER_KIND) entry.examples.push(problem);
+  }
+
+  get empty(): boolean {
+    return this.kinds.size === 0;
+  }
+
+  /** The kept examples in the order their kinds first occurred, each kind closed by its overflow count. */
+  list(): InputProblem[] {
+    const out: InputProblem[] = [];
+    for (const [kind, { examples, count }] of this.kinds) {
+      out.push(...examples);
+      if (count > examples.length) out.push({ field: '(more)', rule: `${count - examples.length} more ${kind} not listed (${count} in all)` });
+    }
+    return out;
+  }
+}
+
+/** Bad input, with every problem found (capped per kind). */
+export class InputProblemsError extends Error {
+  constructor(
+    message: string,
+    readonly problems: InputProblem[],
+  ) {
+    super(`${message}:\n${problems.map((p) => `  - ${p.field}: ${p.rule}`).join('\n')}`);
+    this.name = 'InputProblemsError';
+  }
+}

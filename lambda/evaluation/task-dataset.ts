@@ -1,0 +1,32 @@
+import type { Manifest } from '../dataset/manifest.js';
+import { MANIFEST_FILE } from '../dataset/tables.js';
+import { readManifest } from '../publish/publish-dataset.js';
+import type { DatasetStorage } from '../storage/storage.js';
+import { UPLOAD_50GB_TASK_FILE } from '../tasks/task-files.js';
+import { parseUtcTimestamp } from '../time/utc-timestamp.js';
+import { DatasetFileError } from './csv-lines.js';
+import type { Window } from './user-history.js';
+
+/** A published dataset with a task file: its id and window. */
+export interface TaskDataset {
+  datasetId: string;
+  window: Window;
+}
+
+/** Reads the manifest under `prefix`; throws DatasetFileError when there is none or it lists no task file. */
+export async function openTaskDataset(storage: DatasetStorage, prefix: string): Promise<TaskDataset> {
+  const manifest = await readManifest(storage, `${prefix}/${MANIFEST_FILE}`);
+  if (!manifest) throw new DatasetFileError(`no ${MANIFEST_FILE} at ${storage.describe(prefix)}: not a published dataset`);
+  return taskDatasetOf(manifest);
+}
+
+/** The task dataset a manifest describes; throws DatasetFileError when it lists no task file. */
+export function taskDatasetOf(manifest: Manifest): TaskDataset {
+  if (!manifest.files.some((f) => f.name === UPLOAD_50GB_TASK_FILE.file)) {
+    throw new DatasetFileError(`${manifest.datasetId} has no ${UPLOAD_50GB_TASK_FILE.file} (published by a version without tasks): generate it again`);
+  }
+  return {
+    datasetId: manifest.datasetId,
+    window: { start: parseUtcTimestamp(manifest.config.start)!, end: parseUtcTimestamp(manifest.config.end)! },
+  };
+}

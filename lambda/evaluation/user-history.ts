@@ -1,0 +1,92 @@
+import { ITEMS, TABLES } from '../dataset/tables.js';
+import type { DatasetStorage } from '../storage/storage.js';
+import { parseUtcTimestamp } from '../time/utc-timestamp.js';
+import { DatasetFileError, readDatasetCsv, UserBlockReader } from './csv-lines.js';
+
+export const SECONDS_PER_HOUR = 3600;
+const LARGE_ITEM_ID = String(ITEMS[1].itemId);
+
+/** A tier interval as written, in epoch seconds; `until` is the window's end when left open. */
+export interface Interval {
+  from: number;
+  until: number;
+  premium: boolean;
+}
+
+/** What the dataset records of one user: tier intervals in time order and 50 GB upload times, sorted. */
+export interface UserHistory {
+  userId: number;
+  intervals: Interval[];
+  largeUploads: number[];
+}
+
+/** The window [start, end) of a dataset, in epoch seconds. */
+export interface Window {
+  start: number;
+  end: number;
+}
+
+/**
+ * Every user's history, user by user: tiers.csv and uploads.csv are both sorted by user id, so
+ * they are merge-joined with one user's rows in memory at a time.
+ */
+export async function* readUserHistories(storage: DatasetStorage, prefix: string, window: Window): AsyncGenerator<UserHistory> {
+  const uploads = new UserBlockReader(readDatasetCsv(storage, `${prefix}/${TABLES.uploads.file}`, TABLES.uploads.columns), TABLES.uploads.file, 1);
+  const tiers = readDatasetCsv(storage, `${prefix}/${TABLES.tiers.file}`, TABLES.tiers.columns);
+  let current: UserHistory | undefined;
+  for await (const { line, fields } of tiers) {
+    const [user, fromText, untilText, tier] = fields;
+    const userId = Number(user);
+    const from = parseUtcTimestamp(fromText);
+    const until = untilText === '' ? window.end : parseUtcTimestamp(untilText);
+    if (!Number.isInteger(userId) || from === undefined || until === undefined || (tier !== 'free' && tier !== 'premium')) {
+      throw new DatasetFileError(`${TABLES.tiers.file} line ${line}: not a tier row: ${fields.join(',')}`);
+    }
+    if (current?.userId !== userId) {
+      if (current) yield await withUploads(current, uploads);
+      current = { userId, intervals: [], largeUploads: [] };
+    }
+    current.intervals.push({ from, until, premium: tier === 'premium' });
+  }
+  if (current) yield await withUploads(current, uploads);
+}
+
+async function withUploads(user: UserHistory, uploads: UserBlockReader): Promise<UserHistory> {
+  for (const [, , item, datetime] of await uploads.rowsOf(user.userId)) {
+    if (item !== LARGE_ITEM_ID) continue;
+    const at = parseUtcTimestamp(datetime);
+    if (at === undefined) throw new DatasetFileError(`${TABLES.uploads.file}: user ${user.userId} has an upload at ${JSON.stringify(datetime)}`);
+    user.largeUploads.push(at);
+  }
+  user.intervals.sort((a, b) => a.from - b.from);
+  user.largeUploads.sort((a, b) => a - b);
+  return user;
+}
+
+/** Index of the interval in force at `at`, judged by `from` alone (its `until` may lie in the future), or -1. */
+export function intervalAt(user: UserHistory, at: number): number {
+  let found = -1;
+  for (let i = 0; i < user.intervals.length && user.intervals[i].from <= at; i++) found = i;
+  return found;
+}
+
+/** How many of the sorted times lie in (after, upTo]. */
+export function countIn(times: readonly number[], after: number, upTo: number): number {
+  let n = 0;
+  for (const t of times) if (t > after && t <= upTo) n++;
+  return n;
+}
+
+/**
+ * The premium time of a user that excludes each upgrade's first hour (the spike, estimated apart),
+ * as [from, until) segments: the ordinary premium rate is measured on these.
+ */
+export function ordinaryPremiumSegments(user: UserHistory, window: Window): Array<[number, number]> {
+  const segments: Array<[number, number]> = [];
+  for (const { from, until, premium } of user.intervals) {
+    if (!premium) continue;
+    const ordinaryFrom = from > window.start ? from + SECONDS_PER_HOUR : from;
+    if (ordinaryFrom < until) segments.push([ordinaryFrom, until]);
+  }
+  return segments;
+}
