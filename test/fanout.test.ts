@@ -6,6 +6,7 @@ import { parseConfig } from '../lambda/config/validate.js';
 import type { GenerationConfig, GenerationConfigInput } from '../lambda/config/schema.js';
 import { cleanupStep, commitStep, countStep, offsetsStep, planStep, runFanoutLocally, shardStep } from '../lambda/fanout/fanout-steps.js';
 import { planShards, userRowBytes } from '../lambda/fanout/plan-shards.js';
+import { PART_TABLES } from '../lambda/fanout/run-shard.js';
 import { publishDataset, readManifest, type PublishOutcome } from '../lambda/publish/publish-dataset.js';
 import { verifyDataset } from '../lambda/publish/verify-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
@@ -44,6 +45,12 @@ async function allKeys(bucket: string): Promise<string[]> {
     token = page.nextToken;
   } while (token);
   return keys.sort();
+}
+
+/** A run planned and counted as the state machine does it: ready for its shard steps. */
+async function countedRun(config: GenerationConfig, store: S3Storage, shardUsers: number) {
+  const planned = await planStep(config, store, 'data', { shardUsers, minPartBytes: 0 });
+  return offsetsStep(planned, planned.shards.map((s) => countStep(config, s)));
 }
 
 const singleRuns = new Map<string, { dir: string; outcome: PublishOutcome }>();
@@ -117,8 +124,7 @@ describe('fan-out: plan → count → shards → commit against the loopback S3'
     const config = parseConfig(CONFIGS[0].raw);
     const bucket = await freshBucket();
     const store = storage(bucket);
-    const planned = await planStep(config, store, 'data', { shardUsers: 300, minPartBytes: 0 });
-    const run = offsetsStep(planned, planned.shards.map((s) => countStep(config, s)));
+    const run = await countedRun(config, store, 300);
     expect(run.shards.map((s) => s.txnFrom)[0]).toBe(1);
     for (const shard of run.shards) {
       if (shard.index === 1) {
@@ -136,8 +142,7 @@ describe('fan-out: plan → count → shards → commit against the loopback S3'
     const config = parseConfig(CONFIGS[1].raw);
     const bucket = await freshBucket();
     const store = storage(bucket);
-    const planned = await planStep(config, store, 'data', { shardUsers: 100, minPartBytes: 0 });
-    const run = offsetsStep(planned, planned.shards.map((s) => countStep(config, s)));
+    const run = await countedRun(config, store, 100);
     for (const shard of run.shards) await shardStep(run, shard, store, 'data');
     for (const failAt of [2, 9, 20]) {
       log.restart(bucket, failAt);
@@ -154,8 +159,7 @@ describe('fan-out: plan → count → shards → commit against the loopback S3'
     const config = parseConfig(CONFIGS[0].raw);
     const bucket = await freshBucket();
     const store = storage(bucket);
-    const planned = await planStep(config, store, 'data', { shardUsers: 400, minPartBytes: 0 });
-    const run = offsetsStep(planned, planned.shards.map((s) => countStep(config, s)));
+    const run = await countedRun(config, store, 400);
     await shardStep(run, run.shards[0], store, 'data');
     await shardStep(run, run.shards[2], store, 'data');
     await expect(commitStep(run, store, 'data')).rejects.toThrow(/shard 1 has no report/);
@@ -166,25 +170,21 @@ describe('fan-out: plan → count → shards → commit against the loopback S3'
     const config = parseConfig(CONFIGS[0].raw);
     const bucket = await freshBucket();
     const store = storage(bucket);
-    const plan = async () => {
-      const planned = await planStep(config, store, 'data', { shardUsers: 300, minPartBytes: 0 });
-      return offsetsStep(planned, planned.shards.map((s) => countStep(config, s)));
-    };
     // A run that failed half way (shards 0 and 1 written), another run of the same dataset, and a published dataset.
-    const failed = await plan();
-    const other = await plan();
+    const failed = await countedRun(config, store, 300);
+    const other = await countedRun(config, store, 300);
     for (const shard of failed.shards.slice(0, 2)) await shardStep(failed, shard, store, 'data');
     await shardStep(other, other.shards[0], store, 'data');
     const published = await runFanoutLocally(parseConfig(CONFIGS[1].raw), store, { shardUsers: 100, minPartBytes: 0, root: 'data' });
     const before = await allKeys(bucket);
     const runKeys = before.filter((k) => k.includes(`/_parts/${failed.runId}/`));
-    expect(runKeys).toHaveLength(2 * 4); // 2 shards × (users, tiers, uploads parts, report)
+    expect(runKeys).toHaveLength(2 * (PART_TABLES.length + 1)); // 2 shards × (a part per table, the report)
 
     await cleanupStep(config, undefined, store, 'data'); // the plan failed: no run id, nothing to delete
     expect(await allKeys(bucket)).toEqual(before);
     await cleanupStep(config, failed.runId, store, 'data');
     expect(await allKeys(bucket)).toEqual(before.filter((k) => !runKeys.includes(k)));
-    expect((await allKeys(bucket)).filter((k) => k.includes(`/_parts/${other.runId}/`))).toHaveLength(4);
+    expect((await allKeys(bucket)).filter((k) => k.includes(`/_parts/${other.runId}/`))).toHaveLength(PART_TABLES.length + 1);
     const verified = await verifyDataset(store, published!.prefix);
     expect(verified.complete && verified.ok).toBe(true);
   });
@@ -193,10 +193,9 @@ describe('fan-out: plan → count → shards → commit against the loopback S3'
     const config = parseConfig(CONFIGS[0].raw);
     const bucket = await freshBucket();
     const store = storage(bucket);
-    const planned = await planStep(config, store, 'data', { shardUsers: 300, minPartBytes: 0 });
-    const dead = offsetsStep(planned, planned.shards.map((s) => countStep(config, s)));
+    const dead = await countedRun(config, store, 300);
     for (const shard of dead.shards.slice(0, 3)) await shardStep(dead, shard, store, 'data');
-    expect((await allKeys(bucket)).filter((k) => k.includes(`/_parts/${dead.runId}/`))).toHaveLength(3 * 4);
+    expect((await allKeys(bucket)).filter((k) => k.includes(`/_parts/${dead.runId}/`))).toHaveLength(3 * (PART_TABLES.length + 1));
     const next = await planStep(config, store, 'data', { shardUsers: 300, minPartBytes: 0 });
     expect(next.runId).not.toBe(dead.runId);
     expect(await allKeys(bucket)).toEqual([]);
@@ -205,7 +204,8 @@ describe('fan-out: plan → count → shards → commit against the loopback S3'
   it('runFanoutLocally follows the state machine: a step that fails for good leaves no parts behind', async () => {
     const config = parseConfig(CONFIGS[0].raw);
     const bucket = await freshBucket();
-    log.restart(bucket, 7); // a part of shard 1 (1: the plan reads the manifest; 2-5: shard 0's parts and report)
+    // The plan lists _parts/ and reads the manifest, shard 0 writes a part per table and its report: then shard 1 fails.
+    log.restart(bucket, 2 + PART_TABLES.length + 1 + 1);
     await expect(runFanoutLocally(config, storage(bucket), { shardUsers: 300, minPartBytes: 0, root: 'data' })).rejects.toThrow();
     const ops = log.requests(bucket).map(describeRequest);
     // Shard 0 was written (its report last), then shard 1 failed; the cleanup listed the run and deleted it.
@@ -219,8 +219,7 @@ describe('fan-out: plan → count → shards → commit against the loopback S3'
     const config = parseConfig(CONFIGS[0].raw);
     const bucket = await freshBucket();
     const store = storage(bucket);
-    const planned = await planStep(config, store, 'data', { shardUsers: 400, minPartBytes: 0 });
-    const run = offsetsStep(planned, planned.shards.map((s) => countStep(config, s)));
+    const run = await countedRun(config, store, 400);
     for (const shard of run.shards) await shardStep(run, shard, store, 'data');
     const first = await commitStep(run, store, 'data');
     for (const shard of run.shards) await shardStep(run, shard, store, 'data'); // the parts as a failed deletion left them

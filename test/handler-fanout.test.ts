@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetAddress } from '../lambda/config/dataset-id.js';
 import { parseConfig } from '../lambda/config/validate.js';
 import { LocalStateMachine, runStateMachineLocally } from '../lambda/dev/local-state-machine.js';
+import { PART_TABLES } from '../lambda/fanout/run-shard.js';
 import { GENERATE_JOB_KIND } from '../lambda/handler/async-job.js';
 import { EnvironmentError, loadEnvironment } from '../lambda/handler/environment.js';
 import { fanoutStarter, MAX_FANOUT_RETRIES, type ExecutionStatus, type FanoutExecutions } from '../lambda/handler/fanout-executions.js';
@@ -65,8 +66,9 @@ describe('the fan-out steps through the handler (fanout-plan.json), as the state
     const { plan, count, offsets, shard, commit } = FANOUT_KINDS;
     expect(kinds).toEqual([plan, count, count, count, count, offsets, shard, shard, shard, shard, commit]);
     await expectBytesOfPublishDataset(h, PLAN, report.prefix);
-    const files = ['_run.json', 'items.csv', 'manifest.json', 'tiers.csv', 'uploads.csv', 'users.csv'];
-    expect(await h.keys()).toEqual(files.map((f) => `${report.prefix}/${f}`));
+    // The dataset's files, its manifest and the run marker: no parts or reports left.
+    const listed = (JSON.parse((await h.storage.read(`${report.prefix}/manifest.json`))!.toString()) as { files: { name: string }[] }).files.map((f) => f.name);
+    expect(await h.keys()).toEqual(['_run.json', 'manifest.json', ...listed].map((f) => `${report.prefix}/${f}`).sort());
     const marker = JSON.parse((await h.storage.read(`${report.prefix}/_run.json`))!.toString());
     expect(marker).toMatchObject({ datasetId, trigger: 'fanout', endedAt: expect.any(String) });
 
@@ -242,7 +244,7 @@ describe('execution names: an ended execution does not block its dataset for 90 
     await machine.settled();
     expect(machine.list()).toEqual([{ name: datasetId, status: 'FAILED' }]);
     // The shards had written their parts; the cleanup deleted them and marked the run failed.
-    expect(partsBeforeCleanup).toBe(4 * 4); // 4 shards × (users, tiers, uploads, report)
+    expect(partsBeforeCleanup).toBe(4 * (PART_TABLES.length + 1)); // 4 shards × (a part per table, the report)
     expect(await h.keys()).toEqual([`${prefix}/_run.json`]);
     const marker = JSON.parse((await h.storage.read(`${prefix}/_run.json`))!.toString());
     expect(marker).toMatchObject({ datasetId, trigger: 'fanout', endedAt: expect.any(String), error: 'Error: injected: the commit failed' });
