@@ -7,14 +7,14 @@ import { describeDataset } from '../datasets/describe-dataset.js';
 import { listDatasets } from '../datasets/list-datasets.js';
 import { claimRun, endRun, freshRunMarker, type RunMarker } from '../datasets/run-marker.js';
 import { needsBackgroundRun, needsFanout } from '../datasets/sync-rule.js';
-import { supportsUserRanges } from '../engine/engine-range.js';
 import { userTiers } from '../datasets/user-tiers.js';
+import { supportsUserRanges } from '../engine/engine-range.js';
 import { datasetKeys } from '../publish/publish-dataset.js';
 import type { ApiContext } from './api-context.js';
-import type { Environment } from './environment.js';
 import { clientPath, readJsonBody } from './api-request.js';
 import { jsonResponse, problemResponse, type Problem } from './api-response.js';
 import { GENERATE_JOB_KIND } from './async-job.js';
+import type { Environment } from './environment.js';
 import { FANOUT_KINDS } from './fanout-payloads.js';
 
 const DEFAULT_PAGE_SIZE = 20;
