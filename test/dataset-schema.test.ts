@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../lambda/config/validate.js';
-import { buildDatasetSchema, schemaJsonBytes, type DatasetSchema, type SchemaTable } from '../lambda/dataset/dataset-schema.js';
+import { buildDatasetSchema, schemaJsonText, type DatasetSchema, type SchemaTable } from '../lambda/dataset/dataset-schema.js';
 
 const tableOf = (schema: DatasetSchema, name: string): SchemaTable => {
   const table = schema.tables.find((t) => t.name === name);
@@ -90,10 +90,11 @@ describe('schema.json builder', () => {
     expect(withoutTiers(open)).toEqual(withoutTiers(schema));
   });
 
-  it('bytes: pretty JSON with one trailing newline, the same for the same config', () => {
-    const bytes = schemaJsonBytes(parseConfig({ seed: 9 }));
-    expect(bytes.equals(schemaJsonBytes(parseConfig({ seed: 9 })))).toBe(true);
-    expect(bytes.toString('utf8').endsWith('}\n')).toBe(true);
-    expect(JSON.parse(bytes.toString('utf8'))).toEqual(buildDatasetSchema(parseConfig({ seed: 9 })));
+  it('text: pretty JSON with one trailing newline, ASCII only, the same for the same config', () => {
+    const text = schemaJsonText(parseConfig({ seed: 9, openEndedTiers: true }));
+    expect(text).toBe(schemaJsonText(parseConfig({ seed: 9, openEndedTiers: true })));
+    expect(text.endsWith('}\n')).toBe(true);
+    expect(/^[\x20-\x7e\n]*$/.test(text)).toBe(true);
+    expect(JSON.parse(text)).toEqual(buildDatasetSchema(parseConfig({ seed: 9, openEndedTiers: true })));
   });
 });

@@ -173,7 +173,7 @@ export function buildDatasetSchema(config: GenerationConfig): DatasetSchema {
       description: "the latent per-user rates the generator drew (ground truth, not model input)",
       columns: columnsOf(TRUTH_USERS_FILE, {
         user_id: USER_ID,
-        cohort: { type: 'int', values: [1, 2, 3, 4, 5], description: '1 premium, 2 free, 3 premium→free, 4 free→premium, 5 free→premium→free' },
+        cohort: { type: 'int', values: [1, 2, 3, 4, 5], description: '1 premium, 2 free, 3 premium then free, 4 free then premium, 5 free then premium then free' },
         free_rate_per_hour: { type: 'float', description: 'uploads per hour while free' },
         premium_rate_per_hour: { type: 'float', description: 'uploads per hour while premium (before the 50 GB share)' },
       }),
@@ -218,7 +218,7 @@ export function buildDatasetSchema(config: GenerationConfig): DatasetSchema {
     pql: `PREDICT COUNT(uploads.* WHERE uploads.item_id = ${large.itemId}, 0, ${horizonHours}, hours) > 0 FOR users.user_id = {user_id}`,
     anchors: {
       gridHours: config.tasks.gridHours,
-      rule: `start + k × gridHours (k ≥ 1) up to end − ${horizonHours} h, and every tier change after start; one row when both coincide`,
+      rule: `start + k * gridHours (k >= 1) up to end - ${horizonHours} h, and every tier change after start; one row when both coincide`,
     },
     splits: SPLITS.map((name, i) => ({ name, from: at(bounds[i]), until: at(bounds[i + 1]) })),
   };
@@ -233,7 +233,7 @@ export function buildDatasetSchema(config: GenerationConfig): DatasetSchema {
   };
 }
 
-/** The bytes of `schema.json`: pretty-printed, one trailing newline. */
-export function schemaJsonBytes(config: GenerationConfig): Buffer {
-  return Buffer.from(`${JSON.stringify(buildDatasetSchema(config), null, 2)}\n`, 'utf8');
+/** The text of `schema.json`: pretty-printed, one trailing newline, ASCII only (every description is). */
+export function schemaJsonText(config: GenerationConfig): string {
+  return `${JSON.stringify(buildDatasetSchema(config), null, 2)}\n`;
 }

@@ -6,6 +6,7 @@ import { buildManifest, type ManifestFile } from '../dataset/manifest.js';
 import { TABLE_NAMES, TABLES, type TableName } from '../dataset/tables.js';
 import { ContentDigest } from '../publish/file-digest.js';
 import { datasetKeys, readManifest, type PublishOutcome } from '../publish/publish-dataset.js';
+import { writeSchemaFile } from '../publish/schema-file.js';
 import { MIN_PART_BYTES, type ComposableStorage } from '../storage/storage.js';
 import type { Shard } from './plan-shards.js';
 import { PART_TABLES, putJson, reportKey, runPrefixOf, type PartTable, type ShardReport } from './run-shard.js';
@@ -30,9 +31,10 @@ const MAX_EXAMPLES = 10;
  * 3. re-reads each assembled file once and computes its size, rows and SHA-256 itself: SHA-256
  *    states cannot be combined, and the manifest's checksums must not rest on the shards' word;
  *    sizes and rows must match the reports';
- * 4. merges the shards' integrity checks (each ran the same checker on its rows as written) and
- *    summaries, writes manifest.json last (If-None-Match), and deletes the run's parts (also when
- *    the dataset is found published already: a retried commit finishes the deletion).
+ * 4. writes schema.json; merges the shards' integrity checks (each ran the same checker on its
+ *    rows as written) and summaries, writes manifest.json last (If-None-Match), and deletes the
+ *    run's parts (also when the dataset is found published already: a retried commit finishes
+ *    the deletion).
  * Any failure before the manifest leaves no manifest (files without one are not a dataset, and a
  * new commit overwrites them).
  */
@@ -90,6 +92,7 @@ export async function commitShards(
     }
     files.push({ name: TABLES[t].file, columns: [...TABLES[t].columns], rows: measured.rows, bytes: measured.bytes, sha256: measured.sha256 });
   }
+  files.push(await writeSchemaFile(storage, prefix, config));
 
   const checks = mergeChecks(reports.map((r) => r.checks));
   const usersPerCohort = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };

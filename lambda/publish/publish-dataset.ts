@@ -5,6 +5,7 @@ import { buildManifest, parseManifest, type Manifest, type ManifestFile } from '
 import { ITEMS, MANIFEST_FILE, TABLES } from '../dataset/tables.js';
 import type { DatasetStorage } from '../storage/storage.js';
 import { DigestingFileWriter } from './file-digest.js';
+import { writeSchemaFile } from './schema-file.js';
 import { RangeTally, type RangeReport } from './user-rows.js';
 import { userRows } from './user-rows-source.js';
 import { DATASET_FILES, headerOf, USER_TABLES } from './user-tables.js';
@@ -53,8 +54,8 @@ export async function readManifest(storage: DatasetStorage, manifestKey: string)
 
 /**
  * Generates the dataset of a validated config and publishes it: the CSVs streamed to staged
- * writers, then the manifest, written last and only if absent, as the commit. A config that is
- * already published is returned as it is.
+ * writers and schema.json, then the manifest, written last and only if absent, as the commit. A
+ * config that is already published is returned as it is.
  */
 export async function publishDataset(config: GenerationConfig, options: PublishOptions): Promise<PublishOutcome> {
   const { storage } = options;
@@ -87,6 +88,7 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
     for (let i = 0; i < DATASET_FILES.length; i++) {
       files.push({ name: DATASET_FILES[i].file, columns: [...DATASET_FILES[i].columns], ...(await out[i].close()) });
     }
+    files.push(await writeSchemaFile(storage, prefix, config));
     // Only once every file is fully written do they take their final names.
     for (const writer of writers) await writer.commit();
   } catch (error) {
