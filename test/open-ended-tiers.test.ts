@@ -12,7 +12,10 @@ import { CsvBuffer } from '../lambda/dataset/csv-buffer.js';
 import { writeTierRows } from '../lambda/dataset/csv-format.js';
 import { readUserTimeline } from '../lambda/dataset/tier-timeline.js';
 import { createEngine } from '../lambda/engine/create-engine.js';
+import { publishDataset } from '../lambda/publish/publish-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
+import { apiEvent, createHarness, withRequest } from './support/handler-harness.js';
+import { startLocalS3, type LocalS3 } from './support/local-s3.js';
 
 let root: string;
 beforeAll(() => {
@@ -129,4 +132,52 @@ describe('readers accept an empty until_datetime', () => {
     expect(run.stdout).toContain('user 2: 2 period(s)');
     expect(run.stdout).toMatch(/premium +2025-03-03T00:00:00Z → \(still in effect\)/);
   }, 90_000);
+});
+
+describe('publishing with openEndedTiers', () => {
+  it('only tiers.csv (and schema.json) differ: one empty end time per user; the checks pass on the same values', async () => {
+    const base = { engine: 'seedrandom', seed: 8, users: 300 } as const;
+    const [closed, open] = await Promise.all(
+      [false, true].map((openEndedTiers) => publishDataset(parseConfig({ ...base, openEndedTiers }), { storage: new LocalFolderStorage(join(root, `publish-${openEndedTiers}`)) })),
+    );
+    expect(open.manifest.checksPassed).toBe(true);
+    expect(open.manifest.checks).toEqual(closed.manifest.checks);
+    expect(open.manifest.summary).toEqual(closed.manifest.summary);
+    const byName = (files: typeof open.manifest.files) => Object.fromEntries(files.map((f) => [f.name, f]));
+    const [c, o] = [byName(closed.manifest.files), byName(open.manifest.files)];
+    expect(Object.keys(o)).toEqual(Object.keys(c));
+    for (const name of Object.keys(c)) {
+      if (name === 'tiers.csv' || name === 'schema.json') continue;
+      expect(o[name].sha256, name).toBe(c[name].sha256);
+    }
+    // Every user's last until_datetime (20 characters) is left out.
+    expect(o['tiers.csv'].rows).toBe(c['tiers.csv'].rows);
+    expect(c['tiers.csv'].bytes - o['tiers.csv'].bytes).toBe(20 * base.users);
+  }, 60_000);
+});
+
+describe('the API on a dataset with openEndedTiers', () => {
+  let s3: LocalS3;
+  beforeAll(async () => {
+    s3 = await startLocalS3();
+    s3.useAsSdkEndpoint();
+  });
+  afterAll(() => s3?.stop());
+
+  it('GET .../users/{userId}/tiers answers until: null for the span still in effect', async () => {
+    const h = await createHarness(s3);
+    const post = apiEvent('api-post-default.json');
+    const created = await h.api(withRequest(post, { body: JSON.stringify({ seed: 3, users: 40, openEndedTiers: true }) }));
+    expect(created.statusCode).toBe(201);
+    const id = created.json.datasetId as string;
+    // Users 33..40 are cohort 5 (free, premium, free): three spans.
+    for (const user of [1, 40]) {
+      const got = await h.api(withRequest(apiEvent('api-get-tiers.json'), { path: `/datasets/${id}/users/${user}/tiers` }));
+      expect(got.statusCode).toBe(200);
+      const tiers = got.json.tiers as { tier: string; from: string; until: string | null }[];
+      expect(tiers.at(-1)!.until).toBeNull();
+      for (let i = 0; i + 1 < tiers.length; i++) expect(tiers[i].until).toBe(tiers[i + 1].from);
+      expect(tiers.length).toBe(user === 1 ? 1 : 3);
+    }
+  }, 60_000);
 });
