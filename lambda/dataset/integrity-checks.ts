@@ -80,7 +80,9 @@ export class IntegrityChecker {
   private readonly pendingUserRefs = new Map<number, Array<[CheckName, string]>>();
   private lastTxnId = Number.NEGATIVE_INFINITY;
   private tierUser: number | undefined;
-  private tiers: TierRow[] = [];
+  // The current user's tier rows: the first tierCount of a pool reused from user to user.
+  private readonly tiers: TierRow[] = [];
+  private tierCount = 0;
   // Uploads by [free 5 GB, free 50 GB, premium 5 GB, premium 50 GB]; upgrades; upgrades with a spike.
   private readonly uploadCounts = new Float64Array(4);
   private upgrades = 0;
@@ -111,8 +113,12 @@ export class IntegrityChecker {
       if (!this.usersWithTiers.add(userId - this.idBase)) this.fail('tiers_cover_window', `user_id=${userId} (tiers not grouped by user)`);
     }
     if (!this.users.has(userId - this.idBase)) this.refUser(userId, 'tiers_user_fk', `tiers user_id=${userId}`);
-    if (this.tiers.some((t) => t.from === from)) this.fail('tiers_primary_key', tierKey(userId, from));
-    this.tiers.push({ from, until, premium: tier === 'premium', spikeHit: false });
+    for (let t = 0; t < this.tierCount; t++) if (this.tiers[t].from === from) this.fail('tiers_primary_key', tierKey(userId, from));
+    const row = (this.tiers[this.tierCount++] ??= { from: 0, until: 0, premium: false, spikeHit: false });
+    row.from = from;
+    row.until = until;
+    row.premium = tier === 'premium';
+    row.spikeHit = false;
     if (tier !== 'premium' && tier !== 'free') this.fail('tiers_cover_window', `${tierKey(userId, from)} tier=${JSON.stringify(tier)}`);
   }
 
@@ -131,7 +137,12 @@ export class IntegrityChecker {
     const large = size === 50;
     if (large && !tier.premium) this.fail('no_50gb_while_free', `txn_id=${txnId} user_id=${userId} datetime=${formatUtcTimestamp(at)}`);
     this.uploadCounts[(tier.premium ? 2 : 0) + (large ? 1 : 0)]++;
-    if (large) for (const t of this.tiers) if (t.from <= at && at < t.from + 3600) t.spikeHit = true;
+    if (large) {
+      for (let i = 0; i < this.tierCount; i++) {
+        const t = this.tiers[i];
+        if (t.from <= at && at < t.from + 3600) t.spikeHit = true;
+      }
+    }
   }
 
   /** Results of every check, and the summary; call once after the last row. */
@@ -157,7 +168,10 @@ export class IntegrityChecker {
   }
 
   private tierAt(at: number): TierRow | undefined {
-    for (const t of this.tiers) if (t.from <= at && at < t.until) return t;
+    for (let i = 0; i < this.tierCount; i++) {
+      const t = this.tiers[i];
+      if (t.from <= at && at < t.until) return t;
+    }
     return undefined;
   }
 
@@ -170,31 +184,38 @@ export class IntegrityChecker {
   private closeTierGroup(): void {
     const user = this.tierUser;
     if (user === undefined) return;
-    const tiers = this.tiers.sort((a, b) => a.from - b.from);
-    const key = `user_id=${user}`;
-    let covered = tiers[0].from === this.ctx.start && tiers[tiers.length - 1].until === this.ctx.end;
-    for (let t = 0; t < tiers.length; t++) {
+    const tiers = this.tiers;
+    const n = this.tierCount;
+    // By from_datetime (a stable insertion sort: a few rows, almost always in order already).
+    for (let i = 1; i < n; i++) {
+      const row = tiers[i];
+      let j = i;
+      for (; j > 0 && tiers[j - 1].from > row.from; j--) tiers[j] = tiers[j - 1];
+      tiers[j] = row;
+    }
+    let covered = tiers[0].from === this.ctx.start && tiers[n - 1].until === this.ctx.end;
+    for (let t = 0; t < n; t++) {
       if (tiers[t].until < tiers[t].from) covered = false;
       if (t > 0 && tiers[t].from !== tiers[t - 1].until) covered = false;
     }
-    if (!covered) this.fail('tiers_cover_window', key);
+    if (!covered) this.fail('tiers_cover_window', `user_id=${user}`);
 
     let lastChange: number | undefined;
-    for (let t = 1; t < tiers.length; t++) {
+    for (let t = 1; t < n; t++) {
       if (tiers[t].premium === tiers[t - 1].premium) continue;
       const change = tiers[t].from;
       if (lastChange !== undefined && (change - lastChange) * 1e6 < this.ctx.minGapUs) {
-        this.fail('tier_changes_min_gap', `${key} changes at ${formatUtcTimestamp(lastChange)} and ${formatUtcTimestamp(change)}`);
+        this.fail('tier_changes_min_gap', `user_id=${user} changes at ${formatUtcTimestamp(lastChange)} and ${formatUtcTimestamp(change)}`);
       }
       lastChange = change;
     }
     // An upgrade: a premium interval that follows a free one, after the window start.
-    for (let t = 1; t < tiers.length; t++) {
+    for (let t = 1; t < n; t++) {
       if (!tiers[t].premium || tiers[t - 1].premium || tiers[t].from <= this.ctx.start) continue;
       this.upgrades++;
       if (tiers[t].spikeHit) this.upgradesWithSpike++;
     }
-    this.tiers = [];
+    this.tierCount = 0;
   }
 
   private fail(check: CheckName, example: string): void {
