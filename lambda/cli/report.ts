@@ -13,7 +13,8 @@ export function generateReport(outcome: PublishOutcome, location: string): strin
       : `${m.datasetId} is already published; not regenerated`,
     `  path:    ${location}`,
     `  engine:  ${m.generator.engine}, seed ${m.config.seed}, ${m.config.users} users, ${m.config.start} .. ${m.config.end}`,
-    `  rows:    ${m.files.map((f) => `${f.name.replace('.csv', '')} ${f.rows}`).join(', ')}`,
+    // Tables only: schema.json is listed with no columns and no rows.
+    `  rows:    ${m.files.filter((f) => f.columns.length > 0).map((f) => `${f.name.replace('.csv', '')} ${f.rows}`).join(', ')}`,
     `  cohorts: ${Object.entries(m.summary.usersPerCohort).map(([c, n]) => `${c}:${n}`).join(' ')}` +
       ` (1 premium, 2 free, 3 premium→free, 4 free→premium, 5 free→premium→free)`,
     `  uploads: free 5GB ${m.summary.uploadsByTierAndSize.free['5']}, free 50GB ${m.summary.uploadsByTierAndSize.free['50']}, ` +
