@@ -22,11 +22,13 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 async function predict(folder: string, kind: BaselineKind): Promise<Map<string, number>> {
   const storage = new LocalFolderStorage(folder);
   const { window } = await openTaskDataset(storage, '.');
-  const lines: string[] = [];
-  for await (const line of baselinePredictions(storage, '.', window, kind)) lines.push(line);
-  expect(lines[0]).toBe('user_id,anchor_time,probability\r\n');
+  let text = '';
+  for await (const chunk of baselinePredictions(storage, '.', window, kind)) text += chunk;
+  const lines = text.split('\r\n');
+  expect(lines[0]).toBe('user_id,anchor_time,probability');
+  expect(lines.at(-1)).toBe('');
   return new Map(
-    lines.slice(1).map((l) => {
+    lines.slice(1, -1).map((l) => {
       const [user, time, p] = l.trimEnd().split(',');
       return [`${user} ${time}`, Number(p)];
     }),

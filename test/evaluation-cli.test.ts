@@ -56,7 +56,7 @@ describe('baseline', () => {
     expect(run.stdout).toContain(`${kind} predictions written to ${out}`);
     const storage = new LocalFolderStorage(baselineDir);
     let expected = '';
-    for await (const line of baselinePredictions(storage, '.', (await openTaskDataset(storage, '.')).window, kind)) expected += line;
+    for await (const chunk of baselinePredictions(storage, '.', (await openTaskDataset(storage, '.')).window, kind)) expected += chunk;
     expect(readFileSync(out, 'utf8')).toBe(expected);
   });
 

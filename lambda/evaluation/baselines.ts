@@ -70,7 +70,7 @@ const tierAware: Predict = (user, at, population, window) => {
 const PREDICTORS: Record<BaselineKind, Predict> = { 'tier-blind': tierBlind, 'tier-aware': tierAware };
 
 /**
- * A baseline's predictions for every task row, as CSV lines (header first, CRLF): one pass over
+ * A baseline's predictions for every task row, as CSV text in chunks (header first, CRLF): one pass over
  * tiers and uploads for the population's hourly counts, then a merge-join of the task anchors
  * with each user's history. Reads neither labels nor oracle probabilities nor the truth file.
  */
@@ -82,7 +82,8 @@ export async function* baselinePredictions(storage: DatasetStorage, prefix: stri
   const predict = PREDICTORS[kind];
   const histories = readUserHistories(storage, prefix, window);
   let user: UserHistory | undefined;
-  yield 'user_id,anchor_time,probability\r\n';
+  // Lines are handed on in chunks of about CHUNK_CHARS: one write per line would dominate the run.
+  let chunk = 'user_id,anchor_time,probability\r\n';
   for await (const anchor of readAnchors(storage, prefix)) {
     while (!user || user.userId < anchor.userId) {
       const next = await histories.next();
@@ -90,6 +91,13 @@ export async function* baselinePredictions(storage: DatasetStorage, prefix: stri
       user = next.value;
     }
     if (user?.userId !== anchor.userId) throw new DatasetFileError(`tiers.csv has no user ${anchor.userId}, who has task rows`);
-    yield `${anchor.userId},${anchor.anchorTime},${String(predict(user, anchor.at, population.past(anchor.at), window))}\r\n`;
+    chunk += `${anchor.userId},${anchor.anchorTime},${String(predict(user, anchor.at, population.past(anchor.at), window))}\r\n`;
+    if (chunk.length >= CHUNK_CHARS) {
+      yield chunk;
+      chunk = '';
+    }
   }
+  yield chunk;
 }
+
+const CHUNK_CHARS = 64 * 1024;

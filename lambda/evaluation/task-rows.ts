@@ -2,8 +2,8 @@ import { SCENARIOS, type Scenario } from '../tasks/anchors.js';
 import { SPLITS, type Split } from '../tasks/split.js';
 import { UPLOAD_50GB_TASK_FILE } from '../tasks/task-files.js';
 import type { DatasetStorage } from '../storage/storage.js';
-import { parseUtcTimestamp } from '../time/utc-timestamp.js';
 import { DatasetFileError, readDatasetCsv } from './csv-lines.js';
+import { TimestampReader } from './timestamp-reader.js';
 
 /** The task's anchors: what a baseline may see of the task file (no label, no oracle). */
 export interface Anchor {
@@ -34,6 +34,7 @@ export async function* readAnchors(storage: DatasetStorage, prefix: string): Asy
 /** The task rows of a dataset, streamed in file order (user_id, then anchor_time). */
 export async function* readTaskRows(storage: DatasetStorage, prefix: string): AsyncGenerator<TaskRow> {
   const key = taskFileKey(prefix);
+  const time = new TimestampReader();
   for await (const { line, fields } of readDatasetCsv(storage, key, UPLOAD_50GB_TASK_FILE.columns)) {
     const scenario = fields[COLUMN.scenario] as Scenario;
     const split = fields[COLUMN.split] as Split;
@@ -41,7 +42,7 @@ export async function* readTaskRows(storage: DatasetStorage, prefix: string): As
     const row = {
       userId: Number(fields[COLUMN.user_id]),
       anchorTime: fields[COLUMN.anchor_time],
-      at: parseUtcTimestamp(fields[COLUMN.anchor_time]) ?? Number.NaN,
+      at: time.read(fields[COLUMN.anchor_time]) ?? Number.NaN,
       scenario,
       label: label === '1' ? 1 : 0,
       oracleProbability: Number(fields[COLUMN.oracle_probability]),

@@ -1,7 +1,7 @@
 import { ITEMS, TABLES } from '../dataset/tables.js';
 import type { DatasetStorage } from '../storage/storage.js';
-import { parseUtcTimestamp } from '../time/utc-timestamp.js';
 import { DatasetFileError, readDatasetCsv, UserBlockReader } from './csv-lines.js';
+import { TimestampReader } from './timestamp-reader.js';
 
 export const SECONDS_PER_HOUR = 3600;
 const LARGE_ITEM_ID = String(ITEMS[1].itemId);
@@ -33,28 +33,29 @@ export interface Window {
 export async function* readUserHistories(storage: DatasetStorage, prefix: string, window: Window): AsyncGenerator<UserHistory> {
   const uploads = new UserBlockReader(readDatasetCsv(storage, `${prefix}/${TABLES.uploads.file}`, TABLES.uploads.columns), TABLES.uploads.file, 1);
   const tiers = readDatasetCsv(storage, `${prefix}/${TABLES.tiers.file}`, TABLES.tiers.columns);
+  const time = new TimestampReader();
   let current: UserHistory | undefined;
   for await (const { line, fields } of tiers) {
     const [user, fromText, untilText, tier] = fields;
     const userId = Number(user);
-    const from = parseUtcTimestamp(fromText);
-    const until = untilText === '' ? window.end : parseUtcTimestamp(untilText);
+    const from = time.read(fromText);
+    const until = untilText === '' ? window.end : time.read(untilText);
     if (!Number.isInteger(userId) || from === undefined || until === undefined || (tier !== 'free' && tier !== 'premium')) {
       throw new DatasetFileError(`${TABLES.tiers.file} line ${line}: not a tier row: ${fields.join(',')}`);
     }
     if (current?.userId !== userId) {
-      if (current) yield await withUploads(current, uploads);
+      if (current) yield await withUploads(current, uploads, time);
       current = { userId, intervals: [], largeUploads: [] };
     }
     current.intervals.push({ from, until, premium: tier === 'premium' });
   }
-  if (current) yield await withUploads(current, uploads);
+  if (current) yield await withUploads(current, uploads, time);
 }
 
-async function withUploads(user: UserHistory, uploads: UserBlockReader): Promise<UserHistory> {
+async function withUploads(user: UserHistory, uploads: UserBlockReader, time: TimestampReader): Promise<UserHistory> {
   for (const [, , item, datetime] of await uploads.rowsOf(user.userId)) {
     if (item !== LARGE_ITEM_ID) continue;
-    const at = parseUtcTimestamp(datetime);
+    const at = time.read(datetime);
     if (at === undefined) throw new DatasetFileError(`${TABLES.uploads.file}: user ${user.userId} has an upload at ${JSON.stringify(datetime)}`);
     user.largeUploads.push(at);
   }
