@@ -22,7 +22,7 @@ import { datasetTarget, publishTarget } from './storage-target.js';
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 
 // bin/tierdrift.mjs bundles the engine worker beside this file; run from source, there is none
-// and generation stays on one thread (same bytes either way).
+// and generation and formatting stay on this thread (same bytes either way).
 const bundledWorker = new URL('./engine-worker.mjs', import.meta.url);
 const engineWorker = existsSync(bundledWorker) ? bundledWorker : undefined;
 
@@ -49,7 +49,7 @@ program
   .option('--users <n>', 'override the number of users (1..10000000)')
   .option('-d, --dest <dir|s3://bucket/root>', 'folder or S3 location to publish into', './out')
   .option('--json', 'print the manifest as JSON instead of a summary')
-  .option('-w, --workers <n>', 'engine threads, 1..64 (above 1 needs "engine": "seedrandom"); same bytes for any n', parseWorkers, 1)
+  .option('-w, --workers <n>', 'threads that generate and format rows, 1..64 (above 1 needs "engine": "seedrandom"); same bytes for any n', parseWorkers, 1)
   .action(async (flags: ConfigFlags & { dest: string; json?: boolean; workers: number }) => {
     const config = await loadConfig(flags);
     if (flags.workers > 1 && !supportsUserRanges(config)) {
