@@ -1,32 +1,19 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { baselinePredictions } from '../lambda/evaluation/baselines.js';
 import { evaluatePredictions } from '../lambda/evaluation/evaluate.js';
 import { parsePredictions } from '../lambda/evaluation/predictions.js';
 import { openTaskDataset } from '../lambda/evaluation/task-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
-import { BASELINE_DATASET, SCORING_DATASET, scoringPredictions, writeHandMadeDataset } from './support/task-dataset.js';
+import { runCli } from './support/run-cli.js';
+import { startLocalS3 } from './support/local-s3.js';
+import { BASELINE_DATASET, putHandMadeDataset, SCORING_DATASET, scoringPredictions, writeHandMadeDataset } from './support/task-dataset.js';
+import { S3Storage } from '../lambda/storage/s3-storage.js';
+import { createS3Client } from '../lambda/storage/s3-client.js';
 
-const REPO = fileURLToPath(new URL('..', import.meta.url));
-
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs the real CLI as `npm run cli` does. */
-function cli(...args: string[]): Promise<Run> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/tierdrift.mjs', ...args], { cwd: REPO, env: { ...process.env, NO_COLOR: '1' }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
-}
+const cli = (...args: string[]) => runCli(args);
 
 let root: string;
 let baselineDir: string;
@@ -132,5 +119,35 @@ describe('evaluate', () => {
   it('a predictions file that does not exist: exit 2', async () => {
     const run = await cli('evaluate', scoringDir, '--predictions', tmp('nothing.csv'));
     expect([run.code, run.stderr]).toEqual([2, expect.stringContaining('cannot read it (ENOENT)')]);
+  });
+});
+
+describe('a dataset on S3 (s3://bucket/<dataset prefix>)', () => {
+  it('baseline and evaluate read it like a folder', async () => {
+    const s3 = await startLocalS3();
+    try {
+      s3.useAsSdkEndpoint();
+      await s3.createBucket('data');
+      const storage = new S3Storage(createS3Client(), 'data');
+      await putHandMadeDataset(storage, 'tierdrift/seed=1/0000000000000000', BASELINE_DATASET);
+      await putHandMadeDataset(storage, 'tierdrift/seed=2/0000000000000000', SCORING_DATASET);
+      const fromS3 = tmp('from-s3.csv');
+      const fromFolder = tmp('from-folder.csv');
+      expect((await cli('baseline', 's3://data/tierdrift/seed=1/0000000000000000', '--kind', 'tier-aware', '--out', fromS3)).code).toBe(0);
+      expect((await cli('baseline', baselineDir, '--kind', 'tier-aware', '--out', fromFolder)).code).toBe(0);
+      expect(readFileSync(fromS3, 'utf8')).toBe(readFileSync(fromFolder, 'utf8'));
+
+      const predictions = predictionsFile('s3-good.csv', scoringPredictions());
+      const [viaS3, viaFolder] = await Promise.all([
+        cli('evaluate', 's3://data/tierdrift/seed=2/0000000000000000', '-p', predictions, '--json', tmp('s3.json')),
+        cli('evaluate', scoringDir, '-p', predictions, '--json', tmp('folder.json')),
+      ]);
+      expect([viaS3.code, viaS3.stderr, viaFolder.code]).toEqual([0, '', 0]);
+      expect(readFileSync(tmp('s3.json'), 'utf8')).toBe(readFileSync(tmp('folder.json'), 'utf8'));
+      const missing = await cli('evaluate', 's3://data/tierdrift/seed=3/0000000000000000', '-p', predictions);
+      expect([missing.code, missing.stderr]).toEqual([2, expect.stringContaining('not a published dataset')]);
+    } finally {
+      await s3.stop();
+    }
   });
 });
