@@ -12,7 +12,9 @@ import { S3Storage } from '../lambda/storage/s3-storage.js';
 import { startLocalS3, type LocalS3 } from './support/local-s3.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const CSVS = ['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv'];
+const CSVS = ['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv', 'truth/users.csv', 'tasks/upload_50gb_next_hour.csv'];
+/** Every file of a dataset (the manifest's list). */
+const FILES = [...CSVS, 'schema.json'];
 const HASH = configHash(parseConfig({ users: 30, seed: 8 }));
 const PREFIX = `seed=8/${HASH}`;
 
@@ -79,7 +81,7 @@ describe.concurrent('generate --dest s3://, verify, fetch, tiers', () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toContain(`published seed-8-${HASH}`);
     expect(first.stdout).toContain(`path:    s3://data/tierdrift/${PREFIX}`);
-    expect(await keys('data')).toEqual([...CSVS, 'manifest.json'].map((f) => `tierdrift/${PREFIX}/${f}`).sort());
+    expect(await keys('data')).toEqual([...FILES, 'manifest.json'].map((f) => `tierdrift/${PREFIX}/${f}`).sort());
     expect(local.code).toBe(0);
   });
 
@@ -92,17 +94,18 @@ describe.concurrent('generate --dest s3://, verify, fetch, tiers', () => {
   it('verify s3://…: exit 0, every file ok', async () => {
     const run = await cli('verify', `s3://data/tierdrift/${PREFIX}`);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/all 4 files verified/);
+    expect(run.stdout).toMatch(/all 7 files verified/);
   });
 
   it('fetch: the downloaded files are the bytes of the folder output of the same config', async () => {
     const out = tmp('fetched/deeper');
     const run = await cli('fetch', `s3://data/tierdrift/${PREFIX}`, '--out', out);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/all 4 files fetched and verified/);
-    expect(tree(out)).toEqual([...CSVS, 'manifest.json'].sort());
+    expect(run.stdout).toMatch(/all 7 files fetched and verified/);
+    // Subfolders (truth/, tasks/) recreated under --out.
+    expect(tree(out)).toEqual(['truth', 'tasks', ...FILES, 'manifest.json'].sort());
     const folder = join(tmp('local'), 'seed=8', HASH);
-    for (const file of CSVS) expect(readFileSync(join(out, file)).equals(readFileSync(join(folder, file))), file).toBe(true);
+    for (const file of FILES) expect(readFileSync(join(out, file)).equals(readFileSync(join(folder, file))), file).toBe(true);
     const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     expect(manifest(out).files).toEqual(manifest(folder).files);
   });

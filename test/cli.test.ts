@@ -9,7 +9,10 @@ import { configHash } from '../lambda/config/dataset-id.js';
 import { parseConfig } from '../lambda/config/validate.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const CSVS = ['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv'];
+const CSVS = ['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv', 'truth/users.csv', 'tasks/upload_50gb_next_hour.csv'];
+/** Every file of a dataset (the manifest's list) and the folders they need. */
+const FILES = [...CSVS, 'schema.json'];
+const FOLDERS = ['truth', 'tasks'];
 
 interface Run {
   code: number | null;
@@ -71,10 +74,10 @@ describe('generate', () => {
     expect(first.stdout).toMatch(/checks: +11\/11 passed/);
   });
 
-  it('creates seed=42/<hash>/ with the 4 CSVs and manifest.json, and no leftover temp files', () => {
+  it('creates seed=42/<hash>/ with the CSVs, schema.json and manifest.json, and no leftover temp files', () => {
     const hash = configHash(parseConfig({ users: 10 }));
     expect(tree(dest)).toEqual(
-      ['seed=42', `seed=42/${hash}`, ...[...CSVS, 'manifest.json'].map((f) => `seed=42/${hash}/${f}`)].sort(),
+      ['seed=42', `seed=42/${hash}`, ...[...FOLDERS, ...FILES, 'manifest.json'].map((f) => `seed=42/${hash}/${f}`)].sort(),
     );
     const manifest = JSON.parse(readFileSync(join(datasetDir, 'manifest.json'), 'utf8'));
     expect(manifest.datasetId).toBe(`seed-42-${hash}`);
@@ -226,8 +229,8 @@ describe.concurrent('verify and tiers on a published dataset', () => {
   it('verify: exit 0 on a clean dataset, every file ok', async () => {
     const run = await cli('verify', dataset);
     expect(run.code).toBe(0);
-    for (const f of CSVS) expect(run.stdout).toMatch(new RegExp(`^ok +${f.replace('.', '\\.')} `, 'm'));
-    expect(run.stdout).toMatch(/all 4 files verified/);
+    for (const f of FILES) expect(run.stdout).toMatch(new RegExp(`^ok +${f.replace('.', '\\.')} `, 'm'));
+    expect(run.stdout).toMatch(/all 7 files verified/);
   });
 
   it('verify: one changed byte in a CSV fails and names the file', async () => {

@@ -13,13 +13,20 @@ import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 import type { DatasetStorage, StagedWriter } from '../lambda/storage/storage.js';
 
 const PKG = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
-const CSVS = ['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv'];
+const CSVS = ['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv', 'truth/users.csv', 'tasks/upload_50gb_next_hour.csv'];
+/** Every file of a dataset in manifest order (the CSVs, then schema.json), and the folders they need. */
+const FILES = [...CSVS, 'schema.json'];
+const FOLDERS = ['truth', 'tasks'];
 const COLUMNS: Record<string, string[]> = {
   'users.csv': ['user_id', 'name'],
   'tiers.csv': ['user_id', 'from_datetime', 'until_datetime', 'tier'],
   'items.csv': ['item_id', 'size_gb'],
   'uploads.csv': ['txn_id', 'user_id', 'item_id', 'datetime'],
+  'truth/users.csv': ['user_id', 'cohort', 'free_rate_per_hour', 'premium_rate_per_hour'],
+  'tasks/upload_50gb_next_hour.csv': ['user_id', 'anchor_time', 'scenario', 'tier_at_anchor', 'hours_in_tier', 'label', 'oracle_probability', 'split'],
 };
+/** A storage key's path inside its dataset (`seed=…/<hash>/truth/users.csv` → `truth/users.csv`). */
+const inDataset = (key: string): string => key.split('/').slice(2).join('/');
 
 let root: string;
 let counter = 0;
@@ -134,20 +141,20 @@ describe('publishDataset with LocalFolderStorage (default config)', () => {
     outcome = await publishDataset(config, { storage, onProgress: (done, total) => progress.push([done, total]) });
   });
 
-  it('creates seed=<seed>/<configHash>/ with the 4 CSVs and the manifest, nothing else', () => {
+  it('creates seed=<seed>/<configHash>/ with the CSVs, schema.json and the manifest, nothing else', () => {
     const hash = configHash(config);
     expect(outcome.status).toBe('created');
     expect(outcome.prefix).toBe(`seed=42/${hash}`);
     expect(outcome.manifestKey).toBe(`seed=42/${hash}/manifest.json`);
-    expect(tree(dir)).toEqual(['seed=42', `seed=42/${hash}`, ...[...CSVS, 'manifest.json'].map((f) => `seed=42/${hash}/${f}`)].sort());
+    expect(tree(dir)).toEqual(['seed=42', `seed=42/${hash}`, ...[...FOLDERS, ...FILES, 'manifest.json'].map((f) => `seed=42/${hash}/${f}`)].sort());
   });
 
   it('writes the manifest last, after every CSV is committed, and aborts nothing', () => {
-    const ops = storage.events.map((e) => `${e.op} ${e.key.split('/').at(-1)}`);
+    const ops = storage.events.map((e) => `${e.op} ${inDataset(e.key)}`);
     expect(ops.at(-1)).toBe('putIfAbsent manifest.json');
     expect(ops.filter((o) => o.startsWith('putIfAbsent'))).toHaveLength(1);
     const lastPut = ops.lastIndexOf('putIfAbsent manifest.json');
-    for (const f of CSVS) {
+    for (const f of FILES) {
       const commit = ops.indexOf(`commit ${f}`);
       expect(commit, f).toBeGreaterThanOrEqual(0);
       expect(commit).toBeLessThan(lastPut);
@@ -161,7 +168,7 @@ describe('publishDataset with LocalFolderStorage (default config)', () => {
     const m = JSON.parse(readFileSync(join(dir, outcome.manifestKey), 'utf8'));
     expect(m).toEqual(JSON.parse(JSON.stringify(outcome.manifest)));
     expect(m.formatVersion).toBe(FORMAT_VERSION);
-    expect(m.formatVersion).toBe(1);
+    expect(m.formatVersion).toBe(2);
     expect(m.generator).toEqual({ name: PKG.name, version: PKG.version, engine: 'reference' });
     expect(m.datasetId).toBe(`seed-42-${configHash(config)}`);
     expect(m.configHash).toBe(configHash(config));
@@ -172,8 +179,8 @@ describe('publishDataset with LocalFolderStorage (default config)', () => {
 
   it('manifest: files with columns, rows, bytes and sha256 matching the files on disk', () => {
     const m = outcome.manifest;
-    expect(m.files.map((f) => f.name)).toEqual(CSVS);
-    for (const file of m.files) {
+    expect(m.files.map((f) => f.name)).toEqual(FILES);
+    for (const file of m.files.filter((f) => f.name.endsWith('.csv'))) {
       const bytes = readFileSync(join(dir, outcome.prefix, file.name));
       const lines = bytes.toString('latin1').split('\r\n');
       expect(lines.at(-1)).toBe('');
@@ -269,7 +276,7 @@ describe('a failing storage write', () => {
   it('the first write failing aborts every writer', async () => {
     const storage = new RecordingStorage(new LocalFolderStorage(freshDir()), 1);
     await expect(publishDataset(config, { storage })).rejects.toThrow(/injected failure/);
-    expect(storage.events.filter((e) => e.op === 'abort').map((e) => e.key.split('/').at(-1)).sort()).toEqual([...CSVS].sort());
+    expect(storage.events.filter((e) => e.op === 'abort').map((e) => inDataset(e.key)).sort()).toEqual([...CSVS].sort());
     expect(storage.events.some((e) => e.op === 'putIfAbsent')).toBe(false);
   });
 });
@@ -284,7 +291,7 @@ describe('two concurrent publishes of the same config', () => {
     ]);
     expect([a.status, b.status].sort()).toEqual(['created', 'existing']);
     const hash = configHash(config);
-    expect(tree(dir)).toEqual(['seed=77', `seed=77/${hash}`, ...[...CSVS, 'manifest.json'].map((f) => `seed=77/${hash}/${f}`)].sort());
+    expect(tree(dir)).toEqual(['seed=77', `seed=77/${hash}`, ...[...FOLDERS, ...FILES, 'manifest.json'].map((f) => `seed=77/${hash}/${f}`)].sort());
     const onDisk = JSON.parse(readFileSync(join(dir, a.manifestKey), 'utf8'));
     const created = a.status === 'created' ? a : b;
     const existing = a.status === 'created' ? b : a;

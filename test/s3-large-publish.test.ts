@@ -26,7 +26,7 @@ function cli(...args: string[]): Promise<{ code: number | null; stdout: string; 
     execFile(
       process.execPath,
       ['--import', './test/support/report-peak-rss.mjs', 'bin/tierdrift.mjs', ...args],
-      { cwd: REPO, env: { ...process.env }, timeout: 120_000, maxBuffer: 16 << 20 },
+      { cwd: REPO, env: { ...process.env }, timeout: 240_000, maxBuffer: 16 << 20 },
       (error, stdout, stderr) => {
         const peakKb = Number(/^peak-rss-kb (\d+)$/m.exec(stderr)?.[1]);
         resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr, peakRssMb: peakKb / 1024 });
@@ -51,5 +51,6 @@ it(`publishes 200,000 users to S3 through multipart uploads in under ${PEAK_RSS_
 
   const verify = await cli('verify', `s3://big/root/seed=42/${manifest.configHash}`);
   expect(verify.code, verify.stdout + verify.stderr).toBe(0);
-  expect(verify.stdout).toMatch(/all 4 files verified/);
-});
+  expect(verify.stdout).toMatch(/all 7 files verified/);
+  // ~0.9 GB written and re-read (the task file is about twice uploads.csv) on a shared machine.
+}, 300_000);

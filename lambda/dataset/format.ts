@@ -1,5 +1,6 @@
 /**
  * Version of the published layout and CSV bytes. Bump it whenever the same config would produce
  * different files; it is part of the config hash, so old and new datasets never share a prefix.
+ * 1: the four CSVs. 2: schema.json, truth/users.csv, tasks/upload_50gb_next_hour.csv.
  */
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;

@@ -3,13 +3,14 @@ import type { GenerationConfig } from '../config/schema.js';
 import { headerLine, itemLines } from '../dataset/csv-format.js';
 import type { CheckResult, IntegritySummary } from '../dataset/integrity-checks.js';
 import { buildManifest, type ManifestFile } from '../dataset/manifest.js';
-import { TABLE_NAMES, TABLES, type TableName } from '../dataset/tables.js';
+import { TABLES } from '../dataset/tables.js';
 import { ContentDigest } from '../publish/file-digest.js';
 import { datasetKeys, readManifest, type PublishOutcome } from '../publish/publish-dataset.js';
 import { writeSchemaFile } from '../publish/schema-file.js';
+import { DATASET_FILES, USER_TABLES } from '../publish/user-tables.js';
 import { MIN_PART_BYTES, type ComposableStorage } from '../storage/storage.js';
 import type { Shard } from './plan-shards.js';
-import { PART_TABLES, putJson, reportKey, runPrefixOf, type PartTable, type ShardReport } from './run-shard.js';
+import { putJson, reportKey, runPrefixOf, type ShardReport } from './run-shard.js';
 
 export interface CommitOptions {
   root?: string;
@@ -26,8 +27,8 @@ const MAX_EXAMPLES = 10;
  * 1. reads every shard's report and checks that the shards cover users 1..n in order and that
  *    their txn ids continue each other (the sequence is gap-free by construction: offsets are
  *    prefix sums of the counted uploads, and each report says how many it wrote from where);
- * 2. composes users/tiers/uploads.csv from the parts (S3 UploadPartCopy; shard 0's parts carry the
- *    headers) and writes items.csv;
+ * 2. composes every per-user table (USER_TABLES) from the parts (S3 UploadPartCopy; shard 0's
+ *    parts carry the headers) and writes items.csv;
  * 3. re-reads each assembled file once and computes its size, rows and SHA-256 itself: SHA-256
  *    states cannot be combined, and the manifest's checksums must not rest on the shards' word;
  *    sizes and rows must match the reports';
@@ -72,25 +73,26 @@ export async function commitShards(
   }
   if (nextUser !== config.users + 1) throw new Error(`the shards cover users 1..${nextUser - 1}, not 1..${config.users}`);
 
-  const fileKey = (t: TableName) => `${prefix}/${TABLES[t].file}`;
-  for (const t of PART_TABLES) {
-    const parts = reports.map((r) => ({ key: r.parts[t].key, bytes: r.parts[t].bytes }));
-    await storage.compose(fileKey(t), parts, { minPartBytes: options.minPartBytes ?? MIN_PART_BYTES });
+  const fileKey = (file: string) => `${prefix}/${file}`;
+  for (const table of USER_TABLES) {
+    const parts = reports.map((r) => ({ key: r.parts[table.name].key, bytes: r.parts[table.name].bytes }));
+    await storage.compose(fileKey(table.file), parts, { minPartBytes: options.minPartBytes ?? MIN_PART_BYTES });
   }
-  const items = storage.createWriter(fileKey('items'));
+  const items = storage.createWriter(fileKey(TABLES.items.file));
   await items.write(Buffer.from(headerLine('items') + itemLines(), 'latin1'));
   await items.commit();
 
   const files: ManifestFile[] = [];
-  for (const t of TABLE_NAMES) {
-    const measured = await measure(storage, fileKey(t));
-    if (t !== 'items') {
-      const expected = reports.reduce((s, r) => ({ rows: s.rows + r.parts[t as PartTable].rows, bytes: s.bytes + r.parts[t as PartTable].bytes }), { rows: 0, bytes: 0 });
+  for (const file of DATASET_FILES) {
+    const measured = await measure(storage, fileKey(file.file));
+    if (file.userTable !== undefined) {
+      const t = USER_TABLES[file.userTable].name;
+      const expected = reports.reduce((s, r) => ({ rows: s.rows + r.parts[t].rows, bytes: s.bytes + r.parts[t].bytes }), { rows: 0, bytes: 0 });
       if (measured.rows !== expected.rows || measured.bytes !== expected.bytes) {
-        throw new Error(`${TABLES[t].file}: assembled ${measured.rows} rows, ${measured.bytes} bytes; the shards wrote ${expected.rows} rows, ${expected.bytes} bytes`);
+        throw new Error(`${file.file}: assembled ${measured.rows} rows, ${measured.bytes} bytes; the shards wrote ${expected.rows} rows, ${expected.bytes} bytes`);
       }
     }
-    files.push({ name: TABLES[t].file, columns: [...TABLES[t].columns], rows: measured.rows, bytes: measured.bytes, sha256: measured.sha256 });
+    files.push({ name: file.file, columns: [...file.columns], rows: measured.rows, bytes: measured.bytes, sha256: measured.sha256 });
   }
   files.push(await writeSchemaFile(storage, prefix, config));
 

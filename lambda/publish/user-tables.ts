@@ -3,6 +3,8 @@ import type { CsvBuffer } from '../dataset/csv-buffer.js';
 import { writeTierRows, writeUploadRows, writeUserRow } from '../dataset/csv-format.js';
 import { TABLE_NAMES, TABLES, type TableName } from '../dataset/tables.js';
 import type { UserBatch } from '../engine/user-batch.js';
+import { TaskRowWriter, TRUTH_USERS_FILE, UPLOAD_50GB_TASK_FILE, writeTruthUserRow } from '../tasks/task-files.js';
+import { taskSettings } from '../tasks/task-settings.js';
 
 /** Appends one user's rows of a table to `out` and returns how many rows it wrote. */
 export type UserRowWriter = (batch: UserBatch, out: CsvBuffer) => number;
@@ -45,6 +47,24 @@ export const USER_TABLES = [
     writeUploadRows(batch, out);
     return batch.uploadCount;
   }),
+  {
+    name: 'truth_users',
+    file: TRUTH_USERS_FILE.file,
+    columns: TRUTH_USERS_FILE.columns,
+    rowWriter: () => (batch, out) => {
+      writeTruthUserRow(batch, out);
+      return 1;
+    },
+  },
+  {
+    name: 'tasks_upload_50gb_next_hour',
+    file: UPLOAD_50GB_TASK_FILE.file,
+    columns: UPLOAD_50GB_TASK_FILE.columns,
+    rowWriter: (config) => {
+      const writer = new TaskRowWriter(taskSettings(config));
+      return (batch, out) => writer.write(batch, out);
+    },
+  },
 ] as const satisfies readonly UserTable[];
 
 export function headerOf(table: { columns: readonly string[] }): string {
