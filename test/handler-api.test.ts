@@ -17,6 +17,9 @@ afterAll(() => s3?.stop());
 const POST = apiEvent('api-post-default.json');
 const datasetIdOf = (body: string | null) => datasetAddress(parseConfig(JSON.parse(body!))).datasetId;
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
+/** The files of a dataset in manifest order, and every key under its prefix (sorted). */
+const DATASET_FILES = ['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv', 'truth/users.csv', 'tasks/upload_50gb_next_hour.csv', 'schema.json'];
+const DATASET_KEYS = [...DATASET_FILES, 'manifest.json'].sort();
 
 describe('POST /datasets (api-post-default.json), then the GET events', () => {
   let h: Harness;
@@ -32,10 +35,8 @@ describe('POST /datasets (api-post-default.json), then the GET events', () => {
     expect(created.headers?.Location).toBe(`/prod/datasets/${body.datasetId}`);
     expect(body.prefix).toBe(`tierdrift/seed=7/${body.manifest.configHash}`);
     expect(body.manifest.config.users).toBe(1000);
-    expect(body.files.map((f) => f.name)).toEqual(['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv']);
-    expect(await h.keys()).toEqual(
-      ['items.csv', 'manifest.json', 'tiers.csv', 'uploads.csv', 'users.csv'].map((f) => `${body.prefix}/${f}`),
-    );
+    expect(body.files.map((f) => f.name)).toEqual(DATASET_FILES);
+    expect(await h.keys()).toEqual(DATASET_KEYS.map((f) => `${body.prefix}/${f}`));
 
     const again = await h.api(POST);
     expect(again.statusCode).toBe(200);
@@ -142,7 +143,7 @@ describe('bad requests: the answer lists each problem and nothing is written', (
     ['users above SINGLE_RUN_MAX_USERS alone (reference engine)', withRequest(POST, { body: '{"users": 1000001}' }), 400, 'users'],
     ['a body over MAX_BODY_BYTES', withRequest(POST, { body: JSON.stringify({ seed: 7, pad: ' '.repeat(5000) }) }), 413, '(body)'],
     ['an unknown route', withRequest(POST, { httpMethod: 'GET', path: '/jobs' }), 404, '(path)'],
-    ['a wrong method on a known path', withRequest(POST, { httpMethod: 'DELETE', path: '/datasets/seed-7-b8c3c3c32d7ac4bb' }), 405, '(method)'],
+    ['a wrong method on a known path', withRequest(POST, { httpMethod: 'DELETE', path: '/datasets/seed-7-faebfe2169d6338f' }), 405, '(method)'],
     ['a malformed dataset id', withRequest(POST, { httpMethod: 'GET', path: '/datasets/seed-7-XYZ' }), 400, 'datasetId'],
     ['an unknown dataset', withRequest(POST, { httpMethod: 'GET', path: '/datasets/seed-7-0123456789abcdef' }), 404, 'datasetId'],
     ['a list without seed', withRequest(POST, { httpMethod: 'GET', queryStringParameters: null }), 400, 'seed'],
@@ -202,7 +203,7 @@ describe('POST over the sync threshold: a background run', () => {
     expect(report).toMatchObject({ datasetId, status: 'created' });
     const done = await h.api(get);
     expect(done.statusCode).toBe(200);
-    expect((done.json as unknown as DatasetDescription).files).toHaveLength(4);
+    expect((done.json as unknown as DatasetDescription).files).toHaveLength(DATASET_FILES.length);
     const marker = JSON.parse((await h.storage.read(`tierdrift/seed=11/${datasetId.split('-')[2]}/_run.json`))!.toString());
     expect(marker).toMatchObject({ datasetId, trigger: 'job', endedAt: expect.any(String) });
     // Published: a new POST answers 200 at once instead of starting a run.
@@ -227,7 +228,7 @@ describe('ten concurrent identical POSTs', () => {
     const manifests = responses.map((r) => (r.json as unknown as DatasetDescription).manifest);
     for (const m of manifests) expect(m).toEqual(manifests[0]);
     const prefix = (responses[0].json as unknown as DatasetDescription).prefix;
-    expect(await h.keys()).toEqual(['items.csv', 'manifest.json', 'tiers.csv', 'uploads.csv', 'users.csv'].map((f) => `${prefix}/${f}`));
+    expect(await h.keys()).toEqual(DATASET_KEYS.map((f) => `${prefix}/${f}`));
     for (const file of manifests[0].files) {
       expect(sha256((await h.storage.read(`${prefix}/${file.name}`))!)).toBe(file.sha256);
     }
