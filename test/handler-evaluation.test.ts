@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { datasetAddress } from '../lambda/config/dataset-id.js';
+import { parseConfig } from '../lambda/config/validate.js';
 import { evaluatePredictions } from '../lambda/evaluation/evaluate.js';
 import { parsePredictions } from '../lambda/evaluation/predictions.js';
 import { apiEvent, createHarness, withRequest, type Harness } from './support/handler-harness.js';
@@ -94,5 +96,24 @@ describe('POST /datasets/{datasetId}/evaluations', () => {
   it('writes nothing', async () => {
     await h.api(post(scoringPredictions()));
     expect(await h.keys()).toEqual(keys);
+  });
+});
+
+describe('events/api-post-evaluation.json', () => {
+  it('scores its predictions for the dataset {"seed": 7, "users": 3}: 200 with a report of every task row', async () => {
+    const h = await createHarness(s3); // the default MAX_BODY_BYTES
+    const event = apiEvent('api-post-evaluation.json');
+    const config = { seed: 7, users: 3 };
+    const { datasetId } = datasetAddress(parseConfig(config));
+    expect(event.pathParameters?.datasetId).toBe(datasetId);
+    expect((await h.api(withRequest(apiEvent('api-post-default.json'), { body: JSON.stringify(config) }))).statusCode).toBe(201);
+
+    const response = await h.api(event);
+    expect(response.statusCode).toBe(200);
+    const prefix = `tierdrift/seed=7/${datasetId.split('-')[2]}`;
+    const expected = await evaluatePredictions(h.storage, prefix, datasetId, parsePredictions(event.body!));
+    expect(response.json).toEqual(JSON.parse(JSON.stringify(expected)));
+    const manifest = JSON.parse((await h.storage.read(`${prefix}/manifest.json`))!.toString());
+    expect(response.json.rows).toBe(manifest.files.find((f: { name: string }) => f.name === 'tasks/upload_50gb_next_hour.csv').rows);
   });
 });

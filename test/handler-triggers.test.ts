@@ -22,9 +22,9 @@ const prefixOf = (config: Record<string, unknown>, root = 'tierdrift') => `${roo
 
 it('every Lambda event sample in events/ is exercised by the handler tests', () => {
   const samples = readdirSync(new URL('../events/', import.meta.url)).filter((f) => !f.startsWith('config-'));
-  const tests = ['handler-api.test.ts', 'handler-triggers.test.ts', 'handler-fanout.test.ts'].map((t) => readFileSync(new URL(t, import.meta.url), 'utf8')).join('');
+  const tests = ['handler-api.test.ts', 'handler-triggers.test.ts', 'handler-fanout.test.ts', 'handler-evaluation.test.ts'].map((t) => readFileSync(new URL(t, import.meta.url), 'utf8')).join('');
   expect(samples.filter((f) => !tests.includes(`'${f}'`))).toEqual([]);
-  expect(samples).toHaveLength(9);
+  expect(samples).toHaveLength(10);
 });
 
 describe('the nightly schedule (schedule-nightly.json)', () => {
@@ -101,7 +101,8 @@ describe('the background job (async-job.json)', () => {
     const prefix = prefixOf(job.config);
     expect(await h.handler(job)).toEqual({ datasetId: datasetAddress(parseConfig(job.config)).datasetId, status: 'created', prefix });
     const keys = await h.keys();
-    expect(keys).toEqual(['_run.json', 'items.csv', 'manifest.json', 'tiers.csv', 'uploads.csv', 'users.csv'].map((f) => `${prefix}/${f}`));
+    const files = ['_run.json', 'items.csv', 'manifest.json', 'schema.json', 'tasks/upload_50gb_next_hour.csv', 'tiers.csv', 'truth/users.csv', 'uploads.csv', 'users.csv'];
+    expect(keys).toEqual(files.map((f) => `${prefix}/${f}`));
     const marker = JSON.parse((await h.storage.read(`${prefix}/_run.json`))!.toString());
     expect(marker.endedAt >= marker.startedAt).toBe(true);
   });

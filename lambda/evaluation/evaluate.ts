@@ -2,7 +2,7 @@ import { SCENARIOS, type Scenario } from '../tasks/anchors.js';
 import { SPLITS, type Split } from '../tasks/split.js';
 import type { DatasetStorage } from '../storage/storage.js';
 import { LOG_LOSS_CLIP, scoreRows, type Metrics } from './metrics.js';
-import { predictionKey, type Predictions } from './predictions.js';
+import { predictionKey, type Prediction, type Predictions } from './predictions.js';
 import { InputProblemsError, ProblemList } from './problem-list.js';
 import { DatasetFileError } from './csv-lines.js';
 import { checkExpectations, DEFAULT_EXPECTATIONS, type ExpectationResult, type Expectations } from './expectations.js';
@@ -45,7 +45,8 @@ export async function evaluatePredictions(
 ): Promise<EvaluationReport> {
   const table = new JoinedRows();
   const problems = new ProblemList();
-  const matched = new Set<string>();
+  // Task rows are unique, so a prediction is matched at most once: counting them finds the unmatched.
+  const matched = new Set<Prediction>();
   for await (const row of readTaskRows(storage, prefix)) {
     const key = predictionKey(row.userId, row.anchorTime);
     const prediction = predictions.get(key);
@@ -53,17 +54,18 @@ export async function evaluatePredictions(
       problems.add('task rows without a prediction', { field: `user ${key}`, rule: 'is a task row with no prediction' });
       continue;
     }
-    matched.add(key);
+    matched.add(prediction);
     table.push(prediction.probability, row.oracleProbability, row.label, SPLITS.indexOf(row.split), SCENARIOS.indexOf(row.scenario));
   }
   if (matched.size < predictions.size) {
-    for (const [key, { line }] of predictions) {
-      if (!matched.has(key)) problems.add('predictions for no task row', { field: `line ${line}`, rule: `user ${key} is not a task row of this dataset` });
+    for (const [key, prediction] of predictions) {
+      const { line } = prediction;
+      if (!matched.has(prediction)) problems.add('predictions for no task row', { field: `line ${line}`, rule: `user ${key} is not a task row of this dataset` });
     }
   }
   if (!problems.empty) throw new InputProblemsError('predictions do not match the task rows', problems.list());
-  const overall = scoreGroup(table, () => true);
-  if (!overall) throw new DatasetFileError(`${storage.describe(taskFileKey(prefix))} has no rows to score`);
+  if (table.length === 0) throw new DatasetFileError(`${storage.describe(taskFileKey(prefix))} has no rows to score`);
+  const overall = scoreGroup(table, Uint32Array.from({ length: table.length }, (_, i) => i));
 
   const scenarios = groupScores(table, SCENARIOS, table.scenario);
   return {
@@ -79,22 +81,27 @@ export async function evaluatePredictions(
 }
 
 function groupScores<K extends string>(table: JoinedRows, names: readonly K[], codes: Uint8Array): Partial<Record<K, GroupScores>> {
+  const counts = new Uint32Array(names.length);
+  for (let i = 0; i < table.length; i++) counts[codes[i]]++;
+  const members = Array.from(counts, (n) => new Uint32Array(n));
+  const filled = new Uint32Array(names.length);
+  for (let i = 0; i < table.length; i++) members[codes[i]][filled[codes[i]]++] = i;
   const out: Partial<Record<K, GroupScores>> = {};
   names.forEach((name, code) => {
-    const scores = scoreGroup(table, (i) => codes[i] === code);
-    if (scores) out[name] = scores;
+    if (counts[code] > 0) out[name] = scoreGroup(table, members[code]);
   });
   return out;
 }
 
-function scoreGroup(table: JoinedRows, member: (row: number) => boolean): GroupScores | undefined {
-  const rows: number[] = [];
-  for (let i = 0; i < table.length; i++) if (member(i)) rows.push(i);
-  if (rows.length === 0) return undefined;
-  const pick = (column: Float64Array | Uint8Array) => Float64Array.from(rows, (i) => column[i]);
-  const labels = pick(table.label);
-  const predictions = pick(table.prediction);
-  const oracle = pick(table.oracle);
+function scoreGroup(table: JoinedRows, rows: Uint32Array): GroupScores {
+  const labels = new Float64Array(rows.length);
+  const predictions = new Float64Array(rows.length);
+  const oracle = new Float64Array(rows.length);
+  rows.forEach((row, i) => {
+    labels[i] = table.label[row];
+    predictions[i] = table.prediction[row];
+    oracle[i] = table.oracle[row];
+  });
   return {
     rows: rows.length,
     labelRate: mean(labels),

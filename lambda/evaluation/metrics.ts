@@ -25,34 +25,47 @@ export function scoreRows(rows: ScoredRows): Metrics {
   return { rocAuc: rocAuc(rows), averagePrecision: averagePrecision(rows), logLoss: logLoss(rows), brier: brierScore(rows) };
 }
 
-/** Row indices by descending probability (the order both ranking metrics walk). */
-function byDescendingProbability(p: ArrayLike<number>): Uint32Array {
-  const order = new Uint32Array(p.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  return order.sort((a, b) => p[b] - p[a]);
+/**
+ * The rows grouped by distinct probability, highest first: how many positives and negatives share
+ * each value. Both ranking metrics walk these groups. The positives' and the negatives'
+ * probabilities are sorted apart (the typed arrays' native numeric sort) and merged.
+ */
+function descendingGroups({ probabilities: p, labels: y }: ScoredRows): { positives: number; negatives: number; groups: Array<[number, number]> } {
+  let positives = 0;
+  for (let i = 0; i < y.length; i++) if (y[i] === 1) positives++;
+  const pos = new Float64Array(positives);
+  const neg = new Float64Array(y.length - positives);
+  for (let i = 0, a = 0, b = 0; i < y.length; i++) {
+    if (y[i] === 1) pos[a++] = p[i];
+    else neg[b++] = p[i];
+  }
+  pos.sort();
+  neg.sort();
+  const groups: Array<[number, number]> = [];
+  for (let i = pos.length - 1, j = neg.length - 1; i >= 0 || j >= 0; ) {
+    const value = i < 0 ? neg[j] : j < 0 ? pos[i] : Math.max(pos[i], neg[j]);
+    let groupPositives = 0;
+    let groupNegatives = 0;
+    for (; i >= 0 && pos[i] === value; i--) groupPositives++;
+    for (; j >= 0 && neg[j] === value; j--) groupNegatives++;
+    groups.push([groupPositives, groupNegatives]);
+  }
+  return { positives, negatives: neg.length, groups };
 }
 
 /**
  * ROC-AUC as the Mann–Whitney statistic: the chance that a random positive scores above a random
- * negative, a tie counting one half. Walks groups of equal probability: each positive in a group
- * beats every negative below it and ties with the group's negatives.
+ * negative, a tie counting one half. Each positive in a group beats every negative below it and
+ * ties with the group's negatives.
  */
-export function rocAuc({ probabilities: p, labels: y }: ScoredRows): number | null {
-  const order = byDescendingProbability(p);
-  let positives = 0;
-  for (let i = 0; i < y.length; i++) if (y[i] === 1) positives++;
-  const negatives = y.length - positives;
+export function rocAuc(rows: ScoredRows): number | null {
+  const { positives, negatives, groups } = descendingGroups(rows);
   if (positives === 0 || negatives === 0) return null;
   let negativesBelow = negatives;
   let wins = 0;
-  for (let start = 0; start < order.length; ) {
-    let end = start;
-    let groupPositives = 0;
-    while (end < order.length && p[order[end]] === p[order[start]]) groupPositives += y[order[end++]];
-    const groupNegatives = end - start - groupPositives;
+  for (const [groupPositives, groupNegatives] of groups) {
     negativesBelow -= groupNegatives;
     wins += groupPositives * (negativesBelow + groupNegatives / 2);
-    start = end;
   }
   return wins / (positives * negatives);
 }
@@ -61,20 +74,16 @@ export function rocAuc({ probabilities: p, labels: y }: ScoredRows): number | nu
  * Average precision as scikit-learn defines it: Σ (Rₖ − Rₖ₋₁)·Pₖ over the distinct thresholds in
  * descending order (rows of equal probability enter together), R recall and P precision.
  */
-export function averagePrecision({ probabilities: p, labels: y }: ScoredRows): number | null {
-  const order = byDescendingProbability(p);
-  let positives = 0;
-  for (let i = 0; i < y.length; i++) if (y[i] === 1) positives++;
+export function averagePrecision(rows: ScoredRows): number | null {
+  const { positives, groups } = descendingGroups(rows);
   if (positives === 0) return null;
   let truePositives = 0;
+  let chosen = 0;
   let sum = 0;
-  for (let start = 0; start < order.length; ) {
-    let end = start;
-    let groupPositives = 0;
-    while (end < order.length && p[order[end]] === p[order[start]]) groupPositives += y[order[end++]];
+  for (const [groupPositives, groupNegatives] of groups) {
     truePositives += groupPositives;
-    sum += (groupPositives / positives) * (truePositives / end);
-    start = end;
+    chosen += groupPositives + groupNegatives;
+    sum += (groupPositives / positives) * (truePositives / chosen);
   }
   return sum;
 }

@@ -1,5 +1,5 @@
-import { parseUtcTimestamp } from '../time/utc-timestamp.js';
 import { InputProblemsError, ProblemList } from './problem-list.js';
+import { TimestampReader } from './timestamp-reader.js';
 
 export const PREDICTION_COLUMNS = ['user_id', 'anchor_time', 'probability'] as const;
 
@@ -28,10 +28,10 @@ const ANCHOR_TIME = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(Z|\+00:00)?$/;
 export function parsePredictions(text: string): Predictions {
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const problems = new ProblemList();
-  const header = lines[0].split(',').map(unquote);
   if (lines.every((l) => l.trim() === '')) {
     throw new InputProblemsError('invalid predictions', [{ field: '(file)', rule: `is empty: expected the header ${PREDICTION_COLUMNS.join(',')} and a row per task row` }]);
   }
+  const header = lines[0].split(',').map(unquote);
   const index = PREDICTION_COLUMNS.map((c) => header.indexOf(c));
   const missing = PREDICTION_COLUMNS.filter((_, i) => index[i] < 0);
   if (missing.length > 0) {
@@ -40,6 +40,7 @@ export function parsePredictions(text: string): Predictions {
   }
   const [userColumn, timeColumn, probabilityColumn] = index;
   const predictions: Predictions = new Map();
+  const time = new TimestampReader();
   for (let i = 1; i < lines.length; i++) {
     if (lines[i].trim() === '') continue;
     const line = i + 1;
@@ -50,7 +51,7 @@ export function parsePredictions(text: string): Predictions {
       continue;
     }
     const [userText, timeText, probabilityText] = [fields[userColumn], fields[timeColumn], fields[probabilityColumn]];
-    const anchorTime = canonicalAnchorTime(timeText);
+    const anchorTime = canonicalAnchorTime(timeText, time);
     let ok = true;
     if (!USER_ID.test(userText)) {
       problems.add('bad user ids', { field, rule: `user_id ${JSON.stringify(userText)} is not a whole number` });
@@ -78,11 +79,11 @@ export function parsePredictions(text: string): Predictions {
   return predictions;
 }
 
-function canonicalAnchorTime(text: string): string | undefined {
+function canonicalAnchorTime(text: string, time: TimestampReader): string | undefined {
   const m = ANCHOR_TIME.exec(text);
   if (!m) return undefined;
   const canonical = `${m[1]}T${m[2]}Z`;
-  return parseUtcTimestamp(canonical) === undefined ? undefined : canonical;
+  return time.read(canonical) === undefined ? undefined : canonical;
 }
 
 /** A field without surrounding whitespace and double quotes (as some CSV writers quote). */
