@@ -1,7 +1,7 @@
 import seedrandom from 'seedrandom';
 import { describe, expect, it } from 'vitest';
-import { exponential, zigguratEdges } from '../lambda/engine/seedrandom/exponential.js';
-import { fastExp, fastLog, fastLogUnit } from '../lambda/engine/seedrandom/fast-math.js';
+import { exponential, zigguratEdges } from '../lambda/engine/seedrandom/poisson-process.js';
+import { fastExp, fastLog, fastLogUnit, normalQuantile } from '../lambda/engine/seedrandom/fast-math.js';
 import { seedUserStream, streamKeys } from '../lambda/engine/seedrandom/user-stream.js';
 import { exp } from '../lambda/libm/exp.js';
 import { log } from '../lambda/libm/log.js';
@@ -29,6 +29,30 @@ describe('fastLog, fastLogUnit, fastExp', () => {
     expect(fastExp(0)).toBe(1);
     expect(fastExp(800)).toBe(Infinity);
     expect(fastExp(-800)).toBe(0);
+  });
+});
+
+describe('normalQuantile', () => {
+  it('matches known quantiles of the standard normal to 1.2e-9 relative, symmetric, increasing', () => {
+    const known: [number, number][] = [
+      [0.5, 0],
+      [0.6, 0.2533471031357997],
+      [0.9, 1.2815515655446004],
+      [0.975, 1.959963984540054],
+      [0.999, 3.090232306167813],
+      [1e-6, -4.753424308822899],
+      [0.01, -2.3263478740408408],
+      [1e-10, -6.361340902404056],
+    ];
+    for (const [p, z] of known) expect(Math.abs(normalQuantile(p) - z), String(p)).toBeLessThanOrEqual(1.2e-9 * Math.abs(z) + 1e-9);
+    let previous = -Infinity;
+    for (let k = 1; k < 10_000; k++) {
+      const p = k / 10_000;
+      const z = normalQuantile(p);
+      expect(z > previous, String(p)).toBe(true);
+      expect(Math.abs(z + normalQuantile(1 - p))).toBeLessThan(1e-12);
+      previous = z;
+    }
   });
 });
 

@@ -3,18 +3,35 @@ import { timedeltaFromFloat, US_PER_HOUR, US_PER_SECOND } from '../../time/pytho
 import { parseUtcTimestamp } from '../../time/utc-timestamp.js';
 import { cohortAssigner, type Cohort } from '../cohorts.js';
 import { lognormalParams } from '../reference/rate-model.js';
-import { ITEM_50GB, ITEM_5GB, newUserBatch, reserveUploads, type UserBatch } from '../user-batch.js';
-import { exponentialSlow, ZIGGURAT_LAYERS, zigguratFast } from './exponential.js';
-import { fastExp, fastLogUnit } from './fast-math.js';
+import { ITEM_50GB, newUserBatch, reserveUploads, type UserBatch } from '../user-batch.js';
 import {
-  ALEA_MULTIPLIER,
+  drawUploads,
+  exponentialSlow,
+  itemSplit,
+  P_COUNT,
+  P_END,
+  P_PENDING,
+  P_SCALE,
+  P_SIZE,
+  P_SLOW_F,
+  P_SPIKE,
+  P_SPIKE_2,
+  P_SPLIT,
+  P_START,
+  P_T,
+  STOP_FULL,
+  STOP_SLOW,
+  UPLOAD_ROOM,
+} from './poisson-process.js';
+import { fastExp, normalQuantile } from './fast-math.js';
+import {
   aleaNext,
   MAX_UPLOAD_VARIANT,
   PROFILE_STREAM,
-  seedUserStream,
+  seedStream,
   streamKeys,
-  TWO_POW_MINUS_32,
   uploadStream,
+  userKey,
 } from './user-stream.js';
 
 /**
@@ -128,21 +145,9 @@ class UserRun implements IterableIterator<UserBatch> {
   }
 }
 
-const TWO_POW_32 = 2 ** 32;
-const MULTIPLIER = ALEA_MULTIPLIER;
-const TWO_POW_MINUS_32_ = TWO_POW_MINUS_32;
 
-/**
- * How one uniform j (its 32 bits) of an interval's process picks the item and the spacing, for a
- * 50 GB share rounded to J / 2^32: side 0 (j < J, 50 GB) or side 1 (5 GB); then k = j - offset is
- * uniform on the side's n = J or 2^32 - J integers, and k * 256 / n the ziggurat's layer + fraction
- * for the spacing. As numbers: [J, offset 0, offset 1, 256 / n 0, 256 / n 1] (0 for an empty side).
- */
-function itemSplit(share: number): Float64Array {
-  const J = Math.round(share * TWO_POW_32);
-  const layers = (n: number) => (n > 0 ? ZIGGURAT_LAYERS / n : 0);
-  return Float64Array.of(J, 0, J, layers(J), layers(TWO_POW_32 - J));
-}
+/** Half of alea's 2^-32 step: u + HALF_STEP is a uniform's midpoint, never 0 or 1. */
+const HALF_STEP = 2 ** -33;
 
 /** The per-run constants and reused buffers; `fill` writes one user into a batch. */
 class UserGenerator {
@@ -161,14 +166,12 @@ class UserGenerator {
   private readonly premiumSplit: Float64Array;
   /** Free uploads are all 5 GB: a share of 0. */
   private readonly freeSplit = itemSplit(0);
-  /** The interval `process` draws: [a, b, rate per hour, first spike, second spike] (relative seconds; Infinity: no spike). */
-  private readonly interval = new Float64Array(5);
-  /** The item of each side of an `itemSplit`. */
-  private readonly sideItems = Uint8Array.of(ITEM_50GB, ITEM_5GB);
-  /** [window start (epoch seconds)] for `process`. */
-  private readonly numbers: Float64Array;
+  /** The upload stream's state and the interval `drawUploads` draws (P_*). */
+  private readonly upload = new Float64Array(P_SIZE);
   private readonly profileKeys = streamKeys(PROFILE_STREAM);
   private readonly uploadKeys: Int32Array;
+  /** The current user's key (`userKey`), from which both its streams start. */
+  private readonly key = new Int32Array(2);
   /** The alea state [s0, s1, s2, c] of the user's stream being drawn from. */
   private readonly st = new Float64Array(4);
   /** Tier boundaries, relative seconds. */
@@ -190,7 +193,7 @@ class UserGenerator {
     this.premiumMu = premium.mu;
     this.premiumSigma = premium.sigma;
     this.premiumSplit = itemSplit(config.premiumLargeShare);
-    this.numbers = Float64Array.of(this.startSec);
+    this.upload[P_START] = this.startSec;
     this.spikeP = config.upgradeSpike.probability;
     this.secondP = config.upgradeSpike.maxUploads > 1 ? config.upgradeSpike.secondUploadProbability : 0;
   }
@@ -204,24 +207,16 @@ class UserGenerator {
 
   fill(batch: UserBatch, uid: number, firstTxnId: number): void {
     const st = this.st;
-    seedUserStream(st, this.profileKeys, this.seed, uid);
+    const key = this.key;
+    userKey(key, this.seed, uid);
+    seedStream(st, this.profileKeys, key);
     const cohort = this.cohortOf(uid);
     batch.userId = uid;
     batch.cohort = cohort;
 
-    // Rates: a polar pair of standard normals.
-    let x: number;
-    let y: number;
-    let s: number;
-    do {
-      x = 2 * aleaNext(st) - 1;
-      y = 2 * aleaNext(st) - 1;
-      s = x * x + y * y;
-    } while (s >= 1 || s === 0);
-    // max(0, .): fastLogUnit may round a log of s just below 1 up to 0 or above.
-    const f = Math.sqrt(Math.max(0, -2 * fastLogUnit(s)) / s);
-    const freeRate = fastExp(this.freeMu + this.freeSigma * x * f) / 24;
-    const premiumRate = fastExp(this.premiumMu + this.premiumSigma * y * f) / 24;
+    // Rates: lognormal, from two standard normals by the inverse CDF (the uniforms' midpoints, in (0, 1)).
+    const freeRate = fastExp(this.freeMu + this.freeSigma * normalQuantile(aleaNext(st) + HALF_STEP)) / 24;
+    const premiumRate = fastExp(this.premiumMu + this.premiumSigma * normalQuantile(aleaNext(st) + HALF_STEP)) / 24;
     batch.freeRatePerHour = freeRate;
     batch.premiumRatePerHour = premiumRate;
 
@@ -261,7 +256,8 @@ class UserGenerator {
     batch.tierCount = tierCount;
 
     // Uploads, from the upload stream, interval by interval, already in time order.
-    seedUserStream(st, this.uploadKeys, this.seed, uid);
+    const k = this.upload;
+    seedStream(k, this.uploadKeys, key);
     const startSec = this.startSec;
     let count = 0;
     for (let t = 0; t < tierCount; t++) {
@@ -274,108 +270,53 @@ class UserGenerator {
       batch.tierIsPremium[t] = isPremium ? 1 : 0;
       let spike1 = Infinity;
       let spike2 = Infinity;
-      if (isPremium && a > 0 && aleaNext(st) < this.spikeP) {
+      if (isPremium && a > 0 && aleaNext(k) < this.spikeP) {
         const spikeSpan = Math.min(3600, b - a);
-        spike1 = a + Math.floor(aleaNext(st) * spikeSpan);
-        if (this.secondP > 0 && aleaNext(st) < this.secondP) {
-          const second = a + Math.floor(aleaNext(st) * spikeSpan);
+        spike1 = a + Math.floor(aleaNext(k) * spikeSpan);
+        if (this.secondP > 0 && aleaNext(k) < this.secondP) {
+          const second = a + Math.floor(aleaNext(k) * spikeSpan);
           spike2 = Math.max(spike1, second);
           spike1 = Math.min(spike1, second);
         }
       }
-      const interval = this.interval;
-      interval[0] = a;
-      interval[1] = b;
-      interval[2] = isPremium ? premiumRate : freeRate;
-      interval[3] = spike1;
-      interval[4] = spike2;
-      count = this.process(batch, count, isPremium ? this.premiumSplit : this.freeSplit);
+      k[P_T] = a;
+      k[P_END] = b;
+      k[P_SCALE] = 3600 / (isPremium ? premiumRate : freeRate);
+      k[P_SPIKE] = spike1;
+      k[P_SPIKE_2] = spike2;
+      k[P_COUNT] = count;
+      k[P_PENDING] = -1;
+      const split = isPremium ? this.premiumSplit : this.freeSplit;
+      k[P_SPLIT] = split[0];
+      k[P_SPLIT + 1] = split[1];
+      k[P_SPLIT + 2] = split[2];
+      count = this.process(batch);
     }
     batch.uploadCount = count;
     const txn = batch.uploadTxnId;
-    for (let k = 0; k < count; k++) txn[k] = firstTxnId + k;
+    for (let i = 0; i < count; i++) txn[i] = firstTxnId + i;
   }
 
   /**
-   * Appends the uploads of the interval `this.interval` to the batch after `count`: a Poisson
-   * process split into items by `split`, with the spike uploads merged in. Returns the new count.
-   * Every number the loop uses is a float64 local (from typed arrays or hoisted here): a parameter
-   * or an imported constant would be re-checked (Smi or heap number) on every step.
+   * Appends the uploads of the interval set up in `this.upload` to the batch: `drawUploads` runs
+   * until the interval ends, stopping to let this grow the batch or take a draw through the
+   * ziggurat's slow path. Returns the new upload count.
    */
-  private process(batch: UserBatch, count: number, split: Float64Array): number {
-    const interval = this.interval;
-    const b = interval[1];
-    const scale = 3600 / interval[2]; // seconds per expected upload
-    let nextSpike = interval[3];
-    let spike2 = interval[4];
-    const numbers = this.numbers;
-    const startSec = numbers[0];
-    const threshold = split[0];
-    const sideItems = this.sideItems;
-    let item = batch.uploadItemId;
-    let at = batch.uploadAt;
-    let capacity = at.length;
-    // The upload stream's state in locals: aleaNext's recurrence, one draw per step.
-    const st = this.st;
-    let s0 = st[0];
-    let s1 = st[1];
-    let s2 = st[2];
-    let c = st[3];
-    let T = interval[0];
+  private process(batch: UserBatch): number {
+    const k = this.upload;
     for (;;) {
-      const r = MULTIPLIER * s0 + c * TWO_POW_MINUS_32_;
-      s0 = s1;
-      s1 = s2;
-      c = r | 0;
-      s2 = r - c;
-      const j = s2 * TWO_POW_32;
-      // Side 0 when j < threshold (50 GB), else 1, without a branch (the item is a coin flip).
-      const side = Math.floor((j - threshold) * TWO_POW_MINUS_32_) + 1;
-      const f = (j - split[1 + side]) * split[3 + side];
-      let spacing = zigguratFast(f);
-      if (spacing < 0) {
-        st[0] = s0;
-        st[1] = s1;
-        st[2] = s2;
-        st[3] = c;
-        spacing = exponentialSlow(st, f);
-        s0 = st[0];
-        s1 = st[1];
-        s2 = st[2];
-        c = st[3];
-      }
-      T += spacing * scale;
-      if (!(T < b)) break; // NaN too (a rate of 0)
-      // Room for this upload and both spikes.
-      if (count + 3 > capacity) {
-        reserveUploads(batch, count + 3, count);
-        item = batch.uploadItemId;
-        at = batch.uploadAt;
-        capacity = at.length;
-      }
-      // A spike goes before the process uploads of its second and after.
-      if (T >= nextSpike) {
-        const sec = Math.floor(T);
-        while (nextSpike <= sec) {
-          item[count] = sideItems[0];
-          at[count++] = startSec + nextSpike;
-          nextSpike = spike2;
-          spike2 = Infinity;
-        }
-      }
-      item[count] = sideItems[side];
-      at[count++] = startSec + Math.floor(T);
+      const status = drawUploads(k, batch.uploadItemId, batch.uploadAt);
+      if (status === STOP_FULL) reserveUploads(batch, k[P_COUNT] + UPLOAD_ROOM, k[P_COUNT]);
+      else if (status === STOP_SLOW) k[P_PENDING] = exponentialSlow(k, k[P_SLOW_F]);
+      else break;
     }
-    // The spikes after the last upload.
-    for (; nextSpike < Infinity; nextSpike = spike2, spike2 = Infinity) {
-      reserveUploads(batch, count + 1, count);
+    // The spikes after the last upload (drawUploads left ROOM for them).
+    let count = k[P_COUNT];
+    for (let slot = P_SPIKE; slot <= P_SPIKE_2; slot++) {
+      if (k[slot] === Infinity) break;
       batch.uploadItemId[count] = ITEM_50GB;
-      batch.uploadAt[count++] = startSec + nextSpike;
+      batch.uploadAt[count++] = this.startSec + k[slot];
     }
-    st[0] = s0;
-    st[1] = s1;
-    st[2] = s2;
-    st[3] = c;
     return count;
   }
 }

@@ -15,13 +15,14 @@ import type seedrandom from 'seedrandom';
  * is draw for draw `seedrandom.alea('', { state: userStreamState(seed, userId, purpose) })`, so
  * anyone can replay a user with the package.
  *
- * The state: a 4-round Feistel network with murmur3's fmix32 as round function, keyed by the
- * purpose, maps the 64 bits (seed, userId) to 64 well-mixed bits (l, r) — a bijection, so no two
- * (seed, userId) pairs share a start state within a purpose — and one more round gives a third
- * word; s0 = r / 2^32, s1 = l / 2^32, s2 = l2 / 2^32 (multiples of 2^-32 in [0, 1), as alea's own
- * seeding makes them) and the carry c = 1 + floor(w · 2091637 / 2^32) for a fifth fmix32 word w,
- * an integer in 1..2091637 (alea's carry stays below its multiplier 2091639; c >= 1 and
- * c <= 2091637 avoid both fixed points of the multiply-with-carry recurrence, all-zero and all-ones).
+ * The state: a 4-round Feistel network with murmur3's fmix32 as round function maps the 64 bits
+ * (seed, userId) to a well-mixed user key (l, r) — a bijection — once per user; each purpose then
+ * mixes its own words into the key with one fmix32 per state word: s0, s1, s2 = words / 2^32
+ * (multiples of 2^-32 in [0, 1), as alea's own seeding makes them; (s0, s1) is a bijection of the
+ * key, so no two users share a start state within a purpose) and the carry
+ * c = 1 + floor(w · 2091637 / 2^32) for a fourth word w, an integer in 1..2091637 (alea's carry
+ * stays below its multiplier 2091639; c >= 1 and c <= 2091637 avoid both fixed points of the
+ * multiply-with-carry recurrence, all-zero and all-ones).
  */
 
 export const ALEA_MULTIPLIER = 2091639;
@@ -48,36 +49,50 @@ export function uploadStream(variant: number): number {
   return 1 + variant;
 }
 
-const ROUND_CONSTANTS = [0x243f6a88, 0x85a308d3, 0x13198a2e, 0x03707344, 0xa4093822, 0x299f31d0];
-
 /**
- * The Feistel round keys of a purpose (an integer 0..2^32-1): each purpose keys its own bijection
- * of (seed, userId), so a purpose never repeats a start state and different purposes give
- * unrelated ones. Computed once per engine run.
+ * A user's 64-bit key [l, r] from (seed, userId), both integers 0..2^32-1: a 4-round Feistel
+ * network with murmur3's fmix32 as round function, so a bijection (no two pairs share a key) with
+ * every bit of the key depending on every input bit. Computed once per user for all its streams.
  */
+export function userKey(key: Int32Array, seed: number, userId: number): void {
+  let l = seed | 0;
+  let r = userId | 0;
+  l ^= fmix32((r + 0x243f6a88) | 0);
+  r ^= fmix32((l + 0x85a308d3) | 0);
+  l ^= fmix32((r + 0x13198a2e) | 0);
+  r ^= fmix32((l + 0x03707344) | 0);
+  key[0] = l;
+  key[1] = r;
+}
+
+/** The four words a purpose (an integer 0..2^32-1) mixes into a user key. Computed once per engine run. */
 export function streamKeys(purpose: number): Int32Array {
   const p = fmix32(Math.imul(purpose, 0x9e3779b9) ^ 0x7f4a7c15);
-  return Int32Array.from(ROUND_CONSTANTS, (k, i) => fmix32((k ^ p) + Math.imul(i + 1, 0x632be5ab)));
+  return Int32Array.from([0xa4093822, 0x299f31d0, 0x082efa98, 0xec4e6c89], (k, i) => fmix32((k ^ p) + Math.imul(i + 1, 0x632be5ab)));
 }
 
 /**
- * Writes the start state of user `userId`'s stream under `seed` (both integers 0..2^32-1) for the
- * purpose whose `streamKeys` are `keys` into `st` = [s0, s1, s2, c].
+ * Writes the start state [s0, s1, s2, c] of the stream whose purpose has `purposeKeys` for the
+ * user with `key` into `st`: four independent fmix32 of the key's words mixed with the purpose's
+ * (so they run in parallel). s0 and s1 alone are a bijection of the key, so within a purpose no
+ * two users share a start state.
  */
-export function seedUserStream(st: Float64Array, keys: Int32Array, seed: number, userId: number): void {
-  let l = seed | 0;
-  let r = userId | 0;
-  l ^= fmix32((r + keys[0]) | 0);
-  r ^= fmix32((l + keys[1]) | 0);
-  l ^= fmix32((r + keys[2]) | 0);
-  r ^= fmix32((l + keys[3]) | 0);
-  const l2 = l ^ fmix32((r + keys[4]) | 0);
-  const w = fmix32((l2 + keys[5]) | 0) ^ r;
-  st[0] = (r >>> 0) * TWO_POW_MINUS_32;
-  st[1] = (l >>> 0) * TWO_POW_MINUS_32;
-  st[2] = (l2 >>> 0) * TWO_POW_MINUS_32;
+export function seedStream(st: Float64Array, purposeKeys: Int32Array, key: Int32Array): void {
+  const l = key[0];
+  const r = key[1];
+  st[0] = (fmix32(r ^ purposeKeys[0]) >>> 0) * TWO_POW_MINUS_32;
+  st[1] = (fmix32(l ^ purposeKeys[1]) >>> 0) * TWO_POW_MINUS_32;
+  st[2] = (fmix32(((l + r) | 0) ^ purposeKeys[2]) >>> 0) * TWO_POW_MINUS_32;
+  const w = fmix32(((l - r) | 0) ^ purposeKeys[3]);
   // floor(w * 2091637 / 2^32): the product is below 2^53, so exact (a `%` on uint32 is a slow fmod).
   st[3] = 1 + Math.floor((w >>> 0) * ((ALEA_MULTIPLIER - 2) * TWO_POW_MINUS_32));
+}
+
+/** `userKey` then `seedStream`, for one stream of one user. */
+export function seedUserStream(st: Float64Array, purposeKeys: Int32Array, seed: number, userId: number): void {
+  const key = new Int32Array(2);
+  userKey(key, seed, userId);
+  seedStream(st, purposeKeys, key);
 }
 
 /**
