@@ -31,7 +31,7 @@ export interface UserRange {
 }
 
 /** Chunks are cut once a table's buffer holds this many bytes. */
-export const CHUNK_BYTES = 2 << 20;
+export const CHUNK_BYTES = 1 << 20;
 
 /**
  * What formatting needs in a thread, built once from the config and reused by every range: the
