@@ -69,6 +69,13 @@ describe('publishing to S3 with the k-th request failing', () => {
         'UploadPart uploads.csv',
         'UploadPart uploads.csv',
         'CompleteMultipartUpload uploads.csv',
+        'PutObject users.csv', // truth/users.csv
+        // The task file: ~20 rows of ~70 bytes a user, 2 parts at 12,000 users.
+        'CreateMultipartUpload upload_50gb_next_hour.csv',
+        'UploadPart upload_50gb_next_hour.csv',
+        'UploadPart upload_50gb_next_hour.csv',
+        'CompleteMultipartUpload upload_50gb_next_hour.csv',
+        'PutObject schema.json',
         'PutObject manifest.json',
       ].sort(),
     );
@@ -83,7 +90,8 @@ describe('publishing to S3 with the k-th request failing', () => {
     // worker threads, so the runs overlap.
     const ks = Array.from({ length: cleanRequests.length }, (_, i) => i + 1);
     await Promise.all(ks.map((k) => failThenRetry(k)));
-  });
+    // 15 requests (7 files), so 15 failing runs and their retries: minutes on a loaded 2-core machine.
+  }, 480_000);
 });
 
 async function failThenRetry(k: number): Promise<void> {
@@ -114,7 +122,8 @@ describe('ten identical publishes at once', () => {
     const winner = outcomes.find((o) => o.status === 'created')!;
     const keys = await allKeys('race');
     expect(keys.filter((k) => k.endsWith(MANIFEST_FILE))).toEqual([winner.manifestKey]);
-    expect(keys.sort()).toEqual(['items.csv', MANIFEST_FILE, 'tiers.csv', 'uploads.csv', 'users.csv'].map((f) => `${winner.prefix}/${f}`).sort());
+    const files = ['items.csv', MANIFEST_FILE, 'schema.json', 'tasks/upload_50gb_next_hour.csv', 'tiers.csv', 'truth/users.csv', 'uploads.csv', 'users.csv'];
+    expect(keys.sort()).toEqual(files.map((f) => `${winner.prefix}/${f}`).sort());
     expect(await readManifest(storage('race'), winner.manifestKey)).toEqual(winner.manifest);
     for (const outcome of outcomes) expect(outcome.manifest).toEqual(winner.manifest);
     const verified = await verifyDataset(storage('race'), winner.prefix);
