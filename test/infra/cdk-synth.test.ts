@@ -148,7 +148,9 @@ describe('the bundled handler (the deployed artifact) against a local S3 server'
     const body = JSON.parse(response.body);
     expect(body.prefix).toMatch(/^tierdrift\/seed=\d+\/[0-9a-f]{16}$/);
     const files = (await keys(`${body.prefix}/`)).map((k) => k.slice(body.prefix.length + 1));
-    expect(files.filter((f) => f !== '_run.json')).toEqual(['items.csv', 'manifest.json', 'tiers.csv', 'uploads.csv', 'users.csv']);
+    expect(files.filter((f) => f !== '_run.json')).toEqual(
+      ['items.csv', 'manifest.json', 'schema.json', 'tasks/upload_50gb_next_hour.csv', 'tiers.csv', 'truth/users.csv', 'uploads.csv', 'users.csv'],
+    );
     const users = await fetch(body.files.find((f: { name: string }) => f.name === 'users.csv').url);
     expect(users.status).toBe(200);
     expect((await users.text()).startsWith('user_id,name\r\n')).toBe(true);
