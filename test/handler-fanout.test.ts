@@ -1,12 +1,15 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { datasetAddress } from '../lambda/config/dataset-id.js';
 import { parseConfig } from '../lambda/config/validate.js';
 import { LocalStateMachine, runStateMachineLocally } from '../lambda/dev/local-state-machine.js';
 import { PART_TABLES } from '../lambda/fanout/run-shard.js';
 import { GENERATE_JOB_KIND } from '../lambda/handler/async-job.js';
+import { executionArnOf, stepFunctionsFanoutStarter } from '../lambda/handler/aws-adapters.js';
 import { EnvironmentError, loadEnvironment } from '../lambda/handler/environment.js';
 import { fanoutStarter, MAX_FANOUT_RETRIES, type ExecutionStatus, type FanoutExecutions } from '../lambda/handler/fanout-executions.js';
 import { FANOUT_KINDS, type FanoutPlanJob } from '../lambda/handler/fanout-payloads.js';
@@ -222,6 +225,49 @@ describe('execution names: an ended execution does not block its dataset for 90 
     statuses.set(`${id}-r${MAX_FANOUT_RETRIES}`, 'FAILED');
     await expect(start(id, PLAN)).rejects.toThrow(`the fan-out of ${id} ended without a dataset ${MAX_FANOUT_RETRIES + 1} times`);
     expect(statuses.size).toBe(MAX_FANOUT_RETRIES + 1);
+  });
+
+  it('on Step Functions: StartExecution, then DescribeExecution of the execution ARN after ExecutionAlreadyExists (a loopback endpoint)', async () => {
+    const machineArn = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Tierdrift-fanout';
+    const id = 'seed-13-0123456789abcdef';
+    const statuses = new Map<string, string>([[executionArnOf(machineArn, id), 'TIMED_OUT']]);
+    const calls: string[] = [];
+    // The awsJson1_0 protocol of Step Functions: POST /, X-Amz-Target names the operation.
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (chunk: Buffer) => (body += chunk.toString()));
+      req.on('end', () => {
+        const operation = String(req.headers['x-amz-target']).split('.')[1];
+        const input = JSON.parse(body) as { name?: string; stateMachineArn?: string; executionArn?: string };
+        calls.push(`${operation} ${input.name ?? input.executionArn}`);
+        const arn = input.executionArn ?? executionArnOf(input.stateMachineArn!, input.name!);
+        const reply = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(value));
+        if (operation === 'DescribeExecution') return reply(200, { executionArn: arn, stateMachineArn: machineArn, status: statuses.get(arn), startDate: 1_700_000_000 });
+        if (statuses.has(arn)) return reply(400, { __type: 'com.amazonaws.swf.service.v2.model#ExecutionAlreadyExists', message: `Execution Already Exists: '${arn}'` });
+        statuses.set(arn, 'RUNNING');
+        return reply(200, { executionArn: arn, startDate: 1_700_000_000 });
+      });
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    vi.stubEnv('AWS_ENDPOINT_URL_SFN', `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    vi.stubEnv('AWS_REGION', 'eu-west-1');
+    try {
+      const start = stepFunctionsFanoutStarter(machineArn);
+      expect(await start(id, PLAN)).toBe('started');
+      expect(await start(id, PLAN)).toBe('already-running');
+      expect(calls).toEqual([
+        `StartExecution ${id}`,
+        `DescribeExecution ${executionArnOf(machineArn, id)}`,
+        `StartExecution ${id}-r1`,
+        `StartExecution ${id}`,
+        `DescribeExecution ${executionArnOf(machineArn, id)}`,
+        `StartExecution ${id}-r1`,
+        `DescribeExecution arn:aws:states:eu-west-1:123456789012:execution:Tierdrift-fanout:${id}-r1`,
+      ]);
+    } finally {
+      vi.unstubAllEnvs();
+      server.close();
+    }
   });
 
   it('through the API and the local state machine: a failed run is cleaned up and marked failed; the next POST starts <id>-r1, which publishes', async () => {
