@@ -1,9 +1,10 @@
 import { exp } from '../libm/exp.js';
 import type { DatasetStorage } from '../storage/storage.js';
+import { SECONDS_PER_HOUR } from '../tasks/task-settings.js';
 import { DatasetFileError } from './csv-lines.js';
 import { PopulationHistory, type PopulationPast } from './population-history.js';
 import { readAnchors } from './task-rows.js';
-import { intervalAt, ordinaryPremiumSegments, readUserHistories, SECONDS_PER_HOUR, type UserHistory, type Window } from './user-history.js';
+import { intervalAt, ordinaryPremiumSegments, readUserHistories, type UserHistory, type Window } from './user-history.js';
 
 export const BASELINE_KINDS = ['tier-blind', 'tier-aware'] as const;
 export type BaselineKind = (typeof BASELINE_KINDS)[number];
@@ -50,10 +51,10 @@ const tierAware: Predict = (user, at, population, window) => {
   let own = 0;
   let hours = 0;
   for (const [from, until] of ordinaryPremiumSegments(user, window)) {
-    const end = Math.min(until, at); // the current interval's `until` is the future: cut at the anchor
-    if (from > end) continue;
-    hours += (end - from) / SECONDS_PER_HOUR;
-    for (const t of user.largeUploads) if (t >= from && t <= end) own++;
+    // The current interval's `until` is the future: its time and uploads count up to the anchor only.
+    if (from > at) continue;
+    hours += (Math.min(until, at) - from) / SECONDS_PER_HOUR;
+    for (const t of user.largeUploads) if (t >= from && t < until && t <= at) own++;
   }
   const ordinary = withinHour((own + PRIOR_HOURS * population.premiumRate) / (hours + PRIOR_HOURS));
 

@@ -1,4 +1,5 @@
-import { ordinaryPremiumSegments, SECONDS_PER_HOUR, type UserHistory, type Window } from './user-history.js';
+import { SECONDS_PER_HOUR } from '../tasks/task-settings.js';
+import { ordinaryPremiumSegments, type UserHistory, type Window } from './user-history.js';
 
 /** Population-wide figures from every user's hours that ended at or before an anchor. */
 export interface PopulationPast {

@@ -1,9 +1,9 @@
 import { ITEMS, TABLES } from '../dataset/tables.js';
 import type { DatasetStorage } from '../storage/storage.js';
+import { SECONDS_PER_HOUR } from '../tasks/task-settings.js';
 import { DatasetFileError, readDatasetCsv, UserBlockReader } from './csv-lines.js';
 import { TimestampReader } from './timestamp-reader.js';
 
-export const SECONDS_PER_HOUR = 3600;
 const LARGE_ITEM_ID = String(ITEMS[1].itemId);
 
 /** A tier interval as written, in epoch seconds; `until` is the window's end when left open. */
@@ -69,13 +69,6 @@ export function intervalAt(user: UserHistory, at: number): number {
   let found = -1;
   for (let i = 0; i < user.intervals.length && user.intervals[i].from <= at; i++) found = i;
   return found;
-}
-
-/** How many of the sorted times lie in (after, upTo]. */
-export function countIn(times: readonly number[], after: number, upTo: number): number {
-  let n = 0;
-  for (const t of times) if (t > after && t <= upTo) n++;
-  return n;
 }
 
 /**
