@@ -13,8 +13,9 @@ const DEFAULT_SYNC_MAX_USERS = 200_000;
 const DEFAULT_SYNC_MAX_UPLOAD_ROWS = 6_400_000;
 /**
  * The most users one invocation publishes (a reference-engine config, which cannot be split; a
- * background job; a nightly fixture): 1 million users (~0.9 GB) take 8.3 s in `npm run bench`, so
- * a slower Lambda vCPU and slow S3 uploads still leave a wide margin below the 15-minute timeout.
+ * background job; a nightly fixture): 1 million users (~2.3 GB with the task files) take ~20 s of
+ * CPU here, so a slower Lambda vCPU and slow S3 uploads still leave a wide margin below the
+ * 15-minute timeout.
  */
 const DEFAULT_SINGLE_RUN_MAX_USERS = 1_000_000;
 /**
