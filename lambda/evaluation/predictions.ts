@@ -26,26 +26,28 @@ const ANCHOR_TIME = /^(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d:\d\d)(Z|\+00:00)?$/;
  * Throws InputProblemsError listing every bad line (capped per kind).
  */
 export function parsePredictions(text: string): Predictions {
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split('\n');
   const problems = new ProblemList();
   if (lines.every((l) => l.trim() === '')) {
     throw new InputProblemsError('invalid predictions', [{ field: '(file)', rule: `is empty: expected the header ${PREDICTION_COLUMNS.join(',')} and a row per task row` }]);
   }
-  const header = lines[0].split(',').map(unquote);
+  const headerLine = lines[0].replace(/\r$/, '');
+  const header = headerLine.split(',').map(unquote);
   const index = PREDICTION_COLUMNS.map((c) => header.indexOf(c));
   const missing = PREDICTION_COLUMNS.filter((_, i) => index[i] < 0);
   if (missing.length > 0) {
-    const rule = `must name the columns ${PREDICTION_COLUMNS.join(', ')}; missing ${missing.join(', ')} (line 1 is ${JSON.stringify(lines[0].slice(0, 200))})`;
+    const rule = `must name the columns ${PREDICTION_COLUMNS.join(', ')}; missing ${missing.join(', ')} (line 1 is ${JSON.stringify(headerLine.slice(0, 200))})`;
     throw new InputProblemsError('invalid predictions', [{ field: 'header', rule }]);
   }
   const [userColumn, timeColumn, probabilityColumn] = index;
   const predictions: Predictions = new Map();
   const time = new TimestampReader();
   for (let i = 1; i < lines.length; i++) {
-    if (lines[i].trim() === '') continue;
+    const text = lines[i].endsWith('\r') ? lines[i].slice(0, -1) : lines[i];
+    if (text.trim() === '') continue;
     const line = i + 1;
     const field = `line ${line}`;
-    const fields = lines[i].split(',').map(unquote);
+    const fields = text.split(',').map(unquote);
     if (fields.length !== header.length) {
       problems.add('lines with the wrong number of fields', { field, rule: `has ${fields.length} fields, the header ${header.length}` });
       continue;
@@ -88,6 +90,8 @@ function canonicalAnchorTime(text: string, time: TimestampReader): string | unde
 
 /** A field without surrounding whitespace and double quotes (as some CSV writers quote). */
 function unquote(field: string): string {
+  const last = field.length - 1;
+  if (last >= 0 && field.charCodeAt(0) > 32 && field.charCodeAt(last) > 32 && field[0] !== '"') return field;
   const trimmed = field.trim();
   return trimmed.length >= 2 && trimmed.startsWith('"') && trimmed.endsWith('"') ? trimmed.slice(1, -1) : trimmed;
 }
