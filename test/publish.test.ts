@@ -309,3 +309,25 @@ describe('two concurrent publishes of the same config', () => {
     expect(tree(dir).filter((p) => p.includes('.tmp-'))).toEqual([]);
   });
 });
+
+describe('LocalFolderStorage writer: released()', () => {
+  it('resolves once the chunks written before it are on disk: reusing their memory afterwards changes nothing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'tierdrift-released-'));
+    try {
+      const writer = new LocalFolderStorage(dir).createWriter('a/b.csv');
+      const chunks = Array.from({ length: 20 }, (_, i) => Buffer.alloc(256 * 1024, 0x41 + i));
+      for (const chunk of chunks) await writer.write(chunk);
+      await writer.released!();
+      for (const chunk of chunks) chunk.fill(0x7a); // as if reused for the next rows
+      await writer.write(Buffer.from('end'));
+      await writer.released!();
+      await writer.commit();
+      const bytes = readFileSync(join(dir, 'a', 'b.csv'));
+      expect(bytes.length).toBe(20 * 256 * 1024 + 3);
+      for (let i = 0; i < 20; i++) expect(bytes[i * 256 * 1024 + 1000]).toBe(0x41 + i);
+      expect(bytes.subarray(-3).toString()).toBe('end');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

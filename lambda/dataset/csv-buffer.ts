@@ -41,6 +41,14 @@ export class CsvBuffer {
     return out;
   }
 
+  /** Like `take`, into `target` (at least `length` bytes): returns the view of it that holds them. */
+  takeInto(target: Uint8Array): Uint8Array {
+    this.buf.copy(target, 0, 0, this.length);
+    const out = target.subarray(0, this.length);
+    this.length = 0;
+    return out;
+  }
+
   comma(): void {
     this.buf[this.length++] = COMMA;
   }

@@ -3,7 +3,7 @@ import { formatRange, RowFormatting, type RowsPart } from '../publish/user-rows.
 import { PackedBatches } from './batch-codec.js';
 import { createEngine } from './create-engine.js';
 import { engineRange } from './engine-range.js';
-import { blockRange, chunksInFlight, type WorkerData, type WorkerMessage } from './worker-protocol.js';
+import { blockRange, chunksInFlight, type ParentMessage, type WorkerData, type WorkerMessage } from './worker-protocol.js';
 
 /**
  * Worker thread: generates users and formats their rows (checks included), so the parent only
@@ -14,9 +14,30 @@ const { config, blocks } = workerData as WorkerData;
 const maxInFlight = chunksInFlight(blocks?.stride ?? 1);
 let inFlight = 0;
 let wake: (() => void) | undefined;
-port.on('message', () => {
-  inFlight--;
-  wake?.();
+
+// Chunk memory the parent handed back, per table: reused, so that the bytes do not land in fresh
+// pages each time (first-touch page faults cost more than formatting here). Bounded per table.
+const MAX_POOLED = 32;
+const pools: ArrayBuffer[][] = [];
+function chunkMemory(table: number, bytes: number): Uint8Array {
+  const pool = (pools[table] ??= []);
+  for (let i = pool.length - 1; i >= 0; i--) {
+    if (pool[i].byteLength >= bytes) return new Uint8Array(pool.splice(i, 1)[0], 0, bytes);
+  }
+  // Room to spare, so that the buffer fits later chunks of the table too.
+  return Buffer.allocUnsafeSlow(bytes + (bytes >> 2) + 4096).subarray(0, bytes);
+}
+
+port.on('message', (message: ParentMessage) => {
+  if (message === 'ack') {
+    inFlight--;
+    wake?.();
+    return;
+  }
+  message.buffers.forEach((buffer, i) => {
+    const pool = (pools[message.tables[i]] ??= []);
+    if (pool.length < MAX_POOLED) pool.push(buffer);
+  });
 });
 
 async function post(part: RowsPart): Promise<void> {
@@ -53,7 +74,7 @@ async function runBlocks({ blockUsers, index, stride, uploadCounts }: NonNullabl
     }
     return uploadsBefore + 1;
   };
-  const formatting = new RowFormatting(config);
+  const formatting = new RowFormatting(config, chunkMemory);
   const free = Array.from({ length: MAX_PENDING_BLOCKS }, () => new PackedBatches());
   const pending: Array<{ block: number; range: { from: number; to: number }; store: PackedBatches }> = [];
   const formatOldest = async (wait: boolean): Promise<boolean> => {
@@ -83,7 +104,7 @@ async function runBlocks({ blockUsers, index, stride, uploadCounts }: NonNullabl
 
 try {
   if (blocks) await runBlocks(blocks);
-  else for (const part of formatRange(new RowFormatting(config), { from: 1, to: config.users }, 1, createEngine(config))) await post(part);
+  else for (const part of formatRange(new RowFormatting(config, chunkMemory), { from: 1, to: config.users }, 1, createEngine(config))) await post(part);
   port.postMessage({ type: 'done' } satisfies WorkerMessage);
 } catch (error) {
   port.postMessage({ type: 'error', message: (error as Error).stack ?? String(error) } satisfies WorkerMessage);

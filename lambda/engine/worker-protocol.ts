@@ -20,6 +20,12 @@ export interface WorkerData {
   blocks?: { blockUsers: number; index: number; stride: number; uploadCounts: SharedArrayBuffer };
 }
 
+/**
+ * Messages from the parent: an ack per chunk consumed, and the memory of chunks written out, for
+ * reuse (`tables[i]` is the table of `buffers[i]`).
+ */
+export type ParentMessage = 'ack' | { type: 'handBack'; tables: number[]; buffers: ArrayBuffer[] };
+
 /** Chunks a single worker may run ahead of the consumer (bounds memory). */
 export const MAX_CHUNKS_IN_FLIGHT = 4;
 

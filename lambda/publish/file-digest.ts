@@ -50,6 +50,13 @@ export class DigestingFileWriter {
     await this.write(bytes);
   }
 
+  /** Whether every chunk appended so far has been written out and let go (waits for it); false if the writer cannot tell. */
+  async released(): Promise<boolean> {
+    if (!this.writer.released) return false;
+    await this.writer.released();
+    return true;
+  }
+
   /** Writes what is left and returns the file's figures; the writer still has to be committed. */
   async close(): Promise<{ bytes: number; rows: number; sha256: string }> {
     await this.writeText();

@@ -41,6 +41,9 @@ export interface PublishOutcome {
   manifest: Manifest;
 }
 
+/** Chunks handed back to the worker threads together, once written. */
+const HAND_BACK_EVERY = 4;
+
 export function datasetKeys(address: DatasetAddress, root = ''): { prefix: string; manifestKey: string } {
   const prefix = root ? `${root.replace(/\/+$/, '')}/${address.prefix}` : address.prefix;
   return { prefix, manifestKey: `${prefix}/${MANIFEST_FILE}` };
@@ -77,8 +80,16 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
 
     const tally = new RangeTally();
     let usersDone = 0;
-    for await (const { chunk, report } of userRows(config, { worker: options.engineWorker, workers: options.workers, blockUsers: options.blockUsers })) {
+    let written: Array<() => void> = [];
+    for await (const { chunk, report, handBack } of userRows(config, { worker: options.engineWorker, workers: options.workers, blockUsers: options.blockUsers })) {
       for (let t = 0; t < userTableOut.length; t++) await userTableOut[t].appendChunk(chunk.bytes[t], chunk.rows[t]);
+      if (handBack) written.push(handBack);
+      if (written.length >= HAND_BACK_EVERY) {
+        // Chunk memory goes back to the worker threads once the writers have let go of it (not waited for here).
+        const batch = written;
+        written = [];
+        void Promise.all(out.map((o) => o.released())).then((released) => released.every(Boolean) && batch.forEach((h) => h()));
+      }
       if (report) tally.add(report);
       usersDone += chunk.users;
       options.onProgress?.(usersDone, config.users);

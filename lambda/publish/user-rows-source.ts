@@ -2,7 +2,7 @@ import { Worker } from 'node:worker_threads';
 import type { GenerationConfig } from '../config/schema.js';
 import { createEngine } from '../engine/create-engine.js';
 import { blockUsersFor, engineRange, supportsUserRanges } from '../engine/engine-range.js';
-import { blockCount, blockRange, type WorkerData, type WorkerMessage } from '../engine/worker-protocol.js';
+import { blockCount, blockRange, type ParentMessage, type WorkerData, type WorkerMessage } from '../engine/worker-protocol.js';
 import { formatRange, RowFormatting, type RowsPart } from './user-rows.js';
 
 export interface UserRowsOptions {
@@ -115,8 +115,13 @@ async function* readRange(inbox: Inbox): AsyncGenerator<RowsPart> {
   for (;;) {
     const message = await inbox.next();
     if (message.type !== 'chunk') failed(message);
-    yield { chunk: message.chunk, report: message.report };
-    inbox.worker.postMessage('ack');
+    const buffers = message.chunk.bytes.map((b) => b.buffer as ArrayBuffer);
+    const handBack = (): void => {
+      const back: ParentMessage = { type: 'handBack', tables: buffers.map((_, i) => i), buffers };
+      inbox.worker.postMessage(back, buffers);
+    };
+    yield { chunk: message.chunk, report: message.report, handBack };
+    inbox.worker.postMessage('ack' satisfies ParentMessage);
     if (message.report) return;
   }
 }

@@ -33,16 +33,23 @@ export interface UserRange {
 /** Chunks are cut once a table's buffer holds this many bytes. */
 export const CHUNK_BYTES = 1 << 20;
 
+/** Memory for a chunk's bytes of table `table` (index in `USER_TABLES`): at least `bytes` long. */
+export type ChunkMemory = (table: number, bytes: number) => Uint8Array;
+
 /**
  * What formatting needs in a thread, built once from the config and reused by every range: the
- * tables' row writers and buffers, and the integrity checks' context.
+ * tables' row writers and buffers, the integrity checks' context, and where chunks are copied to
+ * (by default fresh buffers; a worker reuses the ones its parent hands back).
  */
 export class RowFormatting {
   readonly writers: UserRowWriter[];
   readonly buffers: CsvBuffer[];
   readonly checks: Omit<IntegrityContext, 'users' | 'firstUser'>;
 
-  constructor(config: GenerationConfig) {
+  constructor(
+    config: GenerationConfig,
+    readonly chunkMemory?: ChunkMemory,
+  ) {
     this.writers = USER_TABLES.map((t) => t.rowWriter(config));
     this.buffers = USER_TABLES.map(() => new CsvBuffer(CHUNK_BYTES + (CHUNK_BYTES >> 3)));
     this.checks = {
@@ -62,6 +69,7 @@ export class RowFormatting {
 export class RangeFormatter {
   private readonly writers: UserRowWriter[];
   private readonly buffers: CsvBuffer[];
+  private readonly chunkMemory: ChunkMemory | undefined;
   private readonly rows: number[];
   private readonly checker: IntegrityChecker;
   private readonly usersPerCohort: Record<`${Cohort}`, number> = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };
@@ -76,6 +84,7 @@ export class RangeFormatter {
   ) {
     this.writers = formatting.writers;
     this.buffers = formatting.buffers;
+    this.chunkMemory = formatting.chunkMemory;
     for (const b of this.buffers) if (b.length > 0) throw new Error('the row buffers hold rows of another range');
     this.rows = USER_TABLES.map(() => 0);
     this.checker = new IntegrityChecker({ ...formatting.checks, users: range.to - range.from + 1, firstUser: range.from });
@@ -108,7 +117,9 @@ export class RangeFormatter {
 
   /** The rows formatted since the last take. */
   take(): RowsChunk {
-    const chunk = { bytes: this.buffers.map((b) => b.take()), rows: [...this.rows], users: this.chunkUsers };
+    const memory = this.chunkMemory;
+    const bytes = this.buffers.map((b, i) => (memory ? b.takeInto(memory(i, b.length)) : b.take()));
+    const chunk = { bytes, rows: [...this.rows], users: this.chunkUsers };
     this.rows.fill(0);
     this.chunkUsers = 0;
     return chunk;
@@ -126,6 +137,8 @@ export class RangeFormatter {
 export interface RowsPart {
   chunk: RowsChunk;
   report?: RangeReport;
+  /** Hands the chunk's memory back to the thread that made it, for reuse: only once its bytes are written out and let go. */
+  handBack?: () => void;
 }
 
 /**

@@ -118,6 +118,11 @@ class LocalStagedWriter implements StagedWriter {
   private readonly temp: string;
   private opening: Promise<WriteStream> | undefined;
   private failure: Error | undefined;
+  // Chunks handed to the stream and written out so far (the stream writes in order), and who
+  // waits for the first `upTo` to be written.
+  private handed = 0;
+  private written = 0;
+  private waiting: Array<{ upTo: number; resolve: () => void }> = [];
 
   constructor(private readonly target: string) {
     this.temp = tempName(target);
@@ -126,9 +131,20 @@ class LocalStagedWriter implements StagedWriter {
   async write(chunk: Uint8Array): Promise<void> {
     const stream = await this.open();
     if (this.failure) throw this.failure;
+    this.handed++;
+    // Called once written, or on an error (which write() and commit() report).
+    const accepted = stream.write(chunk, () => {
+      this.written++;
+      this.waiting = this.waiting.filter((w) => (w.upTo <= this.written ? (w.resolve(), false) : true));
+    });
     // once() also rejects when the stream emits 'error'.
-    if (!stream.write(chunk)) await once(stream, 'drain');
+    if (!accepted) await once(stream, 'drain');
     if (this.failure) throw this.failure;
+  }
+
+  released(): Promise<void> {
+    if (this.written >= this.handed) return Promise.resolve();
+    return new Promise((resolve) => this.waiting.push({ upTo: this.handed, resolve }));
   }
 
   async commit(): Promise<void> {

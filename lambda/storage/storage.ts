@@ -27,6 +27,11 @@ export interface ListPage {
 export interface StagedWriter {
   /** Resolves once the chunk is accepted (back-pressure); the writer owns the chunk afterwards. */
   write(chunk: Uint8Array): Promise<void>;
+  /**
+   * Resolves once every chunk written before the call is written out and no longer held, so that
+   * its memory can be reused. Optional: a writer without it keeps its chunks.
+   */
+  released?(): Promise<void>;
   /** Makes everything written visible under the key. */
   commit(): Promise<void>;
   /** Discards everything written; safe to call after a failure or twice. */
