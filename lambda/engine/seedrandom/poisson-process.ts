@@ -1,6 +1,7 @@
 import { exp } from '../../libm/exp.js';
 import { log } from '../../libm/log.js';
-import { ITEM_50GB, ITEM_5GB } from '../user-batch.js';
+import { ITEM_50GB, ITEM_5GB, reserveUploads, type UserBatch } from '../user-batch.js';
+import { fastExp } from './fast-math.js';
 import { ALEA_MULTIPLIER, aleaNext, TWO_POW_MINUS_32 } from './user-stream.js';
 
 /**
@@ -12,8 +13,8 @@ import { ALEA_MULTIPLIER, aleaNext, TWO_POW_MINUS_32 } from './user-stream.js';
  * wedge, accepted when a second uniform falls under e^-x, or in the base layer's tail beyond R,
  * where R + a fresh exponential is exact (memorylessness).
  *
- * Tables from the libm once per process; sampling uses only `+ - * /` and the libm's exp on the
- * rare wedge path, so the same bits on every machine.
+ * Tables from the libm once per process; sampling uses only `+ - * /` and `fastExp` on the rare
+ * wedge path, so the same bits on every machine.
  */
 
 const ZIGGURAT_LAYERS = 256;
@@ -50,7 +51,7 @@ export function exponentialSlow(st: Float64Array, f: number): number {
       tail += R; // beyond R: R + a fresh exponential
     } else {
       const x = (f - i) * X[i];
-      if (F[i] + aleaNext(st) * (F[i + 1] - F[i]) < exp(-x)) return tail + x;
+      if (F[i] + aleaNext(st) * (F[i + 1] - F[i]) < fastExp(-x)) return tail + x;
     }
     f = aleaNext(st) * ZIGGURAT_LAYERS;
     const e = zigguratFast(f);
@@ -72,7 +73,7 @@ export const zigguratEdges = (): { edges: Float64Array; area: number; tailStart:
 
 // drawUploads' state, a Float64Array: the upload stream's alea state [s0, s1, s2, c] first (so
 // `aleaNext` and `exponentialSlow` draw from it), then the interval being drawn. The slots are
-// module-local constants (V8 folds them; an exported binding is read through a cell), exported below.
+// module-local constants (V8 folds them; an exported binding is read through a cell).
 const T_ = 4; // time of the last upload drawn (relative seconds, continuous)
 const END = 5; // the interval's end b (relative seconds)
 const SCALE = 6; // seconds per expected upload: 3600 / rate per hour
@@ -83,28 +84,16 @@ const COUNT = 10; // uploads in the batch so far
 const PENDING = 11; // a spacing drawn but not yet added to T (after the slow path), else -1
 const SIDE = 12; // the item side of that draw
 const SLOW_F = 13; // the ziggurat's f of a draw that needs the slow path
-const SPLIT = 14; // the item split: J, 256 / J, 256 / (2^32 - J) (see itemSplit)
-export const P_T = T_;
-export const P_END = END;
-export const P_SCALE = SCALE;
-export const P_START = START;
-export const P_SPIKE = SPIKE;
-export const P_SPIKE_2 = SPIKE_2;
-export const P_COUNT = COUNT;
-export const P_PENDING = PENDING;
-export const P_SLOW_F = SLOW_F;
-export const P_SPLIT = SPLIT;
-export const P_SIZE = SPLIT + 3;
+const SPLIT = 14; // the interval's item split: J, 256 / J, 256 / (2^32 - J) (see itemSplit)
+const FREE = 17; // the user's free tier: rate per hour, then its split (all 5 GB)
+const PREMIUM = 21; // the user's premium tier: rate per hour, then its split
+const SIZE = 25;
 /** Why `drawUploads` returned. */
 const END_ = 0;
 const SLOW = 1;
 const FULL = 2;
-export const STOP_END = END_;
-export const STOP_SLOW = SLOW;
-export const STOP_FULL = FULL;
 /** Free slots `drawUploads` needs for a step: the upload and both spikes. */
 const ROOM = 3;
-export const UPLOAD_ROOM = ROOM;
 
 const TWO_POW_32 = 2 ** 32;
 // Module-local copies: V8 folds these into the loop; an imported binding is re-read on every step.
@@ -117,27 +106,90 @@ const SMALL_MINUS_LARGE = ITEM_5GB - ITEM_50GB;
  * How one uniform j (its 32 bits) of an interval picks the item and the spacing, for a 50 GB share
  * rounded to J / 2^32: side 0 (j < J, 50 GB) or side 1 (5 GB); then k = j - (side ? J : 0) is
  * uniform on the side's n = J or 2^32 - J integers, and k * 256 / n the ziggurat's layer +
- * fraction for the spacing. As numbers: [J, 256 / J, 256 / (2^32 - J)] (0 for an empty side).
+ * fraction for the spacing. Written as [J, 256 / J, 256 / (2^32 - J)] (0 for an empty side).
  */
-export function itemSplit(share: number): Float64Array {
+function writeItemSplit(p: Float64Array, at: number, share: number): void {
   const J = Math.round(share * TWO_POW_32);
-  const layers = (n: number) => (n > 0 ? ZIGGURAT_LAYERS / n : 0);
-  return Float64Array.of(J, layers(J), layers(TWO_POW_32 - J));
+  p[at] = J;
+  p[at + 1] = J > 0 ? ZIGGURAT_LAYERS / J : 0;
+  p[at + 2] = J < TWO_POW_32 ? ZIGGURAT_LAYERS / (TWO_POW_32 - J) : 0;
 }
 
 /**
- * The uploads of an interval: a Poisson process, its spacings exponentials * p[P_SCALE], each
- * upload at the second floor(T) with the item its draw's side picks, spikes merged in (a spike
- * goes before the process uploads of its second), written to item/at after p[P_COUNT] until T
- * passes the interval's end (STOP_END; the spikes left are the caller's), the arrays lack
- * UPLOAD_ROOM (STOP_FULL) or a draw's spacing needs `exponentialSlow` (STOP_SLOW, its f in
- * p[P_SLOW_F]: the caller puts the spacing in p[P_PENDING] and calls again).
+ * The state of a run's upload drawing, for a window starting at `startSec` (epoch seconds) and
+ * premium uploads 50 GB with probability `premiumLargeShare`: the user's upload stream
+ * (`seedStream` writes its alea state to [0, 4)), its rates (`setUploadRates`), the interval's.
+ */
+export function newUploadState(startSec: number, premiumLargeShare: number): Float64Array {
+  const p = new Float64Array(SIZE);
+  p[START] = startSec;
+  writeItemSplit(p, FREE + 1, 0);
+  writeItemSplit(p, PREMIUM + 1, premiumLargeShare);
+  return p;
+}
+
+/** The user's upload rates per hour, while free and while premium. */
+export function setUploadRates(p: Float64Array, freePerHour: number, premiumPerHour: number): void {
+  p[FREE] = freePerHour;
+  p[PREMIUM] = premiumPerHour;
+}
+
+/**
+ * Appends to the batch, after its first `count` uploads, the uploads of the tier interval [a, b)
+ * (relative seconds, integers): a Poisson process at the user's rate of the tier (premium or
+ * free) drawn from the upload stream in `p`, with the spike uploads at the seconds
+ * spike1 <= spike2 (Infinity: none) merged in. Returns the new count. (No double argument: a call
+ * that is not inlined boxes each one.)
+ */
+export function drawIntervalUploads(
+  p: Float64Array,
+  batch: UserBatch,
+  count: number,
+  a: number,
+  b: number,
+  premium: boolean,
+  spike1: number,
+  spike2: number,
+): number {
+  const tier = premium ? PREMIUM : FREE;
+  p[T_] = a;
+  p[END] = b;
+  p[SCALE] = 3600 / p[tier];
+  p[SPIKE] = spike1;
+  p[SPIKE_2] = spike2;
+  p[COUNT] = count;
+  p[PENDING] = -1;
+  p[SPLIT] = p[tier + 1];
+  p[SPLIT + 1] = p[tier + 2];
+  p[SPLIT + 2] = p[tier + 3];
+  for (;;) {
+    const status = drawUploads(p, batch.uploadItemId, batch.uploadAt);
+    if (status === FULL) reserveUploads(batch, p[COUNT] + ROOM, p[COUNT]);
+    else if (status === SLOW) p[PENDING] = exponentialSlow(p, p[SLOW_F]);
+    else break;
+  }
+  // The spikes after the last upload (drawUploads left ROOM for them).
+  let n = p[COUNT];
+  for (let slot = SPIKE; slot <= SPIKE_2 && p[slot] < Infinity; slot++) {
+    batch.uploadItemId[n] = LARGE;
+    batch.uploadAt[n++] = p[START] + p[slot];
+  }
+  return n;
+}
+
+/**
+ * The loop of `drawIntervalUploads`: spacings exponentials * p[SCALE], each upload at the second
+ * floor(T) with the item its draw's side picks, spikes merged in (a spike goes before the process
+ * uploads of its second), written to item/at after p[COUNT] until T passes the interval's end
+ * (END_; the spikes left are the caller's), the arrays lack ROOM (FULL) or a draw's spacing needs
+ * `exponentialSlow` (SLOW, its f in p[SLOW_F]: the caller puts the spacing in p[PENDING] and calls
+ * again).
  *
  * Written for V8: no call in the loop (a call spills the loop's values to the stack), every number
  * from a typed array or this module (a number parameter or an imported constant is re-checked on
  * every step), no branch on the item (a coin flip). The alea recurrence is `aleaNext`'s, inline.
  */
-export function drawUploads(p: Float64Array, item: Uint8Array, at: Float64Array): number {
+function drawUploads(p: Float64Array, item: Uint8Array, at: Float64Array): number {
   let s0 = p[0];
   let s1 = p[1];
   let s2 = p[2];

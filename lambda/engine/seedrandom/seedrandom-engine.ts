@@ -3,26 +3,8 @@ import { timedeltaFromFloat, US_PER_HOUR, US_PER_SECOND } from '../../time/pytho
 import { parseUtcTimestamp } from '../../time/utc-timestamp.js';
 import { cohortAssigner, type Cohort } from '../cohorts.js';
 import { lognormalParams } from '../reference/rate-model.js';
-import { ITEM_50GB, newUserBatch, reserveUploads, type UserBatch } from '../user-batch.js';
-import {
-  drawUploads,
-  exponentialSlow,
-  itemSplit,
-  P_COUNT,
-  P_END,
-  P_PENDING,
-  P_SCALE,
-  P_SIZE,
-  P_SLOW_F,
-  P_SPIKE,
-  P_SPIKE_2,
-  P_SPLIT,
-  P_START,
-  P_T,
-  STOP_FULL,
-  STOP_SLOW,
-  UPLOAD_ROOM,
-} from './poisson-process.js';
+import { newUserBatch, type UserBatch } from '../user-batch.js';
+import { drawIntervalUploads, newUploadState, setUploadRates } from './poisson-process.js';
 import { fastExp, normalQuantile } from './fast-math.js';
 import {
   aleaNext,
@@ -42,8 +24,8 @@ import {
  * Streams. Two per (seed, user id), each the `seedrandom` package's alea generator started from a
  * state hashed from (seed, user id, purpose) (`user-stream.ts`: `seedrandom.alea('', { state:
  * userStreamState(seed, userId, purpose) })` replays it draw for draw; the engine runs the same
- * recurrence inline). The profile stream (PROFILE_STREAM): the rates' polar pair, then the two
- * tier-change uniforms (cohorts 3..5 only). The upload stream (`uploadStream(uploadVariant)`): per
+ * recurrence inline). Both start from one user key (`userKey`). The profile stream
+ * (PROFILE_STREAM): the two rates' uniforms, then the two tier-change uniforms (cohorts 3..5 only). The upload stream (`uploadStream(uploadVariant)`): per
  * tier interval, the spike draws (upgrades only), then one uniform per upload and one that ends
  * the interval. The option `uploadVariant` (default 0, the published data) picks another upload
  * stream: the same tiers and rates with independent uploads (Monte-Carlo replicates of a dataset).
@@ -58,9 +40,10 @@ import {
  * so the same config gives the same bytes on any machine.
  *
  * Times are whole epoch seconds; relative to the window start they are integers in [0, W).
- *  - Rates: a Marsaglia polar pair of standard normals z1, z2;
+ *  - Rates: standard normals z1, z2 by the inverse normal CDF (`normalQuantile`, Acklam's
+ *    approximation, relative error < 1.2e-9) of two uniforms' midpoints u + 2^-33;
  *    free = exp(mu_f + sigma_f z1) / 24, premium = exp(mu_p + sigma_p z2) / 24 uploads per hour,
- *    with the reference's lognormalParams.
+ *    with the reference's lognormalParams (exp by `fastExp`).
  *  - Tier changes: the reference's placement rules on whole seconds, with the gap G = the
  *    reference's microsecond gap rounded UP to whole seconds. `change(low, high)` is uniform on
  *    the seconds [low+G, high-G) when that range is non-empty, else the midpoint
@@ -72,16 +55,18 @@ import {
  *    if c2 would pass W-1 the pair is shifted down to (W-1-max(G,1), W-1); if even that does not
  *    fit (W < max(G,1) + 2), the cohort-5 user keeps only its first change (free -> premium); with
  *    W < 2 no change fits at all and cohorts 3..5 keep their first tier for the whole window.
- *  - Uploads per tier interval [a, b): a Poisson process of the tier's rate, drawn in time order
- *    as exponential spacings (T += -ln(w) * 3600 / rate from T = a, while T < b), each upload at
- *    the second floor(T) (truncated to the second as the reference's rows are). So there is no
- *    Poisson count to draw and nothing to sort: one uniform per upload and one more per interval.
- *    Premium uploads are 50 GB with probability premiumLargeShare (thinning: the process of 50 GB
- *    uploads and that of 5 GB uploads are independent Poisson processes), and the same uniform
- *    picks the item and the spacing: its 32 bits j < J (J = round(share * 2^32)) mean 50 GB with
- *    w = (J - j) / J, else 5 GB with w = (2^32 - j) / (2^32 - J); each w is uniform on its own grid
- *    in (0, 1] (the share is thus rounded to a multiple of 2^-32, and below ~2^-20 the 50 GB grid
- *    is coarse, with no effect a test of a realistic size could see).
+ *  - Uploads per tier interval [a, b) (`poisson-process.ts`): a Poisson process of the tier's
+ *    rate, drawn in time order as exponential spacings (T += E * 3600 / rate from T = a, E a
+ *    standard exponential by a 256-layer ziggurat, while T < b), each upload at the second
+ *    floor(T) (truncated to the second as the reference's rows are). So there is no Poisson count
+ *    to draw and nothing to sort: ~1 uniform per upload (1.01 with the ziggurat's rare slow path)
+ *    and one more that ends the interval. Premium uploads are 50 GB with probability
+ *    premiumLargeShare (thinning: the 50 GB and the 5 GB uploads are independent Poisson
+ *    processes), and the same uniform picks the item and the spacing: its 32 bits j < J
+ *    (J = round(share * 2^32)) mean 50 GB, else 5 GB, and j's position within its side, uniform,
+ *    gives the ziggurat its layer and fraction (so the share is rounded to a multiple of 2^-32, and
+ *    a share below ~2^-20 leaves the 50 GB side a coarse grid, with no effect a test of a realistic
+ *    size could see).
  *    An interval that starts a premium period after the window start (an upgrade) gets the spike:
  *    with probability upgradeSpike.probability one 50 GB upload, plus a second with
  *    secondUploadProbability when maxUploads is 2, each at a uniform second of
@@ -163,11 +148,8 @@ class UserGenerator {
   private readonly premiumSigma: number;
   private readonly spikeP: number;
   private readonly secondP: number;
-  private readonly premiumSplit: Float64Array;
-  /** Free uploads are all 5 GB: a share of 0. */
-  private readonly freeSplit = itemSplit(0);
-  /** The upload stream's state and the interval `drawUploads` draws (P_*). */
-  private readonly upload = new Float64Array(P_SIZE);
+  /** The upload stream's state, and the interval being drawn (`drawIntervalUploads`). */
+  private readonly upload: Float64Array;
   private readonly profileKeys = streamKeys(PROFILE_STREAM);
   private readonly uploadKeys: Int32Array;
   /** The current user's key (`userKey`), from which both its streams start. */
@@ -192,8 +174,7 @@ class UserGenerator {
     this.freeSigma = free.sigma;
     this.premiumMu = premium.mu;
     this.premiumSigma = premium.sigma;
-    this.premiumSplit = itemSplit(config.premiumLargeShare);
-    this.upload[P_START] = this.startSec;
+    this.upload = newUploadState(this.startSec, config.premiumLargeShare);
     this.spikeP = config.upgradeSpike.probability;
     this.secondP = config.upgradeSpike.maxUploads > 1 ? config.upgradeSpike.secondUploadProbability : 0;
   }
@@ -258,6 +239,7 @@ class UserGenerator {
     // Uploads, from the upload stream, interval by interval, already in time order.
     const k = this.upload;
     seedStream(k, this.uploadKeys, key);
+    setUploadRates(k, freeRate, premiumRate);
     const startSec = this.startSec;
     let count = 0;
     for (let t = 0; t < tierCount; t++) {
@@ -279,44 +261,10 @@ class UserGenerator {
           spike1 = Math.min(spike1, second);
         }
       }
-      k[P_T] = a;
-      k[P_END] = b;
-      k[P_SCALE] = 3600 / (isPremium ? premiumRate : freeRate);
-      k[P_SPIKE] = spike1;
-      k[P_SPIKE_2] = spike2;
-      k[P_COUNT] = count;
-      k[P_PENDING] = -1;
-      const split = isPremium ? this.premiumSplit : this.freeSplit;
-      k[P_SPLIT] = split[0];
-      k[P_SPLIT + 1] = split[1];
-      k[P_SPLIT + 2] = split[2];
-      count = this.process(batch);
+      count = drawIntervalUploads(k, batch, count, a, b, isPremium, spike1, spike2);
     }
     batch.uploadCount = count;
     const txn = batch.uploadTxnId;
     for (let i = 0; i < count; i++) txn[i] = firstTxnId + i;
-  }
-
-  /**
-   * Appends the uploads of the interval set up in `this.upload` to the batch: `drawUploads` runs
-   * until the interval ends, stopping to let this grow the batch or take a draw through the
-   * ziggurat's slow path. Returns the new upload count.
-   */
-  private process(batch: UserBatch): number {
-    const k = this.upload;
-    for (;;) {
-      const status = drawUploads(k, batch.uploadItemId, batch.uploadAt);
-      if (status === STOP_FULL) reserveUploads(batch, k[P_COUNT] + UPLOAD_ROOM, k[P_COUNT]);
-      else if (status === STOP_SLOW) k[P_PENDING] = exponentialSlow(k, k[P_SLOW_F]);
-      else break;
-    }
-    // The spikes after the last upload (drawUploads left ROOM for them).
-    let count = k[P_COUNT];
-    for (let slot = P_SPIKE; slot <= P_SPIKE_2; slot++) {
-      if (k[slot] === Infinity) break;
-      batch.uploadItemId[count] = ITEM_50GB;
-      batch.uploadAt[count++] = this.startSec + k[slot];
-    }
-    return count;
   }
 }
