@@ -1,7 +1,7 @@
 import { datasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
 import { headerLine, itemLines } from '../dataset/csv-format.js';
-import type { CheckResult, IntegritySummary } from '../dataset/integrity-checks.js';
+import { mergeIntegrity } from '../dataset/integrity-checks.js';
 import { buildManifest, type ManifestFile } from '../dataset/manifest.js';
 import { TABLES } from '../dataset/tables.js';
 import { ContentDigest } from '../publish/file-digest.js';
@@ -19,8 +19,6 @@ export interface CommitOptions {
   startedAt: string;
   minPartBytes?: number;
 }
-
-const MAX_EXAMPLES = 10;
 
 /**
  * Assembles the shards' parts into the dataset and publishes it:
@@ -96,7 +94,7 @@ export async function commitShards(
   }
   files.push(await writeSchemaFile(storage, prefix, config));
 
-  const checks = mergeChecks(reports.map((r) => r.checks));
+  const { checks, summary } = mergeIntegrity(reports);
   const usersPerCohort = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };
   for (const r of reports) for (const c of ['1', '2', '3', '4', '5'] as const) usersPerCohort[c] += r.usersPerCohort[c];
   const manifest = buildManifest({
@@ -104,7 +102,7 @@ export async function commitShards(
     address,
     files,
     checks,
-    summary: { usersPerCohort, ...mergeSummaries(reports.map((r) => r.summary)) },
+    summary: { usersPerCohort, ...summary },
     startedAt: new Date(options.startedAt),
   });
   const created = await storage.putIfAbsent(manifestKey, `${JSON.stringify(manifest, null, 2)}\n`);
@@ -126,29 +124,6 @@ async function measure(storage: ComposableStorage, key: string): Promise<{ bytes
   }
   const { bytes, sha256 } = digest.digest();
   return { bytes, rows: Math.max(0, lines - 1), sha256 };
-}
-
-/** Shard results in shard order, as one checker over all rows would report them. */
-export function mergeChecks(perShard: CheckResult[][]): CheckResult[] {
-  return perShard[0].map((first, i) => {
-    const all = perShard.map((checks) => checks[i]);
-    const violations = all.reduce((s, c) => s + c.violations, 0);
-    return { ...first, violations, passed: violations === 0, examples: all.flatMap((c) => c.examples).slice(0, MAX_EXAMPLES) };
-  });
-}
-
-function mergeSummaries(all: IntegritySummary[]): IntegritySummary {
-  const sum: IntegritySummary = {
-    uploadsByTierAndSize: { free: { '5': 0, '50': 0 }, premium: { '5': 0, '50': 0 } },
-    upgrades: 0,
-    upgradesWithSpikeWithinHour: 0,
-  };
-  for (const s of all) {
-    for (const tier of ['free', 'premium'] as const) for (const size of ['5', '50'] as const) sum.uploadsByTierAndSize[tier][size] += s.uploadsByTierAndSize[tier][size];
-    sum.upgrades += s.upgrades;
-    sum.upgradesWithSpikeWithinHour += s.upgradesWithSpikeWithinHour;
-  }
-  return sum;
 }
 
 /** Deletes everything under a run's prefix (its parts and reports), or under `_parts/` (every run's). */
