@@ -19,7 +19,7 @@ import { FANOUT_KINDS } from './fanout-payloads.js';
 
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
-export const DATASET_ID_RULE = 'must be a dataset id: seed-<seed>-<16 hex digits>, e.g. seed-42-8e211c8ff158494c';
+export const DATASET_ID_RULE = 'must be a dataset id: seed-<seed>-<16 hex digits>, e.g. seed-42-fe0bbb5cee398a3b';
 
 /**
  * POST /datasets: publish a config now (201/200), or start a background run when it is too big
