@@ -10,8 +10,10 @@ import { ITEMS, TABLES, type TableName } from './tables.js';
  */
 const EOL = '\r\n';
 
-export function headerLine(table: TableName): string {
-  return TABLES[table].columns.join(',') + EOL;
+/** The header row of one of the four tables, or of any table given by its columns. */
+export function headerLine(table: TableName | { columns: readonly string[] }): string {
+  const { columns } = typeof table === 'string' ? TABLES[table] : table;
+  return columns.join(',') + EOL;
 }
 
 export function itemLines(): string {

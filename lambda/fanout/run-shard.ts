@@ -1,10 +1,11 @@
 import type { GenerationConfig } from '../config/schema.js';
+import { headerLine } from '../dataset/csv-format.js';
 import type { CheckResult, IntegritySummary } from '../dataset/integrity-checks.js';
 import type { Cohort } from '../engine/cohorts.js';
 import { engineRange } from '../engine/engine-range.js';
 import { DigestingFileWriter } from '../publish/file-digest.js';
 import { formatRange, RowFormatting, type RangeReport } from '../publish/user-rows.js';
-import { headerOf, USER_TABLES } from '../publish/user-tables.js';
+import { USER_TABLES } from '../publish/user-tables.js';
 import type { DatasetStorage } from '../storage/storage.js';
 import type { Shard } from './plan-shards.js';
 
@@ -62,7 +63,7 @@ export async function runShard(config: GenerationConfig, shard: Shard, storage: 
   const writers = USER_TABLES.map((t) => storage.createWriter(partKey(runPrefix, t.name, shard.index)));
   try {
     const out = writers.map((w) => new DigestingFileWriter(w));
-    if (shard.index === 0) USER_TABLES.forEach((t, i) => out[i].appendText(headerOf(t), 0));
+    if (shard.index === 0) USER_TABLES.forEach((t, i) => out[i].appendText(headerLine(t), 0));
     let rows: RangeReport | undefined;
     for (const { chunk, report } of formatRange(new RowFormatting(config), shard, shard.txnFrom, engineRange(config, shard))) {
       for (let i = 0; i < out.length; i++) await out[i].appendChunk(chunk.bytes[i], chunk.rows[i]);

@@ -1,6 +1,6 @@
 import { datasetAddress, type DatasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
-import { itemLines } from '../dataset/csv-format.js';
+import { headerLine, itemLines } from '../dataset/csv-format.js';
 import { buildManifest, parseManifest, type Manifest, type ManifestFile } from '../dataset/manifest.js';
 import { ITEMS, MANIFEST_FILE, TABLES } from '../dataset/tables.js';
 import type { DatasetStorage } from '../storage/storage.js';
@@ -8,7 +8,7 @@ import { DigestingFileWriter } from './file-digest.js';
 import { writeSchemaFile } from './schema-file.js';
 import { RangeTally, type RangeReport } from './user-rows.js';
 import { userRows } from './user-rows-source.js';
-import { DATASET_FILES, headerOf, USER_TABLES } from './user-tables.js';
+import { DATASET_FILES, USER_TABLES } from './user-tables.js';
 
 export interface PublishOptions {
   storage: DatasetStorage;
@@ -73,7 +73,7 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
   let total: RangeReport;
   try {
     const out = writers.map((w) => new DigestingFileWriter(w));
-    DATASET_FILES.forEach((f, i) => out[i].appendText(headerOf(f), 0));
+    DATASET_FILES.forEach((f, i) => out[i].appendText(headerLine(f), 0));
     out[DATASET_FILES.findIndex((f) => f.file === TABLES.items.file)].appendText(itemLines(), ITEMS.length);
     // Where each per-user table's bytes go: the file writer of its entry.
     const userTableOut = USER_TABLES.map((_, t) => out[DATASET_FILES.findIndex((f) => f.userTable === t)]);

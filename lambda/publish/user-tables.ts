@@ -67,10 +67,6 @@ export const USER_TABLES = [
   },
 ] as const satisfies readonly UserTable[];
 
-export function headerOf(table: { columns: readonly string[] }): string {
-  return `${table.columns.join(',')}\r\n`;
-}
-
 /** A CSV of the dataset; `userTable` is its index in `USER_TABLES` (items.csv, fixed rows, has none). */
 export interface DatasetFile {
   file: string;
