@@ -5,7 +5,7 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BASELINE_KINDS, baselinePredictions, type BaselineKind } from '../evaluation/baselines.js';
-import { DatasetFileError } from '../evaluation/csv-lines.js';
+import { DatasetFileError } from '../dataset/dataset-csv.js';
 import { evaluatePredictions } from '../evaluation/evaluate.js';
 import { DEFAULT_EXPECTATIONS, EXPECTATION_PARAMETERS, expectationThreshold, thresholdRule, type Expectations } from '../evaluation/expectations.js';
 import { parsePredictions } from '../evaluation/predictions.js';

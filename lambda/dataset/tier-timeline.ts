@@ -1,7 +1,6 @@
-import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
 import type { DatasetStorage } from '../storage/storage.js';
 import type { Tier } from '../engine/user-batch.js';
+import { datasetCsvRows, UserBlockReader } from './dataset-csv.js';
 import { TABLES } from './tables.js';
 
 export interface TierSpan {
@@ -27,22 +26,16 @@ export function mergeTierTimeline(intervals: readonly TierSpan[]): TierSpan[] {
  * has no such file. Rows are sorted by user, so reading stops after the user's block.
  */
 export async function readUserTimeline(storage: DatasetStorage, prefix: string, userId: number): Promise<TierSpan[] | undefined> {
-  const stream = await storage.readStream(`${prefix}/${TABLES.tiers.file}`);
+  const key = `${prefix}/${TABLES.tiers.file}`;
+  const stream = await storage.readStream(key);
   if (!stream) return undefined;
-  const source = Readable.from(stream);
-  const lines = createInterface({ input: source, crlfDelay: Infinity });
-  const spans: TierSpan[] = [];
-  let header = true;
-  for await (const line of lines) {
-    if (header) {
-      header = false;
-      continue;
-    }
-    const [user, from, until, tier] = line.split(',');
-    const id = Number(user);
-    if (id === userId) spans.push({ tier: tier as Tier, from, until: until === '' ? null : until });
-    else if (id > userId) break;
+  const rows = datasetCsvRows(stream, storage.describe(key), TABLES.tiers.columns);
+  let block: string[][];
+  try {
+    block = await new UserBlockReader(rows, storage.describe(key)).rowsOf(userId);
+  } finally {
+    await rows.return(undefined);
   }
-  source.destroy();
+  const spans = block.map(([, from, until, tier]): TierSpan => ({ tier: tier as Tier, from, until: until === '' ? null : until }));
   return mergeTierTimeline(spans);
 }

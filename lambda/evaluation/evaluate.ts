@@ -4,7 +4,7 @@ import type { DatasetStorage } from '../storage/storage.js';
 import { LOG_LOSS_CLIP, scoreRows, type Metrics } from './metrics.js';
 import { predictionKey, type Prediction, type Predictions } from './predictions.js';
 import { InputProblemsError, ProblemList } from './problem-list.js';
-import { DatasetFileError } from './csv-lines.js';
+import { DatasetFileError } from '../dataset/dataset-csv.js';
 import { checkExpectations, DEFAULT_EXPECTATIONS, type ExpectationResult, type Expectations } from './expectations.js';
 import { readTaskRows, taskFileKey } from './task-rows.js';
 

@@ -4,7 +4,7 @@ import { readManifest } from '../publish/publish-dataset.js';
 import type { DatasetStorage } from '../storage/storage.js';
 import { UPLOAD_50GB_TASK_FILE } from '../tasks/task-files.js';
 import { parseUtcTimestamp } from '../time/utc-timestamp.js';
-import { DatasetFileError } from './csv-lines.js';
+import { DatasetFileError } from '../dataset/dataset-csv.js';
 import type { Window } from './user-history.js';
 
 /** A published dataset with a task file: its id and window. */

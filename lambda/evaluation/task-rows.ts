@@ -2,7 +2,7 @@ import { SCENARIOS, type Scenario } from '../tasks/anchors.js';
 import { SPLITS, type Split } from '../tasks/split.js';
 import { UPLOAD_50GB_TASK_FILE } from '../tasks/task-files.js';
 import type { DatasetStorage } from '../storage/storage.js';
-import { DatasetFileError, readDatasetCsv } from './csv-lines.js';
+import { DatasetFileError, readDatasetCsv } from '../dataset/dataset-csv.js';
 import { TimestampReader } from './timestamp-reader.js';
 
 /** The task's anchors: what a baseline may see of the task file (no label, no oracle). */

@@ -1,7 +1,7 @@
 import { ITEMS, TABLES } from '../dataset/tables.js';
 import type { DatasetStorage } from '../storage/storage.js';
 import { SECONDS_PER_HOUR } from '../tasks/task-settings.js';
-import { DatasetFileError, readDatasetCsv, UserBlockReader } from './csv-lines.js';
+import { DatasetFileError, readDatasetCsv, UserBlockReader } from '../dataset/dataset-csv.js';
 import { TimestampReader } from './timestamp-reader.js';
 
 const LARGE_ITEM_ID = String(ITEMS[1].itemId);

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { findPublished, prefixOf } from '../datasets/dataset-store.js';
-import { DatasetFileError } from '../evaluation/csv-lines.js';
+import { DatasetFileError } from '../dataset/dataset-csv.js';
 import { evaluatePredictions } from '../evaluation/evaluate.js';
 import { parseExpectations } from '../evaluation/expectations.js';
 import { parsePredictions } from '../evaluation/predictions.js';

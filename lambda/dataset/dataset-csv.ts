@@ -16,28 +16,33 @@ export class DatasetFileError extends Error {
 }
 
 /**
- * Streams the data rows of a dataset CSV (comma-separated, no quoting, CRLF), after checking
- * that its header is `columns`. Throws DatasetFileError when the file is missing or its header
- * is another.
+ * The data rows of a dataset CSV (comma-separated, no quoting, CRLF) read from `stream`, after
+ * checking that its header is `columns`; `name` is the file as messages call it. Throws
+ * DatasetFileError when the header is another. Ending the iteration early releases the stream.
  */
-export async function* readDatasetCsv(storage: DatasetStorage, key: string, columns: readonly string[]): AsyncGenerator<CsvRow> {
-  const stream = await storage.readStream(key);
-  if (!stream) throw new DatasetFileError(`no ${storage.describe(key)}`);
+export async function* datasetCsvRows(stream: AsyncIterable<Uint8Array>, name: string, columns: readonly string[]): AsyncGenerator<CsvRow> {
   const source = Readable.from(stream);
   try {
     let line = 0;
     for await (const text of createInterface({ input: source, crlfDelay: Infinity })) {
       line++;
       if (line === 1) {
-        if (text !== columns.join(',')) throw new DatasetFileError(`${storage.describe(key)}: expected the header ${columns.join(',')}, got ${text}`);
+        if (text !== columns.join(',')) throw new DatasetFileError(`${name}: expected the header ${columns.join(',')}, got ${text}`);
         continue;
       }
       if (text !== '') yield { line, fields: text.split(',') };
     }
-    if (line === 0) throw new DatasetFileError(`${storage.describe(key)} is empty (no header)`);
+    if (line === 0) throw new DatasetFileError(`${name} is empty (no header)`);
   } finally {
     source.destroy();
   }
+}
+
+/** `datasetCsvRows` of a stored file; throws DatasetFileError when the file is missing. */
+export async function* readDatasetCsv(storage: DatasetStorage, key: string, columns: readonly string[]): AsyncGenerator<CsvRow> {
+  const stream = await storage.readStream(key);
+  if (!stream) throw new DatasetFileError(`no ${storage.describe(key)}`);
+  yield* datasetCsvRows(stream, storage.describe(key), columns);
 }
 
 /**
