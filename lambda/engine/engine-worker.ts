@@ -47,59 +47,51 @@ async function post(part: RowsPart): Promise<void> {
   while (inFlight >= maxInFlight) await new Promise<void>((resolve) => (wake = resolve));
 }
 
-/** Blocks generated and waiting for their first txn id, at most (each ~1 MiB of batches). */
-const MAX_PENDING_BLOCKS = 4;
-
 /**
  * This worker's blocks. A block's first txn id depends on the upload counts of all blocks before
- * it, which other workers are generating at the same time. So each block is generated into a
- * store and its count posted for the others; stored blocks are formatted, oldest first, as soon
- * as their first txn id is known, and until then this worker generates its next blocks rather
- * than wait (it waits only with `MAX_PENDING_BLOCKS` stored).
+ * it, which other workers are generating at the same time. Generating is cheap next to
+ * formatting, so each worker generates its blocks into stores well ahead of formatting them and
+ * posts their counts at once; it formats its oldest stored block once the counts before it are in.
+ * A block is at least one chunk, so a worker formats at most `maxInFlight` blocks ahead of the
+ * parent: as many stored blocks keep its counts ahead of where any other worker formats, and
+ * nobody waits on a worker that was descheduled mid-block.
  */
 async function runBlocks({ blockUsers, index, stride, uploadCounts }: NonNullable<WorkerData['blocks']>): Promise<void> {
   const counts = new Int32Array(uploadCounts);
   let counted = 0;
   let uploadsBefore = 0;
-  /** The first txn id of `block`, once every block before it has been counted (waiting for that only if `wait`). */
-  const txnFrom = (block: number, wait: boolean): number | undefined => {
+  /** The first txn id of `block`, once every block before it has been counted. */
+  const txnFrom = (block: number): number => {
     while (counted < block) {
       const n = Atomics.load(counts, counted);
       if (n >= 0) {
         uploadsBefore += n;
         counted++;
-      } else if (!wait) return undefined;
+      }
       // Timed, so that a terminate() from the parent (another worker failed) is not held up.
       else Atomics.wait(counts, counted, -1, 250);
     }
     return uploadsBefore + 1;
   };
   const formatting = new RowFormatting(config, chunkMemory);
-  const free = Array.from({ length: MAX_PENDING_BLOCKS }, () => new PackedBatches());
-  const pending: Array<{ block: number; range: { from: number; to: number }; store: PackedBatches }> = [];
-  const formatOldest = async (wait: boolean): Promise<boolean> => {
-    const oldest = pending[0];
-    const from = oldest && txnFrom(oldest.block, wait);
-    if (from === undefined) return false;
-    for (const part of formatRange(formatting, oldest.range, from, oldest.store.batches())) await post(part);
-    pending.shift();
+  const free = Array.from({ length: maxInFlight }, () => new PackedBatches()); // ~0.5 MiB each when full
+  const stored: Array<{ block: number; range: { from: number; to: number }; store: PackedBatches }> = [];
+  let block = index;
+  for (;;) {
+    for (let range = blockRange(config.users, blockUsers, block); range && free.length > 0; block += stride, range = blockRange(config.users, blockUsers, block)) {
+      const store = free.pop()!;
+      store.clear();
+      for (const batch of engineRange(config, range)) store.add(batch);
+      if (store.uploads > 0x7fffffff) throw new Error(`block ${block} has ${store.uploads} uploads, more than a block can count`);
+      Atomics.store(counts, block, store.uploads);
+      Atomics.notify(counts, block);
+      stored.push({ block, range, store });
+    }
+    const oldest = stored.shift();
+    if (!oldest) return;
+    for (const part of formatRange(formatting, oldest.range, txnFrom(oldest.block), oldest.store.batches())) await post(part);
     free.push(oldest.store);
-    return true;
-  };
-  for (let block = index; ; block += stride) {
-    const range = blockRange(config.users, blockUsers, block);
-    if (!range) break;
-    if (free.length === 0) await formatOldest(true);
-    const store = free.pop()!;
-    store.clear();
-    for (const batch of engineRange(config, range)) store.add(batch);
-    if (store.uploads > 0x7fffffff) throw new Error(`block ${block} has ${store.uploads} uploads, more than a block can count`);
-    Atomics.store(counts, block, store.uploads);
-    Atomics.notify(counts, block);
-    pending.push({ block, range, store });
-    while (await formatOldest(false));
   }
-  while (pending.length > 0) await formatOldest(true);
 }
 
 try {
