@@ -17,7 +17,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir } from 'node:os';
+import { availableParallelism, cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -126,16 +126,20 @@ interface Row {
   users: number;
   reference?: Measurement;
   ours: Measurement;
+  /** Ours with `--workers 1` (one thread generates and formats while the main one writes). */
+  oursOneWorker?: Measurement;
   identical?: boolean;
 }
 
 const work = await mkdtemp(join(tmpdir(), 'tierdrift-bench-'));
 
-async function runOurs(users: number, engine: 'reference' | 'seedrandom' = 'reference', workers = 1): Promise<{ m: Measurement; dir: string }> {
+/** Our CLI; without `workers`, with its default (the machine's cores, at most 4), as `npm run generate` runs. */
+async function runOurs(users: number, engine: 'reference' | 'seedrandom' = 'reference', workers?: number): Promise<{ m: Measurement; dir: string }> {
   const configFile = join(work, `config-${engine}-${users}.json`);
   await writeFile(configFile, JSON.stringify({ users, engine }));
   const dest = join(work, `ours-${users}`);
-  const m = await measure(process.execPath, ['bin/tierdrift.mjs', 'generate', '--config', configFile, '--dest', dest, '--workers', String(workers)]);
+  const workerFlags = workers === undefined ? [] : ['--workers', String(workers)];
+  const m = await measure(process.execPath, ['bin/tierdrift.mjs', 'generate', '--config', configFile, '--dest', dest, ...workerFlags]);
   const prefix = datasetAddress(parseConfig({ users, engine })).prefix;
   return { m, dir: join(dest, ...prefix.split('/')) };
 }
@@ -305,7 +309,7 @@ const fmtMb = (m: Measurement | undefined) =>
 try {
   const noReference = referenceUnavailable();
   const sizes = flags.quick ? [10_000] : [10_000, 100_000];
-  console.log(`tierdrift bench: node ${process.version}, peak RSS via ${RSS_METHOD}`);
+  console.log(`tierdrift bench: node ${process.version}, ${availableParallelism()} cores, peak RSS via ${RSS_METHOD}; ours = the CLI with its default --workers unless stated`);
   console.log(noReference ? `reference: not run (${noReference}); our figures only` : `reference: ${REFERENCE}`);
 
   // The first CLI start builds its bundle; keep that out of the measurements.
@@ -328,6 +332,12 @@ try {
     const ourHashes = await csvHashes(ours.dir);
     await rm(join(work, `ours-${users}`), { recursive: true, force: true });
     console.log(`${fmtS(ours.m.seconds)} s`);
+    if (users === 100_000) {
+      process.stdout.write(`  ours, ${users} users, --workers 1 ... `);
+      row.oursOneWorker = (await runOurs(users, 'reference', 1)).m;
+      await rm(join(work, `ours-${users}`), { recursive: true, force: true });
+      console.log(`${fmtS(row.oursOneWorker.seconds)} s`);
+    }
     if (refHashes) row.identical = refHashes.every((h, i) => h === ourHashes[i]);
     rows.push(row);
   }
@@ -368,6 +378,7 @@ try {
   if (at100k?.reference) {
     const ratio = at100k.reference.seconds / at100k.ours.seconds;
     console.log(`target speed >= ${SPEED_TARGET}x the reference at 100,000 users: ${ratio.toFixed(1)}x -> ${ratio >= SPEED_TARGET ? 'PASS' : 'FAIL'}`);
+    if (at100k.oursOneWorker) console.log(`  (with --workers 1: ${fmtS(at100k.oursOneWorker.seconds)} s = ${(at100k.reference.seconds / at100k.oursOneWorker.seconds).toFixed(1)}x)`);
   } else {
     console.log(`target speed >= ${SPEED_TARGET}x the reference at 100,000 users: not measured (${noReference ?? '--quick'})`);
   }

@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundle } from '../bin/build-bundle.mjs';
 import { parseConfig } from '../lambda/config/validate.js';
 import type { GenerationConfigInput } from '../lambda/config/schema.js';
+import { TABLE_SPLIT } from '../lambda/engine/table-split.js';
 import { userRows } from '../lambda/publish/user-rows-source.js';
+import { USER_TABLES } from '../lambda/publish/user-tables.js';
 import { publishDataset, type PublishOutcome } from '../lambda/publish/publish-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 
@@ -99,7 +101,60 @@ describe('generate with N worker threads', () => {
     expect(openRows.map((line) => line.split(',')[0])).toEqual(Array.from({ length: 300 }, (_, i) => String(i + 1)));
   });
 
-    it('refuses several workers with the reference engine', () => {
-    expect(() => userRows(parseConfig({ users: 10 }), { workers: 2 })).toThrow(/seedrandom/);
+});
+
+describe('the reference engine on two threads (split by table)', () => {
+  const REFERENCE_CONFIGS: Array<{ name: string; raw: GenerationConfigInput }> = [
+    { name: 'seed 42, 1001 users', raw: { seed: 42, users: 1001 } },
+    { name: 'high rates (blocks of few users)', raw: { seed: 4, users: 250, premiumUploadsPerDay: { mean: 120, std: 30 }, cohortSizes: [10, 100, 40, 60, 40] } },
+    { name: 'almost no uploads', raw: { seed: 1, users: 500, freeUploadsPerDay: { mean: 0.0005, std: 0 }, cohortSizes: [0, 500, 0, 0, 0] } },
+    { name: 'open-ended tiers', raw: { seed: 6, users: 300, openEndedTiers: true } },
+    { name: 'one user', raw: { seed: 3, users: 1 } },
+  ];
+
+  it('gives every per-user table to exactly one of the two threads', () => {
+    const split = [...TABLE_SPLIT.engine, ...TABLE_SPLIT.companion];
+    expect([...split].sort()).toEqual(USER_TABLES.map((t) => t.name).sort());
+    // The uploads table carries the checks and the report: one thread only.
+    expect(TABLE_SPLIT.companion).toContain('uploads');
+  });
+
+  describe.each(REFERENCE_CONFIGS)('$name', ({ raw }) => {
+    let single: Awaited<ReturnType<typeof publish>>;
+    beforeAll(async () => {
+      single = await publish(raw, {});
+      expect(single.outcome.manifest.checksPassed).toBe(true);
+    });
+
+    it.each([
+      { workers: 2, blockUsers: 7 },
+      { workers: 2, blockUsers: 1 },
+      { workers: 5 }, // more than the two it can use
+    ])('writes the same bytes as one thread (%j)', async (options) => {
+      expectSameBytes(single, await publish(raw, { ...options, worker: true }));
+    });
+  });
+
+  it('counts each user once in the progress it reports', async () => {
+    const seen: number[] = [];
+    await publishDataset(parseConfig({ seed: 8, users: 3000 }), {
+      storage: new LocalFolderStorage(join(tmp, `run-${++counter}`)),
+      engineWorker: workerUrl,
+      workers: 2,
+      blockUsers: 100,
+      onProgress: (done, total) => {
+        expect(total).toBe(3000);
+        seen.push(done);
+      },
+    });
+    expect(seen.at(-1)).toBe(3000);
+    expect(seen.every((done, i) => done <= 3000 && (i === 0 || done >= seen[i - 1]))).toBe(true);
+  });
+
+  it('without a worker script, runs in this thread whatever the number of workers', async () => {
+    const parts = [];
+    for await (const part of userRows(parseConfig({ users: 10 }), { workers: 2 })) parts.push(part);
+    expect(parts.filter((p) => p.report)).toHaveLength(1);
+    expect(parts.reduce((n, p) => n + p.chunk.users, 0)).toBe(10);
   });
 });

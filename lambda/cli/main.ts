@@ -1,13 +1,13 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { availableParallelism } from 'node:os';
+import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { GENERATOR } from '../dataset/generator-info.js';
 import { readUserTimeline } from '../dataset/tier-timeline.js';
 import { fetchDataset } from '../publish/fetch-dataset.js';
 import { publishDataset } from '../publish/publish-dataset.js';
 import { verifyDataset } from '../publish/verify-dataset.js';
 import { LocalFolderStorage } from '../storage/local-folder-storage.js';
-import { supportsUserRanges } from '../engine/engine-range.js';
 import { CliError, oneLineFailure } from './cli-error.js';
 import { loadConfig, type ConfigFlags } from './config-input.js';
 import { addEvaluationCommands } from './evaluation-commands.js';
@@ -27,6 +27,9 @@ const bundledWorker = new URL('./engine-worker.mjs', import.meta.url);
 const engineWorker = existsSync(bundledWorker) ? bundledWorker : undefined;
 
 const MAX_WORKERS = 64;
+// Each worker thread has a heap of its own: the default stays at a few, whatever the machine.
+const MAX_DEFAULT_WORKERS = 4;
+const DEFAULT_WORKERS = Math.min(availableParallelism(), MAX_DEFAULT_WORKERS);
 
 function parseWorkers(value: string): number {
   const n = Number(value);
@@ -49,14 +52,13 @@ program
   .option('--users <n>', 'override the number of users (1..10000000)')
   .option('-d, --dest <dir|s3://bucket/root>', 'folder or S3 location to publish into', './out')
   .option('--json', 'print the manifest as JSON instead of a summary')
-  .option('-w, --workers <n>', 'threads that generate and format rows, 1..64 (above 1 needs "engine": "seedrandom"); same bytes for any n', parseWorkers, 1)
+  .addOption(
+    new Option('-w, --workers <n>', 'threads that generate and format rows, 1..64 (the reference engine uses at most 2: one generates, one formats); same bytes for any n')
+      .argParser(parseWorkers)
+      .default(DEFAULT_WORKERS, `the machine's cores, at most ${MAX_DEFAULT_WORKERS}`),
+  )
   .action(async (flags: ConfigFlags & { dest: string; json?: boolean; workers: number }) => {
     const config = await loadConfig(flags);
-    if (flags.workers > 1 && !supportsUserRanges(config)) {
-      throw new CliError(
-        `--workers ${flags.workers} needs "engine": "seedrandom": the ${config.engine} engine is one sequential random stream and cannot be split (use --workers 1)`,
-      );
-    }
     const { storage, prefix } = await publishTarget(flags.dest);
     const progress = new ProgressBar('generating');
     const outcome = await publishDataset(config, {

@@ -8,11 +8,21 @@ const TIER_FIELDS = 3;
 
 function grown<T extends Float64Array | Uint8Array>(array: T, need: number): T {
   if (need <= array.length) return array;
-  let size = array.length;
+  let size = Math.max(array.length, 64);
   while (size < need) size *= 2;
   const bigger = new (array.constructor as new (n: number) => T)(size);
   bigger.set(array);
   return bigger;
+}
+
+/** The batches of a `PackedBatches`, as posted between threads. */
+export interface PackedBlock {
+  users: Float64Array<ArrayBuffer>;
+  tiers: Float64Array<ArrayBuffer>;
+  uploadAt: Float64Array<ArrayBuffer>;
+  uploadItem: Uint8Array<ArrayBuffer>;
+  /** The arrays' buffers, to transfer rather than copy. */
+  buffers: ArrayBuffer[];
 }
 
 /**
@@ -29,6 +39,11 @@ export class PackedBatches {
   private tierCount = 0;
   /** Uploads of all batches kept. */
   uploads = 0;
+
+  /** Batches (users) kept. */
+  get size(): number {
+    return this.userCount;
+  }
 
   clear(): void {
     this.userCount = 0;
@@ -65,6 +80,28 @@ export class PackedBatches {
       uploadItem[base + j] = batch.uploadItemId[j];
     }
     this.uploads += batch.uploadCount;
+  }
+
+  /** Copies of the batches kept, to post to another thread (transfer `buffers`). */
+  pack(): PackedBlock {
+    const block = {
+      users: this.users.slice(0, this.userCount * USER_FIELDS),
+      tiers: this.tiers.slice(0, this.tierCount * TIER_FIELDS),
+      uploadAt: this.uploadAt.slice(0, this.uploads),
+      uploadItem: this.uploadItem.slice(0, this.uploads),
+    };
+    return { ...block, buffers: Object.values(block).map((a) => a.buffer) };
+  }
+
+  /** Keeps the batches of a packed block instead of its own. */
+  load(block: PackedBlock): void {
+    this.users = block.users;
+    this.tiers = block.tiers;
+    this.uploadAt = block.uploadAt;
+    this.uploadItem = block.uploadItem;
+    this.userCount = block.users.length / USER_FIELDS;
+    this.tierCount = block.tiers.length / TIER_FIELDS;
+    this.uploads = block.uploadAt.length;
   }
 
   /** The batches kept, in the order added, one reused batch object at a time. */

@@ -3,14 +3,15 @@ import { formatRange, RowFormatting, type RowsPart } from '../publish/user-rows.
 import { PackedBatches } from './batch-codec.js';
 import { createEngine } from './create-engine.js';
 import { engineRange } from './engine-range.js';
+import { runCompanionThread, runEngineThread } from './table-split.js';
 import { blockRange, chunksInFlight, type ParentMessage, type WorkerData, type WorkerMessage } from './worker-protocol.js';
 
 /**
  * Worker thread: generates users and formats their rows (checks included), so the parent only
- * hashes and writes. The whole run, or blocks of users (see `WorkerData`).
+ * hashes and writes. The whole run, blocks of users, or half of a run split by table (see `WorkerData`).
  */
 const port = parentPort!;
-const { config, blocks } = workerData as WorkerData;
+const { config, blocks, pair } = workerData as WorkerData;
 const maxInFlight = chunksInFlight(blocks?.stride ?? 1);
 let inFlight = 0;
 let wake: (() => void) | undefined;
@@ -73,7 +74,7 @@ async function runBlocks({ blockUsers, index, stride, uploadCounts }: NonNullabl
     }
     return uploadsBefore + 1;
   };
-  const formatting = new RowFormatting(config, chunkMemory);
+  const formatting = new RowFormatting(config, { chunkMemory });
   const free = Array.from({ length: maxInFlight }, () => new PackedBatches()); // ~0.5 MiB each when full
   const stored: Array<{ block: number; range: { from: number; to: number }; store: PackedBatches }> = [];
   let block = index;
@@ -96,7 +97,9 @@ async function runBlocks({ blockUsers, index, stride, uploadCounts }: NonNullabl
 
 try {
   if (blocks) await runBlocks(blocks);
-  else for (const part of formatRange(new RowFormatting(config, chunkMemory), { from: 1, to: config.users }, 1, createEngine(config))) await post(part);
+  else if (pair?.role === 'engine') await runEngineThread(config, pair.port, { post, chunkMemory }, pair.blockUsers);
+  else if (pair) await runCompanionThread(config, pair.port, { post, chunkMemory });
+  else for (const part of formatRange(new RowFormatting(config, { chunkMemory }), { from: 1, to: config.users }, 1, createEngine(config))) await post(part);
   port.postMessage({ type: 'done' } satisfies WorkerMessage);
 } catch (error) {
   port.postMessage({ type: 'error', message: (error as Error).stack ?? String(error) } satisfies WorkerMessage);

@@ -1,3 +1,4 @@
+import type { MessagePort } from 'node:worker_threads';
 import type { GenerationConfig } from '../config/schema.js';
 import type { RowsPart } from '../publish/user-rows.js';
 
@@ -8,7 +9,7 @@ import type { RowsPart } from '../publish/user-rows.js';
 export type WorkerMessage = ({ type: 'chunk' } & RowsPart) | { type: 'done' } | { type: 'error'; message: string };
 
 /**
- * What a worker generates and formats. Without `blocks`, the whole run (users 1..n, txn ids from
+ * What a worker generates and formats. Without `blocks` or `pair`, the whole run (users 1..n, txn ids from
  * 1; any engine). With `blocks`, users are cut into blocks of `blockUsers` consecutive ids (block
  * b holds users b*blockUsers+1 .. (b+1)*blockUsers, the last one shorter) and this worker takes
  * blocks index, index+stride, … in that order. `uploadCounts` (an Int32Array per block, -1 until
@@ -18,6 +19,13 @@ export type WorkerMessage = ({ type: 'chunk' } & RowsPart) | { type: 'done' } | 
 export interface WorkerData {
   config: GenerationConfig;
   blocks?: { blockUsers: number; index: number; stride: number; uploadCounts: SharedArrayBuffer };
+  /**
+   * With `pair`, two workers share the whole run by table (an engine that is one random stream):
+   * `engine` generates, `companion` formats the tables of `TABLE_SPLIT` from the engine thread's
+   * packed blocks of `blockUsers` users (default: sized from the rates), which come over `port`
+   * (see table-split.ts).
+   */
+  pair?: { role: 'engine' | 'companion'; port: MessagePort; blockUsers?: number };
 }
 
 /**

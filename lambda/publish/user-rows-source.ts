@@ -1,4 +1,4 @@
-import { Worker } from 'node:worker_threads';
+import { MessageChannel, Worker, type Transferable } from 'node:worker_threads';
 import type { GenerationConfig } from '../config/schema.js';
 import { createEngine } from '../engine/create-engine.js';
 import { blockUsersFor, engineRange, supportsUserRanges } from '../engine/engine-range.js';
@@ -8,14 +8,15 @@ import { formatRange, RowFormatting, type RowsPart } from './user-rows.js';
 export interface UserRowsOptions {
   /** URL of the bundled engine-worker script: generate and format on other threads while this one writes. */
   worker?: URL;
-  /** Threads that generate and format (default 1); above 1 the engine must support user ranges (seedrandom). */
+  /**
+   * Threads that generate and format (default 1). With an engine that generates users
+   * independently (seedrandom) they split the users; the reference engine is one random stream,
+   * so from 2 on its second thread formats some of the tables and more add nothing.
+   */
   workers?: number;
-  /** Users per block when split (default: sized from the rates, about 1–2 MB of CSV). */
+  /** Users per block when split, by users or by table (default: sized from the rates, about 1–2 MB of CSV). */
   blockUsers?: number;
 }
-
-/** Packed doubles per block that `blockUsersFor` sizes blocks by: ~0.5 MiB of batches, ~900 users at default rates (~2 MB of CSV). */
-const BLOCK_DOUBLES = 1 << 16;
 
 /**
  * The per-user tables' rows of a config, as chunks in file order (users 1..n); the last chunk of
@@ -26,15 +27,18 @@ const BLOCK_DOUBLES = 1 << 16;
  * - with N workers, the users are cut into blocks of consecutive ids dealt round-robin (block b
  *   to worker b mod N) and read back in order. Each worker formats its blocks itself, learning a
  *   block's first txn id from the upload counts the workers share, and runs ahead by a bounded
- *   number of chunks, so memory stays flat whatever the number of users.
+ *   number of chunks, so memory stays flat whatever the number of users;
+ * - with 2 or more workers and the reference engine, two threads split the tables (`TABLE_SPLIT`):
+ *   each table's chunks come from one thread, in order, and are read as they arrive.
  */
 export function userRows(config: GenerationConfig, options: UserRowsOptions = {}): AsyncIterable<RowsPart> {
   const { worker, workers = 1 } = options;
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`workers must be a positive integer (got ${workers})`);
-  if (workers > 1 && !supportsUserRanges(config)) {
-    throw new Error(`${workers} workers need an engine that generates users independently ("engine": "seedrandom"); the ${config.engine} engine is one sequential random stream`);
+  if (!supportsUserRanges(config)) {
+    if (!worker) return wholeRunInProcess(config);
+    return workers > 1 ? tablesFromWorkerPair(config, worker, options.blockUsers) : wholeRunFromWorker(config, worker);
   }
-  const blockUsers = options.blockUsers ?? blockUsersFor(config, BLOCK_DOUBLES);
+  const blockUsers = options.blockUsers ?? blockUsersFor(config);
   const threads = Math.min(workers, blockCount(config.users, blockUsers));
   if (!worker) return threads > 1 ? blocksInProcess(config, blockUsers) : wholeRunInProcess(config);
   return threads > 1 ? blocksFromWorkers(config, worker, threads, blockUsers) : wholeRunFromWorker(config, worker);
@@ -65,26 +69,39 @@ async function* blocksInProcess(config: GenerationConfig, blockUsers: number): A
  */
 const WORKER_YOUNG_GENERATION_MB = 16;
 
-type Inbox = { next(): Promise<WorkerMessage | { type: 'exit'; code: number }>; worker: Worker };
+type Received = WorkerMessage | { type: 'exit'; code: number };
 
-function startWorker(url: URL, data: WorkerData): Inbox {
-  const worker = new Worker(url, { workerData: data, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
-  const queue: Array<WorkerMessage | { type: 'exit'; code: number }> = [];
+interface Inbox {
+  worker: Worker;
+  /** The next message, waiting for it. */
+  next(): Promise<Received>;
+  /** The next message if one is in. */
+  poll(): Received | undefined;
+  /** Called on each message that comes in (for whoever waits on several inboxes). */
+  onMessage?: () => void;
+}
+
+function startWorker(url: URL, data: WorkerData, transferList: Transferable[] = []): Inbox {
+  const worker = new Worker(url, { workerData: data, transferList, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+  const queue: Received[] = [];
   let notify: (() => void) | undefined;
-  const push = (message: (typeof queue)[number]): void => {
-    queue.push(message);
-    notify?.();
-  };
-  worker.on('message', push);
-  worker.on('error', (error) => push({ type: 'error', message: error.stack ?? String(error) }));
-  worker.on('exit', (code) => push({ type: 'exit', code }));
-  return {
+  const inbox: Inbox = {
     worker,
     async next() {
       while (queue.length === 0) await new Promise<void>((resolve) => (notify = resolve));
       return queue.shift()!;
     },
+    poll: () => queue.shift(),
   };
+  const push = (message: Received): void => {
+    queue.push(message);
+    notify?.();
+    inbox.onMessage?.();
+  };
+  worker.on('message', push);
+  worker.on('error', (error) => push({ type: 'error', message: error.stack ?? String(error) }));
+  worker.on('exit', (code) => push({ type: 'exit', code }));
+  return inbox;
 }
 
 async function* wholeRunFromWorker(config: GenerationConfig, url: URL): AsyncGenerator<RowsPart> {
@@ -115,14 +132,54 @@ async function* readRange(inbox: Inbox): AsyncGenerator<RowsPart> {
   for (;;) {
     const message = await inbox.next();
     if (message.type !== 'chunk') failed(message);
-    const buffers = message.chunk.bytes.map((b) => b.buffer as ArrayBuffer);
-    const handBack = (): void => {
-      const back: ParentMessage = { type: 'handBack', tables: buffers.map((_, i) => i), buffers };
-      inbox.worker.postMessage(back, buffers);
-    };
-    yield { chunk: message.chunk, report: message.report, handBack };
-    inbox.worker.postMessage('ack' satisfies ParentMessage);
+    yield* consumed(inbox, message);
     if (message.report) return;
+  }
+}
+
+/** A worker's chunk as a part that hands its memory back; acked once the consumer is done with it. */
+function* consumed(inbox: Inbox, message: Extract<WorkerMessage, { type: 'chunk' }>): Generator<RowsPart> {
+  const buffers = message.chunk.bytes.map((b) => b.buffer as ArrayBuffer);
+  const handBack = (): void => {
+    const back: ParentMessage = { type: 'handBack', tables: buffers.map((_, i) => i), buffers };
+    inbox.worker.postMessage(back, buffers);
+  };
+  yield { chunk: message.chunk, report: message.report, handBack };
+  inbox.worker.postMessage('ack' satisfies ParentMessage);
+}
+
+/**
+ * The two threads of a run split by table, each table's chunks in order from the thread that
+ * formats it; the chunks of the two are read as they arrive, so neither waits on the other's.
+ */
+async function* tablesFromWorkerPair(config: GenerationConfig, url: URL, blockUsers?: number): AsyncGenerator<RowsPart> {
+  const { port1, port2 } = new MessageChannel();
+  const inboxes = [
+    startWorker(url, { config, pair: { role: 'engine', port: port1, blockUsers } }, [port1]),
+    startWorker(url, { config, pair: { role: 'companion', port: port2 } }, [port2]),
+  ];
+  try {
+    const running = new Set(inboxes);
+    while (running.size > 0) {
+      let next: { inbox: Inbox; message: Received } | undefined;
+      for (const inbox of running) {
+        const message = inbox.poll();
+        if (message) {
+          next = { inbox, message };
+          break;
+        }
+      }
+      if (!next) {
+        await new Promise<void>((resolve) => running.forEach((i) => (i.onMessage = resolve)));
+        continue;
+      }
+      const { inbox, message } = next;
+      if (message.type === 'done') running.delete(inbox);
+      else if (message.type === 'chunk') yield* consumed(inbox, message);
+      else failed(message);
+    }
+  } finally {
+    await Promise.all(inboxes.map((i) => i.worker.terminate()));
   }
 }
 
@@ -131,7 +188,7 @@ async function expectDone(inbox: Inbox): Promise<void> {
   if (last.type !== 'done') failed(last);
 }
 
-function failed(message: WorkerMessage | { type: 'exit'; code: number }): never {
+function failed(message: Received): never {
   if (message.type === 'error') throw new Error(`engine worker failed: ${message.message}`);
   if (message.type === 'exit') throw new Error(`engine worker exited with code ${message.code} before finishing`);
   throw new Error(`engine worker sent an unexpected ${message.type}`);

@@ -6,7 +6,7 @@ import type { Cohort } from '../engine/cohorts.js';
 import { tierName, type UserBatch } from '../engine/user-batch.js';
 import { timedeltaFromFloat, US_PER_HOUR } from '../time/python-timedelta.js';
 import { parseUtcTimestamp } from '../time/utc-timestamp.js';
-import { USER_TABLES, type UserRowWriter } from './user-tables.js';
+import { USER_TABLES, type UserRowWriter, type UserTableName } from './user-tables.js';
 
 /** A piece of every per-user table, for users in order: bytes and rows per table, in `USER_TABLES` order. */
 export interface RowsChunk {
@@ -36,27 +36,40 @@ export const CHUNK_BYTES = 1 << 20;
 /** Memory for a chunk's bytes of table `table` (index in `USER_TABLES`): at least `bytes` long. */
 export type ChunkMemory = (table: number, bytes: number) => Uint8Array;
 
+export interface RowFormattingOptions {
+  /** Where chunks are copied to (default: fresh buffers; a worker reuses the ones its parent hands back). */
+  chunkMemory?: ChunkMemory;
+  /**
+   * The tables this thread formats (default: all); the others' bytes stay empty. The thread that
+   * formats `uploads` also numbers txn ids, runs the integrity checks, counts users and reports
+   * the range: another thread formatting the other tables of the same users reports nothing.
+   */
+  tables?: readonly UserTableName[];
+}
+
 /**
  * What formatting needs in a thread, built once from the config and reused by every range: the
- * tables' row writers and buffers, the integrity checks' context, and where chunks are copied to
- * (by default fresh buffers; a worker reuses the ones its parent hands back).
+ * row writers of its tables, their buffers, and the integrity checks' context.
  */
 export class RowFormatting {
   readonly writers: UserRowWriter[];
   readonly buffers: CsvBuffer[];
   readonly checks: Omit<IntegrityContext, 'users' | 'firstUser'>;
+  readonly chunkMemory: ChunkMemory | undefined;
+  /** Whether this thread formats the uploads table, and so checks, counts and reports. */
+  readonly reports: boolean;
 
-  constructor(
-    config: GenerationConfig,
-    readonly chunkMemory?: ChunkMemory,
-  ) {
-    this.writers = USER_TABLES.map((t) => t.rowWriter(config));
+  constructor(config: GenerationConfig, options: RowFormattingOptions = {}) {
+    const tables = new Set<string>(options.tables ?? USER_TABLES.map((t) => t.name));
+    this.writers = USER_TABLES.map((t) => (tables.has(t.name) ? t.rowWriter(config) : () => 0));
     this.buffers = USER_TABLES.map(() => new CsvBuffer(CHUNK_BYTES + (CHUNK_BYTES >> 3)));
     this.checks = {
       start: parseUtcTimestamp(config.start)!,
       end: parseUtcTimestamp(config.end)!,
       minGapUs: timedeltaFromFloat(config.minTierGapHours, US_PER_HOUR),
     };
+    this.chunkMemory = options.chunkMemory;
+    this.reports = tables.has('uploads');
   }
 }
 
@@ -71,7 +84,8 @@ export class RangeFormatter {
   private readonly buffers: CsvBuffer[];
   private readonly chunkMemory: ChunkMemory | undefined;
   private readonly rows: number[];
-  private readonly checker: IntegrityChecker;
+  private readonly checker: IntegrityChecker | undefined;
+  private readonly reports: boolean;
   private readonly usersPerCohort: Record<`${Cohort}`, number> = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };
   private nextUser: number;
   private nextTxnId: number;
@@ -87,8 +101,11 @@ export class RangeFormatter {
     this.chunkMemory = formatting.chunkMemory;
     for (const b of this.buffers) if (b.length > 0) throw new Error('the row buffers hold rows of another range');
     this.rows = USER_TABLES.map(() => 0);
-    this.checker = new IntegrityChecker({ ...formatting.checks, users: range.to - range.from + 1, firstUser: range.from });
-    for (const item of ITEMS) this.checker.addItem(item.itemId, item.sizeGb);
+    this.reports = formatting.reports;
+    if (formatting.reports) {
+      this.checker = new IntegrityChecker({ ...formatting.checks, users: range.to - range.from + 1, firstUser: range.from });
+      for (const item of ITEMS) this.checker.addItem(item.itemId, item.sizeGb);
+    }
     this.nextUser = range.from;
     this.nextTxnId = txnFrom;
   }
@@ -102,9 +119,11 @@ export class RangeFormatter {
     this.nextTxnId += batch.uploadCount;
     this.usersPerCohort[batch.cohort]++;
     const checker = this.checker;
-    checker.addUser(batch.userId);
-    for (let t = 0; t < batch.tierCount; t++) checker.addTier(batch.userId, batch.tierFrom[t], batch.tierUntil[t], tierName(batch.tierIsPremium[t]));
-    for (let j = 0; j < batch.uploadCount; j++) checker.addUpload(txnIds[j], batch.userId, batch.uploadItemId[j], batch.uploadAt[j]);
+    if (checker) {
+      checker.addUser(batch.userId);
+      for (let t = 0; t < batch.tierCount; t++) checker.addTier(batch.userId, batch.tierFrom[t], batch.tierUntil[t], tierName(batch.tierIsPremium[t]));
+      for (let j = 0; j < batch.uploadCount; j++) checker.addUpload(txnIds[j], batch.userId, batch.uploadItemId[j], batch.uploadAt[j]);
+    }
     for (let i = 0; i < this.writers.length; i++) this.rows[i] += this.writers[i](batch, this.buffers[i]);
     this.chunkUsers++;
   }
@@ -119,21 +138,22 @@ export class RangeFormatter {
   take(): RowsChunk {
     const memory = this.chunkMemory;
     const bytes = this.buffers.map((b, i) => (memory ? b.takeInto(memory(i, b.length)) : b.take()));
-    const chunk = { bytes, rows: [...this.rows], users: this.chunkUsers };
+    const chunk = { bytes, rows: [...this.rows], users: this.reports ? this.chunkUsers : 0 };
     this.rows.fill(0);
     this.chunkUsers = 0;
     return chunk;
   }
 
-  /** The range's report; call once, after the last user (and take the last chunk). */
-  finish(): RangeReport {
+  /** The range's report (none where another thread reports); call once, after the last user (and take the last chunk). */
+  finish(): RangeReport | undefined {
     const { from, to } = this.range;
     if (this.nextUser !== to + 1) throw new Error(`users ${from}..${to}: the engine stopped at user ${this.nextUser - 1}`);
+    if (!this.checker) return undefined;
     return { from, to, txnFrom: this.txnFrom, uploads: this.nextTxnId - this.txnFrom, usersPerCohort: { ...this.usersPerCohort }, ...this.checker.finish() };
   }
 }
 
-/** A chunk of rows; the last chunk of a range carries the range's report. */
+/** A chunk of rows; the last chunk of a range carries the range's report (from the thread that reports). */
 export interface RowsPart {
   chunk: RowsChunk;
   report?: RangeReport;
@@ -143,7 +163,8 @@ export interface RowsPart {
 
 /**
  * The rows of users `range` (from `batches`, in user order, txn ids from `txnFrom`) as chunks of
- * about `CHUNK_BYTES` per table; the last one, possibly empty, carries the range's report.
+ * about `CHUNK_BYTES` per table; the last one, possibly empty, carries the range's report (if
+ * this thread reports).
  */
 export function* formatRange(formatting: RowFormatting, range: UserRange, txnFrom: number, batches: Iterable<UserBatch>): Generator<RowsPart> {
   const formatter = new RangeFormatter(formatting, range, txnFrom);
@@ -151,8 +172,14 @@ export function* formatRange(formatting: RowFormatting, range: UserRange, txnFro
     formatter.add(batch);
     if (formatter.full) yield { chunk: formatter.take() };
   }
+  yield lastPart(formatter);
+}
+
+/** The last chunk of a range, with the range's report if the formatter makes one. */
+export function lastPart(formatter: RangeFormatter): RowsPart {
   const chunk = formatter.take();
-  yield { chunk, report: formatter.finish() };
+  const report = formatter.finish();
+  return report ? { chunk, report } : { chunk };
 }
 
 /**

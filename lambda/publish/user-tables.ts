@@ -67,6 +67,8 @@ export const USER_TABLES = [
   },
 ] as const satisfies readonly UserTable[];
 
+export type UserTableName = (typeof USER_TABLES)[number]['name'];
+
 /** A CSV of the dataset; `userTable` is its index in `USER_TABLES` (items.csv, fixed rows, has none). */
 export interface DatasetFile {
   file: string;

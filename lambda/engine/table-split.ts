@@ -1,0 +1,90 @@
+import type { MessagePort } from 'node:worker_threads';
+import type { GenerationConfig } from '../config/schema.js';
+import { formatRange, lastPart, RangeFormatter, RowFormatting, type ChunkMemory, type RowsPart } from '../publish/user-rows.js';
+import type { UserTableName } from '../publish/user-tables.js';
+import { PackedBatches, type PackedBlock } from './batch-codec.js';
+import { createEngine } from './create-engine.js';
+import { blockUsersFor } from './engine-range.js';
+import type { UserBatch } from './user-batch.js';
+
+/**
+ * How two threads share a run of an engine that is one random stream (the reference engine),
+ * by table: the engine thread generates every user and formats the small tables; its companion
+ * formats the others from the users' batches, packed in blocks. Balanced by measurement (1M
+ * users): the reference engine costs about what the uploads and task rows cost to format.
+ */
+export const TABLE_SPLIT = {
+  engine: ['users', 'tiers', 'truth_users'],
+  companion: ['uploads', 'tasks_upload_50gb_next_hour'],
+} as const satisfies Record<'engine' | 'companion', readonly UserTableName[]>;
+
+/** What a worker thread gives the code it runs: posting a chunk (with back-pressure), chunk memory. */
+export interface WorkerIo {
+  post(part: RowsPart): Promise<void>;
+  chunkMemory: ChunkMemory;
+}
+
+/** Messages between the two threads: blocks and their end one way, an ack per block formatted the other. */
+type EngineMessage = PackedBlock | 'end';
+
+/** Blocks the companion may lag behind. */
+const MAX_BLOCKS_IN_FLIGHT = 16;
+
+export async function runEngineThread(config: GenerationConfig, port: MessagePort, io: WorkerIo, blockUsers = blockUsersFor(config)): Promise<void> {
+  const store = new PackedBatches();
+  let unacked = 0;
+  let wake: (() => void) | undefined;
+  port.on('message', () => {
+    unacked--;
+    wake?.();
+  });
+  // Each block goes as soon as it is packed, so that the companion is never short of work; this
+  // thread's own chunks are far apart (small tables), so it waits for acks only between them.
+  const send = (): void => {
+    const block = store.pack();
+    port.postMessage(block satisfies EngineMessage, block.buffers);
+    store.clear();
+    unacked++;
+  };
+  const lagging = async (): Promise<void> => {
+    while (unacked >= MAX_BLOCKS_IN_FLIGHT) await new Promise<void>((resolve) => (wake = resolve));
+  };
+  function* packing(): Generator<UserBatch> {
+    for (const batch of createEngine(config)) {
+      store.add(batch);
+      if (store.size >= blockUsers) send();
+      yield batch;
+    }
+    if (store.size > 0) send();
+  }
+  const formatting = new RowFormatting(config, { chunkMemory: io.chunkMemory, tables: TABLE_SPLIT.engine });
+  for (const part of formatRange(formatting, { from: 1, to: config.users }, 1, packing())) {
+    await io.post(part);
+    await lagging();
+  }
+  port.postMessage('end' satisfies EngineMessage);
+}
+
+export async function runCompanionThread(config: GenerationConfig, port: MessagePort, io: WorkerIo): Promise<void> {
+  const inbox: EngineMessage[] = [];
+  let wake: (() => void) | undefined;
+  port.on('message', (message: EngineMessage) => {
+    inbox.push(message);
+    wake?.();
+  });
+  const formatting = new RowFormatting(config, { chunkMemory: io.chunkMemory, tables: TABLE_SPLIT.companion });
+  const formatter = new RangeFormatter(formatting, { from: 1, to: config.users }, 1);
+  const store = new PackedBatches();
+  for (;;) {
+    while (inbox.length === 0) await new Promise<void>((resolve) => (wake = resolve));
+    const message = inbox.shift()!;
+    if (message === 'end') break;
+    store.load(message);
+    for (const batch of store.batches()) {
+      formatter.add(batch);
+      if (formatter.full) await io.post({ chunk: formatter.take() });
+    }
+    port.postMessage('ack');
+  }
+  await io.post(lastPart(formatter));
+}
