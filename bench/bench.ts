@@ -244,21 +244,11 @@ function formattingCost(users: number) {
   return { oursMs, buildMs, stringifyMs, same };
 }
 
-/**
- * Upload rows per second of an engine in this process on one core (the engine's own thread, no
- * output, no checks): the best of `repeats` runs, after one warm-up run.
- */
-function engineRowsPerSecond(engine: 'reference' | 'seedrandom', users: number, repeats = 3): { rows: number; seconds: number } {
-  const config = parseConfig({ users, engine });
-  let best = { rows: 0, seconds: Number.POSITIVE_INFINITY };
-  for (let r = 0; r <= repeats; r++) {
-    const t0 = performance.now();
-    let rows = 0;
-    for (const batch of createEngine(config)) rows += batch.uploadCount;
-    const seconds = (performance.now() - t0) / 1000;
-    if (r > 0 && seconds < best.seconds) best = { rows, seconds };
-  }
-  return best;
+/** Upload rows per second of an engine on one core, in a fresh process (bench/engine-rate.ts). */
+function engineRowsPerSecond(engine: 'reference' | 'seedrandom', users: number): { rows: number; seconds: number } {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/engine-rate.ts', engine, String(users)], { cwd: ROOT, encoding: 'utf8' });
+  if (run.status !== 0) throw new Error(`bench/engine-rate.ts ${engine} failed: ${run.stderr}`);
+  return JSON.parse(run.stdout) as { rows: number; seconds: number };
 }
 
 const fmtCpu = (m: Measurement) => (m.cpuSeconds === undefined ? '' : `, CPU ${m.cpuSeconds.toFixed(2)} s`);
@@ -406,7 +396,7 @@ try {
 
   // ---- seedrandom engine vs reference engine, upload rows per second on one core ----
   const engineUsers = flags.quick ? 20_000 : 100_000;
-  console.log(`\nseedrandom engine vs reference engine, upload rows per second on one core (in process, no output, ${engineUsers.toLocaleString('en-US')} users, default config, best of 3):`);
+  console.log(`\nseedrandom engine vs reference engine, upload rows per second on one core (each in a fresh process, no output, ${engineUsers.toLocaleString('en-US')} users, default config, best of 3):`);
   const refRate = engineRowsPerSecond('reference', engineUsers);
   const srRate = engineRowsPerSecond('seedrandom', engineUsers);
   const perSecond = (r: { rows: number; seconds: number }) => r.rows / r.seconds;

@@ -44,5 +44,14 @@ export function oracleProbability(anchor: number, tiers: TierIntervals, premiumR
     if (f > 0) noSpike *= 1 - q * f * (1 + p2 * (1 - f));
   }
   const lambda = (premiumRatePerHour * params.premiumLargeShare * premiumSeconds) / SECONDS_PER_HOUR;
-  return 1 - exp(-lambda) * noSpike;
+  if (lambda !== lastLambda) {
+    lastLambda = lambda;
+    lastNoLargeUpload = exp(-lambda);
+  }
+  return 1 - lastNoLargeUpload * noSpike;
 }
+
+// Consecutive anchors mostly share Λ (0 while free, a whole hour of the same premium rate after
+// that), so e^(−Λ) of the last call is reused: the exp was a tenth of formatting the task file.
+let lastLambda = 0;
+let lastNoLargeUpload = 1;

@@ -3,7 +3,7 @@ import type { CsvBuffer } from '../dataset/csv-buffer.js';
 import { AnchorCursor, SCENARIOS } from './anchors.js';
 import { LargeUploadLabeler } from './labels.js';
 import { oracleProbability } from './oracle.js';
-import { splitOf } from './split.js';
+import { splitOf, SPLITS, type Split } from './split.js';
 import type { TaskSettings } from './task-settings.js';
 
 /** The ground truth behind the task: the latent rates the engine drew per user. */
@@ -35,6 +35,13 @@ export function writeTruthUserRow(batch: UserBatch, out: CsvBuffer): void {
 
 // Worst-case bytes of a task row without its oracle probability (written as String(x), at most 24).
 const MAX_TASK_ROW = 8 + 1 + 20 + 1 + 15 + 1 + 7 + 1 + 14 + 1 + 1 + 1 + 24 + 1 + 5 + 2;
+
+// The row's fixed texts with their commas, as bytes: `,scenario,tier,` by scenario code and tier,
+// `,label,` by label, `,split\r\n` by split (copying bytes is cheaper than encoding strings per row).
+const latin1 = (text: string): Uint8Array => Buffer.from(text, 'latin1');
+const SCENARIO_TIER = SCENARIOS.map((scenario) => [0, 1].map((premium) => latin1(`,${scenario},${tierName(premium)},`)));
+const LABEL = [latin1(',0,'), latin1(',1,')];
+const SPLIT_EOL = Object.fromEntries(SPLITS.map((split) => [split, latin1(`,${split}\r\n`)])) as Record<Split, Uint8Array>;
 
 /**
  * Writes one user's rows of the task file, in anchor order; reused across users (no per-row
@@ -69,19 +76,11 @@ export class TaskRowWriter {
       out.uint(batch.userId);
       out.comma();
       out.timestamp(at);
-      out.comma();
-      out.ascii(SCENARIOS[anchors.scenario]);
-      out.comma();
-      out.ascii(tierName(batch.tierIsPremium[tier]));
-      out.comma();
+      out.bytes(SCENARIO_TIER[anchors.scenario][batch.tierIsPremium[tier]]);
       writeHoursFixed4(at - batch.tierFrom[tier], out);
-      out.comma();
-      out.uint(labels.label(at));
-      out.comma();
+      out.bytes(LABEL[labels.label(at)]);
       out.ascii(probability);
-      out.comma();
-      out.ascii(splitOf(at, settings));
-      out.eol();
+      out.bytes(SPLIT_EOL[splitOf(at, settings)]);
       rows++;
     }
     return rows;
