@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -149,6 +149,29 @@ describe('the reference engine on two threads (split by table)', () => {
     });
     expect(seen.at(-1)).toBe(3000);
     expect(seen.every((done, i) => done <= 3000 && (i === 0 || done >= seen[i - 1]))).toBe(true);
+  });
+
+  it('a failing companion ends the run with its error, nothing published and no thread left waiting', async () => {
+    // A worker script that is the real one, except that the companion fails at once: the engine
+    // thread then waits for acks that never come, and must not hold the run up.
+    const failing = join(tmp, 'bundle', 'failing-companion.mjs');
+    writeFileSync(
+      failing,
+      `import { parentPort, workerData } from 'node:worker_threads';
+if (workerData.pair?.role === 'companion') parentPort.postMessage({ type: 'error', message: 'companion failed on purpose' });
+else await import('./engine-worker.mjs');
+`,
+    );
+    const dir = join(tmp, `run-${++counter}`);
+    const run = publishDataset(parseConfig({ seed: 2, users: 20_000 }), {
+      storage: new LocalFolderStorage(dir),
+      engineWorker: pathToFileURL(failing),
+      workers: 2,
+      blockUsers: 10,
+    });
+    await expect(run).rejects.toThrow(/companion failed on purpose/);
+    const left = existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()) : [];
+    expect(left.map((e) => e.name)).toEqual([]);
   });
 
   it('without a worker script, runs in this thread whatever the number of workers', async () => {
