@@ -1,11 +1,12 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { GenerationConfig } from '../config/schema.js';
-import { formatRange, lastPart, RangeFormatter, RowFormatting, type ChunkMemory, type RowsPart } from '../publish/user-rows.js';
+import { formatRange, lastPart, RangeFormatter, RowFormatting } from '../publish/user-rows.js';
 import type { UserTableName } from '../publish/user-tables.js';
 import { PackedBatches, type PackedBlock } from './batch-codec.js';
 import { createEngine } from './create-engine.js';
 import { blockUsersFor } from './engine-range.js';
 import type { UserBatch } from './user-batch.js';
+import type { WorkerIo } from './worker-protocol.js';
 
 /**
  * How two threads share a run of an engine that is one random stream (the reference engine),
@@ -17,12 +18,6 @@ export const TABLE_SPLIT = {
   engine: ['users', 'tiers', 'truth_users'],
   companion: ['uploads', 'tasks_upload_50gb_next_hour'],
 } as const satisfies Record<'engine' | 'companion', readonly UserTableName[]>;
-
-/** What a worker thread gives the code it runs: posting a chunk (with back-pressure), chunk memory. */
-export interface WorkerIo {
-  post(part: RowsPart): Promise<void>;
-  chunkMemory: ChunkMemory;
-}
 
 /** Messages between the two threads: blocks and their end one way, an ack per block formatted the other. */
 type EngineMessage = PackedBlock | 'end';

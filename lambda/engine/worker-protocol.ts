@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { GenerationConfig } from '../config/schema.js';
-import type { RowsPart } from '../publish/user-rows.js';
+import type { ChunkMemory, RowsPart } from '../publish/user-rows.js';
 
 /**
  * Messages from a worker to its parent; the parent answers each chunk with an ack once it has
@@ -33,6 +33,12 @@ export interface WorkerData {
  * reuse (`tables[i]` is the table of `buffers[i]`).
  */
 export type ParentMessage = 'ack' | { type: 'handBack'; tables: number[]; buffers: ArrayBuffer[] };
+
+/** What a worker thread gives the code it runs: posting a chunk (with back-pressure), chunk memory. */
+export interface WorkerIo {
+  post(part: RowsPart): Promise<void>;
+  chunkMemory: ChunkMemory;
+}
 
 /** Chunks a single worker may run ahead of the consumer (bounds memory). */
 export const MAX_CHUNKS_IN_FLIGHT = 4;
