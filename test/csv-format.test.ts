@@ -3,7 +3,7 @@ import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../lambda/config/validate.js';
 import type { GenerationConfigInput } from '../lambda/config/schema.js';
-import { CsvBuffer } from '../lambda/dataset/csv-buffer.js';
+import { CsvBuffer, doubleText } from '../lambda/dataset/csv-buffer.js';
 import { headerLine, itemLines, writeTierRows, writeUploadRows, writeUserRow } from '../lambda/dataset/csv-format.js';
 import { ITEMS, TABLE_NAMES, TABLES, type TableName } from '../lambda/dataset/tables.js';
 import { createEngine } from '../lambda/engine/create-engine.js';
@@ -218,5 +218,30 @@ describe('single rows', () => {
   it('headers and items', () => {
     for (const table of TABLE_NAMES) expect(headerLine(table)).toBe(stringify([], { ...CSV_OPTIONS, header: true, columns: [...TABLES[table].columns] }));
     expect(itemLines()).toBe(stringify([[1, 5], [2, 50]], CSV_OPTIONS));
+  });
+});
+
+describe('doubleText', () => {
+  it('writes every double as String(x) does', () => {
+    // Doubles from raw bits over every exponent (subnormals included), a seeded generator so a
+    // failure names a reproducible value, plus the values where number-to-text changes shape.
+    const bits = new DataView(new ArrayBuffer(8));
+    let state = 0x9e3779b9;
+    const next32 = () => {
+      state ^= state << 13;
+      state ^= state >>> 17;
+      state ^= state << 5;
+      return state >>> 0;
+    };
+    const values: number[] = [0, -0, 5e-324, 1e-7, 1e-6, 9.999999999999999e-7, 0.1, 1, 1e20, 1e21, 123456789012345680000, 0.1 + 0.2, Number.MAX_VALUE, NaN, Infinity, -Infinity];
+    for (let i = 0; i < 200_000; i++) {
+      bits.setUint32(0, next32());
+      bits.setUint32(4, next32());
+      values.push(Math.abs(bits.getFloat64(0)));
+    }
+    // Rates and probabilities as the files hold them: lognormal-ish rates, probabilities in (0, 1).
+    for (let i = 0; i < 200_000; i++) values.push(Math.exp((next32() / 2 ** 32) * 20 - 10) / 24, 1 - Math.exp(-(next32() / 2 ** 32)));
+    const differing = values.filter((x) => doubleText(x) !== String(x));
+    expect(differing).toEqual([]);
   });
 });

@@ -1,5 +1,5 @@
 import { tierName, type UserBatch } from '../engine/user-batch.js';
-import type { CsvBuffer } from '../dataset/csv-buffer.js';
+import { doubleText, type CsvBuffer } from '../dataset/csv-buffer.js';
 import { AnchorCursor, SCENARIOS } from './anchors.js';
 import { LargeUploadLabeler } from './labels.js';
 import { oracleProbability } from './oracle.js';
@@ -20,8 +20,8 @@ export const UPLOAD_50GB_TASK_FILE = {
 
 /** `user_id,cohort,free_rate_per_hour,premium_rate_per_hour`, the rates as shortest round-trip floats. */
 export function writeTruthUserRow(batch: UserBatch, out: CsvBuffer): void {
-  const free = String(batch.freeRatePerHour);
-  const premium = String(batch.premiumRatePerHour);
+  const free = doubleText(batch.freeRatePerHour);
+  const premium = doubleText(batch.premiumRatePerHour);
   out.reserve(24 + free.length + premium.length);
   out.uint(batch.userId);
   out.comma();
@@ -69,7 +69,7 @@ export class TaskRowWriter {
       const p = oracleProbability(at, batch, batch.premiumRatePerHour, settings);
       if (p !== this.lastProbability) {
         this.lastProbability = p;
-        this.lastText = String(p);
+        this.lastText = doubleText(p);
       }
       const probability = this.lastText;
       out.reserve(MAX_TASK_ROW + probability.length);
