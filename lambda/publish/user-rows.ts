@@ -84,8 +84,8 @@ export class RangeFormatter {
   private readonly buffers: CsvBuffer[];
   private readonly chunkMemory: ChunkMemory | undefined;
   private readonly rows: number[];
+  /** Only where this thread reports (see `RowFormatting.reports`). */
   private readonly checker: IntegrityChecker | undefined;
-  private readonly reports: boolean;
   private readonly usersPerCohort: Record<`${Cohort}`, number> = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };
   private nextUser: number;
   private nextTxnId: number;
@@ -101,7 +101,6 @@ export class RangeFormatter {
     this.chunkMemory = formatting.chunkMemory;
     for (const b of this.buffers) if (b.length > 0) throw new Error('the row buffers hold rows of another range');
     this.rows = USER_TABLES.map(() => 0);
-    this.reports = formatting.reports;
     if (formatting.reports) {
       this.checker = new IntegrityChecker({ ...formatting.checks, users: range.to - range.from + 1, firstUser: range.from });
       for (const item of ITEMS) this.checker.addItem(item.itemId, item.sizeGb);
@@ -138,7 +137,7 @@ export class RangeFormatter {
   take(): RowsChunk {
     const memory = this.chunkMemory;
     const bytes = this.buffers.map((b, i) => (memory ? b.takeInto(memory(i, b.length)) : b.take()));
-    const chunk = { bytes, rows: [...this.rows], users: this.reports ? this.chunkUsers : 0 };
+    const chunk = { bytes, rows: [...this.rows], users: this.checker ? this.chunkUsers : 0 };
     this.rows.fill(0);
     this.chunkUsers = 0;
     return chunk;
