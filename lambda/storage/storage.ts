@@ -15,6 +15,12 @@ export interface DatasetStorage {
   putIfAbsent(key: string, body: string): Promise<boolean>;
   /** One page of the keys under a prefix; with a delimiter, the "folders" one level down. */
   list(prefix: string, options?: { delimiter?: string; token?: string; limit?: number }): Promise<ListPage>;
+  /**
+   * Removes what dead runs left under `prefix` (a dataset's folder): temp files on disk,
+   * incomplete multipart uploads on S3, when older than `olderThanSeconds` or provably abandoned.
+   * Returns how many it removed.
+   */
+  removeStale?(prefix: string, olderThanSeconds: number): Promise<number>;
 }
 
 export interface ListPage {
