@@ -43,7 +43,7 @@ export function createHandler(deps: HandlerDeps): TierdriftHandler {
   const { env, logger, metrics } = deps;
   const store: DatasetStore = { storage: deps.storage, root: env.root };
   const now = deps.now ?? (() => new Date());
-  const publish = createPublisher(store, logger, metrics);
+  const publish = createPublisher(store, logger, metrics, env.runMarkerStaleSeconds);
 
   const handle = async (kind: EventKind, event: unknown): Promise<HandlerResult> => {
     switch (kind) {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { MAX_USERS } from '../config/schema.js';
+import { STALE_RUN_SECONDS } from '../publish/publish-dataset.js';
 import { parseS3Uri } from '../storage/s3-location.js';
 
 /**
@@ -67,7 +68,7 @@ const environmentSchema = z.object({
   SYNC_MAX_UPLOAD_ROWS: integerVar(0, Number.MAX_SAFE_INTEGER, DEFAULT_SYNC_MAX_UPLOAD_ROWS),
   MAX_BODY_BYTES: integerVar(1, MAX_BODY_LIMIT, 64 * 1024),
   // The function's timeout: a run older than that has died.
-  RUN_MARKER_STALE_SECONDS: integerVar(1, 24 * 3600, 900),
+  RUN_MARKER_STALE_SECONDS: integerVar(1, 24 * 3600, STALE_RUN_SECONDS),
   PRESIGN_EXPIRES_SECONDS: integerVar(1, MAX_PRESIGN_SECONDS, 900),
   // The fan-out (Step Functions) for seedrandom configs of at least this many users.
   FANOUT_MIN_USERS: integerVar(1, MAX_USERS, DEFAULT_FANOUT_MIN_USERS),

@@ -11,10 +11,10 @@ export type Publisher = (config: GenerationConfig, trigger: string, root?: strin
  * publishDataset on the function's store, logged and measured. The generator is CPU-bound and
  * Lambda gives the function its own vCPU(s), so it runs in-process, without the worker thread.
  */
-export function createPublisher(store: DatasetStore, logger: Logger, metrics: Metrics): Publisher {
+export function createPublisher(store: DatasetStore, logger: Logger, metrics: Metrics, staleSeconds: number): Publisher {
   return async (config, trigger, root = store.root) => {
     const started = performance.now();
-    const outcome = await publishDataset(config, { storage: store.storage, root });
+    const outcome = await publishDataset(config, { storage: store.storage, root, staleSeconds });
     reportOutcome(outcome, { trigger, durationMs: Math.round(performance.now() - started) }, logger, metrics);
     return outcome;
   };

@@ -27,6 +27,11 @@ export interface PublishOptions {
   workers?: number;
   /** Users per block when `workers` > 1 (default: sized from the rates; tests make it small). */
   blockUsers?: number;
+  /**
+   * What dead runs left in the dataset's folder (temp files, incomplete multipart uploads) is
+   * removed when older than this (default `STALE_RUN_SECONDS`).
+   */
+  staleSeconds?: number;
   /** Called now and then with the number of users written so far. */
   onProgress?: (usersDone: number, usersTotal: number) => void;
 }
@@ -40,6 +45,9 @@ export interface PublishOutcome {
   manifestKey: string;
   manifest: Manifest;
 }
+
+/** A run older than this has died: Lambda's longest timeout, 15 minutes. */
+export const STALE_RUN_SECONDS = 900;
 
 /** Chunks handed back to the worker threads together, once written. */
 const HAND_BACK_EVERY = 4;
@@ -67,6 +75,7 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
   const existing = await readManifest(storage, manifestKey);
   if (existing) return { status: 'existing', address, prefix, manifestKey, manifest: existing };
 
+  await storage.removeStale?.(prefix, options.staleSeconds ?? STALE_RUN_SECONDS);
   const startedAt = new Date();
   const writers = DATASET_FILES.map((f) => storage.createWriter(`${prefix}/${f.file}`));
   let files: ManifestFile[];
