@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type AddressInfo, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,6 +11,7 @@ import { parseConfig } from '../lambda/config/validate.js';
 import { createS3Client } from '../lambda/storage/s3-client.js';
 import { S3Storage } from '../lambda/storage/s3-storage.js';
 import { startLocalS3, type LocalS3 } from './support/local-s3.js';
+import { runCli } from './support/run-cli.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const CSVS = ['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv', 'truth/users.csv', 'tasks/upload_50gb_next_hour.csv'];
@@ -110,6 +112,24 @@ describe.concurrent('generate --dest s3://, verify, fetch, tiers', () => {
     expect(manifest(out).files).toEqual(manifest(folder).files);
   });
 
+  it('the scheme is case-insensitive: S3:// publishes to, verifies and reads from the bucket; no local folder `S3:`', async () => {
+    const cwd = tmp('upper-case-cwd');
+    mkdirSync(cwd);
+    const generate = await runCli(['generate', '--users', '30', '--seed', '8', '--dest', 'S3://data/upper'], {}, cwd);
+    expect(generate.code, generate.stderr).toBe(0);
+    expect(generate.stdout).toContain(`path:    s3://data/upper/${PREFIX}`);
+    expect(await keys('data', 'upper/')).toEqual([...FILES, 'manifest.json'].map((f) => `upper/${PREFIX}/${f}`).sort());
+    const [verify, tiers, fetched] = await Promise.all([
+      runCli(['verify', `S3://data/upper/${PREFIX}`], {}, cwd),
+      runCli(['tiers', `S3://data/upper/${PREFIX}`, '--user', '29'], {}, cwd),
+      runCli(['fetch', `s3://data/upper/${PREFIX}`.replace('s3', 'S3'), '--out', tmp('upper-fetched')], {}, cwd),
+    ]);
+    expect([verify.code, tiers.code, fetched.code]).toEqual([0, 0, 0]);
+    expect(verify.stdout).toMatch(/all 7 files verified/);
+    expect(tiers.stdout).toMatch(/^user 29: /);
+    expect(tree(cwd)).toEqual([]);
+  });
+
   it('tiers s3://… prints the same timeline as from the folder', async () => {
     const [fromS3, fromFolder] = await Promise.all([
       cli('tiers', `s3://data/tierdrift/${PREFIX}`, '--user', '29'),
@@ -185,7 +205,7 @@ describe.concurrent('bad input with an s3:// location', () => {
     ]);
     for (const run of runs) {
       expect(run.code).toBe(2);
-      expect(run.stderr).toMatch(/not a valid S3 location: expected s3:\/\/<bucket>\/<prefix>, the bucket 3 to 63 lowercase letters/);
+      expect(run.stderr).toMatch(/not a valid S3 location: (bucket name "Bad_Bucket" may contain only lowercase letters|expected s3:\/\/<bucket>\/<dataset prefix>)/);
     }
     expect(existsSync(tmp('never'))).toBe(false);
   });
@@ -203,5 +223,90 @@ describe.concurrent('bad input with an s3:// location', () => {
     const run = await cli('generate', '--users', '3', '--dest', 's3://no-such-bucket/root');
     expect(run.code).toBe(1);
     expect(run.stderr.trim()).toMatch(/^error: S3 answered NoSuchBucket: [^\n]+$/);
+  });
+});
+
+describe('bucket names are checked against S3\'s naming rules up front: exit 2 naming the rule, no request, nothing written', () => {
+  const BROKEN: Array<[bucket: string, rule: RegExp]> = [
+    ['my..bucket', /must not contain two adjacent periods/],
+    ['ab', /must be 3 to 63 characters long/],
+    ['a'.repeat(64), /must be 3 to 63 characters long/],
+    ['My-Bucket', /may contain only lowercase letters, digits, dots \(\.\) and hyphens \(-\)/],
+    ['bucket-', /must begin and end with a letter or digit/],
+    ['192.168.5.4', /must not be formatted as an IP address/],
+    ['xn--bucket', /must not start with xn--, sthree- or amzn-s3-demo-/],
+    ['amzn-s3-demo-bucket', /must not start with/],
+    ['bucket--table-s3', /must not end with -s3alias, --ol-s3, \.mrap, --x-s3 or --table-s3/],
+    ['bucket.mrap', /must not end with/],
+  ];
+
+  it('generate --dest, verify, fetch, tiers, baseline, evaluate', async () => {
+    const cwd = tmp('bad-bucket-cwd');
+    mkdirSync(cwd);
+    const predictions = tmp('predictions.csv');
+    writeFileSync(predictions, 'user_id,anchor_time,probability\n');
+    const before = s3.requests;
+    const runs = await Promise.all([
+      ...BROKEN.map(([bucket]) => runCli(['generate', '--users', '3', '--dest', `s3://${bucket}/root`], {}, cwd)),
+      runCli(['verify', 's3://my..bucket/x/y'], {}, cwd),
+      runCli(['fetch', 'S3://my..bucket/x/y', '--out', 'fetched'], {}, cwd),
+      runCli(['tiers', 's3://my..bucket/x/y', '--user', '1'], {}, cwd),
+      runCli(['baseline', 's3://my..bucket/x/y', '--kind', 'tier-blind', '--out', 'p.csv'], {}, cwd),
+      runCli(['evaluate', 's3://my..bucket/x/y', '--predictions', predictions], {}, cwd),
+    ]);
+    BROKEN.forEach(([bucket, rule], i) => {
+      expect(runs[i].code, runs[i].stderr).toBe(2);
+      expect(runs[i].stderr).toMatch(new RegExp(`^error: --dest s3://${bucket.replace(/\./g, '\\.')}/root: not a valid S3 location: bucket name "[^"]+" `));
+      expect(runs[i].stderr).toMatch(rule);
+      expect(runs[i].stderr.trim().split('\n')).toHaveLength(1);
+    });
+    for (const run of runs.slice(BROKEN.length)) {
+      expect(run.code, run.stderr).toBe(2);
+      expect(run.stderr).toMatch(/^error: dataset s3:\/\/my\.\.bucket\/x\/y: not a valid S3 location: bucket name "my\.\.bucket" must not contain two adjacent periods\n$/i);
+    }
+    expect(s3.requests).toBe(before);
+    expect(tree(cwd)).toEqual([]);
+  });
+});
+
+describe.concurrent('an S3 endpoint that refuses or resets connections: one line and exit 1; the stack with --debug', () => {
+  const STACK_FRAME = /^\s+at /m;
+  let closedPort: number;
+  let resetting: Server;
+  const listen = async (server: Server): Promise<number> => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return (server.address() as AddressInfo).port;
+  };
+  const generateAt = (port: number, ...flags: string[]) =>
+    runCli([...flags, 'generate', '--users', '3', '--dest', 's3://data/unreachable'], { AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}` });
+
+  beforeAll(async () => {
+    const probe = createServer();
+    closedPort = await listen(probe);
+    await new Promise((resolve) => probe.close(resolve));
+    resetting = createServer((socket) => socket.resetAndDestroy());
+    await listen(resetting);
+  });
+  afterAll(async () => {
+    await new Promise((resolve) => resetting?.close(resolve));
+  });
+
+  it('connection refused', async () => {
+    const run = await generateAt(closedPort);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: [^\n]*ECONNREFUSED[^\n]*\n$/);
+  });
+
+  it('connection reset', async () => {
+    const run = await generateAt((resetting.address() as AddressInfo).port);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: [^\n]*ECONNRESET[^\n]*\n$/);
+  });
+
+  it('--debug: the same line, then the stack', async () => {
+    const run = await generateAt(closedPort, '--debug');
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(/^error: [^\n]*ECONNREFUSED[^\n]*\n/);
+    expect(run.stderr).toMatch(STACK_FRAME);
   });
 });

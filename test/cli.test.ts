@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configHash } from '../lambda/config/dataset-id.js';
 import { parseConfig } from '../lambda/config/validate.js';
+import { runCli } from './support/run-cli.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 const CSVS = ['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv', 'truth/users.csv', 'tasks/upload_50gb_next_hour.csv'];
@@ -203,6 +204,22 @@ describe.concurrent('generate refuses bad input with exit code 2 and creates not
     expect(statSync(file).isFile()).toBe(true);
   });
 
+  it("an empty --dest (an unset shell variable) is refused, naming --dest; nothing lands in the current folder", async () => {
+    const cwd = tmp('empty-dest-cwd');
+    mkdirSync(cwd);
+    const runs = await Promise.all([
+      runCli(['generate', '--users', '3', '--dest', ''], {}, cwd),
+      runCli(['fetch', tmp('no-dataset'), '--out', ''], {}, cwd),
+    ]);
+    expect(runs.map((r) => [r.code, r.stdout])).toEqual([
+      [2, ''],
+      [2, ''],
+    ]);
+    expect(runs[0].stderr).toBe("error: --dest '': must not be empty (name a folder, e.g. ./out)\n");
+    expect(runs[1].stderr).toMatch(/^error: --out '': must not be empty/);
+    expect(tree(cwd)).toEqual([]);
+  });
+
   it('an unknown option is a usage error', async () => {
     const run = await cli('generate', '--bogus');
     expect(run.code).toBe(2);
@@ -336,5 +353,44 @@ describe.concurrent('help', () => {
     const run = await cli('generate', '--help');
     expect(run.code).toBe(0);
     for (const option of ['--config', '--seed', '--users', '--dest']) expect(run.stdout).toContain(option);
+  });
+});
+
+describe.concurrent('a failure prints one line; the stack only with --debug or TIERDRIFT_DEBUG=1', () => {
+  const STACK_FRAME = /^\s+at /m;
+  let dataset: string;
+
+  beforeAll(() => {
+    // A manifest that is not JSON: an error no layer expects (a SyntaxError from deep inside).
+    dataset = tmp('unparseable-manifest');
+    mkdirSync(dataset);
+    writeFileSync(join(dataset, 'manifest.json'), '{not json');
+  });
+
+  it('an unexpected error: its message on one line, naming the command and its object, with the --debug hint; exit 1', async () => {
+    const run = await runCli(['verify', dataset]);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toBe(`error: verify ${dataset}: SyntaxError: Expected property name or '}' in JSON at position 1 (run with --debug for the stack)\n`);
+  });
+
+  it('--debug (before or after the command) and TIERDRIFT_DEBUG=1 add the stack', async () => {
+    const runs = await Promise.all([
+      runCli(['--debug', 'verify', dataset]),
+      runCli(['verify', dataset, '--debug']),
+      runCli(['verify', dataset], { TIERDRIFT_DEBUG: '1' }),
+    ]);
+    for (const run of runs) {
+      expect(run.code).toBe(1);
+      expect(run.stderr.split('\n')[0]).toBe(`error: verify ${dataset}: SyntaxError: Expected property name or '}' in JSON at position 1`);
+      expect(run.stderr).toMatch(STACK_FRAME);
+      expect(run.stderr).toMatch(/at parseManifest /);
+    }
+  });
+
+  it('bad input stays one line without a stack, with or without --debug: exit 2', async () => {
+    const run = await runCli(['--debug', 'generate', '--users', '0', '--dest', tmp('debug-bad-input')]);
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/- users: must be an integer from 1 to 10000000/);
+    expect(run.stderr).not.toMatch(STACK_FRAME);
   });
 });

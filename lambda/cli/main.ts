@@ -8,7 +8,7 @@ import { fetchDataset } from '../publish/fetch-dataset.js';
 import { publishDataset } from '../publish/publish-dataset.js';
 import { verifyDataset } from '../publish/verify-dataset.js';
 import { LocalFolderStorage } from '../storage/local-folder-storage.js';
-import { CliError, oneLineFailure } from './cli-error.js';
+import { CliError, failureReport } from './cli-error.js';
 import { loadConfig, type ConfigFlags } from './config-input.js';
 import { addEvaluationCommands } from './evaluation-commands.js';
 import { checkOutputFolder } from './output-folder.js';
@@ -41,8 +41,29 @@ const program = new Command()
   .name('tierdrift')
   .description('Reproducible synthetic temporal relational datasets: users, tiers, items, uploads')
   .version(GENERATOR.version)
+  .option('--debug', 'on a failure, also print its stack and causes (or set TIERDRIFT_DEBUG=1)')
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(text) });
+
+// The command and its target (`generate s3://b/x`): what an error that names no object was about.
+let running = 'tierdrift';
+program.hook('preAction', (_program, action) => {
+  const target: unknown = action.args[0] ?? action.opts().dest;
+  running = typeof target === 'string' ? `${action.name()} ${target}` : action.name();
+});
+
+function reportFailure(error: unknown): void {
+  const debug = program.opts().debug === true || process.env.TIERDRIFT_DEBUG === '1';
+  const { text, exitCode } = failureReport(error, running, debug);
+  console.error(text);
+  process.exitCode = exitCode;
+}
+
+// An error escaping every await (a stream's late 'error' event) still gets one line, not a dump.
+process.on('uncaughtException', (error) => {
+  reportFailure(error);
+  process.exit();
+});
 
 program
   .command('generate')
@@ -122,12 +143,7 @@ try {
   if (error instanceof CommanderError) {
     // Help and version exit 0; usage errors were already printed by commander.
     process.exitCode = error.exitCode === 0 ? 0 : 2;
-  } else if (error instanceof CliError) {
-    console.error(`error: ${error.message}`);
-    process.exitCode = error.exitCode;
   } else {
-    const failure = oneLineFailure(error);
-    console.error(failure ? `error: ${failure}` : error);
-    process.exitCode = 1;
+    reportFailure(error);
   }
 }

@@ -3,8 +3,10 @@ import { access, stat } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { CliError } from './cli-error.js';
 
-/** Refuses an output folder (`--dest`, `--out`) that is a file or cannot be written, before any work. */
+/** Refuses an output folder (`--dest`, `--out`) that is empty, a file or cannot be written, before any work. */
 export async function checkOutputFolder(dir: string, flag: string): Promise<void> {
+  // An empty path would resolve to the current folder: most likely an unset shell variable.
+  if (dir === '') throw new CliError(`${flag} '': must not be empty (name a folder, e.g. ./out)`);
   let path = resolve(dir);
   for (;;) {
     const info = await stat(path).catch(() => undefined);

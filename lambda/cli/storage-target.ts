@@ -1,5 +1,5 @@
 import { LocalFolderStorage } from '../storage/local-folder-storage.js';
-import { isS3Uri, parseS3Uri } from '../storage/s3-location.js';
+import { isS3Uri, readS3Uri } from '../storage/s3-location.js';
 import type { DatasetStorage } from '../storage/storage.js';
 import { CliError } from './cli-error.js';
 import { checkOutputFolder } from './output-folder.js';
@@ -11,11 +11,7 @@ export interface StorageTarget {
   prefix: string;
 }
 
-const S3_RULE =
-  'expected s3://<bucket>/<prefix>, the bucket 3 to 63 lowercase letters, digits, dots or hyphens, ' +
-  'starting and ending with a letter or digit';
-
-/** `generate --dest`: an s3://bucket[/root] or a folder (refused when it is a file or not writable). */
+/** `generate --dest`: an s3://bucket[/root] or a folder (refused when empty, a file or not writable). */
 export async function publishTarget(dest: string): Promise<StorageTarget> {
   if (isS3Uri(dest)) return await s3Target(dest, '--dest', false);
   await checkOutputFolder(dest, '--dest');
@@ -29,8 +25,10 @@ export async function datasetTarget(location: string): Promise<StorageTarget> {
 }
 
 async function s3Target(uri: string, what: string, needsPrefix: boolean): Promise<StorageTarget> {
-  const location = parseS3Uri(uri);
-  if (!location || (needsPrefix && !location.root)) throw new CliError(`${what} ${uri}: not a valid S3 location: ${S3_RULE}`);
+  const reading = readS3Uri(uri);
+  if (!reading.ok) throw new CliError(`${what} ${uri}: not a valid S3 location: ${reading.problem}`);
+  const { location } = reading;
+  if (needsPrefix && !location.root) throw new CliError(`${what} ${uri}: not a valid S3 location: expected s3://<bucket>/<dataset prefix>`);
   // Loaded on demand: the AWS SDK takes about 0.3 s to load, which folder-only runs need not pay.
   const [{ S3Storage }, { createS3Client }] = await Promise.all([import('../storage/s3-storage.js'), import('../storage/s3-client.js')]);
   return { storage: new S3Storage(createS3Client(), location.bucket), prefix: location.root };

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { MAX_USERS } from '../config/schema.js';
 import { STALE_RUN_SECONDS } from '../publish/publish-dataset.js';
-import { parseS3Uri } from '../storage/s3-location.js';
+import { bucketNameProblem } from '../storage/s3-location.js';
 
 /**
  * Default sync limits, from measurement (`npm run dev`-style: generator and fauxqs S3 sharing this
@@ -45,8 +45,9 @@ const integerVar = (min: number, max: number, fallback: number) =>
 const environmentSchema = z.object({
   BUCKET_NAME: z
     .string({ error: 'is required: the S3 bucket datasets are published to' })
-    .refine((name) => parseS3Uri(`s3://${name}`)?.bucket === name, {
-      error: (issue) => `must be an S3 bucket name (got ${JSON.stringify(issue.input)})`,
+    .superRefine((name, ctx) => {
+      const problem = bucketNameProblem(name);
+      if (problem) ctx.addIssue({ code: 'custom', message: `must be an S3 bucket name: ${problem}` });
     }),
   ROOT_PREFIX: z.preprocess(
     (v) => (v === undefined ? 'tierdrift' : v),
