@@ -394,3 +394,42 @@ describe.concurrent('a failure prints one line; the stack only with --debug or T
     expect(run.stderr).not.toMatch(STACK_FRAME);
   });
 });
+
+describe.concurrent('the reference engine truncation artifact in the summary; --strict', () => {
+  // A reference-engine config pinned for its one `no_50gb_while_free` artifact (test/strict-checks.test.ts).
+  const ARTIFACT = fileURLToPath(new URL('./fixtures/truncation-artifact.json', import.meta.url));
+  const hash = configHash(parseConfig(JSON.parse(readFileSync(ARTIFACT, 'utf8'))));
+  const files = (dir: string) => tree(dir).filter((p) => statSync(join(dir, p)).isFile());
+
+  it('the summary shows the failed check and why, with how to avoid it; exit 0 without --strict', async () => {
+    const run = await runCli(['generate', '--config', ARTIFACT, '--dest', tmp('artifact')]);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/^ {4}FAIL no_50gb_while_free: 1 violation\(s\), e\.g\. txn_id=\d+ user_id=\d+ datetime=\S+\n {9}why: the reference engine keeps sub-second times and writes them truncated to the second.*generate with "engine": "seedrandom"/m);
+  });
+
+  it('--strict: exit 1 with one line naming the failed check and why; no file written', async () => {
+    const dest = tmp('artifact-strict');
+    const run = await runCli(['generate', '--config', ARTIFACT, '--dest', dest, '--strict']);
+    expect(run.code).toBe(1);
+    expect(run.stdout).toBe('');
+    expect(run.stderr).toMatch(new RegExp(`^error: seed-2-${hash}: integrity checks failed: no_50gb_while_free \\(1 violation\\); nothing published \\(strict\\); no_50gb_while_free: the reference engine .*"seedrandom".*\n$`));
+    expect(files(dest)).toEqual([]);
+  });
+
+  it('--strict over a dataset already published with failed checks: exit 1 saying so, nothing rewritten', async () => {
+    const dest = tmp('artifact-published');
+    expect((await runCli(['generate', '--config', ARTIFACT, '--dest', dest])).code).toBe(0);
+    const manifest = join(dest, 'seed=2', hash, 'manifest.json');
+    const before = readFileSync(manifest, 'utf8');
+    const run = await runCli(['generate', '--config', ARTIFACT, '--dest', dest, '--strict']);
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`^error: seed-2-${hash} is already published with failed integrity checks: no_50gb_while_free \\(1 violation\\); not regenerated \\(strict\\)`));
+    expect(readFileSync(manifest, 'utf8')).toBe(before);
+  });
+
+  it('--strict on a dataset whose checks pass publishes as usual', async () => {
+    const run = await runCli(['generate', '--users', '5', '--dest', tmp('clean-strict'), '--strict']);
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.stdout).toMatch(/checks: {2}11\/11 passed/);
+  });
+});

@@ -1,6 +1,7 @@
 import { inspect } from 'node:util';
 import { OperationError } from '../errors/operation-error.js';
 import { DatasetFetchError } from '../publish/fetch-dataset.js';
+import { FailedChecksError } from '../publish/publish-dataset.js';
 
 /** An error the CLI reports on one screen and turns into an exit code (2: bad input, 1: failed check). */
 export class CliError extends Error {
@@ -32,11 +33,13 @@ export function failureReport(error: unknown, running: string, debug: boolean): 
 }
 
 /**
- * The one-line account of an expected failure: an operation that failed (storage, download), or an
- * error answered by S3 (a missing bucket, denied access, …). Undefined for anything else.
+ * The one-line account of an expected failure: an operation that failed (storage, download), a
+ * strict run's failed checks, or an error answered by S3 (a missing bucket, denied access, …).
+ * Undefined for anything else.
  */
 function knownFailure(error: unknown): string | undefined {
   if (error instanceof OperationError || error instanceof DatasetFetchError) return error.message;
+  if (error instanceof FailedChecksError) return [error.message, ...error.failed.flatMap((c) => (c.note ? [`${c.name}: ${c.note}`] : []))].join('; ');
   if (isServiceError(error)) return `S3 answered ${error.name}: ${error.message}`;
   return undefined;
 }

@@ -73,12 +73,13 @@ program
   .option('--users <n>', 'override the number of users (1..10000000)')
   .option('-d, --dest <dir|s3://bucket/root>', 'folder or S3 location to publish into', './out')
   .option('--json', 'print the manifest as JSON instead of a summary')
+  .option('--strict', 'any failed integrity check fails the run (exit 1, nothing published), also when already published')
   .addOption(
     new Option('-w, --workers <n>', 'threads that generate and format rows, 1..64 (the reference engine uses at most 2: one generates, one formats); same bytes for any n')
       .argParser(parseWorkers)
       .default(DEFAULT_WORKERS, `the machine's cores, at most ${MAX_DEFAULT_WORKERS}`),
   )
-  .action(async (flags: ConfigFlags & { dest: string; json?: boolean; workers: number }) => {
+  .action(async (flags: ConfigFlags & { dest: string; json?: boolean; strict?: boolean; workers: number }) => {
     const config = await loadConfig(flags);
     const { storage, prefix } = await publishTarget(flags.dest);
     const progress = new ProgressBar('generating');
@@ -87,6 +88,7 @@ program
       root: prefix,
       engineWorker,
       workers: flags.workers,
+      strict: flags.strict === true,
       onProgress: (done, total) => progress.update(done, total),
     });
     progress.clear();

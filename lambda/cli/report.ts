@@ -1,12 +1,12 @@
 import type { FileDigest } from '../publish/file-digest.js';
 import type { PublishOutcome } from '../publish/publish-dataset.js';
 import type { DatasetVerification } from '../publish/verify-dataset.js';
-import type { Manifest } from '../dataset/manifest.js';
+import { withCheckNotes, type Manifest } from '../dataset/manifest.js';
 import type { TierSpan } from '../dataset/tier-timeline.js';
 
 /** The human summary `generate` prints. */
 export function generateReport(outcome: PublishOutcome, location: string): string {
-  const m = outcome.manifest;
+  const m = withCheckNotes(outcome.manifest);
   const lines = [
     outcome.status === 'created'
       ? `published ${m.datasetId}`
@@ -24,6 +24,7 @@ export function generateReport(outcome: PublishOutcome, location: string): strin
   ];
   for (const check of m.checks.filter((c) => !c.passed)) {
     lines.push(`    FAIL ${check.name}: ${check.violations} violation(s), e.g. ${check.examples.slice(0, 3).join('; ')}`);
+    if (check.note) lines.push(`         why: ${check.note}`);
   }
   return lines.join('\n');
 }

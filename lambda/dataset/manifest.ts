@@ -1,6 +1,7 @@
 import type { DatasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
 import type { Cohort } from '../engine/cohorts.js';
+import { failedCheckNote } from './check-notes.js';
 import { FORMAT_VERSION } from './format.js';
 import { GENERATOR } from './generator-info.js';
 import type { CheckResult, IntegritySummary } from './integrity-checks.js';
@@ -13,6 +14,12 @@ export interface ManifestFile {
   sha256: string;
 }
 
+/** A check's result as the manifest lists it. */
+export interface ManifestCheck extends CheckResult {
+  /** On a failed check with a known cause (an engine's by-design artifact): what it is and how to avoid it. */
+  note?: string;
+}
+
 export interface Manifest {
   formatVersion: number;
   generator: { name: string; version: string; engine: GenerationConfig['engine'] };
@@ -20,14 +27,14 @@ export interface Manifest {
   configHash: string;
   config: GenerationConfig;
   files: ManifestFile[];
-  checks: CheckResult[];
+  checks: ManifestCheck[];
   checksPassed: boolean;
   summary: IntegritySummary & { usersPerCohort: Record<`${Cohort}`, number> };
   /** When and how fast this copy was generated; not part of the data, and not in the config hash. */
   generation: { startedAt: string; durationMs: number };
 }
 
-/** The manifest of a generated dataset; checksPassed and the timing are derived here. */
+/** The manifest of a generated dataset; checksPassed, the checks' notes and the timing are derived here. */
 export function buildManifest(parts: {
   config: GenerationConfig;
   address: DatasetAddress;
@@ -43,11 +50,27 @@ export function buildManifest(parts: {
     configHash: parts.address.configHash,
     config: parts.config,
     files: parts.files,
-    checks: parts.checks,
+    checks: notedChecks(parts.config.engine, parts.checks),
     checksPassed: parts.checks.every((c) => c.passed),
     summary: parts.summary,
     generation: { startedAt: parts.startedAt.toISOString(), durationMs: Date.now() - parts.startedAt.getTime() },
   };
+}
+
+/**
+ * The manifest with a note on each failed check of known cause: what readers show, so that a
+ * dataset published before notes existed is explained too.
+ */
+export function withCheckNotes(manifest: Manifest): Manifest {
+  return { ...manifest, checks: notedChecks(manifest.generator.engine, manifest.checks) };
+}
+
+/** The checks, each failed one of known cause with its note. */
+export function notedChecks(engine: GenerationConfig['engine'], checks: ManifestCheck[]): ManifestCheck[] {
+  return checks.map((check) => {
+    const note = check.note ?? failedCheckNote(engine, check);
+    return note ? { ...check, note } : check;
+  });
 }
 
 export function parseManifest(bytes: Buffer): Manifest {

@@ -1,4 +1,4 @@
-import type { Manifest } from '../dataset/manifest.js';
+import { withCheckNotes, type Manifest } from '../dataset/manifest.js';
 import type { PublishedDataset } from './dataset-store.js';
 import type { UrlSigner } from './url-signer.js';
 
@@ -8,7 +8,10 @@ export interface DownloadLinks {
   now: Date;
 }
 
-/** What the API answers for a published dataset: where it is, its manifest, and a download URL per file. */
+/**
+ * What the API answers for a published dataset: where it is, its manifest (a failed check of known
+ * cause explained in its `note`), and a download URL per file.
+ */
 export interface DatasetDescription {
   datasetId: string;
   status: 'published';
@@ -33,7 +36,7 @@ export async function describeDataset(dataset: PublishedDataset, links: Download
     status: 'published',
     prefix: dataset.prefix,
     manifestKey: dataset.manifestKey,
-    manifest: dataset.manifest,
+    manifest: withCheckNotes(dataset.manifest),
     files,
     urlsExpireAt: new Date(links.now.getTime() + links.expiresInSeconds * 1000).toISOString(),
   };

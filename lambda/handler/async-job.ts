@@ -9,12 +9,15 @@ export interface GenerateJob {
   /** The normalized config; checked again when the job runs. */
   config: GenerationConfig;
   requestedAt: string;
+  /** Failed integrity checks fail the run: nothing published (`POST /datasets?strict=true`). */
+  strict?: boolean;
 }
 
 export const generateJobSchema = z.strictObject({
   kind: z.literal(GENERATE_JOB_KIND),
   config: z.unknown(),
   requestedAt: z.iso.datetime({ offset: true }).optional(),
+  strict: z.boolean().optional(),
 });
 
 /** Starts a job without waiting for it (in Lambda: InvocationType 'Event'). */

@@ -4,13 +4,14 @@ import type { GenerationConfig } from '../config/schema.js';
 import { validateDatasetRequest } from '../datasets/dataset-request.js';
 import type { DatasetStore } from '../datasets/dataset-store.js';
 import { endRun, markRunStarted, type RunMarker } from '../datasets/run-marker.js';
-import { datasetKeys } from '../publish/publish-dataset.js';
+import { datasetKeys, FailedChecksError } from '../publish/publish-dataset.js';
 import { generateJobSchema } from './async-job.js';
 import type { Publisher } from './publisher.js';
 
 export interface JobReport {
   datasetId: string;
-  status: 'created' | 'existing';
+  /** `refused`: a strict run whose checks failed; nothing published, the run marker says why. */
+  status: 'created' | 'existing' | 'refused';
   prefix: string;
 }
 
@@ -31,7 +32,8 @@ export function checkedJobConfig(raw: unknown, maxUsers: number): GenerationConf
 /**
  * Runs a job the API handed off: refreshes the run marker (a retried invocation starts later than
  * the request did), publishes, and marks the run over. A failure propagates, so Lambda retries
- * the asynchronous invocation; the marker keeps saying "running" until it goes stale.
+ * the asynchronous invocation; the marker keeps saying "running" until it goes stale. A strict
+ * run's failed checks are no such failure: a retry would fail the same way, so the run ends there.
  */
 export async function runBackgroundJob(payload: unknown, store: DatasetStore, maxUsers: number, publish: Publisher, now: () => Date): Promise<JobReport> {
   const job = parseJobPayload(generateJobSchema, payload);
@@ -40,7 +42,13 @@ export async function runBackgroundJob(payload: unknown, store: DatasetStore, ma
   const { prefix } = datasetKeys(address, store.root);
   const marker: RunMarker = { datasetId: address.datasetId, startedAt: now().toISOString(), trigger: 'job' };
   await markRunStarted(store.storage, prefix, marker);
-  const outcome = await publish(config, 'job');
-  await endRun(store.storage, prefix, marker, now());
-  return { datasetId: address.datasetId, status: outcome.status, prefix };
+  try {
+    const outcome = await publish(config, 'job', { strict: job.strict });
+    await endRun(store.storage, prefix, marker, now());
+    return { datasetId: address.datasetId, status: outcome.status, prefix };
+  } catch (error) {
+    if (!(error instanceof FailedChecksError)) throw error;
+    await endRun(store.storage, prefix, marker, now(), error.message);
+    return { datasetId: address.datasetId, status: 'refused', prefix };
+  }
 }

@@ -9,7 +9,7 @@ import { claimRun, endRun, freshRunMarker, type RunMarker } from '../datasets/ru
 import { needsBackgroundRun, needsFanout } from '../datasets/sync-rule.js';
 import { userTiers } from '../datasets/user-tiers.js';
 import { supportsUserRanges } from '../engine/engine-range.js';
-import { datasetKeys } from '../publish/publish-dataset.js';
+import { datasetKeys, FailedChecksError, strictRefusal } from '../publish/publish-dataset.js';
 import type { ApiContext } from './api-context.js';
 import { clientPath, readJsonBody } from './api-request.js';
 import { jsonResponse, problemResponse, type Problem } from './api-response.js';
@@ -24,20 +24,45 @@ export const DATASET_ID_RULE = 'must be a dataset id: seed-<seed>-<16 hex digits
 /**
  * POST /datasets: publish a config now (201/200), or start a background run when it is too big
  * (202): the fan-out state machine for the biggest seedrandom configs, else one asynchronous invocation.
+ * `?strict=true`: failed integrity checks fail the run (422, nothing published).
  */
 export async function createDataset(event: APIGatewayProxyEvent, ctx: ApiContext): Promise<APIGatewayProxyResult> {
   const body = readJsonBody(event, ctx.env.maxBodyBytes);
   if (!body.ok) return body.response;
+  const strict = strictOf(event);
+  if (strict === undefined) return problemResponse(400, 'invalid query', [{ field: 'strict', rule: 'must be true or false' }]);
   const cap = userCapOf(body.value, ctx.env);
   const checked = validateDatasetRequest(body.value, cap.maxUsers, cap.setting);
   if (!checked.ok) return problemResponse(400, 'invalid generation config', checked.problems);
   const config = checked.config;
   const location = { Location: clientPath(event, `/datasets/${datasetAddress(config).datasetId}`) };
   const fanout = needsFanout(config, ctx.env.fanout.minUsers);
-  if (fanout || needsBackgroundRun(config, ctx.env.sync)) return startBackgroundRun(config, fanout, ctx, location);
+  if (fanout || needsBackgroundRun(config, ctx.env.sync)) return startBackgroundRun(config, fanout, ctx, location, strict);
 
-  const outcome = await ctx.publish(config, 'api');
-  return jsonResponse(outcome.status === 'created' ? 201 : 200, await describe(publishedOf(outcome), ctx), location);
+  try {
+    const outcome = await ctx.publish(config, 'api', { strict });
+    return jsonResponse(outcome.status === 'created' ? 201 : 200, await describe(publishedOf(outcome), ctx), location);
+  } catch (error) {
+    if (error instanceof FailedChecksError) return failedChecksResponse(error, location);
+    throw error;
+  }
+}
+
+function strictOf(event: APIGatewayProxyEvent): boolean | undefined {
+  const text = event.queryStringParameters?.strict;
+  return text === undefined || text === 'false' ? false : text === 'true' ? true : undefined;
+}
+
+/**
+ * 422: the config is valid, but the dataset it makes fails checks the request required to pass.
+ * Each failed check is named, with what it means when its cause is known.
+ */
+function failedChecksResponse(error: FailedChecksError, location: Record<string, string>): APIGatewayProxyResult {
+  const problems = error.failed.map((c) => ({
+    field: `checks.${c.name}`,
+    rule: `${c.description}: ${c.violations} violation(s), e.g. ${c.examples.slice(0, 3).join('; ')}${c.note ? `. Why: ${c.note}` : ''}`,
+  }));
+  return problemResponse(422, error.message, problems, error.alreadyPublished ? location : {});
 }
 
 /**
@@ -60,12 +85,15 @@ async function startBackgroundRun(
   fanout: boolean,
   ctx: ApiContext,
   location: Record<string, string>,
+  strict: boolean,
 ): Promise<APIGatewayProxyResult> {
   const { storage } = ctx.store;
   const address = datasetAddress(config);
   const { datasetId } = address;
   const { prefix } = datasetKeys(address, ctx.store.root);
   const existing = await findPublished(ctx.store, prefix);
+  const refusal = existing && strict ? strictRefusal(existing.manifest, true) : undefined;
+  if (refusal) return failedChecksResponse(refusal, location);
   if (existing) return jsonResponse(200, await describe(existing, ctx), location);
 
   const marker: RunMarker = { datasetId, startedAt: ctx.now.toISOString(), trigger: 'api' };
@@ -73,7 +101,7 @@ async function startBackgroundRun(
     try {
       // Executions are named after the dataset: a second start finds a running one (fanoutStarter).
       if (fanout) await ctx.startFanout(datasetId, { kind: FANOUT_KINDS.plan, config, requestedAt: marker.startedAt });
-      else await ctx.invokeAsync({ kind: GENERATE_JOB_KIND, config, requestedAt: marker.startedAt });
+      else await ctx.invokeAsync({ kind: GENERATE_JOB_KIND, config, requestedAt: marker.startedAt, ...(strict && { strict }) });
     } catch (error) {
       await endRun(storage, prefix, marker, new Date(), `could not start the background run: ${String(error)}`);
       throw error;

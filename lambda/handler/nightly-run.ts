@@ -33,7 +33,7 @@ export async function runNightly(
     store,
     maxUsers: limits.maxUsers,
     runTime,
-    publish: (config, name, rolling) => publish(config, `schedule:${name}`, rolling ? limits.rollingRoot : undefined),
+    publish: (config, name, rolling) => publish(config, `schedule:${name}`, { root: rolling ? limits.rollingRoot : undefined }),
   });
   const report = { runDate: runTime.toISOString(), fixtures };
   if (fixtures.some((f) => !f.ok)) throw new NightlyRunError(report);

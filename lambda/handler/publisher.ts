@@ -4,17 +4,20 @@ import type { GenerationConfig } from '../config/schema.js';
 import type { DatasetStore } from '../datasets/dataset-store.js';
 import { publishDataset, type PublishOutcome } from '../publish/publish-dataset.js';
 
-/** Publishes under the store's root, or under `root` when given (the rolling fixtures). */
-export type Publisher = (config: GenerationConfig, trigger: string, root?: string) => Promise<PublishOutcome>;
+/**
+ * Publishes under the store's root, or under `root` when given (the rolling fixtures); `strict`:
+ * failed integrity checks fail the run (FailedChecksError), nothing published.
+ */
+export type Publisher = (config: GenerationConfig, trigger: string, options?: { root?: string; strict?: boolean }) => Promise<PublishOutcome>;
 
 /**
  * publishDataset on the function's store, logged and measured. The generator is CPU-bound and
  * Lambda gives the function its own vCPU(s), so it runs in-process, without the worker thread.
  */
 export function createPublisher(store: DatasetStore, logger: Logger, metrics: Metrics, staleSeconds: number): Publisher {
-  return async (config, trigger, root = store.root) => {
+  return async (config, trigger, { root = store.root, strict = false } = {}) => {
     const started = performance.now();
-    const outcome = await publishDataset(config, { storage: store.storage, root, staleSeconds });
+    const outcome = await publishDataset(config, { storage: store.storage, root, staleSeconds, strict });
     reportOutcome(outcome, { trigger, durationMs: Math.round(performance.now() - started) }, logger, metrics);
     return outcome;
   };

@@ -1,7 +1,7 @@
 import { datasetAddress, type DatasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
 import { headerLine, itemLines } from '../dataset/csv-format.js';
-import { buildManifest, parseManifest, type Manifest, type ManifestFile } from '../dataset/manifest.js';
+import { buildManifest, notedChecks, parseManifest, type Manifest, type ManifestCheck, type ManifestFile } from '../dataset/manifest.js';
 import { ITEMS, MANIFEST_FILE, TABLES } from '../dataset/tables.js';
 import type { DatasetStorage } from '../storage/storage.js';
 import { DigestingFileWriter } from './file-digest.js';
@@ -32,8 +32,41 @@ export interface PublishOptions {
    * removed when older than this (default `STALE_RUN_SECONDS`).
    */
   staleSeconds?: number;
+  /**
+   * Any failed integrity check fails the run (FailedChecksError): the writers are aborted before
+   * commit, so nothing is published; a dataset already published with failed checks is refused too.
+   */
+  strict?: boolean;
   /** Called now and then with the number of users written so far. */
   onProgress?: (usersDone: number, usersTotal: number) => void;
+}
+
+/** A strict run whose dataset fails integrity checks: nothing published by it. */
+export class FailedChecksError extends Error {
+  constructor(
+    readonly datasetId: string,
+    /** The failed checks, each with its note when its cause is known. */
+    readonly failed: ManifestCheck[],
+    /** True when the dataset was already published (with these failures) and was not regenerated. */
+    readonly alreadyPublished: boolean,
+  ) {
+    const what = failed.map((c) => `${c.name} (${c.violations} violation${c.violations === 1 ? '' : 's'})`).join(', ');
+    super(
+      alreadyPublished
+        ? `${datasetId} is already published with failed integrity checks: ${what}; not regenerated (strict)`
+        : `${datasetId}: integrity checks failed: ${what}; nothing published (strict)`,
+    );
+    this.name = 'FailedChecksError';
+  }
+}
+
+/** A strict run's refusal of a dataset with these check results, or undefined when every check passed. */
+export function strictRefusal(
+  dataset: Pick<Manifest, 'datasetId' | 'checks'> & { generator: Pick<Manifest['generator'], 'engine'> },
+  alreadyPublished: boolean,
+): FailedChecksError | undefined {
+  const failed = notedChecks(dataset.generator.engine, dataset.checks).filter((c) => !c.passed);
+  return failed.length > 0 ? new FailedChecksError(dataset.datasetId, failed, alreadyPublished) : undefined;
 }
 
 export interface PublishOutcome {
@@ -73,7 +106,11 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
   const address = datasetAddress(config);
   const { prefix, manifestKey } = datasetKeys(address, options.root);
   const existing = await readManifest(storage, manifestKey);
-  if (existing) return { status: 'existing', address, prefix, manifestKey, manifest: existing };
+  if (existing) {
+    const refusal = options.strict ? strictRefusal(existing, true) : undefined;
+    if (refusal) throw refusal;
+    return { status: 'existing', address, prefix, manifestKey, manifest: existing };
+  }
 
   await storage.removeStale?.(prefix, options.staleSeconds ?? STALE_RUN_SECONDS);
   const startedAt = new Date();
@@ -104,6 +141,9 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
       options.onProgress?.(usersDone, config.users);
     }
     total = tally.total(config.users);
+    // Known only now, with every row written, and before anything takes its final name.
+    const refusal = options.strict ? strictRefusal({ datasetId: address.datasetId, generator: config, checks: total.checks }, false) : undefined;
+    if (refusal) throw refusal;
     files = [];
     for (let i = 0; i < DATASET_FILES.length; i++) {
       files.push({ name: DATASET_FILES[i].file, columns: [...DATASET_FILES[i].columns], ...(await out[i].close()) });
