@@ -11,6 +11,7 @@ import { FailedChecksError, publishDataset } from '../lambda/publish/publish-dat
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 import { apiEvent, createHarness, withRequest } from './support/handler-harness.js';
 import { startLocalS3, type LocalS3 } from './support/local-s3.js';
+import { S3RequestLog } from './support/s3-request-log.js';
 
 /**
  * A reference-engine config whose bytes show the truncation artifact (found by a seed search and
@@ -92,6 +93,7 @@ describe('POST /datasets?strict=true through the real handler', () => {
 
   it('422 naming the failed check and why, nothing in the bucket; without strict 201, the note in the answer; then strict=true 422 "already published"', async () => {
     const h = await createHarness(s3);
+    const log = new S3RequestLog(s3);
     const refused = await h.api(post({ strict: 'true' }));
     expect(refused.statusCode).toBe(422);
     expect(refused.json.message).toBe(`${datasetId}: integrity checks failed: no_50gb_while_free (1 violation); nothing published (strict)`);
@@ -100,6 +102,7 @@ describe('POST /datasets?strict=true through the real handler', () => {
     expect(errors[0].rule).toMatch(/^no 50 GB upload while the user is free: 1 violation\(s\), e\.g\. txn_id=\d+ user_id=\d+ .*Why: the reference engine/);
     expect(errors[0].rule).toMatch(NOTE);
     expect(await h.keys()).toEqual([]);
+    expect(log.openMultipartUploads(h.bucket)).toBe(0);
 
     const created = await h.api(post({ strict: 'false' }));
     expect(created.statusCode).toBe(201);

@@ -59,12 +59,6 @@ function reportFailure(error: unknown): void {
   process.exitCode = exitCode;
 }
 
-// An error escaping every await (a stream's late 'error' event) still gets one line, not a dump.
-process.on('uncaughtException', (error) => {
-  reportFailure(error);
-  process.exit();
-});
-
 program
   .command('generate')
   .description('generate a dataset and publish it under <dest>/seed=<seed>/<configHash>/')

@@ -37,6 +37,7 @@ export async function createDataset(event: APIGatewayProxyEvent, ctx: ApiContext
   const config = checked.config;
   const location = { Location: clientPath(event, `/datasets/${datasetAddress(config).datasetId}`) };
   const fanout = needsFanout(config, ctx.env.fanout.minUsers);
+  // The fan-out does not take `strict`: it runs seedrandom only, whose checks pass by construction.
   if (fanout || needsBackgroundRun(config, ctx.env.sync)) return startBackgroundRun(config, fanout, ctx, location, strict);
 
   try {
