@@ -137,5 +137,13 @@ describe('POST /datasets?strict=true through the real handler', () => {
     expect(await h.keys()).toEqual([`tierdrift/${prefix}/_run.json`]);
     const marker = JSON.parse((await h.storage.read(`tierdrift/${prefix}/_run.json`))!.toString('utf8')) as Record<string, unknown>;
     expect(marker).toMatchObject({ endedAt: expect.any(String), error: expect.stringMatching(/integrity checks failed: no_50gb_while_free .*nothing published/) });
+
+    // Published by a run without strict, then asked for strictly: 422 at once, no job started.
+    expect((await h.api(post(null))).statusCode).toBe(202);
+    expect(await h.handler(h.jobs[1])).toMatchObject({ status: 'created' });
+    const again = await h.api(post({ strict: 'true' }));
+    expect(again.statusCode).toBe(422);
+    expect(again.json.message).toMatch(/is already published with failed integrity checks: no_50gb_while_free/);
+    expect(h.jobs).toHaveLength(2);
   });
 });
