@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { setTimeout } from 'node:timers/promises';
-import { datasetAddress } from '../config/dataset-id.js';
+import { CONFIG_HASH, DATASET_ID_RULE, datasetAddress } from '../config/dataset-id.js';
 import { generationConfigSchema, type GenerationConfig } from '../config/schema.js';
 import { validateDatasetRequest } from '../datasets/dataset-request.js';
 import { findPublished, prefixOf, publishedOf, type PublishedDataset } from '../datasets/dataset-store.js';
@@ -12,15 +12,15 @@ import { userTiers } from '../datasets/user-tiers.js';
 import { supportsUserRanges } from '../engine/engine-range.js';
 import { datasetKeys, type PublishOutcome } from '../publish/publish-dataset.js';
 import type { ApiContext } from './api-context.js';
-import { clientPath, readJsonBody } from './api-request.js';
+import { clientPath, readJsonBody, unknownQueryParameters } from './api-request.js';
 import { jsonResponse, problemResponse, type Problem } from './api-response.js';
 import { GENERATE_JOB_KIND } from './async-job.js';
 import type { Environment } from './environment.js';
 import { FANOUT_KINDS } from './fanout-payloads.js';
 
+const LIST_PARAMETERS = ['seed', 'limit', 'nextToken'];
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
-export const DATASET_ID_RULE = 'must be a dataset id: seed-<seed>-<16 hex digits>, e.g. seed-42-fe0bbb5cee398a3b';
 
 /**
  * POST /datasets: publish a config now (201/200), or start a background run when it is too big
@@ -153,15 +153,19 @@ export async function getDataset(datasetId: string, ctx: ApiContext): Promise<AP
 /** GET /datasets?seed=N&limit=&nextToken=: one page of the datasets published for a seed. */
 export async function listSeedDatasets(event: APIGatewayProxyEvent, ctx: ApiContext): Promise<APIGatewayProxyResult> {
   const query = event.queryStringParameters ?? {};
-  const problems: Problem[] = [];
+  const problems = unknownQueryParameters(event, LIST_PARAMETERS);
   const seed = wholeNumber(query.seed);
   const seedRule = generationConfigSchema.shape.seed.unwrap().safeParse(seed);
   if (query.seed === undefined) problems.push({ field: 'seed', rule: 'is required (the seed whose datasets to list)' });
   else if (!seedRule.success) problems.push({ field: 'seed', rule: seedRule.error.issues[0].message });
   const limit = query.limit === undefined ? DEFAULT_PAGE_SIZE : wholeNumber(query.limit);
   if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) problems.push({ field: 'limit', rule: `must be an integer from 1 to ${MAX_PAGE_SIZE}` });
+  const nextToken = query.nextToken || undefined; // empty: the first page
+  if (nextToken !== undefined && !CONFIG_HASH.test(nextToken)) {
+    problems.push({ field: 'nextToken', rule: 'must be the nextToken of a previous page (16 hex digits), or absent for the first page' });
+  }
   if (problems.length > 0) return problemResponse(400, 'invalid query', problems);
-  return jsonResponse(200, { seed, ...(await listDatasets(ctx.store, seed, limit, query.nextToken || undefined)) });
+  return jsonResponse(200, { seed, ...(await listDatasets(ctx.store, seed, limit, nextToken)) });
 }
 
 /** GET /datasets/{datasetId}/users/{userId}/tiers: the user's merged tier timeline. */
