@@ -140,6 +140,11 @@ describe('a JSON body that gives a key twice is ambiguous: 400 naming the key pa
     await refused(withRequest(POST, { body }), 400, field);
   });
 
+  it('a deeply nested body is read without running out of stack: 400, not 500', async () => {
+    await refused(withRequest(POST, { body: `${'['.repeat(30_000)}${']'.repeat(30_000)}` }), 400, '(config)');
+    await refused(withRequest(POST, { body: `${'{"a":'.repeat(10_000)}1${'}'.repeat(10_000)}` }), 400, 'a');
+  });
+
   it('one key in two objects is not a repeat: published', async () => {
     const body = '{"seed": 3, "users": 10, "freeUploadsPerDay": {"mean": 2}, "premiumUploadsPerDay": {"mean": 2}}';
     expect((await h.api(withRequest(POST, { body }))).statusCode).toBe(201);

@@ -31,6 +31,15 @@ describe('parseUnambiguousJson', () => {
     expect(parseUnambiguousJson(text)).toEqual({ ok: true, value: JSON.parse(text) });
   });
 
+  it('reads a text nested a million levels deep without running out of stack, and finds a repeat at the bottom', () => {
+    const n = 1_000_000;
+    expect(parseUnambiguousJson(`${'['.repeat(n)}${']'.repeat(n)}`).ok).toBe(true);
+    const deep = `${'{"a": ['.repeat(n)}{"x": 1, "x": 2}${']}'.repeat(n)}`;
+    const found = parseUnambiguousJson(deep);
+    expect(found.ok).toBe(false);
+    expect((found as { duplicateKey: string }).duplicateKey).toBe(`${'a.0.'.repeat(n)}x`);
+  });
+
   it.each(['{"seed": 7,', '{"a": 1,}', '// c\n{}', "{'a': 1}", '{"a": 01}', '', 'NaN'])('refuses %j with JSON.parse\'s own message', (text) => {
     let message = '';
     try {
