@@ -17,9 +17,9 @@ afterAll(() => s3?.stop());
 const POST = apiEvent('api-post-default.json');
 const datasetIdOf = (body: string | null) => datasetAddress(parseConfig(JSON.parse(body!))).datasetId;
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-/** The files of a dataset in manifest order, and every key under its prefix (sorted). */
+/** The files of a dataset in manifest order, and every key under its prefix (sorted): the run marker of the POST that published it too. */
 const DATASET_FILES = ['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv', 'truth/users.csv', 'tasks/upload_50gb_next_hour.csv', 'schema.json'];
-const DATASET_KEYS = [...DATASET_FILES, 'manifest.json'].sort();
+const DATASET_KEYS = [...DATASET_FILES, 'manifest.json', '_run.json'].sort();
 
 describe('POST /datasets (api-post-default.json), then the GET events', () => {
   let h: Harness;

@@ -161,6 +161,7 @@ describe('environment', () => {
       maxUsers: 10_000_000,
       singleRunMaxUsers: 1_000_000,
       sync: { maxUsers: 200_000, maxUploadRows: 6_400_000 },
+      syncWaitSeconds: 10,
       fanout: { minUsers: 1_000_000, stateMachineArn: undefined },
       maxBodyBytes: 65_536,
       runMarkerStaleSeconds: 900,

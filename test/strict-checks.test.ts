@@ -101,7 +101,9 @@ describe('POST /datasets?strict=true through the real handler', () => {
     expect(errors.map((e) => e.field)).toEqual(['checks.no_50gb_while_free']);
     expect(errors[0].rule).toMatch(/^no 50 GB upload while the user is free: 1 violation\(s\), e\.g\. txn_id=\d+ user_id=\d+ .*Why: the reference engine/);
     expect(errors[0].rule).toMatch(NOTE);
-    expect(await h.keys()).toEqual([]);
+    // Only the run's ended marker (single flight), saying why it published nothing.
+    expect(await h.keys()).toEqual([`tierdrift/${prefix}/_run.json`]);
+    expect(JSON.parse(String(await h.storage.read(`tierdrift/${prefix}/_run.json`)))).toMatchObject({ datasetId, endedAt: expect.any(String), error: expect.stringMatching(/integrity checks failed/) });
     expect(log.openMultipartUploads(h.bucket)).toBe(0);
 
     const created = await h.api(post({ strict: 'false' }));

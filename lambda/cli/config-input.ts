@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { parseUnambiguousJson } from '../config/unambiguous-json.js';
 import { ConfigError, validateConfig } from '../config/validate.js';
 import type { GenerationConfig } from '../config/schema.js';
 import { CliError } from './cli-error.js';
@@ -19,11 +20,10 @@ export async function loadConfig(flags: ConfigFlags): Promise<GenerationConfig> 
     } catch (error) {
       throw new CliError(`cannot read config file ${flags.config}: ${(error as Error).message}`);
     }
-    try {
-      raw = JSON.parse(text);
-    } catch (error) {
-      throw new CliError(`config file ${flags.config} is not valid JSON: ${(error as Error).message}`);
-    }
+    const json = parseUnambiguousJson(text);
+    if (!json.ok && 'syntaxError' in json) throw new CliError(`config file ${flags.config} is not valid JSON: ${json.syntaxError}`);
+    if (!json.ok) throw new CliError(`config file ${flags.config} is ambiguous: ${json.duplicateKey} is given more than once in its object; give it once`);
+    raw = json.value;
   }
   const isObject = typeof raw === 'object' && raw !== null && !Array.isArray(raw);
   if (isObject && (flags.seed !== undefined || flags.users !== undefined)) {

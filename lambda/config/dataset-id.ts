@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { FORMAT_VERSION } from '../dataset/format.js';
 import { canonicalJson } from './canonical-json.js';
-import type { GenerationConfig } from './schema.js';
+import { MAX_SEED, type GenerationConfig } from './schema.js';
 
 /** First 16 hex digits of SHA-256 over the canonical normalized config and the format version. */
 export function configHash(config: GenerationConfig): string {
@@ -21,10 +21,16 @@ export function datasetAddress(config: GenerationConfig): DatasetAddress {
   return { datasetId: `seed-${config.seed}-${hash}`, configHash: hash, prefix: `seed=${config.seed}/${hash}` };
 }
 
-const DATASET_ID = /^seed-(\d+)-([0-9a-f]{16})$/;
+const HASH = '[0-9a-f]{16}';
+/** A config hash as it names a dataset's folder (`configHash`). */
+export const CONFIG_HASH = new RegExp(`^${HASH}$`);
+// The seed as `datasetAddress` writes it: a decimal without leading zeros (its range checked apart).
+const DATASET_ID = new RegExp(`^seed-(0|[1-9]\\d{0,9})-(${HASH})$`);
 
-/** The prefix of a dataset id, or undefined when the id is malformed. */
+export const DATASET_ID_RULE = `must be a dataset id: seed-<seed>-<16 hex digits>, the seed from 0 to ${MAX_SEED} without leading zeros, e.g. seed-42-fe0bbb5cee398a3b`;
+
+/** The prefix of a dataset id, or undefined when the id is malformed (`DATASET_ID_RULE`). */
 export function prefixOfDatasetId(datasetId: string): string | undefined {
   const m = DATASET_ID.exec(datasetId);
-  return m ? `seed=${m[1]}/${m[2]}` : undefined;
+  return m && Number(m[1]) <= MAX_SEED ? `seed=${m[1]}/${m[2]}` : undefined;
 }

@@ -3,7 +3,7 @@ import { TIMESTAMP_PATTERN } from '../time/utc-timestamp.js';
 
 /** The generation config: one schema for every entry point (CLI, Lambda). Defaults are the notebook's. */
 
-const MAX_SEED = 4_294_967_295;
+export const MAX_SEED = 4_294_967_295;
 export const MAX_USERS = 10_000_000;
 // Any larger rate would ask for billions of rows per user; refuse it rather than run for days.
 const MAX_RATE_PER_DAY = 1_000_000;

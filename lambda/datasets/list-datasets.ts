@@ -18,11 +18,17 @@ export interface DatasetPage {
 /**
  * One page of the datasets published for a seed: the config-hash folders under `<root>/seed=N/`.
  * Folders without a manifest (a run in progress, or one that died) are left out, so a page may
- * hold fewer than `limit` datasets while `nextToken` still leads further.
+ * hold fewer than `limit` datasets while `nextToken` still leads further. The token is the config
+ * hash of the page's last folder (`CONFIG_HASH`, so a caller can check it); the next page starts
+ * after every key in that folder: `<hash>0` sorts after `<hash>/…` ('0' follows '/') and before
+ * any later hash.
  */
-export async function listDatasets(store: DatasetStore, seed: number, limit: number, token?: string): Promise<DatasetPage> {
-  const page = await store.storage.list(rootedKey(store.root, `seed=${seed}/`), { delimiter: '/', limit, token });
-  const found = await Promise.all(page.prefixes.map((folder) => findPublished(store, folder.replace(/\/$/, ''))));
+export async function listDatasets(store: DatasetStore, seed: number, limit: number, after?: string): Promise<DatasetPage> {
+  const seedPrefix = rootedKey(store.root, `seed=${seed}/`);
+  const startAfter = after === undefined ? undefined : `${seedPrefix}${after}0`;
+  const page = await store.storage.list(seedPrefix, { delimiter: '/', limit, startAfter });
+  const folders = page.prefixes.map((folder) => folder.replace(/\/$/, ''));
+  const found = await Promise.all(folders.map((folder) => findPublished(store, folder)));
   const datasets = found.flatMap((d) =>
     d
       ? [
@@ -37,7 +43,8 @@ export async function listDatasets(store: DatasetStore, seed: number, limit: num
         ]
       : [],
   );
-  return page.nextToken === undefined ? { datasets } : { datasets, nextToken: page.nextToken };
+  const last = folders.at(-1);
+  return page.nextToken === undefined || last === undefined ? { datasets } : { datasets, nextToken: last.slice(seedPrefix.length) };
 }
 
 /** When a copy was committed: its generation's start plus its duration. */

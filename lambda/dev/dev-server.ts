@@ -84,6 +84,9 @@ async function toProxyEvent(req: IncomingMessage): Promise<APIGatewayProxyEvent>
   for await (const chunk of req) chunks.push(chunk as Buffer);
   const url = new URL(req.url ?? '/', 'http://localhost');
   const query = Object.fromEntries(url.searchParams);
+  // As API Gateway: every value of each parameter here, the last one in queryStringParameters.
+  const multiQuery: Record<string, string[]> = {};
+  for (const [name, value] of url.searchParams) (multiQuery[name] ??= []).push(value);
   const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
   const body = Buffer.concat(chunks);
   return {
@@ -93,7 +96,7 @@ async function toProxyEvent(req: IncomingMessage): Promise<APIGatewayProxyEvent>
     headers,
     multiValueHeaders: {},
     queryStringParameters: Object.keys(query).length > 0 ? query : null,
-    multiValueQueryStringParameters: null,
+    multiValueQueryStringParameters: Object.keys(multiQuery).length > 0 ? multiQuery : null,
     pathParameters: null,
     stageVariables: null,
     body: body.length > 0 ? body.toString('base64') : null,

@@ -1,5 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import type { ApiContext } from './api-context.js';
+import { repeatedQueryParameters } from './api-request.js';
 import { problemResponse } from './api-response.js';
 import { createDataset, getDataset, getUserTiers, listSeedDatasets } from './dataset-routes.js';
 import { evaluateDatasetPredictions } from './evaluation-routes.js';
@@ -42,6 +43,8 @@ export async function routeApiRequest(event: APIGatewayProxyEvent, ctx: ApiConte
     if (params.some((p) => p === undefined)) {
       return problemResponse(400, 'malformed request path', [{ field: '(path)', rule: 'must be validly percent-encoded' }]);
     }
+    const repeated = repeatedQueryParameters(event);
+    if (repeated.length > 0) return problemResponse(400, 'ambiguous query', repeated);
     return handle(event, params as string[], ctx);
   }
   const errors = [{ field: '(path)', rule: 'must be /datasets, /datasets/{datasetId}, /datasets/{datasetId}/users/{userId}/tiers or /datasets/{datasetId}/evaluations' }];

@@ -1,25 +1,26 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { datasetAddress } from '../config/dataset-id.js';
+import { setTimeout } from 'node:timers/promises';
+import { CONFIG_HASH, DATASET_ID_RULE, datasetAddress } from '../config/dataset-id.js';
 import { generationConfigSchema, type GenerationConfig } from '../config/schema.js';
 import { validateDatasetRequest } from '../datasets/dataset-request.js';
 import { findPublished, prefixOf, publishedOf, type PublishedDataset } from '../datasets/dataset-store.js';
 import { describeDataset } from '../datasets/describe-dataset.js';
 import { listDatasets } from '../datasets/list-datasets.js';
-import { claimRun, endRun, freshRunMarker, type RunMarker } from '../datasets/run-marker.js';
+import { claimRun, endRun, freshRunMarker, openRunMarker, type RunMarker } from '../datasets/run-marker.js';
 import { needsBackgroundRun, needsFanout } from '../datasets/sync-rule.js';
 import { userTiers } from '../datasets/user-tiers.js';
 import { supportsUserRanges } from '../engine/engine-range.js';
-import { datasetKeys, FailedChecksError, strictRefusal } from '../publish/publish-dataset.js';
+import { datasetKeys, FailedChecksError, strictRefusal, type PublishOutcome } from '../publish/publish-dataset.js';
 import type { ApiContext } from './api-context.js';
-import { clientPath, readJsonBody } from './api-request.js';
+import { clientPath, readJsonBody, unknownQueryParameters } from './api-request.js';
 import { jsonResponse, problemResponse, type Problem } from './api-response.js';
 import { GENERATE_JOB_KIND } from './async-job.js';
 import type { Environment } from './environment.js';
 import { FANOUT_KINDS } from './fanout-payloads.js';
 
+const LIST_PARAMETERS = ['seed', 'limit', 'nextToken'];
 const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
-export const DATASET_ID_RULE = 'must be a dataset id: seed-<seed>-<16 hex digits>, e.g. seed-42-fe0bbb5cee398a3b';
 
 /**
  * POST /datasets: publish a config now (201/200), or start a background run when it is too big
@@ -39,14 +40,7 @@ export async function createDataset(event: APIGatewayProxyEvent, ctx: ApiContext
   const fanout = needsFanout(config, ctx.env.fanout.minUsers);
   // The fan-out does not take `strict`: it runs seedrandom only, whose checks pass by construction.
   if (fanout || needsBackgroundRun(config, ctx.env.sync)) return startBackgroundRun(config, fanout, ctx, location, strict);
-
-  try {
-    const outcome = await ctx.publish(config, 'api', { strict });
-    return jsonResponse(outcome.status === 'created' ? 201 : 200, await describe(publishedOf(outcome), ctx), location);
-  } catch (error) {
-    if (error instanceof FailedChecksError) return failedChecksResponse(error, location);
-    throw error;
-  }
+  return publishNow(config, ctx, location, strict);
 }
 
 function strictOf(event: APIGatewayProxyEvent): boolean | undefined {
@@ -81,6 +75,77 @@ function userCapOf(raw: unknown, env: Environment): { maxUsers: number; setting:
   return { maxUsers: env.singleRunMaxUsers, setting: `SINGLE_RUN_MAX_USERS: what one invocation publishes; ${larger}, up to ${env.maxUsers} (MAX_USERS)` };
 }
 
+/** A request's turn at a dataset: found published, or the run claimed by this request or by another. */
+type Turn = { published: PublishedDataset } | { prefix: string; marker: RunMarker; claimed: boolean };
+
+/** One run per dataset at a time, sync or background: the run marker's no-overwrite claim decides who runs it. */
+async function takeTurn(config: GenerationConfig, ctx: ApiContext): Promise<Turn> {
+  const address = datasetAddress(config);
+  const { prefix } = datasetKeys(address, ctx.store.root);
+  const published = await findPublished(ctx.store, prefix);
+  if (published) return { published };
+  const marker: RunMarker = { datasetId: address.datasetId, startedAt: ctx.now.toISOString(), trigger: 'api' };
+  return { prefix, marker, claimed: await claimRun(ctx.store.storage, prefix, marker, ctx.env.runMarkerStaleSeconds) };
+}
+
+/**
+ * Publishes inside the request, single flight: the request that claims the run generates and ends
+ * the marker; identical requests meanwhile wait for its manifest (`awaitRun`).
+ */
+async function publishNow(config: GenerationConfig, ctx: ApiContext, location: Record<string, string>, strict: boolean): Promise<APIGatewayProxyResult> {
+  const turn = await takeTurn(config, ctx);
+  if ('published' in turn) return publishedResponse(turn.published, strict, ctx, location);
+  const { prefix, marker } = turn;
+  if (!turn.claimed) return awaitRun(prefix, marker.datasetId, strict, ctx, location);
+  let outcome: PublishOutcome;
+  try {
+    outcome = await ctx.publish(config, 'api', { strict });
+  } catch (error) {
+    // Ended with the cause rather than left to go stale, so the next request retries at once.
+    await endRun(ctx.store.storage, prefix, marker, new Date(), String(error));
+    if (error instanceof FailedChecksError) return failedChecksResponse(error, location);
+    throw error;
+  }
+  await endRun(ctx.store.storage, prefix, marker, new Date());
+  return jsonResponse(outcome.status === 'created' ? 201 : 200, await describe(publishedOf(outcome), ctx), location);
+}
+
+/** 200 with a published dataset, or the 422 of `strict` when its checks failed. */
+async function publishedResponse(dataset: PublishedDataset, strict: boolean, ctx: ApiContext, location: Record<string, string>): Promise<APIGatewayProxyResult> {
+  const refusal = strict ? strictRefusal(dataset.manifest, true) : undefined;
+  if (refusal) return failedChecksResponse(refusal, location);
+  return jsonResponse(200, await describe(dataset, ctx), location);
+}
+
+// How often a waiting request looks for the manifest: soon at first, then at most once a second.
+const FIRST_POLL_MS = 100;
+const MAX_POLL_MS = 1000;
+
+/**
+ * Waits up to SYNC_WAIT_SECONDS for the run another request claimed: 200 with the dataset once its
+ * manifest is there; 503 (retry) if the run ends without one; else 202 like a background run. The
+ * marker is read before the manifest: the run writes its manifest before it ends the marker, so an
+ * ended marker and then no manifest means the run failed.
+ */
+async function awaitRun(prefix: string, datasetId: string, strict: boolean, ctx: ApiContext, location: Record<string, string>): Promise<APIGatewayProxyResult> {
+  const deadline = Date.now() + ctx.env.syncWaitSeconds * 1000;
+  for (let pause = FIRST_POLL_MS; ; pause = Math.min(2 * pause, MAX_POLL_MS)) {
+    const running = await openRunMarker(ctx.store.storage, prefix);
+    const published = await findPublished(ctx.store, prefix);
+    if (published) return publishedResponse(published, strict, ctx, location);
+    if (!running) {
+      const rule = 'the identical request that was publishing this dataset failed (see the function logs); retry';
+      return problemResponse(503, 'dataset run failed', [{ field: '(server)', rule }], { 'Retry-After': '1' });
+    }
+    const left = deadline - Date.now();
+    if (left <= 0) return runningResponse(datasetId, prefix, location);
+    await setTimeout(Math.min(pause, left));
+  }
+}
+
+const runningResponse = (datasetId: string, prefix: string, location: Record<string, string>) =>
+  jsonResponse(202, { datasetId, status: 'running', prefix }, location);
+
 async function startBackgroundRun(
   config: GenerationConfig,
   fanout: boolean,
@@ -88,27 +153,20 @@ async function startBackgroundRun(
   location: Record<string, string>,
   strict: boolean,
 ): Promise<APIGatewayProxyResult> {
-  const { storage } = ctx.store;
-  const address = datasetAddress(config);
-  const { datasetId } = address;
-  const { prefix } = datasetKeys(address, ctx.store.root);
-  const existing = await findPublished(ctx.store, prefix);
-  const refusal = existing && strict ? strictRefusal(existing.manifest, true) : undefined;
-  if (refusal) return failedChecksResponse(refusal, location);
-  if (existing) return jsonResponse(200, await describe(existing, ctx), location);
-
-  const marker: RunMarker = { datasetId, startedAt: ctx.now.toISOString(), trigger: 'api' };
-  if (await claimRun(storage, prefix, marker, ctx.env.runMarkerStaleSeconds)) {
+  const turn = await takeTurn(config, ctx);
+  if ('published' in turn) return publishedResponse(turn.published, strict, ctx, location);
+  const { prefix, marker } = turn;
+  if (turn.claimed) {
     try {
       // Executions are named after the dataset: a second start finds a running one (fanoutStarter).
-      if (fanout) await ctx.startFanout(datasetId, { kind: FANOUT_KINDS.plan, config, requestedAt: marker.startedAt });
+      if (fanout) await ctx.startFanout(marker.datasetId, { kind: FANOUT_KINDS.plan, config, requestedAt: marker.startedAt });
       else await ctx.invokeAsync({ kind: GENERATE_JOB_KIND, config, requestedAt: marker.startedAt, ...(strict && { strict }) });
     } catch (error) {
-      await endRun(storage, prefix, marker, new Date(), `could not start the background run: ${String(error)}`);
+      await endRun(ctx.store.storage, prefix, marker, new Date(), `could not start the background run: ${String(error)}`);
       throw error;
     }
   }
-  return jsonResponse(202, { datasetId, status: 'running', prefix }, location);
+  return runningResponse(marker.datasetId, prefix, location);
 }
 
 /** GET /datasets/{datasetId}: 200 published, 202 while a run is under way, 404 otherwise. */
@@ -125,15 +183,19 @@ export async function getDataset(datasetId: string, ctx: ApiContext): Promise<AP
 /** GET /datasets?seed=N&limit=&nextToken=: one page of the datasets published for a seed. */
 export async function listSeedDatasets(event: APIGatewayProxyEvent, ctx: ApiContext): Promise<APIGatewayProxyResult> {
   const query = event.queryStringParameters ?? {};
-  const problems: Problem[] = [];
+  const problems = unknownQueryParameters(event, LIST_PARAMETERS);
   const seed = wholeNumber(query.seed);
   const seedRule = generationConfigSchema.shape.seed.unwrap().safeParse(seed);
   if (query.seed === undefined) problems.push({ field: 'seed', rule: 'is required (the seed whose datasets to list)' });
   else if (!seedRule.success) problems.push({ field: 'seed', rule: seedRule.error.issues[0].message });
   const limit = query.limit === undefined ? DEFAULT_PAGE_SIZE : wholeNumber(query.limit);
   if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) problems.push({ field: 'limit', rule: `must be an integer from 1 to ${MAX_PAGE_SIZE}` });
+  const nextToken = query.nextToken || undefined; // empty: the first page
+  if (nextToken !== undefined && !CONFIG_HASH.test(nextToken)) {
+    problems.push({ field: 'nextToken', rule: 'must be the nextToken of a previous page (16 hex digits), or absent for the first page' });
+  }
   if (problems.length > 0) return problemResponse(400, 'invalid query', problems);
-  return jsonResponse(200, { seed, ...(await listDatasets(ctx.store, seed, limit, query.nextToken || undefined)) });
+  return jsonResponse(200, { seed, ...(await listDatasets(ctx.store, seed, limit, nextToken)) });
 }
 
 /** GET /datasets/{datasetId}/users/{userId}/tiers: the user's merged tier timeline. */

@@ -13,6 +13,14 @@ import { bucketNameProblem } from '../storage/s3-location.js';
 const DEFAULT_SYNC_MAX_USERS = 200_000;
 const DEFAULT_SYNC_MAX_UPLOAD_ROWS = 6_400_000;
 /**
+ * How long a POST waits for an identical request's run (single flight) before answering 202: the
+ * largest sync run measured here (~6.2 s, see above) with a margin, so a waiter usually gets the
+ * dataset; at most MAX_SYNC_WAIT_SECONDS, which leaves the waiter time to answer within API
+ * Gateway's 29 s.
+ */
+const DEFAULT_SYNC_WAIT_SECONDS = 10;
+const MAX_SYNC_WAIT_SECONDS = 25;
+/**
  * The most users one invocation publishes (a reference-engine config, which cannot be split; a
  * background job; a nightly fixture): 1 million users (~2.3 GB with the task files) take ~20 s of
  * CPU here, so a slower Lambda vCPU and slow S3 uploads still leave a wide margin below the
@@ -67,6 +75,7 @@ const environmentSchema = z.object({
   SINGLE_RUN_MAX_USERS: integerVar(1, MAX_USERS, DEFAULT_SINGLE_RUN_MAX_USERS),
   SYNC_MAX_USERS: integerVar(0, MAX_USERS, DEFAULT_SYNC_MAX_USERS),
   SYNC_MAX_UPLOAD_ROWS: integerVar(0, Number.MAX_SAFE_INTEGER, DEFAULT_SYNC_MAX_UPLOAD_ROWS),
+  SYNC_WAIT_SECONDS: integerVar(0, MAX_SYNC_WAIT_SECONDS, DEFAULT_SYNC_WAIT_SECONDS),
   MAX_BODY_BYTES: integerVar(1, MAX_BODY_LIMIT, 64 * 1024),
   // The function's timeout: a run older than that has died.
   RUN_MARKER_STALE_SECONDS: integerVar(1, 24 * 3600, STALE_RUN_SECONDS),
@@ -96,6 +105,8 @@ export interface Environment {
   /** The most users published by one invocation: configs that are not split, jobs, nightly fixtures. */
   singleRunMaxUsers: number;
   sync: { maxUsers: number; maxUploadRows: number };
+  /** How long a POST waits for the run of an identical request before answering 202. */
+  syncWaitSeconds: number;
   /** Seedrandom configs of at least `minUsers` users go to the state machine (STATE_MACHINE_ARN). */
   fanout: { minUsers: number; stateMachineArn?: string };
   maxBodyBytes: number;
@@ -127,6 +138,7 @@ export function loadEnvironment(env: Record<string, string | undefined>): Enviro
     maxUsers: v.MAX_USERS,
     singleRunMaxUsers: v.SINGLE_RUN_MAX_USERS,
     sync: { maxUsers: v.SYNC_MAX_USERS, maxUploadRows: v.SYNC_MAX_UPLOAD_ROWS },
+    syncWaitSeconds: v.SYNC_WAIT_SECONDS,
     fanout: { minUsers: v.FANOUT_MIN_USERS, stateMachineArn: v.STATE_MACHINE_ARN },
     maxBodyBytes: v.MAX_BODY_BYTES,
     runMarkerStaleSeconds: v.RUN_MARKER_STALE_SECONDS,

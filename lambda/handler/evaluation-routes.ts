@@ -1,15 +1,16 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
+import { DATASET_ID_RULE } from '../config/dataset-id.js';
 import { findPublished, prefixOf } from '../datasets/dataset-store.js';
 import { DatasetFileError } from '../dataset/dataset-csv.js';
 import { evaluatePredictions } from '../evaluation/evaluate.js';
-import { parseExpectations } from '../evaluation/expectations.js';
+import { EXPECTATION_PARAMETERS, parseExpectations } from '../evaluation/expectations.js';
 import { parsePredictions } from '../evaluation/predictions.js';
 import { InputProblemsError } from '../evaluation/problem-list.js';
 import { taskDatasetOf } from '../evaluation/task-dataset.js';
 import type { ApiContext } from './api-context.js';
-import { readTextBody } from './api-request.js';
+import { readTextBody, unknownQueryParameters } from './api-request.js';
 import { jsonResponse, problemResponse } from './api-response.js';
-import { DATASET_ID_RULE, notFound } from './dataset-routes.js';
+import { notFound } from './dataset-routes.js';
 
 /**
  * POST /datasets/{datasetId}/evaluations?maxJustDowngraded=&minJustUpgraded=&minPremiumLongRatio=
@@ -21,8 +22,9 @@ export async function evaluateDatasetPredictions(event: APIGatewayProxyEvent, da
   if (!prefix) return problemResponse(400, 'malformed dataset id', [{ field: 'datasetId', rule: DATASET_ID_RULE }]);
   const body = readTextBody(event, ctx.env.maxBodyBytes);
   if (!body.ok) return body.response;
+  const unknown = unknownQueryParameters(event, Object.keys(EXPECTATION_PARAMETERS));
   const thresholds = parseExpectations(event.queryStringParameters ?? {});
-  if (!thresholds.ok) return problemResponse(400, 'invalid query', thresholds.problems);
+  if (!thresholds.ok || unknown.length > 0) return problemResponse(400, 'invalid query', [...unknown, ...(thresholds.ok ? [] : thresholds.problems)]);
   const dataset = await findPublished(ctx.store, prefix);
   if (!dataset) return notFound(datasetId);
   try {

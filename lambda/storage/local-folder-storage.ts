@@ -59,7 +59,7 @@ export class LocalFolderStorage implements ComposableStorage {
   }
 
   /** S3-like listing: keys in lexical order, `token` the last key of the previous page. */
-  async list(prefix: string, options: { delimiter?: string; token?: string; limit?: number } = {}): Promise<ListPage> {
+  async list(prefix: string, options: { delimiter?: string; token?: string; limit?: number; startAfter?: string } = {}): Promise<ListPage> {
     const dirKey = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
     const dir = this.path(dirKey);
     let entries: Dirent[];
@@ -79,7 +79,8 @@ export class LocalFolderStorage implements ComposableStorage {
       if (cut >= 0) found.set(prefix + rest.slice(0, cut + options.delimiter!.length), true);
       else found.set(key, false);
     }
-    const all = [...found.keys()].sort().filter((k) => options.token === undefined || k > options.token);
+    const after = options.token ?? options.startAfter;
+    const all = [...found.keys()].sort().filter((k) => after === undefined || k > after);
     const page = all.slice(0, options.limit ?? 1000);
     return {
       keys: page.filter((k) => !found.get(k)),

@@ -173,13 +173,14 @@ export class S3Storage implements ComposableStorage {
     }
   }
 
-  async list(prefix: string, options: { delimiter?: string; token?: string; limit?: number } = {}): Promise<ListPage> {
+  async list(prefix: string, options: { delimiter?: string; token?: string; limit?: number; startAfter?: string } = {}): Promise<ListPage> {
     const out = await this.client.send(
       new ListObjectsV2Command({
         Bucket: this.bucket,
         Prefix: prefix,
         Delimiter: options.delimiter,
         ContinuationToken: options.token,
+        StartAfter: options.startAfter,
         MaxKeys: options.limit,
       }),
     );

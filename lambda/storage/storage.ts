@@ -13,8 +13,11 @@ export interface DatasetStorage {
   createWriter(key: string): StagedWriter;
   /** Writes the object unless the key exists; false when it did. */
   putIfAbsent(key: string, body: string): Promise<boolean>;
-  /** One page of the keys under a prefix; with a delimiter, the "folders" one level down. */
-  list(prefix: string, options?: { delimiter?: string; token?: string; limit?: number }): Promise<ListPage>;
+  /**
+   * One page of the keys under a prefix; with a delimiter, the "folders" one level down. With
+   * `startAfter` (instead of `token`), the page starts after that key (S3's StartAfter).
+   */
+  list(prefix: string, options?: { delimiter?: string; token?: string; limit?: number; startAfter?: string }): Promise<ListPage>;
   /**
    * Removes what dead runs left under `prefix` (a dataset's folder): temp files on disk,
    * incomplete multipart uploads on S3, when older than `olderThanSeconds` or provably abandoned.
