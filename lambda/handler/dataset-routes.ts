@@ -6,7 +6,7 @@ import { findPublished, prefixOf, publishedOf, type PublishedDataset } from '../
 import { describeDataset } from '../datasets/describe-dataset.js';
 import { listDatasets } from '../datasets/list-datasets.js';
 import { claimRun, endRun, freshRunMarker, type RunMarker } from '../datasets/run-marker.js';
-import { needsBackgroundRun, needsFanout } from '../datasets/sync-rule.js';
+import { placeRun } from '../datasets/sync-rule.js';
 import { userTiers } from '../datasets/user-tiers.js';
 import { supportsUserRanges } from '../engine/engine-range.js';
 import { datasetKeys } from '../publish/publish-dataset.js';
@@ -23,7 +23,8 @@ export const DATASET_ID_RULE = 'must be a dataset id: seed-<seed>-<16 hex digits
 
 /**
  * POST /datasets: publish a config now (201/200), or start a background run when it is too big
- * (202): the fan-out state machine for the biggest seedrandom configs, else one asynchronous invocation.
+ * (202): the fan-out state machine for the biggest seedrandom configs, else one asynchronous
+ * invocation; 400 when its estimated output is over what may be written (see `placeRun`).
  */
 export async function createDataset(event: APIGatewayProxyEvent, ctx: ApiContext): Promise<APIGatewayProxyResult> {
   const body = readJsonBody(event, ctx.env.maxBodyBytes);
@@ -33,8 +34,9 @@ export async function createDataset(event: APIGatewayProxyEvent, ctx: ApiContext
   if (!checked.ok) return problemResponse(400, 'invalid generation config', checked.problems);
   const config = checked.config;
   const location = { Location: clientPath(event, `/datasets/${datasetAddress(config).datasetId}`) };
-  const fanout = needsFanout(config, ctx.env.fanout.minUsers);
-  if (fanout || needsBackgroundRun(config, ctx.env.sync)) return startBackgroundRun(config, fanout, ctx, location);
+  const run = placeRun(config, ctx.env);
+  if ('problem' in run) return problemResponse(400, 'invalid generation config', [run.problem]);
+  if (run.place !== 'request') return startBackgroundRun(config, run.place === 'fanout', ctx, location);
 
   const outcome = await ctx.publish(config, 'api');
   return jsonResponse(outcome.status === 'created' ? 201 : 200, await describe(publishedOf(outcome), ctx), location);
