@@ -162,7 +162,7 @@ describe('environment', () => {
       singleRunMaxUsers: 1_000_000,
       singleRunMaxBytes: 8_000_000_000,
       maxOutputBytes: 50_000_000_000,
-      sync: { maxUsers: 200_000, maxRows: 11_000_000 },
+      sync: { maxUsers: 200_000, maxRows: 10_000_000 },
       fanout: { minUsers: 1_000_000, stateMachineArn: undefined },
       maxBodyBytes: 65_536,
       runMarkerStaleSeconds: 900,

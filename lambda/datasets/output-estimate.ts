@@ -13,14 +13,15 @@ import { parseUtcTimestamp } from '../time/utc-timestamp.js';
  * - users.csv, items.csv, tiers.csv, schema.json and the headers: exact (tiers.csv counts every
  *   tier change the cohorts make; a window under 2 s can make fewer);
  * - uploads.csv: every user at the mean of its lognormal rate (clamped at 0.01 a day, as the
- *   engines do): premium users (cohort 1) at the premium mean, free ones (cohort 2) at the free
- *   mean, users who change tier at the larger of the two for the whole window; plus the expected
- *   spike uploads. The engines draw Poisson counts around these means, so a large dataset lands
- *   within a few percent below; a few users with a heavy-tailed rate (std far above the mean)
- *   usually fall further below (the mean is carried by rare users), and rarely above;
+ *   engines do) in each tier: premium users (cohort 1) at the premium mean, free ones (cohort 2)
+ *   at the free mean, users who change tier premium half of the window (the expectation for one
+ *   change, drawn uniformly; more than cohort 5's third); plus the expected spike uploads. The
+ *   engines draw Poisson counts around these means, so a large dataset lands within a percent or
+ *   so of it; a few users with a heavy-tailed rate (std far above the mean) usually fall below
+ *   (the mean is carried by rare users), and now and then above;
  * - truth/users.csv: rates written as 21-character doubles (shortest round-trip texts run 17–21);
  * - the task file: every grid anchor plus every tier change as a row (a change on a grid anchor
- *   is one row, so this counts it twice), half of a tier-changing user's rows premium; a premium
+ *   is one row, so this counts it twice), premium by the share above; a premium
  *   row's probability as 20 characters, every hours_in_tier as long as the window's hours;
  * - manifest.json: MANIFEST_BYTES.
  * Test: test/output-estimate.test.ts holds it against generated datasets.
@@ -57,7 +58,7 @@ const CRLF = 2;
 const COHORT_TIERS = [1, 1, 2, 2, 3] as const;
 /** Letters of the tier names of a cohort's intervals: premium; free; premium, free; free, premium; free, premium, free. */
 const COHORT_TIER_LETTERS = [7, 4, 11, 11, 15] as const;
-/** Share of a cohort's task rows with the user premium (upper-leaning: cohort 5 is premium a third of the window on average). */
+/** Share of a cohort's window spent premium: one change drawn uniformly halves it; cohort 5 is premium a third of it on average (0.5 leans high). */
 const COHORT_PREMIUM_SHARE = [1, 0, 0.5, 0.5, 0.5] as const;
 // `,just_upgraded,premium,`-like texts: at most 24 characters premium, 11 free (`,free,free,`; a downgrade's row is counted premium).
 const SCENARIO_TIER_PREMIUM = 24;
@@ -115,7 +116,8 @@ export function estimateUserRows(config: GenerationConfig, from = 1, to = config
   const premium = Math.max(0.01, config.premiumUploadsPerDay.mean) * days;
   const spike = config.upgradeSpike;
   const spikes = spike.probability * (1 + (spike.maxUploads > 1 ? spike.secondUploadProbability : 0));
-  const uploadsOf = (cohort: number): number => (cohort === 0 ? premium : cohort === 1 ? free : Math.max(free, premium) + (cohort >= 3 ? spikes : 0));
+  // Cohort index c (cohort c + 1); cohorts 4 and 5 upgrade once.
+  const uploadsOf = (c: number): number => COHORT_PREMIUM_SHARE[c] * premium + (1 - COHORT_PREMIUM_SHARE[c]) * free + (c >= 3 ? spikes : 0);
   const blocks = cohortBlocks(config);
   // txn ids run to the whole run's uploads: every row's is counted as long as the last one.
   const txnDigits = digits(Math.max(1, blocks.reduce((sum, [lo, hi], c) => sum + (hi - lo + 1) * uploadsOf(c), 0)));

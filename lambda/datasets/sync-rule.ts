@@ -6,7 +6,7 @@ import { byteText, estimateOutput, type OutputEstimate } from './output-estimate
 /**
  * The most bytes a dataset may have, all files together, by `estimateOutput` (MAX_OUTPUT_BYTES,
  * and the CLI's --max-output-bytes): the default config at 10,000,000 users (the schema's most,
- * ~28 GB estimated) fits with room; 1000 users on a 1-second grid (~61 GB of task rows) does not.
+ * ~25 GB estimated) fits with room; 1000 users on a 1-second grid (~61 GB of task rows) does not.
  */
 export const DEFAULT_MAX_OUTPUT_BYTES = 50_000_000_000;
 

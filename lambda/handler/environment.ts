@@ -8,13 +8,13 @@ import { parseS3Uri } from '../storage/s3-location.js';
  * Default sync limits, from measurement (`npm run dev`-style: generator and fauxqs S3 sharing this
  * 2-core machine): the default config publishes ~32,000 users/s, so 200,000 users take ~6.2 s.
  * API Gateway gives up after 29 s; a Lambda vCPU may be slower than this core and a cold start
- * adds ~1 s, so 200,000 users keeps a margin of about 4x. Their files hold ~10.0 million rows by
- * `estimateOutput` (~50 rows a user: uploads and task rows, ~20 each, dominate), and the cost of a
+ * adds ~1 s, so 200,000 users keeps a margin of about 4x. Their files hold ~8.8 million rows by
+ * `estimateOutput` (~44 rows a user: uploads and task rows, ~20 each, dominate), and the cost of a
  * run follows its rows whatever makes them (rates, a finer task grid), so the rows limit lets
- * exactly those through, with 10% to spare. Anything bigger runs in the background.
+ * those through, with ~14% to spare. Anything bigger runs in the background.
  */
 const DEFAULT_SYNC_MAX_USERS = 200_000;
-export const DEFAULT_SYNC_MAX_ROWS = 11_000_000;
+export const DEFAULT_SYNC_MAX_ROWS = 10_000_000;
 /**
  * The most users one invocation publishes (a reference-engine config, which cannot be split; a
  * background job; a nightly fixture): 1 million users (~2.3 GB with the task files) take ~20 s of
@@ -25,7 +25,7 @@ const DEFAULT_SINGLE_RUN_MAX_USERS = 1_000_000;
 /**
  * The most bytes one invocation writes, by `estimateOutput` (a config that is not split, a job, a
  * nightly fixture, one fan-out shard): what bounds its time whatever drives the size. The default
- * config at 1 million users is ~2.7 GB by the estimate (~20 s of CPU here); 8 GB is ~3x that,
+ * config at 1 million users is ~2.5 GB by the estimate (~20 s of CPU here); 8 GB is ~3x that,
  * still far below the 15-minute timeout on a slower vCPU with slow uploads.
  */
 export const DEFAULT_SINGLE_RUN_MAX_BYTES = 8_000_000_000;
