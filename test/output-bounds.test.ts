@@ -142,6 +142,6 @@ it(`an engine asked for more than ${MAX_USER_UPLOADS} uploads for one user fails
     const config = { ...parseConfig({ engine, users: 1 }), freeUploadsPerDay: { mean: 1e6, std: 0 }, premiumUploadsPerDay: { mean: 1e6, std: 0 } };
     expect(() => {
       for (const batch of createEngine(config)) void batch;
-    }).toThrow(new RegExp(`^user 1 has more than ${MAX_USER_UPLOADS} uploads, the most one user may have`));
+    }).toThrow(new RegExp(`^generating user 1: more than ${MAX_USER_UPLOADS} uploads, the most one user may have`));
   }
 }, 60_000);

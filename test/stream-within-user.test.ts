@@ -10,6 +10,7 @@ import type { GenerationConfigInput } from '../lambda/config/schema.js';
 import { parseConfig } from '../lambda/config/validate.js';
 import { CsvBuffer } from '../lambda/dataset/csv-buffer.js';
 import { createEngine } from '../lambda/engine/create-engine.js';
+import { MAX_USER_UPLOADS } from '../lambda/engine/upload-bound.js';
 import { CHUNK_BYTES, formatRange, RowFormatting } from '../lambda/publish/user-rows.js';
 import { USER_TABLES } from '../lambda/publish/user-tables.js';
 import { publishDataset } from '../lambda/publish/publish-dataset.js';
@@ -111,6 +112,16 @@ describe('every path writes the same bytes when chunks are cut inside users', ()
       expect(many.manifest.summary).toEqual(one.manifest.summary);
     }, 120_000);
   }
+
+  it('a user over the per-user upload limit fails a worker run with the one-line error, not a stack', async () => {
+    for (const engine of ['reference', 'seedrandom'] as const) {
+      // Validation refuses these rates; built by hand, they reach the engines' own limit.
+      const config = { ...parseConfig({ engine, users: 2 }), freeUploadsPerDay: { mean: 1e6, std: 0 }, premiumUploadsPerDay: { mean: 1e6, std: 0 } };
+      const run = publishDataset(config, { storage: new LocalFolderStorage(join(tmp, `over-${engine}`)), engineWorker: workerUrl, workers: 2, blockUsers: 1 });
+      await expect(run).rejects.toThrow(new RegExp(`^generating user \\d: more than ${MAX_USER_UPLOADS} uploads, the most one user may have \\([^\\n]*\\)$`));
+      await expect(run).rejects.toHaveProperty('name', 'OperationError');
+    }
+  }, 120_000);
 });
 
 /** The CLI in its own process, which prints its peak RSS (all threads) as it exits. */

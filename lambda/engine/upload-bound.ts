@@ -1,4 +1,5 @@
 import type { GenerationConfig } from '../config/schema.js';
+import { OperationError } from '../errors/operation-error.js';
 import { parseUtcTimestamp } from '../time/utc-timestamp.js';
 import { lognormalParams } from './reference/rate-model.js';
 import { normalQuantile } from './seedrandom/fast-math.js';
@@ -53,6 +54,6 @@ export function userUploadBound(
 /** The engines' hard limit, where a user's upload arrays grow: a one-line error rather than running out of memory. */
 export function checkUserUploads(userId: number, uploads: number): void {
   if (uploads > MAX_USER_UPLOADS) {
-    throw new Error(`user ${userId} has more than ${MAX_USER_UPLOADS} uploads, the most one user may have: lower the upload rates (mean, std) or the window`);
+    throw new OperationError(`generating user ${userId}: more than ${MAX_USER_UPLOADS} uploads, the most one user may have (lower the upload rates' mean or std, or the window)`);
   }
 }
