@@ -1,5 +1,6 @@
 import type { Node } from 'constructs';
-import { fanoutGap } from '../lambda/handler/environment.js';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../lambda/datasets/sync-rule.js';
+import { DEFAULT_SINGLE_RUN_MAX_BYTES, DEFAULT_SYNC_MAX_ROWS, fanoutGap } from '../lambda/handler/environment.js';
 
 /**
  * Deployment settings, read from CDK context (`cdk.json` holds the defaults; override with
@@ -31,8 +32,12 @@ export interface TierdriftSettings {
   singleRunMaxUsers: number;
   /** Largest `users` answered inside the API request; larger runs go asynchronous (SYNC_MAX_USERS). */
   syncMaxUsers: number;
-  /** Largest estimated upload rows answered inside the API request (SYNC_MAX_UPLOAD_ROWS). */
-  syncMaxUploadRows: number;
+  /** Largest estimated bytes of all files published by one invocation, or one fan-out shard (SINGLE_RUN_MAX_BYTES). */
+  singleRunMaxBytes: number;
+  /** Largest estimated bytes of all files of a dataset; larger configs are refused (MAX_OUTPUT_BYTES). */
+  maxOutputBytes: number;
+  /** Largest estimated rows of all files answered inside the API request (SYNC_MAX_ROWS). */
+  syncMaxRows: number;
   /** Seedrandom configs of at least this many users go to the fan-out state machine (FANOUT_MIN_USERS). */
   fanoutMinUsers: number;
   /**
@@ -68,7 +73,9 @@ export const DEFAULT_SETTINGS: TierdriftSettings = {
   maxUsers: 10_000_000,
   singleRunMaxUsers: 1_000_000,
   syncMaxUsers: 200_000,
-  syncMaxUploadRows: 6_400_000,
+  singleRunMaxBytes: DEFAULT_SINGLE_RUN_MAX_BYTES,
+  maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
+  syncMaxRows: DEFAULT_SYNC_MAX_ROWS,
   fanoutMinUsers: 1_000_000,
   fanoutMaxConcurrency: 3,
   fanoutRetryAttempts: 2,
@@ -152,7 +159,9 @@ export function parseSettings(raw: Record<string, unknown>): TierdriftSettings {
     maxUsers: int('maxUsers', 1, 10_000_000),
     singleRunMaxUsers: int('singleRunMaxUsers', 1, 10_000_000),
     syncMaxUsers: int('syncMaxUsers', 0, 10_000_000),
-    syncMaxUploadRows: int('syncMaxUploadRows', 0, Number.MAX_SAFE_INTEGER),
+    singleRunMaxBytes: int('singleRunMaxBytes', 1, Number.MAX_SAFE_INTEGER),
+    maxOutputBytes: int('maxOutputBytes', 1, Number.MAX_SAFE_INTEGER),
+    syncMaxRows: int('syncMaxRows', 0, Number.MAX_SAFE_INTEGER),
     fanoutMinUsers: int('fanoutMinUsers', 1, 10_000_000),
     fanoutMaxConcurrency: int('fanoutMaxConcurrency', 1, 1000),
     fanoutRetryAttempts: int('fanoutRetryAttempts', 0, 10),

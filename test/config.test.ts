@@ -3,6 +3,7 @@ import { canonicalJson } from '../lambda/config/canonical-json.js';
 import { configHash, datasetAddress, prefixOfDatasetId } from '../lambda/config/dataset-id.js';
 import type { GenerationConfig } from '../lambda/config/schema.js';
 import { ConfigError, parseConfig, validateConfig, type ConfigProblem } from '../lambda/config/validate.js';
+import { MAX_USER_UPLOADS, userUploadBound } from '../lambda/engine/upload-bound.js';
 import { defaultSplitBoundaries } from '../lambda/tasks/task-settings.js';
 
 const DEFAULTS: GenerationConfig = {
@@ -187,10 +188,28 @@ describe('upload rates', () => {
       expectOnlyProblem({ [key]: { std: 1_000_001 } }, `${key}.std`, /at most 1000000/);
       expectOnlyProblem({ [key]: { mean: '1' } }, `${key}.mean`, /must be a number/);
       expectAccepted({ [key]: { mean: 1e-9, std: 0 } });
-      expectAccepted({ [key]: { mean: 1_000_000, std: 1_000_000 } });
+      // The highest rate, over a window short enough for one user's uploads to stay bounded.
+      expectAccepted({ [key]: { mean: 1_000_000, std: 0 }, end: '2025-03-02T00:00:00Z', minTierGapHours: 1 });
       expect(problemsOf({ [key]: 5 }).map((p) => p.field)).toEqual([key]);
     });
   }
+});
+
+describe("one user's uploads: bounded from the rates' far tail over the window", () => {
+  it(`refused above ${MAX_USER_UPLOADS} uploads a user, naming the rate whose tail gives the bound`, () => {
+    // 10,000 a day for 366 days: 3.66 million uploads a user, even without any spread.
+    expectOnlyProblem({ users: 1, end: '2026-03-02T00:00:00Z', freeUploadsPerDay: { mean: 10_000, std: 0 } }, 'freeUploadsPerDay', /up to \d+ uploads.*more than the 2000000/);
+    expectOnlyProblem({ users: 1, end: '2026-03-02T00:00:00Z', premiumUploadsPerDay: { mean: 10_000, std: 0 } }, 'premiumUploadsPerDay', /more than the 2000000/);
+    // A heavy tail: mean 1 a day but std 1000 puts the far tail at billions a day.
+    expectOnlyProblem({ users: 10, freeUploadsPerDay: { mean: 1, std: 1000 } }, 'freeUploadsPerDay', /more than the 2000000/);
+    expectAccepted({ users: 10, end: '2026-03-02T00:00:00Z', freeUploadsPerDay: { mean: 1000, std: 0 } });
+  });
+
+  it('the bound grows with the users (the far tail of more draws) and holds for the defaults at MAX_USERS', () => {
+    const config = parseConfig({});
+    expect(userUploadBound({ ...config, users: 10_000_000 }).uploads).toBeGreaterThan(userUploadBound(config).uploads);
+    expect(userUploadBound({ ...config, users: 10_000_000 }).uploads).toBeLessThan(2000);
+  });
 });
 
 describe('shares and probabilities in [0, 1]', () => {
@@ -266,10 +285,12 @@ describe('tasks', () => {
     expect(defaultSplitBoundaries(start, start + 11 * 3600 - 1)).toEqual({ valFrom: start + 7 * 3600, testFrom: start + 9 * 3600 });
   });
 
-  it('gridHours: greater than 0, a whole number of seconds, at most the window', () => {
+  it('gridHours: greater than 0, a whole number of seconds, at least 1 second, at most the window', () => {
     for (const v of [0, -1]) expectOnlyProblem({ tasks: { gridHours: v } }, 'tasks.gridHours', /greater than 0/);
     expectOnlyProblem({ tasks: { gridHours: '12' } }, 'tasks.gridHours', /must be a number/);
     expectOnlyProblem({ tasks: { gridHours: 0.0001 } }, 'tasks.gridHours', /whole number of seconds/);
+    // Within the whole-seconds tolerance of 0 seconds: a grid that would never advance.
+    for (const v of [1e-10, 1e-12, Number.MIN_VALUE]) expectOnlyProblem({ tasks: { gridHours: v } }, 'tasks.gridHours', /at least 1 second/);
     expectAccepted({ tasks: { gridHours: 1 / 3600 } });
     expectAccepted({ tasks: { gridHours: 1 / 3 } });
     expectAccepted({ tasks: { gridHours: 240 } });

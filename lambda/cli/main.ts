@@ -2,7 +2,10 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
+import { ConfigError } from '../config/validate.js';
 import { GENERATOR } from '../dataset/generator-info.js';
+import { estimateOutput } from '../datasets/output-estimate.js';
+import { DEFAULT_MAX_OUTPUT_BYTES, outputProblem } from '../datasets/sync-rule.js';
 import { readUserTimeline } from '../dataset/tier-timeline.js';
 import { fetchDataset } from '../publish/fetch-dataset.js';
 import { publishDataset } from '../publish/publish-dataset.js';
@@ -34,6 +37,12 @@ const DEFAULT_WORKERS = Math.min(availableParallelism(), MAX_DEFAULT_WORKERS);
 function parseWorkers(value: string): number {
   const n = Number(value);
   if (!/^\d+$/.test(value) || n < 1 || n > MAX_WORKERS) throw new InvalidArgumentError(`must be an integer from 1 to ${MAX_WORKERS}`);
+  return n;
+}
+
+function parseMaxOutputBytes(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a whole number of bytes, at least 1');
   return n;
 }
 
@@ -73,8 +82,15 @@ program
       .argParser(parseWorkers)
       .default(DEFAULT_WORKERS, `the machine's cores, at most ${MAX_DEFAULT_WORKERS}`),
   )
-  .action(async (flags: ConfigFlags & { dest: string; json?: boolean; strict?: boolean; workers: number }) => {
+  .addOption(
+    new Option('--max-output-bytes <n>', "refuse a config whose dataset is estimated above this many bytes, all files together (the API's MAX_OUTPUT_BYTES)")
+      .argParser(parseMaxOutputBytes)
+      .default(DEFAULT_MAX_OUTPUT_BYTES),
+  )
+  .action(async (flags: ConfigFlags & { dest: string; json?: boolean; strict?: boolean; workers: number; maxOutputBytes: number }) => {
     const config = await loadConfig(flags);
+    const tooBig = outputProblem(estimateOutput(config), flags.maxOutputBytes, '--max-output-bytes');
+    if (tooBig) throw new CliError(new ConfigError([tooBig]).message);
     const { storage, prefix } = await publishTarget(flags.dest);
     const progress = new ProgressBar('generating');
     const outcome = await publishDataset(config, {

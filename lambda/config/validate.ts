@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { MAX_USER_UPLOADS, userUploadBound } from '../engine/upload-bound.js';
 import { defaultSplitBoundaries, SECONDS_PER_HOUR } from '../tasks/task-settings.js';
 import { formatUtcTimestamp, parseUtcTimestamp } from '../time/utc-timestamp.js';
 import { generationConfigSchema, tasksSchema, type GenerationConfig } from './schema.js';
@@ -105,6 +106,20 @@ function crossFieldProblems(raw: Record<string, unknown>, fieldProblems: ConfigP
   }
 
   const users = value('users');
+  const free = value('freeUploadsPerDay');
+  const premium = value('premiumUploadsPerDay');
+  const spike = value('upgradeSpike');
+  if (start !== undefined && end !== undefined && end > start && end - start <= MAX_WINDOW_DAYS * 86400 && users && free && premium && spike) {
+    const bound = userUploadBound({ users, start: startText!, end: endText!, freeUploadsPerDay: free, premiumUploadsPerDay: premium, upgradeSpike: spike });
+    if (bound.uploads > MAX_USER_UPLOADS) {
+      problems.push({
+        field: bound.field,
+        rule:
+          `one user may be asked for up to ${bound.uploads} uploads (this rate's far tail over the window), ` +
+          `more than the ${MAX_USER_UPLOADS} one user may have: lower mean or std, or shorten the window`,
+      });
+    }
+  }
   const sizes = value('cohortSizes');
   if (users !== undefined && sizes) {
     const sum = sizes.reduce((a, b) => a + b, 0);
@@ -128,6 +143,9 @@ function taskProblems(rawTasks: unknown, fieldsWithProblems: Set<string>, start:
     // Anchors are written to the second.
     if (Math.abs(seconds - Math.round(seconds)) > 1e-6) {
       problems.push({ field: 'tasks.gridHours', rule: 'must be a whole number of seconds (gridHours × 3600 an integer)' });
+    } else if (Math.round(seconds) < 1) {
+      // Rounded to 0 seconds, the grid would never advance.
+      problems.push({ field: 'tasks.gridHours', rule: 'must be at least 1 second (1/3600 hours)' });
     } else if (given.gridHours !== undefined && gridHours > windowHours) {
       // Only a given value: the default (12 h) must not refuse the short windows that are valid
       // otherwise; they get change anchors only.

@@ -24,6 +24,40 @@ export function itemLines(): string {
 const MAX_TIER_ROW = 16 + 1 + 20 + 1 + 20 + 1 + 7 + 2;
 const MAX_UPLOAD_ROW = 16 + 1 + 16 + 1 + 3 + 1 + 20 + 2;
 
+/**
+ * Writes one user's rows of a table, resumably, so that no buffer grows with one user's row
+ * count: `start` a user, then `write` until `done`, each call stopping once `out` holds `limit`
+ * bytes (so it ends below `limit` + one row). The user's batch must stay valid until `done`.
+ */
+export interface UserRowWriter {
+  start(batch: UserBatch): void;
+  /** Writes the started user's next rows into `out` until they are all written or `out.length` reaches `limit`; returns how many. */
+  write(out: CsvBuffer, limit: number): number;
+  /** Whether the started user's rows are all written. */
+  readonly done: boolean;
+}
+
+/** A table of a few rows per user (at most the 3 tier intervals), written whole by `rows`, which returns how many. */
+export class FewRowsWriter implements UserRowWriter {
+  done = true;
+  private batch: UserBatch | undefined;
+
+  constructor(private readonly rows: (batch: UserBatch, out: CsvBuffer) => number) {}
+
+  start(batch: UserBatch): void {
+    this.batch = batch;
+    this.done = false;
+  }
+
+  write(out: CsvBuffer): number {
+    this.done = true;
+    return this.rows(this.batch!, out);
+  }
+}
+
+/** A table this thread does not format: no rows. */
+export const NO_ROWS: UserRowWriter = { start() {}, write: () => 0, done: true };
+
 /** `user_id,User {uid:03d}`. */
 export function writeUserRow(batch: UserBatch, out: CsvBuffer): void {
   out.reserve(48);
@@ -53,14 +87,21 @@ export function writeTierRows(batch: UserBatch, out: CsvBuffer, openEnded = fals
   }
 }
 
-export function writeUploadRows(batch: UserBatch, out: CsvBuffer): void {
-  out.reserve(MAX_UPLOAD_ROW * batch.uploadCount);
-  // `,<user_id>,` is the same in every row of the batch: write it once, then copy it.
+/**
+ * The upload rows `from`.. of a batch (txn ids numbered already), stopping once `out` holds
+ * `limit` bytes; returns the index of the next row to write (`uploadCount` when all are written).
+ */
+export function writeUploadRows(batch: UserBatch, out: CsvBuffer, from = 0, limit = Infinity): number {
+  const end = batch.uploadCount;
+  // Stopping at `limit`, a call writes less than (limit - length) + one row.
+  out.reserve(Math.min(MAX_UPLOAD_ROW * (end - from), Math.max(0, limit - out.length) + MAX_UPLOAD_ROW));
+  // `,<user_id>,` is the same in every row of the batch: write it once per call, then copy it.
   let userStart = 0;
   let userLength = 0;
-  for (let j = 0; j < batch.uploadCount; j++) {
+  let j = from;
+  for (; j < end && out.length < limit; j++) {
     out.uint(batch.uploadTxnId[j]);
-    if (j === 0) {
+    if (j === from) {
       userStart = out.length;
       out.comma();
       out.uint(batch.userId);
@@ -71,5 +112,27 @@ export function writeUploadRows(batch: UserBatch, out: CsvBuffer): void {
     out.comma();
     out.timestamp(batch.uploadAt[j]);
     out.eol();
+  }
+  return j;
+}
+
+/** uploads.csv, resumable within a user (a user may have millions of uploads). */
+export class UploadRowWriter implements UserRowWriter {
+  done = true;
+  private batch: UserBatch | undefined;
+  private next = 0;
+
+  start(batch: UserBatch): void {
+    this.batch = batch;
+    this.next = 0;
+    this.done = batch.uploadCount === 0;
+  }
+
+  write(out: CsvBuffer, limit: number): number {
+    const batch = this.batch!;
+    const from = this.next;
+    this.next = writeUploadRows(batch, out, from, limit);
+    this.done = this.next === batch.uploadCount;
+    return this.next - from;
   }
 }

@@ -53,7 +53,8 @@ export type FixtureResult =
 
 export interface NightlyRun {
   store: DatasetStore;
-  maxUsers: number;
+  /** What one invocation publishes: users, and bytes by the estimate (`bytesSetting` names that limit). */
+  limits: { maxUsers: number; maxBytes: number; bytesSetting: string };
   /** When the run is: decides `seedFromDate` seeds. */
   runTime: Date;
   /** `rolling`: a date-seeded fixture, published where old copies expire. */
@@ -90,7 +91,8 @@ async function publishFixture(fixture: NightlyFixture, run: NightlyRun): Promise
     return { name: fixture.name, ok: false, problems: [{ field: 'seed', rule: 'must not be given with seedFromDate' }] };
   }
   const requested = fixture.seedFromDate && isObject ? { ...raw, seed: seedOfDate(run.runTime) } : raw;
-  const checked = validateDatasetRequest(requested, run.maxUsers);
+  const { maxUsers, maxBytes, bytesSetting } = run.limits;
+  const checked = validateDatasetRequest(requested, maxUsers, undefined, { maxBytes, setting: bytesSetting });
   if (!checked.ok) return { name: fixture.name, ok: false, problems: checked.problems };
 
   const outcome = await run.publish(checked.config, fixture.name, fixture.seedFromDate === true);

@@ -1,38 +1,56 @@
 import type { GenerationConfig } from '../config/schema.js';
+import type { ConfigProblem } from '../config/validate.js';
 import { supportsUserRanges } from '../engine/engine-range.js';
-import { parseUtcTimestamp } from '../time/utc-timestamp.js';
-
-export interface SyncLimits {
-  /** Most users generated inside a synchronous API request. */
-  maxUsers: number;
-  /** Most upload rows (estimated from the config) generated inside a synchronous API request. */
-  maxUploadRows: number;
-}
-
-// Each upgrade may add up to two spike uploads on top of the per-day rate.
-const MAX_SPIKE_UPLOADS_PER_USER = 2;
+import { byteText, estimateOutput, type OutputEstimate } from './output-estimate.js';
 
 /**
- * An upper estimate of the uploads a config yields: every user uploading at the larger of the two
- * mean rates for the whole window. Rates, not users, dominate the run time of a config such as
- * 100 users at a million uploads a day, which the user count alone would let through.
+ * The most bytes a dataset may have, all files together, by `estimateOutput` (MAX_OUTPUT_BYTES,
+ * and the CLI's --max-output-bytes): the default config at 10,000,000 users (the schema's most,
+ * ~25 GB estimated) fits with room; 1000 users on a 1-second grid (~61 GB of task rows) does not.
  */
-export function estimatedUploadRows(config: GenerationConfig): number {
-  const days = (parseUtcTimestamp(config.end)! - parseUtcTimestamp(config.start)!) / 86_400;
-  const perDay = Math.max(config.freeUploadsPerDay.mean, config.premiumUploadsPerDay.mean);
-  return config.users * (days * perDay + MAX_SPIKE_UPLOADS_PER_USER);
+export const DEFAULT_MAX_OUTPUT_BYTES = 50_000_000_000;
+
+/** Where a deployment runs a config, and how much it writes at most. */
+export interface RunLimits {
+  /** Inside a synchronous API request: at most this many users, and rows of all files by the estimate. */
+  sync: { maxUsers: number; maxRows: number };
+  /** Seedrandom configs of at least this many users go to the fan-out. */
+  fanout: { minUsers: number };
+  /** The most one invocation writes: a config that is not split, a background job, a nightly fixture, a fan-out shard. */
+  singleRunMaxBytes: number;
+  /** The most a dataset may have, however it is made. */
+  maxOutputBytes: number;
 }
 
-/** Whether a config is too big to publish within API Gateway's 29-second limit. */
-export function needsBackgroundRun(config: GenerationConfig, limits: SyncLimits): boolean {
-  return config.users > limits.maxUsers || estimatedUploadRows(config) > limits.maxUploadRows;
-}
+export type RunPlace = 'request' | 'job' | 'fanout';
 
 /**
- * Whether a config is published by the fan-out (shards on several invocations, Step Functions):
- * big enough, and from an engine whose users can be generated in any split. The reference engine
- * is one sequential stream and keeps the single background run.
+ * Where a config runs: inside the API request when small enough to answer within API Gateway's
+ * 29 seconds, else in the background: on the fan-out (shards on several invocations) when the
+ * engine can generate users in any split and the config is big (at least `fanout.minUsers`, or
+ * more than one invocation writes), else on one asynchronous invocation. A problem when the
+ * estimate is over the output cap, or over what one invocation writes when the config cannot be split.
  */
-export function needsFanout(config: GenerationConfig, minUsers: number): boolean {
-  return supportsUserRanges(config) && config.users >= minUsers;
+export function placeRun(config: GenerationConfig, limits: RunLimits): { place: RunPlace; estimate: OutputEstimate } | { problem: ConfigProblem } {
+  const estimate = estimateOutput(config);
+  const overCap = outputProblem(estimate, limits.maxOutputBytes, 'MAX_OUTPUT_BYTES');
+  if (overCap) return { problem: overCap };
+  const fanout = supportsUserRanges(config) && (config.users >= limits.fanout.minUsers || estimate.bytes > limits.singleRunMaxBytes);
+  if (fanout) return { place: 'fanout', estimate };
+  const overRun = outputProblem(estimate, limits.singleRunMaxBytes, 'SINGLE_RUN_MAX_BYTES: what one invocation writes; only seedrandom configs can be split');
+  if (overRun) return { problem: overRun };
+  const background = config.users > limits.sync.maxUsers || estimate.rows > limits.sync.maxRows;
+  return { place: background ? 'job' : 'request', estimate };
+}
+
+/** The problem of a dataset estimated above `maxBytes` (`setting` names the limit), or undefined. */
+export function outputProblem(estimate: OutputEstimate, maxBytes: number, setting: string): ConfigProblem | undefined {
+  if (estimate.bytes <= maxBytes) return undefined;
+  const largest = estimate.files.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  return {
+    field: '(config)',
+    rule:
+      `would write about ${byteText(estimate.bytes)} (${estimate.bytes} bytes by the estimate, ${largest.name} the largest at ${byteText(largest.bytes)}), ` +
+      `more than the ${maxBytes} bytes allowed (${setting}): fewer users, a coarser tasks.gridHours, lower rates or a shorter window`,
+  };
 }

@@ -1,4 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
+import { OperationError } from '../errors/operation-error.js';
 import { formatRange, RowFormatting, type RowsPart } from '../publish/user-rows.js';
 import { createEngine } from './create-engine.js';
 import { runCompanionThread, runEngineThread } from './table-split.js';
@@ -55,5 +56,7 @@ try {
   else for (const part of formatRange(new RowFormatting(config, { chunkMemory }), { from: 1, to: config.users }, 1, createEngine(config))) await post(part);
   port.postMessage({ type: 'done' } satisfies WorkerMessage);
 } catch (error) {
-  port.postMessage({ type: 'error', message: (error as Error).stack ?? String(error) } satisfies WorkerMessage);
+  const message: WorkerMessage =
+    error instanceof OperationError ? { type: 'error', message: error.message, operation: true } : { type: 'error', message: (error as Error).stack ?? String(error) };
+  port.postMessage(message);
 }

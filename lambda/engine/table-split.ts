@@ -77,7 +77,7 @@ export async function runCompanionThread(config: GenerationConfig, port: Message
     store.load(message);
     for (const batch of store.batches()) {
       formatter.add(batch);
-      if (formatter.full) await io.post({ chunk: formatter.take() });
+      while (formatter.full) await io.post({ chunk: formatter.take() });
     }
     port.postMessage('ack');
   }

@@ -1,4 +1,5 @@
 import type { Cohort } from './cohorts.js';
+import { checkUserUploads } from './upload-bound.js';
 
 export type Tier = 'free' | 'premium';
 
@@ -46,6 +47,7 @@ export function newUserBatch(): UserBatch {
 /** Grows the upload arrays of a batch to hold at least `n` uploads, keeping the first `keep` (default none). */
 export function reserveUploads(batch: UserBatch, n: number, keep = 0): void {
   if (batch.uploadAt.length >= n) return;
+  checkUserUploads(batch.userId, n);
   let size = batch.uploadAt.length;
   while (size < n) size *= 2;
   const txn = new Float64Array(size);

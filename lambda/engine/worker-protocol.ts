@@ -6,7 +6,11 @@ import type { ChunkMemory, RowsPart } from '../publish/user-rows.js';
  * Messages from a worker to its parent; the parent answers each chunk with an ack once it has
  * written it. The last chunk of a range of users (a block, or the whole run) carries its report.
  */
-export type WorkerMessage = ({ type: 'chunk' } & RowsPart) | { type: 'done' } | { type: 'error'; message: string };
+export type WorkerMessage =
+  | ({ type: 'chunk' } & RowsPart)
+  | { type: 'done' }
+  // `operation`: the message is an OperationError's one line (e.g. a user over the upload limit), rethrown as one by the parent.
+  | { type: 'error'; message: string; operation?: true };
 
 /**
  * What a worker generates and formats. Without `blocks` or `pair`, the whole run (users 1..n, txn ids from

@@ -22,9 +22,16 @@ export function parseJobPayload<T extends z.ZodType>(schema: T, payload: unknown
   return parsed.data;
 }
 
+/** What a job may ask for: users, and bytes by the estimate (`bytesSetting` names that limit). */
+export interface JobLimits {
+  maxUsers: number;
+  maxBytes: number;
+  bytesSetting: string;
+}
+
 /** A job's config checked again (it crossed a process boundary), or an error naming every problem. */
-export function checkedJobConfig(raw: unknown, maxUsers: number): GenerationConfig {
-  const checked = validateDatasetRequest(raw, maxUsers);
+export function checkedJobConfig(raw: unknown, limits: JobLimits): GenerationConfig {
+  const checked = validateDatasetRequest(raw, limits.maxUsers, undefined, { maxBytes: limits.maxBytes, setting: limits.bytesSetting });
   if (!checked.ok) throw new Error(`invalid job config: ${checked.problems.map((p) => `${p.field}: ${p.rule}`).join('; ')}`);
   return checked.config;
 }
@@ -35,9 +42,9 @@ export function checkedJobConfig(raw: unknown, maxUsers: number): GenerationConf
  * the asynchronous invocation; the marker keeps saying "running" until it goes stale. A strict
  * run's failed checks are no such failure: a retry would fail the same way, so the run ends there.
  */
-export async function runBackgroundJob(payload: unknown, store: DatasetStore, maxUsers: number, publish: Publisher, now: () => Date): Promise<JobReport> {
+export async function runBackgroundJob(payload: unknown, store: DatasetStore, limits: JobLimits, publish: Publisher, now: () => Date): Promise<JobReport> {
   const job = parseJobPayload(generateJobSchema, payload);
-  const config = checkedJobConfig(job.config, maxUsers);
+  const config = checkedJobConfig(job.config, limits);
   const address = datasetAddress(config);
   const { prefix } = datasetKeys(address, store.root);
   const marker: RunMarker = { datasetId: address.datasetId, startedAt: now().toISOString(), trigger: 'job' };

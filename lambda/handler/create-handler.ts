@@ -44,6 +44,7 @@ export function createHandler(deps: HandlerDeps): TierdriftHandler {
   const store: DatasetStore = { storage: deps.storage, root: env.root };
   const now = deps.now ?? (() => new Date());
   const publish = createPublisher(store, logger, metrics, env.runMarkerStaleSeconds);
+  const singleRun = { maxUsers: env.singleRunMaxUsers, maxBytes: Math.min(env.singleRunMaxBytes, env.maxOutputBytes), bytesSetting: 'SINGLE_RUN_MAX_BYTES and MAX_OUTPUT_BYTES' };
 
   const handle = async (kind: EventKind, event: unknown): Promise<HandlerResult> => {
     switch (kind) {
@@ -56,13 +57,22 @@ export function createHandler(deps: HandlerDeps): TierdriftHandler {
           return problemResponse(500, 'internal error', [{ field: '(server)', rule: 'failed unexpectedly; see the function logs' }]);
         }
       }
-      // Jobs and nightly fixtures run on one invocation; only the fan-out's steps take up to MAX_USERS.
+      // Jobs and nightly fixtures run on one invocation; only the fan-out's steps take up to MAX_USERS and MAX_OUTPUT_BYTES.
       case 'job':
-        return runBackgroundJob(event, store, env.singleRunMaxUsers, publish, now);
+        return runBackgroundJob(event, store, singleRun, publish, now);
       case 'fanout':
-        return runFanoutStep(event, { storage: deps.storage, root: env.root, maxUsers: env.maxUsers, plan: deps.fanoutPlan, logger, metrics, now });
+        return runFanoutStep(event, {
+          storage: deps.storage,
+          root: env.root,
+          limits: { maxUsers: env.maxUsers, maxBytes: env.maxOutputBytes, bytesSetting: 'MAX_OUTPUT_BYTES' },
+          // Each shard runs on one invocation.
+          plan: { maxShardBytes: env.singleRunMaxBytes, ...deps.fanoutPlan },
+          logger,
+          metrics,
+          now,
+        });
       case 'schedule':
-        return runNightly(event, store, { maxUsers: env.singleRunMaxUsers, rollingRoot: env.rollingRoot }, publish, now());
+        return runNightly(event, store, { ...singleRun, rollingRoot: env.rollingRoot }, publish, now());
     }
   };
 

@@ -7,7 +7,7 @@ import { findPublished, prefixOf, publishedOf, type PublishedDataset } from '../
 import { describeDataset } from '../datasets/describe-dataset.js';
 import { listDatasets } from '../datasets/list-datasets.js';
 import { claimRun, endRun, freshRunMarker, openRunMarker, type RunMarker } from '../datasets/run-marker.js';
-import { needsBackgroundRun, needsFanout } from '../datasets/sync-rule.js';
+import { placeRun } from '../datasets/sync-rule.js';
 import { userTiers } from '../datasets/user-tiers.js';
 import { supportsUserRanges } from '../engine/engine-range.js';
 import { datasetKeys, FailedChecksError, strictRefusal, type PublishOutcome } from '../publish/publish-dataset.js';
@@ -24,7 +24,8 @@ const MAX_PAGE_SIZE = 100;
 
 /**
  * POST /datasets: publish a config now (201/200), or start a background run when it is too big
- * (202): the fan-out state machine for the biggest seedrandom configs, else one asynchronous invocation.
+ * (202): the fan-out state machine for the biggest seedrandom configs, else one asynchronous
+ * invocation; 400 when its estimated output is over what may be written (see `placeRun`).
  * `?strict=true`: failed integrity checks fail the run (422, nothing published).
  */
 export async function createDataset(event: APIGatewayProxyEvent, ctx: ApiContext): Promise<APIGatewayProxyResult> {
@@ -37,9 +38,10 @@ export async function createDataset(event: APIGatewayProxyEvent, ctx: ApiContext
   if (!checked.ok) return problemResponse(400, 'invalid generation config', checked.problems);
   const config = checked.config;
   const location = { Location: clientPath(event, `/datasets/${datasetAddress(config).datasetId}`) };
-  const fanout = needsFanout(config, ctx.env.fanout.minUsers);
+  const run = placeRun(config, ctx.env);
+  if ('problem' in run) return problemResponse(400, 'invalid generation config', [run.problem]);
   // The fan-out does not take `strict`: it runs seedrandom only, whose checks pass by construction.
-  if (fanout || needsBackgroundRun(config, ctx.env.sync)) return startBackgroundRun(config, fanout, ctx, location, strict);
+  if (run.place !== 'request') return startBackgroundRun(config, run.place === 'fanout', ctx, location, strict);
   return publishNow(config, ctx, location, strict);
 }
 

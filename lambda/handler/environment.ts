@@ -1,17 +1,20 @@
 import { z } from 'zod';
 import { MAX_USERS } from '../config/schema.js';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../datasets/sync-rule.js';
 import { STALE_RUN_SECONDS } from '../publish/publish-dataset.js';
 import { bucketNameProblem } from '../storage/s3-location.js';
 
 /**
  * Default sync limits, from measurement (`npm run dev`-style: generator and fauxqs S3 sharing this
- * 2-core machine): the default config publishes ~32,000 users/s (~635,000 upload rows/s), so
- * 200,000 users take ~6.2 s. API Gateway gives up after 29 s; a Lambda vCPU may be slower than this
- * core and a cold start adds ~1 s, so 200,000 users (~6.4 million upload rows by the upper
- * estimate of `estimatedUploadRows`) keeps a margin of about 4x. Anything bigger runs in the background.
+ * 2-core machine): the default config publishes ~32,000 users/s, so 200,000 users take ~6.2 s.
+ * API Gateway gives up after 29 s; a Lambda vCPU may be slower than this core and a cold start
+ * adds ~1 s, so 200,000 users keeps a margin of about 4x. Their files hold ~8.8 million rows by
+ * `estimateOutput` (~44 rows a user: uploads and task rows, ~20 each, dominate), and the cost of a
+ * run follows its rows whatever makes them (rates, a finer task grid), so the rows limit lets
+ * those through, with ~14% to spare. Anything bigger runs in the background.
  */
 const DEFAULT_SYNC_MAX_USERS = 200_000;
-const DEFAULT_SYNC_MAX_UPLOAD_ROWS = 6_400_000;
+export const DEFAULT_SYNC_MAX_ROWS = 10_000_000;
 /**
  * How long a POST waits for an identical request's run (single flight) before answering 202: the
  * largest sync run measured here (~6.2 s, see above) with a margin, so a waiter usually gets the
@@ -27,6 +30,13 @@ const MAX_SYNC_WAIT_SECONDS = 25;
  * 15-minute timeout.
  */
 const DEFAULT_SINGLE_RUN_MAX_USERS = 1_000_000;
+/**
+ * The most bytes one invocation writes, by `estimateOutput` (a config that is not split, a job, a
+ * nightly fixture, one fan-out shard): what bounds its time whatever drives the size. The default
+ * config at 1 million users is ~2.5 GB by the estimate (~20 s of CPU here); 8 GB is ~3x that,
+ * still far below the 15-minute timeout on a slower vCPU with slow uploads.
+ */
+export const DEFAULT_SINGLE_RUN_MAX_BYTES = 8_000_000_000;
 /**
  * From this many users a seedrandom config is published by the fan-out state machine (shards on
  * several invocations) instead of one asynchronous invocation: where one invocation's limit ends,
@@ -74,8 +84,10 @@ const environmentSchema = z.object({
   MAX_USERS: integerVar(1, MAX_USERS, MAX_USERS),
   SINGLE_RUN_MAX_USERS: integerVar(1, MAX_USERS, DEFAULT_SINGLE_RUN_MAX_USERS),
   SYNC_MAX_USERS: integerVar(0, MAX_USERS, DEFAULT_SYNC_MAX_USERS),
-  SYNC_MAX_UPLOAD_ROWS: integerVar(0, Number.MAX_SAFE_INTEGER, DEFAULT_SYNC_MAX_UPLOAD_ROWS),
+  SINGLE_RUN_MAX_BYTES: integerVar(1, Number.MAX_SAFE_INTEGER, DEFAULT_SINGLE_RUN_MAX_BYTES),
+  MAX_OUTPUT_BYTES: integerVar(1, Number.MAX_SAFE_INTEGER, DEFAULT_MAX_OUTPUT_BYTES),
   SYNC_WAIT_SECONDS: integerVar(0, MAX_SYNC_WAIT_SECONDS, DEFAULT_SYNC_WAIT_SECONDS),
+  SYNC_MAX_ROWS: integerVar(0, Number.MAX_SAFE_INTEGER, DEFAULT_SYNC_MAX_ROWS),
   MAX_BODY_BYTES: integerVar(1, MAX_BODY_LIMIT, 64 * 1024),
   // The function's timeout: a run older than that has died.
   RUN_MARKER_STALE_SECONDS: integerVar(1, 24 * 3600, STALE_RUN_SECONDS),
@@ -104,7 +116,11 @@ export interface Environment {
   maxUsers: number;
   /** The most users published by one invocation: configs that are not split, jobs, nightly fixtures. */
   singleRunMaxUsers: number;
-  sync: { maxUsers: number; maxUploadRows: number };
+  /** The most bytes (estimated) one invocation writes: configs that are not split, jobs, nightly fixtures, fan-out shards. */
+  singleRunMaxBytes: number;
+  /** The most bytes (estimated) a dataset may have. */
+  maxOutputBytes: number;
+  sync: { maxUsers: number; maxRows: number };
   /** How long a POST waits for the run of an identical request before answering 202. */
   syncWaitSeconds: number;
   /** Seedrandom configs of at least `minUsers` users go to the state machine (STATE_MACHINE_ARN). */
@@ -137,7 +153,9 @@ export function loadEnvironment(env: Record<string, string | undefined>): Enviro
     rollingRoot: v.ROLLING_PREFIX ?? (v.ROOT_PREFIX ? `${v.ROOT_PREFIX}/rolling` : 'rolling'),
     maxUsers: v.MAX_USERS,
     singleRunMaxUsers: v.SINGLE_RUN_MAX_USERS,
-    sync: { maxUsers: v.SYNC_MAX_USERS, maxUploadRows: v.SYNC_MAX_UPLOAD_ROWS },
+    singleRunMaxBytes: v.SINGLE_RUN_MAX_BYTES,
+    maxOutputBytes: v.MAX_OUTPUT_BYTES,
+    sync: { maxUsers: v.SYNC_MAX_USERS, maxRows: v.SYNC_MAX_ROWS },
     syncWaitSeconds: v.SYNC_WAIT_SECONDS,
     fanout: { minUsers: v.FANOUT_MIN_USERS, stateMachineArn: v.STATE_MACHINE_ARN },
     maxBodyBytes: v.MAX_BODY_BYTES,

@@ -7,14 +7,15 @@ import { cleanupStep, commitStep, countStep, offsetsStep, planStep, shardStep, t
 import type { PlanOptions } from '../fanout/plan-shards.js';
 import { datasetKeys } from '../publish/publish-dataset.js';
 import type { ComposableStorage } from '../storage/storage.js';
-import { checkedJobConfig, parseJobPayload, type JobReport } from './background-job.js';
+import { checkedJobConfig, parseJobPayload, type JobLimits, type JobReport } from './background-job.js';
 import { describeStepError, FANOUT_KINDS, fanoutPayloadSchema } from './fanout-payloads.js';
 import { reportOutcome } from './publisher.js';
 
 export interface FanoutContext {
   storage: ComposableStorage;
   root: string;
-  maxUsers: number;
+  /** What a fan-out run may ask for: MAX_USERS, MAX_OUTPUT_BYTES. */
+  limits: JobLimits;
   /** How plan cuts the users (tests make small shards); defaults to planShards'. */
   plan?: PlanOptions;
   logger: Logger;
@@ -44,29 +45,29 @@ export async function runFanoutStep(payload: unknown, ctx: FanoutContext): Promi
   const job = parseJobPayload(fanoutPayloadSchema, payload);
   switch (job.kind) {
     case FANOUT_KINDS.plan: {
-      const config = checkedJobConfig(job.config, ctx.maxUsers);
+      const config = checkedJobConfig(job.config, ctx.limits);
       const run = await planStep(config, ctx.storage, ctx.root, ctx.plan, ctx.now());
       if (run.shards.length > 0) await markRunStarted(ctx.storage, prefixOf(config, ctx.root), runMarker(run));
       ctx.logger.info('fan-out planned', { datasetId: runMarker(run).datasetId, runId: run.runId, shards: run.shards.length });
       return run;
     }
     case FANOUT_KINDS.count: {
-      const config = checkedJobConfig(job.config, ctx.maxUsers);
+      const config = checkedJobConfig(job.config, ctx.limits);
       await refreshRun(ctx.storage, prefixOf(config, ctx.root), ctx.now());
       return countStep(config, job.shard);
     }
     case FANOUT_KINDS.offsets: {
-      const config = checkedJobConfig(job.run.config, ctx.maxUsers);
+      const config = checkedJobConfig(job.run.config, ctx.limits);
       await refreshRun(ctx.storage, prefixOf(config, ctx.root), ctx.now());
       return offsetsStep({ ...job.run, config }, job.counts);
     }
     case FANOUT_KINDS.shard: {
-      const config = checkedJobConfig(job.config, ctx.maxUsers);
+      const config = checkedJobConfig(job.config, ctx.limits);
       await refreshRun(ctx.storage, prefixOf(config, ctx.root), ctx.now());
       return shardStep({ config, runId: job.runId }, job.shard, ctx.storage, ctx.root);
     }
     case FANOUT_KINDS.commit: {
-      const run: FanoutRun = { ...job.run, config: checkedJobConfig(job.run.config, ctx.maxUsers) };
+      const run: FanoutRun = { ...job.run, config: checkedJobConfig(job.run.config, ctx.limits) };
       await refreshRun(ctx.storage, prefixOf(run.config, ctx.root), ctx.now());
       const outcome = await commitStep(run, ctx.storage, ctx.root);
       const durationMs = ctx.now().getTime() - Date.parse(run.startedAt);
@@ -75,7 +76,7 @@ export async function runFanoutStep(payload: unknown, ctx: FanoutContext): Promi
       return { datasetId: outcome.address.datasetId, status: outcome.status, prefix: outcome.prefix };
     }
     case FANOUT_KINDS.cleanup: {
-      const config = checkedJobConfig(job.config, ctx.maxUsers);
+      const config = checkedJobConfig(job.config, ctx.limits);
       const prefix = prefixOf(config, ctx.root);
       const error = describeStepError(job.error);
       await cleanupStep(config, job.runId, ctx.storage, ctx.root);

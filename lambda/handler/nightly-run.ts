@@ -1,5 +1,6 @@
 import { nightlyPayloadSchema, publishFixtures, type FixtureResult } from '../datasets/nightly-fixtures.js';
 import type { DatasetStore } from '../datasets/dataset-store.js';
+import type { JobLimits } from './background-job.js';
 import type { Publisher } from './publisher.js';
 
 export interface NightlyReport {
@@ -20,7 +21,7 @@ export class NightlyRunError extends Error {
 export async function runNightly(
   payload: unknown,
   store: DatasetStore,
-  limits: { maxUsers: number; rollingRoot: string },
+  limits: JobLimits & { rollingRoot: string },
   publish: Publisher,
   now: Date,
 ): Promise<NightlyReport> {
@@ -31,7 +32,7 @@ export async function runNightly(
   const runTime = parsed.data.scheduledTime ? new Date(parsed.data.scheduledTime) : now;
   const fixtures = await publishFixtures(parsed.data.fixtures, {
     store,
-    maxUsers: limits.maxUsers,
+    limits,
     runTime,
     publish: (config, name, rolling) => publish(config, `schedule:${name}`, { root: rolling ? limits.rollingRoot : undefined }),
   });

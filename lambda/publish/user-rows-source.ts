@@ -3,6 +3,7 @@ import type { GenerationConfig } from '../config/schema.js';
 import { createEngine } from '../engine/create-engine.js';
 import { blockUsersFor, engineRange, supportsUserRanges } from '../engine/engine-range.js';
 import { blockCount, blockRange, type ParentMessage, type WorkerData, type WorkerMessage } from '../engine/worker-protocol.js';
+import { OperationError } from '../errors/operation-error.js';
 import { formatRange, RowFormatting, type RowsPart } from './user-rows.js';
 
 export interface UserRowsOptions {
@@ -189,7 +190,7 @@ async function expectDone(inbox: Inbox): Promise<void> {
 }
 
 function failed(message: Received): never {
-  if (message.type === 'error') throw new Error(`engine worker failed: ${message.message}`);
+  if (message.type === 'error') throw message.operation ? new OperationError(message.message) : new Error(`engine worker failed: ${message.message}`);
   if (message.type === 'exit') throw new Error(`engine worker exited with code ${message.code} before finishing`);
   throw new Error(`engine worker sent an unexpected ${message.type}`);
 }

@@ -1,18 +1,19 @@
 import type { GenerationConfig } from '../config/schema.js';
 import { CsvBuffer } from '../dataset/csv-buffer.js';
+import { NO_ROWS, type UserRowWriter } from '../dataset/csv-format.js';
 import { IntegrityChecker, mergeIntegrity, type IntegrityContext, type IntegrityResult } from '../dataset/integrity-checks.js';
 import { ITEMS } from '../dataset/tables.js';
 import type { Cohort } from '../engine/cohorts.js';
 import { tierName, type UserBatch } from '../engine/user-batch.js';
 import { timedeltaFromFloat, US_PER_HOUR } from '../time/python-timedelta.js';
 import { parseUtcTimestamp } from '../time/utc-timestamp.js';
-import { USER_TABLES, type UserRowWriter, type UserTableName } from './user-tables.js';
+import { USER_TABLES, type UserTableName } from './user-tables.js';
 
 /** A piece of every per-user table, for users in order: bytes and rows per table, in `USER_TABLES` order. */
 export interface RowsChunk {
   bytes: Uint8Array[];
   rows: number[];
-  /** Users whose rows this chunk completes. */
+  /** Users whose rows this chunk completes (a user with more rows than a chunk holds spans several). */
   users: number;
 }
 
@@ -30,7 +31,7 @@ export interface UserRange {
   to: number;
 }
 
-/** Chunks are cut once a table's buffer holds this many bytes. */
+/** Chunks are cut once a table's buffer holds this many bytes, inside a user if need be: a chunk's table holds less than this plus one row. */
 export const CHUNK_BYTES = 1 << 20;
 
 /** Memory for a chunk's bytes of table `table` (index in `USER_TABLES`): at least `bytes` long. */
@@ -61,7 +62,7 @@ export class RowFormatting {
 
   constructor(config: GenerationConfig, options: RowFormattingOptions = {}) {
     const tables = new Set<string>(options.tables ?? USER_TABLES.map((t) => t.name));
-    this.writers = USER_TABLES.map((t) => (tables.has(t.name) ? t.rowWriter(config) : () => 0));
+    this.writers = USER_TABLES.map((t) => (tables.has(t.name) ? t.rowWriter(config) : NO_ROWS));
     this.buffers = USER_TABLES.map(() => new CsvBuffer(CHUNK_BYTES + (CHUNK_BYTES >> 3)));
     this.checks = {
       start: parseUtcTimestamp(config.start)!,
@@ -90,6 +91,8 @@ export class RangeFormatter {
   private nextUser: number;
   private nextTxnId: number;
   private chunkUsers = 0;
+  /** Whether the last user added has rows still to write (its batch is still in use). */
+  private userOpen = false;
 
   constructor(
     formatting: RowFormatting,
@@ -109,8 +112,13 @@ export class RangeFormatter {
     this.nextTxnId = txnFrom;
   }
 
-  /** Numbers the user's uploads, checks its rows and formats them; users must come in order. */
+  /**
+   * Numbers the user's uploads, checks its rows and formats them, until they are all written or
+   * a table's buffer is `full`; then `take` carries on with them. Users must come in order, each
+   * once the one before is written (while `full`, take before adding).
+   */
   add(batch: UserBatch): void {
+    if (this.userOpen) throw new Error(`users ${this.range.from}..${this.range.to}: user ${batch.userId} added before user ${this.nextUser - 1}'s rows were all taken`);
     if (batch.userId !== this.nextUser) throw new Error(`users ${this.range.from}..${this.range.to}: the engine gave user ${batch.userId}, expected ${this.nextUser}`);
     this.nextUser++;
     const txnIds = batch.uploadTxnId;
@@ -123,8 +131,24 @@ export class RangeFormatter {
       for (let t = 0; t < batch.tierCount; t++) checker.addTier(batch.userId, batch.tierFrom[t], batch.tierUntil[t], tierName(batch.tierIsPremium[t]));
       for (let j = 0; j < batch.uploadCount; j++) checker.addUpload(txnIds[j], batch.userId, batch.uploadItemId[j], batch.uploadAt[j]);
     }
-    for (let i = 0; i < this.writers.length; i++) this.rows[i] += this.writers[i](batch, this.buffers[i]);
-    this.chunkUsers++;
+    for (let i = 0; i < this.writers.length; i++) this.writers[i].start(batch);
+    this.userOpen = true;
+    this.resume();
+  }
+
+  /** Writes the open user's rows on; a writer stops early only when its buffer is full. */
+  private resume(): void {
+    let open = false;
+    for (let i = 0; i < this.writers.length; i++) {
+      const writer = this.writers[i];
+      if (writer.done) continue;
+      this.rows[i] += writer.write(this.buffers[i], CHUNK_BYTES);
+      if (!writer.done) open = true;
+    }
+    if (!open) {
+      this.userOpen = false;
+      this.chunkUsers++;
+    }
   }
 
   /** A table's buffer is big enough to hand on. */
@@ -133,13 +157,14 @@ export class RangeFormatter {
     return false;
   }
 
-  /** The rows formatted since the last take. */
+  /** The rows formatted since the last take; then the open user's rows go on (`full` again if they fill a buffer). */
   take(): RowsChunk {
     const memory = this.chunkMemory;
     const bytes = this.buffers.map((b, i) => (memory ? b.takeInto(memory(i, b.length)) : b.take()));
     const chunk = { bytes, rows: [...this.rows], users: this.checker ? this.chunkUsers : 0 };
     this.rows.fill(0);
     this.chunkUsers = 0;
+    if (this.userOpen) this.resume();
     return chunk;
   }
 
@@ -147,6 +172,7 @@ export class RangeFormatter {
   finish(): RangeReport | undefined {
     const { from, to } = this.range;
     if (this.nextUser !== to + 1) throw new Error(`users ${from}..${to}: the engine stopped at user ${this.nextUser - 1}`);
+    if (this.userOpen) throw new Error(`users ${from}..${to}: user ${to}'s rows were not all taken`);
     if (!this.checker) return undefined;
     return { from, to, txnFrom: this.txnFrom, uploads: this.nextTxnId - this.txnFrom, usersPerCohort: { ...this.usersPerCohort }, ...this.checker.finish() };
   }
@@ -162,14 +188,14 @@ export interface RowsPart {
 
 /**
  * The rows of users `range` (from `batches`, in user order, txn ids from `txnFrom`) as chunks of
- * about `CHUNK_BYTES` per table; the last one, possibly empty, carries the range's report (if
+ * at most about `CHUNK_BYTES` per table, cut inside a user when its rows are more; the last one, possibly empty, carries the range's report (if
  * this thread reports).
  */
 export function* formatRange(formatting: RowFormatting, range: UserRange, txnFrom: number, batches: Iterable<UserBatch>): Generator<RowsPart> {
   const formatter = new RangeFormatter(formatting, range, txnFrom);
   for (const batch of batches) {
     formatter.add(batch);
-    if (formatter.full) yield { chunk: formatter.take() };
+    while (formatter.full) yield { chunk: formatter.take() };
   }
   yield lastPart(formatter);
 }

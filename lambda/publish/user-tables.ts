@@ -1,13 +1,8 @@
 import type { GenerationConfig } from '../config/schema.js';
-import type { CsvBuffer } from '../dataset/csv-buffer.js';
-import { writeTierRows, writeUploadRows, writeUserRow } from '../dataset/csv-format.js';
+import { FewRowsWriter, UploadRowWriter, writeTierRows, writeUserRow, type UserRowWriter } from '../dataset/csv-format.js';
 import { TABLE_NAMES, TABLES, type TableName } from '../dataset/tables.js';
-import type { UserBatch } from '../engine/user-batch.js';
 import { TaskRowWriter, TRUTH_USERS_FILE, UPLOAD_50GB_TASK_FILE, writeTruthUserRow } from '../tasks/task-files.js';
 import { taskSettings } from '../tasks/task-settings.js';
-
-/** Appends one user's rows of a table to `out` and returns how many rows it wrote. */
-export type UserRowWriter = (batch: UserBatch, out: CsvBuffer) => number;
 
 /**
  * A CSV with rows per user, written from each user's batch in user order. Every path that writes
@@ -35,35 +30,38 @@ function referenceTable<Name extends TableName>(name: Name, rowWriter: UserTable
 
 /** The per-user tables, in the order their bytes travel (chunks, reports); the manifest lists files by `DATASET_FILES`. */
 export const USER_TABLES = [
-  referenceTable('users', () => (batch, out) => {
-    writeUserRow(batch, out);
-    return 1;
-  }),
-  referenceTable('tiers', (config) => (batch, out) => {
-    writeTierRows(batch, out, config.openEndedTiers);
-    return batch.tierCount;
-  }),
-  referenceTable('uploads', () => (batch, out) => {
-    writeUploadRows(batch, out);
-    return batch.uploadCount;
-  }),
+  referenceTable(
+    'users',
+    () =>
+      new FewRowsWriter((batch, out) => {
+        writeUserRow(batch, out);
+        return 1;
+      }),
+  ),
+  referenceTable(
+    'tiers',
+    (config) =>
+      new FewRowsWriter((batch, out) => {
+        writeTierRows(batch, out, config.openEndedTiers);
+        return batch.tierCount;
+      }),
+  ),
+  referenceTable('uploads', () => new UploadRowWriter()),
   {
     name: 'truth_users',
     file: TRUTH_USERS_FILE.file,
     columns: TRUTH_USERS_FILE.columns,
-    rowWriter: () => (batch, out) => {
-      writeTruthUserRow(batch, out);
-      return 1;
-    },
+    rowWriter: () =>
+      new FewRowsWriter((batch, out) => {
+        writeTruthUserRow(batch, out);
+        return 1;
+      }),
   },
   {
     name: 'tasks_upload_50gb_next_hour',
     file: UPLOAD_50GB_TASK_FILE.file,
     columns: UPLOAD_50GB_TASK_FILE.columns,
-    rowWriter: (config) => {
-      const writer = new TaskRowWriter(taskSettings(config));
-      return (batch, out) => writer.write(batch, out);
-    },
+    rowWriter: (config) => new TaskRowWriter(taskSettings(config)),
   },
 ] as const satisfies readonly UserTable[];
 

@@ -1,5 +1,6 @@
 import { tierName, type UserBatch } from '../engine/user-batch.js';
 import { doubleText, type CsvBuffer } from '../dataset/csv-buffer.js';
+import type { UserRowWriter } from '../dataset/csv-format.js';
 import { AnchorCursor, SCENARIOS } from './anchors.js';
 import { LargeUploadLabeler } from './labels.js';
 import { oracleProbability } from './oracle.js';
@@ -44,10 +45,13 @@ const LABEL = [latin1(',0,'), latin1(',1,')];
 const SPLIT_EOL = Object.fromEntries(SPLITS.map((split) => [split, latin1(`,${split}\r\n`)])) as Record<Split, Uint8Array>;
 
 /**
- * Writes one user's rows of the task file, in anchor order; reused across users (no per-row
- * allocation but the probability's text). O(anchors + uploads + tiers) per user.
+ * Writes one user's rows of the task file, in anchor order, resumably (a 1-second grid gives a
+ * user millions of rows); reused across users (no per-row allocation but the probability's
+ * text). O(anchors + uploads + tiers) per user.
  */
-export class TaskRowWriter {
+export class TaskRowWriter implements UserRowWriter {
+  done = true;
+  private batch: UserBatch | undefined;
   private readonly anchors = new AnchorCursor();
   private readonly labels = new LargeUploadLabeler();
   // Most rows repeat the previous row's probability (0 while free, 1 − e^(−r·s) through a premium
@@ -57,13 +61,23 @@ export class TaskRowWriter {
 
   constructor(private readonly settings: TaskSettings) {}
 
-  /** Returns the number of rows written. */
-  write(batch: UserBatch, out: CsvBuffer): number {
+  start(batch: UserBatch): void {
+    this.batch = batch;
+    this.anchors.reset(batch, this.settings);
+    this.labels.reset(batch);
+    this.done = false;
+  }
+
+  write(out: CsvBuffer, limit: number): number {
     const { anchors, labels, settings } = this;
-    anchors.reset(batch, settings);
-    labels.reset(batch);
+    const batch = this.batch!;
     let rows = 0;
-    while (anchors.next()) {
+    // The limit is checked before the cursor moves: the next call resumes at the next anchor.
+    while (out.length < limit) {
+      if (!anchors.next()) {
+        this.done = true;
+        break;
+      }
       const at = anchors.at;
       const tier = anchors.tier;
       const p = oracleProbability(at, batch, batch.premiumRatePerHour, settings);

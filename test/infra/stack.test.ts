@@ -80,7 +80,9 @@ describe('function', () => {
       MAX_USERS: '10000000',
       SINGLE_RUN_MAX_USERS: '1000000',
       SYNC_MAX_USERS: '200000',
-      SYNC_MAX_UPLOAD_ROWS: '6400000',
+      SYNC_MAX_ROWS: '10000000',
+      SINGLE_RUN_MAX_BYTES: '8000000000',
+      MAX_OUTPUT_BYTES: '50000000000',
       FANOUT_MIN_USERS: '1000000',
       // Built from the fixed name, not a reference: the state machine references the function.
       STATE_MACHINE_ARN: {

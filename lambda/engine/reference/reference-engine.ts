@@ -10,6 +10,7 @@ import {
 } from '../../time/python-timedelta.js';
 import { parseUtcTimestamp } from '../../time/utc-timestamp.js';
 import { cohortAssigner } from '../cohorts.js';
+import { checkUserUploads } from '../upload-bound.js';
 import { ITEM_50GB, ITEM_5GB, newUserBatch, reserveUploads, type UserBatch } from '../user-batch.js';
 import { lognormalParams } from './rate-model.js';
 
@@ -77,6 +78,7 @@ export function* referenceEngine(config: GenerationConfig): Generator<UserBatch>
   let count = 0;
   const push = (at: number, item: number): void => {
     if (count === uploadUs.length) {
+      checkUserUploads(batch.userId, count + 1);
       const grownUs = new Float64Array(count * 2);
       grownUs.set(uploadUs);
       uploadUs = grownUs;
