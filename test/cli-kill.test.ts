@@ -1,0 +1,104 @@
+import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { REPO, runCli } from './support/run-cli.js';
+
+/** Enough users for a run of a few seconds (about 115 MB), so that it can be caught at each stage. */
+const USERS = 50_000;
+const generate = (dest: string): string[] => ['generate', '--users', String(USERS), '--dest', dest, '--workers', '1'];
+
+interface ManifestFile {
+  name: string;
+  bytes: number;
+  rows: number;
+  sha256: string;
+}
+
+/** Every file under `dir` (relative paths) with its size. */
+function files(dir: string): Array<{ path: string; bytes: number }> {
+  if (!existsSync(dir)) return [];
+  return (readdirSync(dir, { recursive: true }) as string[])
+    .map((path) => {
+      try {
+        const stat = statSync(join(dir, path));
+        return stat.isFile() ? { path, bytes: stat.size } : undefined;
+      } catch {
+        return undefined; // renamed or removed while we looked
+      }
+    })
+    .filter((f) => f !== undefined);
+}
+const temps = (dir: string): string[] => files(dir).filter((f) => f.path.includes('.tmp-')).map((f) => f.path);
+
+/** The dataset folder under `dest` (the one with manifest.json) and its manifest's files. */
+function published(dest: string): { folder: string; files: ManifestFile[] } {
+  const manifest = files(dest).find((f) => f.path.endsWith('manifest.json'));
+  if (!manifest) throw new Error(`no manifest under ${dest}`);
+  const path = join(dest, manifest.path);
+  return { folder: dirname(path), files: (JSON.parse(readFileSync(path, 'utf8')) as { files: ManifestFile[] }).files };
+}
+
+/**
+ * Starts `generate` into `dest`, polls the folder and SIGKILLs the process once `ready` says so.
+ * Resolves with what the folder held at the kill; fails if the run ended on its own first.
+ */
+function killWhen(dest: string, ready: (seen: Array<{ path: string; bytes: number }>) => boolean): Promise<string[]> {
+  const child = spawn(process.execPath, ['bin/tierdrift.mjs', ...generate(dest)], { cwd: REPO, stdio: 'ignore' });
+  return new Promise((resolve, reject) => {
+    let atKill: string[] = [];
+    const poll = setInterval(() => {
+      const seen = files(dest);
+      if (!ready(seen)) return;
+      clearInterval(poll);
+      atKill = seen.map((f) => f.path);
+      child.kill('SIGKILL');
+    }, 10);
+    child.on('exit', (code, signal) => {
+      clearInterval(poll);
+      if (signal === 'SIGKILL') resolve(atKill);
+      else reject(new Error(`the run ended before the kill (exit ${code})`));
+    });
+  });
+}
+
+let root: string;
+let clean: ManifestFile[];
+let cleanBytes: number;
+
+beforeAll(async () => {
+  root = mkdtempSync(join(tmpdir(), 'tierdrift-kill-'));
+  const run = await runCli(generate(join(root, 'clean')));
+  expect(run.code).toBe(0);
+  clean = published(join(root, 'clean')).files;
+  cleanBytes = clean.reduce((sum, f) => sum + f.bytes, 0);
+});
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+const tempBytes = (seen: Array<{ path: string; bytes: number }>): number =>
+  seen.filter((f) => f.path.includes('.tmp-')).reduce((sum, f) => sum + f.bytes, 0);
+
+describe('generate killed with SIGKILL, then run again into the same folder', () => {
+  it.each([
+    ['early: as soon as its first temp file exists', (seen: Array<{ path: string; bytes: number }>) => seen.some((f) => f.path.includes('.tmp-'))],
+    ['mid-run: with about a third of the bytes written', (seen: Array<{ path: string; bytes: number }>) => tempBytes(seen) >= cleanBytes / 3],
+    ['late: with 90% of the bytes written, or committing', (seen: Array<{ path: string; bytes: number }>) =>
+      tempBytes(seen) >= cleanBytes * 0.9 || seen.some((f) => f.path.endsWith('users.csv') && !f.path.includes('.tmp-'))],
+  ])('%s: the rerun exits 0 with the same files, verified, and no temp file left', async (_, ready) => {
+    const dest = join(root, `killed-${Math.random().toString(36).slice(2)}`);
+    const left = await killWhen(dest, ready);
+    expect(left.some((p) => p.includes('.tmp-'))).toBe(true); // what a killed run leaves behind
+    expect(left.some((p) => p.endsWith('manifest.json'))).toBe(false);
+
+    const rerun = await runCli(generate(dest));
+    expect(rerun.code).toBe(0);
+    expect(temps(dest)).toEqual([]);
+    const again = published(dest);
+    expect(again.files).toEqual(clean);
+    const verify = await runCli(['verify', again.folder]);
+    expect(verify.code).toBe(0);
+  });
+});
