@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -71,7 +71,7 @@ let clean: ManifestFile[];
 let cleanBytes: number;
 
 beforeAll(async () => {
-  root = mkdtempSync(join(tmpdir(), 'tierdrift-kill-'));
+  root = mkdtempSync(join(tmpdir(), 'tierdrift-disk-cli-'));
   const run = await runCli(generate(join(root, 'clean')));
   expect(run.code, run.stderr).toBe(0);
   clean = published(join(root, 'clean')).files;
@@ -104,5 +104,20 @@ describe('generate killed with SIGKILL, then run again into the same folder', ()
     expect(again.files).toEqual(clean);
     const verify = await runCli(['verify', again.folder]);
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  });
+});
+
+describe('generate over a real file-size limit (`ulimit -f`, the kernel refusing a write with EFBIG)', () => {
+  it('fails with one line naming the file, and leaves no temp file and no manifest', async () => {
+    const dest = join(root, 'limited');
+    // 10 MiB: the task rows' file outgrows it midway. Node ignores SIGXFSZ, so the write fails instead.
+    const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      execFile('bash', ['-c', `ulimit -f 10240 && exec "$0" bin/tierdrift.mjs "$@"`, process.execPath, ...generate(dest)], { cwd: REPO }, (error, _, stderr) =>
+        resolve({ code: error ? (error.code as number) : 0, stderr }),
+      );
+    });
+    expect(run.code).toBe(1);
+    expect(run.stderr).toMatch(new RegExp(`^(\\S+: )?file too large writing ${dest.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/seed=42/[0-9a-f]{16}/\\S+\\.csv$`, 'm'));
+    expect(files(dest).map((f) => f.path)).toEqual([]);
   });
 });
