@@ -58,6 +58,10 @@ async function failure(promise: Promise<unknown>): Promise<Error> {
   throw new Error('expected a failure');
 }
 
+async function drain(stream: AsyncIterable<Buffer>): Promise<void> {
+  for await (const chunk of stream) void chunk;
+}
+
 /** One line naming the path, the injected ENOSPC kept as the cause. */
 function expectDiskFull(error: Error, message: string): void {
   expect(error).toBeInstanceOf(OperationError);
@@ -145,6 +149,19 @@ describe('LocalFolderStorage on a full disk (injected ENOSPC)', () => {
     expect(await storage.putIfAbsent('d/manifest.json', 'first')).toBe(true);
     expect(await storage.putIfAbsent('d/manifest.json', 'second')).toBe(false);
     expect(tree(dir)).toEqual(['d', join('d', 'manifest.json')]);
+  });
+});
+
+describe('LocalFolderStorage reading', () => {
+  it('a failed read is one line naming the path (a folder where a file should be)', async () => {
+    const dir = freshDir();
+    mkdirSync(join(dir, 'd', 'users.csv'), { recursive: true });
+    const storage = new LocalFolderStorage(dir);
+    const path = join(dir, 'd', 'users.csv');
+    const read = await failure(storage.read('d/users.csv'));
+    expect([read instanceof OperationError, read.message]).toEqual([true, `is a folder reading ${path}`]);
+    const streamed = await failure(drain((await storage.readStream('d/users.csv'))!));
+    expect([streamed instanceof OperationError, streamed.message]).toEqual([true, `is a folder reading ${path}`]);
   });
 });
 

@@ -132,12 +132,9 @@ export class LocalFolderStorage implements ComposableStorage {
       const pid = entry.isFile() ? tempOwner(entry.name) : undefined;
       if (pid === undefined) continue;
       const path = join(entry.parentPath, entry.name);
-      if (isAlive(pid) && !((await modifiedAt(path)) < cutoff)) continue;
-      try {
-        await this.calls.remove(path);
-      } catch (error) {
-        throw fsFailure('removing', path, error);
-      }
+      const abandoned = !isAlive(pid) || (await modifiedAt(path)) < cutoff;
+      if (!abandoned) continue;
+      await removeFile(this.calls, path);
       removed++;
     }
     return removed;
@@ -149,7 +146,7 @@ export class LocalFolderStorage implements ComposableStorage {
     try {
       for (const part of parts) {
         const stream = await this.readStream(part.key);
-        if (!stream) throw new OperationError(`part ${this.describe(part.key)} missing composing ${this.describe(key)}`);
+        if (!stream) throw new OperationError(`missing part ${this.describe(part.key)} composing ${this.describe(key)}`);
         for await (const chunk of stream) await writer.write(chunk);
       }
       await writer.commit();
@@ -160,16 +157,7 @@ export class LocalFolderStorage implements ComposableStorage {
   }
 
   async remove(keys: string[]): Promise<void> {
-    await Promise.all(
-      keys.map(async (key) => {
-        const path = this.path(key);
-        try {
-          await this.calls.remove(path);
-        } catch (error) {
-          throw fsFailure('removing', path, error);
-        }
-      }),
-    );
+    await Promise.all(keys.map((key) => removeFile(this.calls, this.path(key))));
   }
 
   private path(key: string): string {
@@ -235,7 +223,7 @@ class LocalStagedWriter implements StagedWriter {
         },
       ),
     );
-    await this.abort();
+    await this.abort(); // the temp name only: linked, the bytes stay under the target
     if (linked) await this.step('syncing the folder of', () => this.calls.syncFolder(dirname(this.target)));
     return linked;
   }
@@ -244,11 +232,7 @@ class LocalStagedWriter implements StagedWriter {
     // Wait for an open in flight: removing the temp file before it could leave it behind.
     const file = await this.opening?.catch(() => undefined);
     await file?.close().catch(() => undefined);
-    try {
-      await this.calls.remove(this.temp);
-    } catch (error) {
-      throw fsFailure('removing', this.temp, error);
-    }
+    await removeFile(this.calls, this.temp);
   }
 
   private open(): Promise<FileHandle> {
@@ -293,6 +277,14 @@ async function makeFolder(calls: FolderCalls, folder: string): Promise<void> {
   for (let created = folder; ; created = dirname(created)) {
     await calls.syncFolder(dirname(created));
     if (created === first) return;
+  }
+}
+
+async function removeFile(calls: FolderCalls, path: string): Promise<void> {
+  try {
+    await calls.remove(path);
+  } catch (error) {
+    throw fsFailure('removing', path, error);
   }
 }
 
