@@ -12,6 +12,7 @@ import {
   UploadPartCommand,
   UploadPartCopyCommand,
   type CompletedPart,
+  type ListMultipartUploadsCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
 import { S3_TIMEOUTS, type S3Timeouts } from './s3-client.js';
@@ -226,7 +227,7 @@ export class S3Storage implements ComposableStorage {
    * Aborts the incomplete multipart uploads under the dataset folder `prefix` that were started
    * more than `olderThanSeconds` ago: what killed runs left (a failed run aborts its own); a live
    * run's uploads are younger. Reads at most STALE_UPLOAD_PAGES pages; the bucket's lifecycle rule
-   * removes whatever is left.
+   * removes whatever is left, and everything when the caller may not list multipart uploads.
    */
   async removeStale(prefix: string, olderThanSeconds: number): Promise<number> {
     const folder = `${prefix.replace(/\/+$/, '')}/`;
@@ -235,9 +236,14 @@ export class S3Storage implements ComposableStorage {
     let KeyMarker: string | undefined;
     let UploadIdMarker: string | undefined;
     for (let page = 0; page < STALE_UPLOAD_PAGES; page++) {
-      const out = await this.call('ListMultipartUploads', folder, undefined, () =>
-        this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: folder, KeyMarker, UploadIdMarker })),
-      );
+      let out: ListMultipartUploadsCommandOutput;
+      try {
+        out = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: folder, KeyMarker, UploadIdMarker }));
+      } catch (error) {
+        // Without s3:ListBucketMultipartUploads the bucket's lifecycle rule is the only cleanup.
+        if (isAccessDenied(error)) return removed;
+        throw this.failure(error, 'ListMultipartUploads', folder);
+      }
       for (const upload of out.Uploads ?? []) {
         if (!upload.Key || !upload.UploadId || !upload.Initiated || upload.Initiated.getTime() > before) continue;
         await this.abortUpload(upload.Key, upload.UploadId, { quiet: false });
