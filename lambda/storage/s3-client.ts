@@ -19,14 +19,17 @@ export interface S3Timeouts {
 
 /**
  * Production values. A stall (a connection that stops moving bytes) ends an attempt after `idleMs`;
- * a trickle after `requestMs`, which still lets a 5 MiB part go up at ~90 KB/s. Worst case from a
- * stalled call to the run's error, in the Lambda (15-minute timeout):
- *   the call: 3 attempts × 60 s + the standard strategy's backoff (≤ 1 s + 2 s for throttling) ≈ 183 s,
- *   then the aborts of the open multipart uploads, all at once, each ≤ 60 s       ≈  60 s,
- * about 4 minutes: well within the 15, after whatever the run had done before the stall (runs sized
+ * a trickle after `requestMs`, which still lets a 5 MiB part go up at ~90 KB/s (slower links fail).
+ * Worst case from a stall to the run's error, in the Lambda (15-minute timeout):
+ *   the first call to fail: 3 attempts × 60 s + the standard strategy's backoff
+ *     (≤ 0.1 + 0.2 s, ≤ 1 + 2 s when throttled)                                            ≤ 183 s
+ *   one more stalled call the run may be waiting on then (another file's CreateMultipartUpload,
+ *     or a free part slot)                                                               ≤ 183 s
+ *   the aborts of the open multipart uploads, all at once, each within abortMs            ≤  60 s
+ * about 7 minutes, under half the 15, after whatever the run had done before the stall (runs sized
  * for the Lambda by the sync / fan-out rule). A stall rather than a trickle ends each attempt after
- * 30 s: ~1.5 minutes in all. The standard strategy also stops retrying early once the client's
- * retry quota (500 tokens, 5 a retry, 10 a timeout) runs out.
+ * 30 s: about 3.5 minutes in all. The standard strategy also stops retrying early once the
+ * client's retry quota (500 tokens, 5 a retry, 10 a timeout) runs out.
  */
 export const S3_TIMEOUTS: S3Timeouts = {
   connectMs: 5_000,

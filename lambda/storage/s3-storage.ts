@@ -22,15 +22,16 @@ import { MIN_PART_BYTES, type ComposableStorage, type ListPage, type PartSource,
 /**
  * Multipart part size and parts in flight, per storage (all its writers together). A writer holds
  * one part buffer while filling it, so a dataset's 7 files hold at most (7 + PARTS_IN_FLIGHT) ×
- * PART_BYTES (55 MiB) of parts. Chosen by measuring the CLI publishing to a loopback S3 server
- * (`npm run bench`): lib-storage's 8 MiB parts × 2 in flight behind an 8 MiB stream buffer per file
- * peaked at 390 MB (200,000 users) and ~500 MB (1,000,000); tuned to 5 MiB × 1 behind 1 MiB, still
- * 285 and 372 MB, its copies (stream buffer, chunk list, concatenated part) and the chunks it kept
- * from going back to the worker threads growing with the run. These fixed buffers peak at the figures
- * in the README's bench table.
+ * PART_BYTES (45 MiB) of parts. Chosen by measuring the CLI publishing to a loopback S3 server in
+ * another process (GNU time's peak RSS; the local folder: 209 MB at 1,000,000 users):
+ * - lib-storage's 8 MiB parts × 2 in flight behind an 8 MiB stream buffer per file: 390 MB at
+ *   200,000 users, ~500 MB at 1,000,000; tuned to 5 MiB × 1 behind 1 MiB: 285 and 372 MB (its
+ *   copies: stream buffer, chunk list, concatenated part, and chunks kept from the worker threads);
+ * - these buffers, 5 MiB (S3's minimum): 4 in flight 229 / 285 MB, 2 in flight 226 / 279 MB.
+ * Two in flight keep up with the generator (~40 MB/s) at S3's per-connection rates.
  */
 export const PART_BYTES = MIN_PART_BYTES;
-const PARTS_IN_FLIGHT = 4;
+const PARTS_IN_FLIGHT = 2;
 
 /** ListMultipartUploads pages read by one `removeStale` (1,000 uploads a page). */
 const STALE_UPLOAD_PAGES = 10;
