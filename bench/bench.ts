@@ -157,7 +157,9 @@ async function configFileFor(users: number, engine: 'reference' | 'seedrandom'):
  * counted, and stopped after it.
  */
 async function runOursToS3(users: number): Promise<Measurement> {
-  const server = spawn(process.execPath, ['--import', 'tsx', 'bench/s3-server-process.ts'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'inherit'] });
+  const server = spawn(process.execPath, ['--import', 'tsx', 'bench/s3-server-process.ts'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  let serverErr = ''; // the SDK's Node-version notice, or why it failed
+  server.stderr.on('data', (d: Buffer) => (serverErr += d.toString()));
   try {
     const endpoint = await new Promise<string>((ok, fail) => {
       let out = '';
@@ -166,7 +168,7 @@ async function runOursToS3(users: number): Promise<Measurement> {
         if (out.includes('\n')) ok(out.trim());
       });
       server.on('error', fail);
-      server.on('exit', (code) => fail(new Error(`the loopback S3 server exited (${code}) before it listened`)));
+      server.on('exit', (code) => fail(new Error(`the loopback S3 server exited (${code}) before it listened:\n${serverErr}`)));
     });
     const env = { AWS_ENDPOINT_URL_S3: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', S3_FORCE_PATH_STYLE: 'true' };
     return await measure(process.execPath, ['bin/tierdrift.mjs', 'generate', '--config', await configFileFor(users, 'reference'), '--dest', 's3://bench/run'], env);

@@ -374,7 +374,8 @@ class S3StagedWriter implements StagedWriter {
   ) {}
 
   write(chunk: Uint8Array): Promise<void> {
-    this.writing = this.append(chunk);
+    // In order even if a caller does not wait (append fails at once after a failure).
+    this.writing = this.writing.catch(() => undefined).then(() => this.append(chunk));
     return this.writing;
   }
 
