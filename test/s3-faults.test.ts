@@ -54,7 +54,7 @@ beforeAll(async () => {
   direct = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
   proxy = await startFaultProxy(s3.endpoint);
   process.env.AWS_ENDPOINT_URL_S3 = proxy.endpoint;
-  for (const bucket of ['clean', 'stall', 'stall-once', 'reset', 'reset-once', 'throttled', 'slow', 'slow-manifest', 'outage', 'killed', 'cli-slow']) {
+  for (const bucket of ['clean', 'stall', 'stall-once', 'reset', 'reset-once', 'throttled', 'slow', 'slow-manifest', 'outage', 'dead-network', 'killed', 'cli-slow']) {
     await s3.createBucket(bucket);
   }
   clean = await publish('clean');
@@ -122,6 +122,22 @@ describe('S3 faults through a proxy, publishing with S3Storage', () => {
 
     proxy.set({ kind: 'pass' });
     await succeedsIdentical('outage');
+  }, 60_000);
+
+  it('the whole network stalls mid-upload, aborts included: the run still ends in one line, and the next run cleans up', async () => {
+    proxy.set({ kind: 'pass' });
+    clock = -(STALE_RUN_SECONDS + 1) * 1000;
+    try {
+      const run = publish('dead-network');
+      while (s3.incompleteUploads('dead-network').length === 0) await new Promise((r) => setTimeout(r, 20));
+      proxy.set({ kind: 'stall', afterBytes: 0 }); // every request from now on: not one byte through
+      await expect(run).rejects.toThrow(/^S3 connection stalled \(no bytes for 1\.5 s\) on \w+( \d+)? of s3:\/\/dead-network\/\S+ after 3 attempts$/);
+    } finally {
+      clock = 0;
+    }
+    expect(await leftovers('dead-network')).toMatchObject({ manifest: false });
+    proxy.set({ kind: 'pass' });
+    await succeedsIdentical('dead-network');
   }, 60_000);
 
   it("a killed run's leftover uploads are aborted by the next run; a live run's fresh upload is left alone", async () => {

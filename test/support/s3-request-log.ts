@@ -15,6 +15,10 @@ export function describeRequest(request: S3Request): string {
     q.get('x-id') ??
     (request.method === 'GET' && q.has('uploads')
       ? 'ListMultipartUploads'
+      : request.method === 'GET' && q.get('list-type') === '2'
+      ? 'ListObjectsV2'
+      : request.method === 'POST' && q.has('delete')
+      ? 'DeleteObjects'
       : request.method === 'POST' && q.has('uploads')
       ? 'CreateMultipartUpload'
       : request.method === 'POST' && q.has('uploadId')
