@@ -81,19 +81,18 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   });
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
     if (req.headers[INTERNAL]) return;
-    const target = new URL(req.url, 'http://local');
-    const [, targetBucket = '', ...targetKey] = target.pathname.split('/');
-    if (req.method === 'GET' && target.searchParams.has('uploads') && targetKey.join('') === '') {
-      await reply.code(200).header('content-type', 'application/xml').send(listUploadsXml(decodeURIComponent(targetBucket), target.searchParams, uploadsOf(decodeURIComponent(targetBucket))));
+    const url = new URL(req.url, 'http://local');
+    const [, bucket = '', ...key] = url.pathname.split('/').map(decodeURIComponent);
+    if (req.method === 'GET' && url.searchParams.has('uploads') && key.join('') === '') {
+      await reply.code(200).header('content-type', 'application/xml').send(listUploadsXml(bucket, url.searchParams, uploadsOf(bucket)));
       return;
     }
-    const uploadId = target.searchParams.get('uploadId');
-    if (req.method === 'DELETE' && uploadId && !uploadsOf(decodeURIComponent(targetBucket)).has(uploadId)) {
+    const uploadId = url.searchParams.get('uploadId');
+    if (req.method === 'DELETE' && uploadId && !uploadsOf(bucket).has(uploadId)) {
       await reply
         .code(404)
         .header('content-type', 'application/xml')
         .send('<?xml version="1.0"?><Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist</Message></Error>');
-      return;
     }
   });
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
