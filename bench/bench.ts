@@ -6,10 +6,12 @@
  * at 10,000 and 100,000 users, each in its own child process, and reports wall time, peak RSS and
  * whether the CSVs are byte-identical; then our peak RSS at 1,000,000 users, and what formatting
  * the CSVs costs with our CSV writers (lambda/dataset/csv-format.ts) versus csv-stringify; then
- * `generate --workers 2` against `--workers 1` (seedrandom engine, 1,000,000 users, interleaved).
- * Prints only; writes nothing that stays.
+ * `generate --workers 2` against `--workers 1` (seedrandom engine, 1,000,000 users, interleaved);
+ * then the peak RSS of publishing to S3 (a loopback S3 server in a process of its own) beside the
+ * local folder's, at 200,000 and 1,000,000 users. Prints only; writes nothing that stays.
  *
- *   --quick           10,000 users only (no 100,000 or 1,000,000 runs; workers compared at 100,000 users)
+ *   --quick           10,000 users only (no 100,000 or 1,000,000 runs; workers compared at 100,000 users;
+ *                     S3 against local folder at 20,000 users)
  *   --skip-reference  our figures only
  *   --big             also 10,000,000 users with --workers 2 (~200 million upload rows, ~9 GB written, then deleted)
  */
@@ -41,6 +43,7 @@ const WORKERS_TARGET = 1.7; // --workers 2 x faster than --workers 1 (seedrandom
 const BIG_USERS = 10_000_000;
 const BIG_SECONDS_TARGET = 120; // --workers 2 at BIG_USERS
 const BIG_RSS_TARGET_MB = 300;
+const S3_RSS_TARGET_MB = 300; // publishing to S3, at any size
 
 const { values: flags } = parseArgs({
   options: {
@@ -72,11 +75,11 @@ const RSS_METHOD = GNU_TIME
     ? 'polling /proc/<pid>/status VmHWM every 20 ms'
     : 'not measured (no GNU time, no /proc)';
 
-function measure(command: string, args: string[]): Promise<Measurement> {
+function measure(command: string, args: string[], env?: Record<string, string>): Promise<Measurement> {
   const argv = GNU_TIME ? ['/usr/bin/time', '-f', 'TIERDRIFT_BENCH %e %M %U %S', command, ...args] : [command, ...args];
   return new Promise((ok, fail) => {
     const started = performance.now();
-    const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     let hwmKb = 0;
@@ -135,13 +138,70 @@ const work = await mkdtemp(join(tmpdir(), 'tierdrift-bench-'));
 
 /** Our CLI; without `workers`, with its default (the machine's cores, at most 4), as `npm run generate` runs. */
 async function runOurs(users: number, engine: 'reference' | 'seedrandom' = 'reference', workers?: number): Promise<{ m: Measurement; dir: string }> {
-  const configFile = join(work, `config-${engine}-${users}.json`);
-  await writeFile(configFile, JSON.stringify({ users, engine }));
   const dest = join(work, `ours-${users}`);
   const workerFlags = workers === undefined ? [] : ['--workers', String(workers)];
-  const m = await measure(process.execPath, ['bin/tierdrift.mjs', 'generate', '--config', configFile, '--dest', dest, ...workerFlags]);
+  const m = await measure(process.execPath, ['bin/tierdrift.mjs', 'generate', '--config', await configFileFor(users, engine), '--dest', dest, ...workerFlags]);
   const prefix = datasetAddress(parseConfig({ users, engine })).prefix;
   return { m, dir: join(dest, ...prefix.split('/')) };
+}
+
+async function configFileFor(users: number, engine: 'reference' | 'seedrandom'): Promise<string> {
+  const configFile = join(work, `config-${engine}-${users}.json`);
+  await writeFile(configFile, JSON.stringify({ users, engine }));
+  return configFile;
+}
+
+/**
+ * Our CLI publishing the default config to S3: a loopback S3 server (bench/s3-server-process.ts)
+ * started for the run in a process of its own, so that its memory (it keeps the objects) is not
+ * counted, and stopped after it.
+ */
+async function runOursToS3(users: number): Promise<Measurement> {
+  const server = spawn(process.execPath, ['--import', 'tsx', 'bench/s3-server-process.ts'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  let serverErr = ''; // the SDK's Node-version notice, or why it failed
+  server.stderr.on('data', (d: Buffer) => (serverErr += d.toString()));
+  try {
+    const endpoint = await new Promise<string>((ok, fail) => {
+      let out = '';
+      server.stdout.on('data', (d: Buffer) => {
+        out += d.toString();
+        if (out.includes('\n')) ok(out.trim());
+      });
+      server.on('error', fail);
+      server.on('exit', (code) => fail(new Error(`the loopback S3 server exited (${code}) before it listened:\n${serverErr}`)));
+    });
+    const env = { AWS_ENDPOINT_URL_S3: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', S3_FORCE_PATH_STYLE: 'true' };
+    return await measure(process.execPath, ['bin/tierdrift.mjs', 'generate', '--config', await configFileFor(users, 'reference'), '--dest', 's3://bench/run'], env);
+  } finally {
+    server.stdin.end();
+    if (server.exitCode === null) await new Promise((done) => server.once('exit', done));
+  }
+}
+
+/**
+ * Peak RSS of publishing to S3 beside publishing to a local folder (same config, same CLI), each
+ * run in its own process; `known` holds local-folder figures measured already (by users).
+ */
+async function compareS3(sizes: number[], known: Map<number, Measurement>): Promise<void> {
+  console.log(`\npublishing to S3 (loopback server in its own process) vs to a local folder, default config (${load()}):`);
+  for (const users of sizes) {
+    let local = known.get(users);
+    if (!local) {
+      process.stdout.write(`  local folder, ${users} users ... `);
+      local = (await runOurs(users)).m;
+      await rm(join(work, `ours-${users}`), { recursive: true, force: true });
+      console.log(`${fmtS(local.seconds)} s`);
+    }
+    process.stdout.write(`  S3, ${users} users ... `);
+    const s3 = await runOursToS3(users);
+    console.log(`${fmtS(s3.seconds)} s`);
+    console.log(`  ${users.toLocaleString('en-US')} users: S3 ${fmtS(s3.seconds)} s, peak RSS ${fmtMb(s3)}; local folder ${fmtS(local.seconds)} s, peak RSS ${fmtMb(local)}`);
+    console.log(
+      s3.peakRssMb === undefined
+        ? `target S3 peak RSS <= ${S3_RSS_TARGET_MB} MB: not measured (${RSS_METHOD})`
+        : `target S3 peak RSS <= ${S3_RSS_TARGET_MB} MB at ${users.toLocaleString('en-US')} users: ${s3.peakRssMb.toFixed(0)} MB -> ${s3.peakRssMb <= S3_RSS_TARGET_MB ? 'PASS' : 'FAIL'}`,
+    );
+  }
 }
 
 async function runReference(users: number): Promise<{ m: Measurement; dir: string }> {
@@ -413,6 +473,7 @@ try {
   }
 
   await compareWorkers(flags.quick ? 100_000 : 1_000_000);
+  await compareS3(flags.quick ? [20_000] : [200_000, 1_000_000], new Map(million ? [[1_000_000, million]] : []));
   if (flags.big) await bigRun();
 } finally {
   await rm(work, { recursive: true, force: true });

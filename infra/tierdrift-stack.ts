@@ -160,6 +160,16 @@ export class TierdriftStack extends Stack {
         conditions: { StringLike: { 's3:prefix': [`${root}/*`] } },
       }),
     );
+    // A run aborts the incomplete multipart uploads dead runs left in its dataset folder
+    // (S3Storage.removeStale). S3 offers no prefix condition on this action: the bucket is the
+    // stack's own, so listing its in-progress uploads reveals nothing of anyone else's.
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ListIncompleteUploads',
+        actions: ['s3:ListBucketMultipartUploads'],
+        resources: [this.bucket.bucketArn],
+      }),
+    );
 
     // The fan-out's name is fixed so the function can be told its ARN without referencing it (the
     // state machine references the function: the other direction would be a circular dependency).

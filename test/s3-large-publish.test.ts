@@ -1,11 +1,13 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { PART_BYTES } from '../lambda/storage/s3-storage.js';
 import { startLocalS3, type LocalS3 } from './support/local-s3.js';
 import { describeRequest, S3RequestLog } from './support/s3-request-log.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const PEAK_RSS_LIMIT_MB = 400;
+// The issue's bound for the S3 path at any size (npm run bench measures 1,000,000 users too).
+const PEAK_RSS_LIMIT_MB = 300;
 
 let s3: LocalS3;
 let log: S3RequestLog;
@@ -41,9 +43,9 @@ it(`publishes 200,000 users to S3 through multipart uploads in under ${PEAK_RSS_
   const manifest = JSON.parse(run.stdout) as { datasetId: string; configHash: string; files: { name: string; bytes: number }[] };
   const uploads = manifest.files.find((f) => f.name === 'uploads.csv')!;
   expect(uploads.bytes).toBeGreaterThan(100 << 20);
-  // The CSVs went up in 8 MiB parts, never whole.
+  // The CSVs went up in parts, never whole.
   const requests = log.requests('big').map(describeRequest);
-  expect(requests.filter((r) => r === 'UploadPart uploads.csv').length).toBe(Math.ceil(uploads.bytes / (8 << 20)));
+  expect(requests.filter((r) => r === 'UploadPart uploads.csv').length).toBe(Math.ceil(uploads.bytes / PART_BYTES));
   expect(requests).not.toContain('PutObject uploads.csv');
   console.log(`200,000 users: uploads.csv ${(uploads.bytes / 2 ** 20).toFixed(0)} MiB, peak RSS ${run.peakRssMb.toFixed(0)} MB`);
   expect(run.peakRssMb).toBeGreaterThan(0);

@@ -11,7 +11,6 @@ import { FailedChecksError, publishDataset } from '../lambda/publish/publish-dat
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 import { apiEvent, createHarness, withRequest } from './support/handler-harness.js';
 import { startLocalS3, type LocalS3 } from './support/local-s3.js';
-import { S3RequestLog } from './support/s3-request-log.js';
 
 /**
  * A reference-engine config whose bytes show the truncation artifact (found by a seed search and
@@ -93,7 +92,6 @@ describe('POST /datasets?strict=true through the real handler', () => {
 
   it('422 naming the failed check and why, nothing in the bucket; without strict 201, the note in the answer; then strict=true 422 "already published"', async () => {
     const h = await createHarness(s3);
-    const log = new S3RequestLog(s3);
     const refused = await h.api(post({ strict: 'true' }));
     expect(refused.statusCode).toBe(422);
     expect(refused.json.message).toBe(`${datasetId}: integrity checks failed: no_50gb_while_free (1 violation); nothing published (strict)`);
@@ -104,7 +102,7 @@ describe('POST /datasets?strict=true through the real handler', () => {
     // Only the run's ended marker (single flight), saying why it published nothing.
     expect(await h.keys()).toEqual([`tierdrift/${prefix}/_run.json`]);
     expect(JSON.parse(String(await h.storage.read(`tierdrift/${prefix}/_run.json`)))).toMatchObject({ datasetId, endedAt: expect.any(String), error: expect.stringMatching(/integrity checks failed/) });
-    expect(log.openMultipartUploads(h.bucket)).toBe(0);
+    expect(s3.incompleteUploads(h.bucket)).toEqual([]);
 
     const created = await h.api(post({ strict: 'false' }));
     expect(created.statusCode).toBe(201);

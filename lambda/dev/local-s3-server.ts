@@ -11,6 +11,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
  *   fauxqs serves as an empty UploadPart: emulated by reading the source range and uploading it as
  *   the part, through in-process requests that the fault hook and the request count do not see
  *   (fauxqs does enforce S3's 5 MiB minimum for every part but the last, on completion);
+ * - ListMultipartUploads (`GET /bucket?uploads`), which fauxqs serves as a plain listing: emulated
+ *   from the CreateMultipartUpload answers it gave and the Complete/Abort requests it served
+ *   (initiation times from the `now` option's clock), and AbortMultipartUpload of an unknown
+ *   upload answered 404 NoSuchUpload, as S3 does;
  * - a fault hook: `failWhen(fn)` answers every request `fn` picks with an error the SDK does not
  *   retry (400 InjectedFault unless told otherwise), so tests can break a run at its k-th request.
  */
@@ -19,6 +23,8 @@ export interface LocalS3 {
   /** Number of S3 requests served (faulted ones included). */
   readonly requests: number;
   failWhen(pick: ((n: number, method: string, url: string) => boolean) | undefined, answer?: FaultAnswer): void;
+  /** The multipart uploads created in `bucket` (under `prefix`) and neither completed nor aborted. */
+  incompleteUploads(bucket: string, prefix?: string): IncompleteUpload[];
   createBucket(name: string): Promise<void>;
   /** Sets the SDK's standard environment so production code reaches this server. */
   useAsSdkEndpoint(): void;
@@ -31,10 +37,25 @@ export interface FaultAnswer {
   code: string;
 }
 
+export interface IncompleteUpload {
+  key: string;
+  uploadId: string;
+  initiated: Date;
+}
+
+export interface LocalS3Options {
+  /** The clock that dates multipart uploads (milliseconds since the epoch; default `Date.now`). */
+  now?: () => number;
+}
+
 const INJECTED_FAULT: FaultAnswer = { status: 400, code: 'InjectedFault' };
 
-export async function startLocalS3(): Promise<LocalS3> {
+export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS3> {
+  const now = options.now ?? Date.now;
   const app = buildApp({ logger: false });
+  // Per bucket, its incomplete multipart uploads by upload id.
+  const uploads = new Map<string, Map<string, IncompleteUpload>>();
+  const uploadsOf = (bucket: string) => uploads.get(bucket) ?? uploads.set(bucket, new Map()).get(bucket)!;
   let requests = 0;
   let pick: ((n: number, method: string, url: string) => boolean) | undefined;
   let answer = INJECTED_FAULT;
@@ -56,6 +77,22 @@ export async function startLocalS3(): Promise<LocalS3> {
         .code(answer.status)
         .header('content-type', 'application/xml')
         .send(`<?xml version="1.0"?><Error><Code>${answer.code}</Code><Message>injected fault #${n}</Message></Error>`);
+    }
+  });
+  app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
+    if (req.headers[INTERNAL]) return;
+    const url = new URL(req.url, 'http://local');
+    const [, bucket = '', ...key] = url.pathname.split('/').map(decodeURIComponent);
+    if (req.method === 'GET' && url.searchParams.has('uploads') && key.join('') === '') {
+      await reply.code(200).header('content-type', 'application/xml').send(listUploadsXml(bucket, url.searchParams, uploadsOf(bucket)));
+      return;
+    }
+    const uploadId = url.searchParams.get('uploadId');
+    if (req.method === 'DELETE' && uploadId && !uploadsOf(bucket).has(uploadId)) {
+      await reply
+        .code(404)
+        .header('content-type', 'application/xml')
+        .send('<?xml version="1.0"?><Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist</Message></Error>');
     }
   });
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
@@ -115,6 +152,21 @@ export async function startLocalS3(): Promise<LocalS3> {
       .send('<?xml version="1.0"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>');
   });
 
+  // Multipart uploads as they open (the UploadId fauxqs answers) and close.
+  app.addHook('onSend', async (req: FastifyRequest, reply: FastifyReply, payload: unknown) => {
+    if (req.headers[INTERNAL] || reply.statusCode >= 300) return payload;
+    const url = new URL(req.url, 'http://local');
+    const [, bucket = '', ...key] = url.pathname.split('/').map(decodeURIComponent);
+    const uploadId = url.searchParams.get('uploadId');
+    if (req.method === 'POST' && url.searchParams.has('uploads') && typeof payload === 'string') {
+      const id = /<UploadId>([^<]+)<\/UploadId>/.exec(payload)?.[1];
+      if (id) uploadsOf(bucket).set(id, { key: key.join('/'), uploadId: id, initiated: new Date(now()) });
+    } else if (uploadId && (req.method === 'DELETE' || (req.method === 'POST' && !url.searchParams.has('partNumber')))) {
+      uploadsOf(bucket).delete(uploadId);
+    }
+    return payload;
+  });
+
   app.addHook('onResponse', async (req: FastifyRequest) => release(req));
   app.addHook('onRequestAbort', async (req: FastifyRequest) => release(req));
 
@@ -134,6 +186,9 @@ export async function startLocalS3(): Promise<LocalS3> {
       pick = fn;
       answer = faultAnswer;
     },
+    incompleteUploads(bucket, prefix = '') {
+      return [...uploadsOf(bucket).values()].filter((u) => u.key.startsWith(prefix));
+    },
     async createBucket(name) {
       await client!.send(new CreateBucketCommand({ Bucket: name }));
     },
@@ -149,4 +204,37 @@ export async function startLocalS3(): Promise<LocalS3> {
       await app.close();
     },
   };
+}
+
+/** S3's ListMultipartUploadsResult: by key, then initiation; `prefix`, the markers and `max-uploads` honoured. */
+function listUploadsXml(bucket: string, query: URLSearchParams, open: Map<string, IncompleteUpload>): string {
+  const prefix = query.get('prefix') ?? '';
+  const keyMarker = query.get('key-marker') ?? '';
+  const uploadIdMarker = query.get('upload-id-marker') ?? '';
+  const max = Math.min(1000, Number(query.get('max-uploads') ?? 1000));
+  const sorted = [...open.values()]
+    .filter((u) => u.key.startsWith(prefix))
+    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.initiated.getTime() - b.initiated.getTime() || (a.uploadId < b.uploadId ? -1 : 1)));
+  let from = 0;
+  if (keyMarker) {
+    const marker = uploadIdMarker ? sorted.findIndex((u) => u.key === keyMarker && u.uploadId === uploadIdMarker) : -1;
+    from = marker >= 0 ? marker + 1 : sorted.findIndex((u) => u.key > keyMarker);
+    if (from < 0) from = sorted.length;
+  }
+  const page = sorted.slice(from, from + max);
+  const truncated = from + max < sorted.length;
+  const last = page.at(-1);
+  const xml = (s: string) => s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;');
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    '<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
+    `<Bucket>${xml(bucket)}</Bucket><KeyMarker>${xml(keyMarker)}</KeyMarker><UploadIdMarker>${xml(uploadIdMarker)}</UploadIdMarker>`,
+    truncated && last ? `<NextKeyMarker>${xml(last.key)}</NextKeyMarker><NextUploadIdMarker>${xml(last.uploadId)}</NextUploadIdMarker>` : '',
+    `<Prefix>${xml(prefix)}</Prefix><MaxUploads>${max}</MaxUploads><IsTruncated>${truncated}</IsTruncated>`,
+    ...page.map(
+      (u) =>
+        `<Upload><Key>${xml(u.key)}</Key><UploadId>${xml(u.uploadId)}</UploadId><Initiated>${u.initiated.toISOString()}</Initiated><StorageClass>STANDARD</StorageClass></Upload>`,
+    ),
+    '</ListMultipartUploadsResult>',
+  ].join('');
 }

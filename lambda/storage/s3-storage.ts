@@ -1,35 +1,60 @@
-import { PassThrough, type Readable } from 'node:stream';
-import { once } from 'node:events';
+import type { Readable } from 'node:stream';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
   CreateMultipartUploadCommand,
   DeleteObjectsCommand,
   GetObjectCommand,
+  ListMultipartUploadsCommand,
   ListObjectsV2Command,
   PutObjectCommand,
   S3ServiceException,
   UploadPartCommand,
   UploadPartCopyCommand,
   type CompletedPart,
+  type ListMultipartUploadsCommandOutput,
   type S3Client,
 } from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import { S3_TIMEOUTS, type S3Timeouts } from './s3-client.js';
+import { s3Failure } from './s3-failure.js';
 import { MIN_PART_BYTES, type ComposableStorage, type ListPage, type PartSource, type StagedWriter } from './storage.js';
 
-/** Multipart part size and parts in flight: memory per file stays near PART_SIZE * (QUEUE + 1). */
-const PART_SIZE = 8 * 1024 * 1024;
-const QUEUE_SIZE = 2;
+/**
+ * Multipart part size and parts in flight, per storage (all its writers together). A writer holds
+ * one part buffer while filling it, so a dataset's 7 files hold at most (7 + PARTS_IN_FLIGHT) ×
+ * PART_BYTES (45 MiB) of parts. Chosen by measuring the CLI publishing to a loopback S3 server in
+ * another process (GNU time's peak RSS; the local folder: 209 MB at 1,000,000 users):
+ * - lib-storage's 8 MiB parts × 2 in flight behind an 8 MiB stream buffer per file: 390 MB at
+ *   200,000 users, ~500 MB at 1,000,000; tuned to 5 MiB × 1 behind 1 MiB: 285 and 372 MB (its
+ *   copies: stream buffer, chunk list, concatenated part, and chunks kept from the worker threads);
+ * - these buffers, 5 MiB (S3's minimum): 4 in flight 229 / 285 MB, 2 in flight 226 / 279 MB.
+ * Two in flight keep up with the generator (~40 MB/s) at S3's per-connection rates.
+ */
+export const PART_BYTES = MIN_PART_BYTES;
+const PARTS_IN_FLIGHT = 2;
+
+/** ListMultipartUploads pages read by one `removeStale` (1,000 uploads a page). */
+const STALE_UPLOAD_PAGES = 10;
 
 /**
  * Datasets in an S3 bucket. CSVs stream up as multipart uploads (an object appears only when its
  * upload completes); the manifest is written with `If-None-Match: *`, so only one run publishes it.
+ * Every call is bounded by the client's timeouts (`createS3Client`), and a failed one is thrown as
+ * an `OperationError` naming the call, the object and the cause (`s3Failure`).
  */
 export class S3Storage implements ComposableStorage {
+  private readonly abortMs: number;
+  /** Parts in flight across this storage's writers: a writer waits for a free slot. */
+  readonly slots = new Slots(PARTS_IN_FLIGHT);
+  private readonly spareParts: Buffer[] = [];
+
   constructor(
     readonly client: S3Client,
     readonly bucket: string,
-  ) {}
+    options: { timeouts?: S3Timeouts } = {},
+  ) {
+    this.abortMs = (options.timeouts ?? S3_TIMEOUTS).abortMs;
+  }
 
   describe(key: string): string {
     return `s3://${this.bucket}/${key}`;
@@ -44,12 +69,22 @@ export class S3Storage implements ComposableStorage {
   }
 
   async readStream(key: string): Promise<AsyncIterable<Buffer> | undefined> {
+    let body: Readable;
     try {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-      return out.Body as Readable;
+      body = (await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }))).Body as Readable;
     } catch (error) {
       if (isMissing(error) || (isAccessDenied(error) && !(await this.listed(key)))) return undefined;
-      throw error;
+      throw this.failure(error, 'GetObject', key);
+    }
+    return this.described(body, key);
+  }
+
+  /** The body's chunks; a connection that fails mid-body is reported like a failed call. */
+  private async *described(body: Readable, key: string): AsyncGenerator<Buffer> {
+    try {
+      yield* body;
+    } catch (error) {
+      throw this.failure(error, 'GetObject', key);
     }
   }
 
@@ -62,7 +97,7 @@ export class S3Storage implements ComposableStorage {
   }
 
   createWriter(key: string): StagedWriter {
-    return new S3StagedWriter(this.client, this.bucket, key);
+    return new S3StagedWriter(this, key);
   }
 
   async putIfAbsent(key: string, body: string): Promise<boolean> {
@@ -81,7 +116,7 @@ export class S3Storage implements ComposableStorage {
       // 412: the key exists; 409: a concurrent conditional write to it is in progress.
       const status = (error as S3ServiceException).$metadata?.httpStatusCode;
       if (status === 412 || status === 409) return false;
-      throw error;
+      throw this.failure(error, 'PutObject', key);
     }
   }
 
@@ -95,38 +130,39 @@ export class S3Storage implements ComposableStorage {
   async compose(key: string, parts: PartSource[], options: { minPartBytes?: number } = {}): Promise<void> {
     const min = options.minPartBytes ?? MIN_PART_BYTES;
     const sources = parts.filter((p) => p.bytes > 0);
-    const { UploadId } = await this.client.send(
-      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: contentTypeOf(key) }),
-    );
+    const uploadId = await this.createUpload(key);
     const completed: CompletedPart[] = [];
     let pending: Buffer[] = [];
     let pendingBytes = 0;
     const flush = async (): Promise<void> => {
       const PartNumber = completed.length + 1;
-      const body = Buffer.concat(pending, pendingBytes);
-      const out = await this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId, PartNumber, Body: body }));
-      completed.push({ PartNumber, ETag: out.ETag });
+      const ETag = await this.uploadPart(key, uploadId, PartNumber, Buffer.concat(pending, pendingBytes));
+      completed.push({ PartNumber, ETag });
       pending = [];
       pendingBytes = 0;
     };
     const readRange = async (source: string, from: number, to: number): Promise<void> => {
-      const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: source, Range: `bytes=${from}-${to - 1}` }));
-      const bytes = Buffer.from(await out.Body!.transformToByteArray());
+      const bytes = await this.call('GetObject', source, undefined, async () => {
+        const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: source, Range: `bytes=${from}-${to - 1}` }));
+        return Buffer.from(await out.Body!.transformToByteArray());
+      });
       if (bytes.length !== to - from) throw new Error(`${source}: read ${bytes.length} bytes of range ${from}-${to - 1}`);
       pending.push(bytes);
       pendingBytes += bytes.length;
     };
     const copy = async (source: string, from: number, to: number, whole: boolean): Promise<void> => {
       const PartNumber = completed.length + 1;
-      const out = await this.client.send(
-        new UploadPartCopyCommand({
-          Bucket: this.bucket,
-          Key: key,
-          UploadId,
-          PartNumber,
-          CopySource: `${this.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`,
-          CopySourceRange: whole ? undefined : `bytes=${from}-${to - 1}`,
-        }),
+      const out = await this.call('UploadPartCopy', key, PartNumber, () =>
+        this.client.send(
+          new UploadPartCopyCommand({
+            Bucket: this.bucket,
+            Key: key,
+            UploadId: uploadId,
+            PartNumber,
+            CopySource: `${this.bucket}/${source.split('/').map(encodeURIComponent).join('/')}`,
+            CopySourceRange: whole ? undefined : `bytes=${from}-${to - 1}`,
+          }),
+        ),
       );
       completed.push({ PartNumber, ETag: out.CopyPartResult?.ETag });
     };
@@ -152,37 +188,35 @@ export class S3Storage implements ComposableStorage {
         else await readRange(source, offset, bytes);
       }
       if (pendingBytes > 0 || completed.length === 0) await flush();
-      await this.client.send(
-        new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId, MultipartUpload: { Parts: completed } }),
-      );
+      await this.completeUpload(key, uploadId, completed);
     } catch (error) {
-      await this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId })).catch(() => undefined);
+      await this.abortUpload(key, uploadId);
       throw error;
     }
   }
 
   async remove(keys: string[]): Promise<void> {
     for (let i = 0; i < keys.length; i += 1000) {
-      const out = await this.client.send(
-        new DeleteObjectsCommand({
-          Bucket: this.bucket,
-          Delete: { Objects: keys.slice(i, i + 1000).map((Key) => ({ Key })), Quiet: true },
-        }),
+      const batch = keys.slice(i, i + 1000);
+      const out = await this.call('DeleteObjects', batch[0], undefined, () =>
+        this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })),
       );
       if (out.Errors?.length) throw new Error(`could not delete ${out.Errors.length} objects, e.g. ${out.Errors[0].Key}: ${out.Errors[0].Message}`);
     }
   }
 
   async list(prefix: string, options: { delimiter?: string; token?: string; limit?: number; startAfter?: string } = {}): Promise<ListPage> {
-    const out = await this.client.send(
-      new ListObjectsV2Command({
-        Bucket: this.bucket,
-        Prefix: prefix,
-        Delimiter: options.delimiter,
-        ContinuationToken: options.token,
-        StartAfter: options.startAfter,
-        MaxKeys: options.limit,
-      }),
+    const out = await this.call('ListObjectsV2', prefix, undefined, () =>
+      this.client.send(
+        new ListObjectsV2Command({
+          Bucket: this.bucket,
+          Prefix: prefix,
+          Delimiter: options.delimiter,
+          ContinuationToken: options.token,
+          StartAfter: options.startAfter,
+          MaxKeys: options.limit,
+        }),
+      ),
     );
     return {
       keys: (out.Contents ?? []).map((o) => o.Key!),
@@ -190,50 +224,259 @@ export class S3Storage implements ComposableStorage {
       nextToken: out.IsTruncated ? out.NextContinuationToken : undefined,
     };
   }
-}
 
-class S3StagedWriter implements StagedWriter {
-  private readonly body = new PassThrough({ highWaterMark: PART_SIZE });
-  private readonly done: Promise<unknown>;
-  private failure: unknown;
-
-  constructor(client: S3Client, bucket: string, key: string) {
-    const upload = new Upload({
-      client,
-      params: { Bucket: bucket, Key: key, Body: this.body, ContentType: contentTypeOf(key) },
-      partSize: PART_SIZE,
-      queueSize: QUEUE_SIZE,
-      leavePartsOnError: false,
-    });
-    this.done = upload.done();
-    this.done.catch((error: unknown) => {
-      this.failure = error;
-      this.body.destroy();
-    });
-  }
-
-  async write(chunk: Uint8Array): Promise<void> {
-    if (this.failure) throw this.failure;
-    if (!this.body.write(chunk)) {
-      await Promise.race([once(this.body, 'drain'), this.done.then(() => undefined)]);
+  /**
+   * Aborts the incomplete multipart uploads under the dataset folder `prefix` that were started
+   * more than `olderThanSeconds` ago: what killed runs left (a failed run aborts its own); a live
+   * run's uploads are younger. Reads at most STALE_UPLOAD_PAGES pages; the bucket's lifecycle rule
+   * removes whatever is left, and everything when the caller may not list multipart uploads.
+   */
+  async removeStale(prefix: string, olderThanSeconds: number): Promise<number> {
+    const folder = `${prefix.replace(/\/+$/, '')}/`;
+    const before = Date.now() - olderThanSeconds * 1000;
+    let removed = 0;
+    let KeyMarker: string | undefined;
+    let UploadIdMarker: string | undefined;
+    for (let page = 0; page < STALE_UPLOAD_PAGES; page++) {
+      let out: ListMultipartUploadsCommandOutput;
+      try {
+        out = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: folder, KeyMarker, UploadIdMarker }));
+      } catch (error) {
+        // Without s3:ListBucketMultipartUploads the bucket's lifecycle rule is the only cleanup.
+        if (isAccessDenied(error)) return removed;
+        throw this.failure(error, 'ListMultipartUploads', folder);
+      }
+      for (const upload of out.Uploads ?? []) {
+        if (!upload.Key || !upload.UploadId || !upload.Initiated || upload.Initiated.getTime() > before) continue;
+        await this.abortUpload(upload.Key, upload.UploadId, { quiet: false });
+        removed++;
+      }
+      if (!out.IsTruncated) break;
+      KeyMarker = out.NextKeyMarker;
+      UploadIdMarker = out.NextUploadIdMarker;
     }
-    if (this.failure) throw this.failure;
+    return removed;
   }
 
-  async commit(): Promise<void> {
-    this.body.end();
-    await this.done;
+  // ---- multipart calls, shared by compose and the staged writer ----
+
+  async createUpload(key: string): Promise<string> {
+    const out = await this.call('CreateMultipartUpload', key, undefined, () =>
+      this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: contentTypeOf(key) })),
+    );
+    return out.UploadId!;
+  }
+
+  /** Uploads one part and returns its ETag; `signal` cancels it (a sibling part failed). */
+  async uploadPart(key: string, uploadId: string, part: number, body: Buffer, signal?: AbortSignal): Promise<string | undefined> {
+    const out = await this.call('UploadPart', key, part, () =>
+      this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: part, Body: body }), { abortSignal: signal }),
+    );
+    return out.ETag;
+  }
+
+  async completeUpload(key: string, uploadId: string, parts: CompletedPart[]): Promise<void> {
+    const Parts = [...parts].sort((a, b) => a.PartNumber! - b.PartNumber!);
+    await this.call('CompleteMultipartUpload', key, undefined, () =>
+      this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts } })),
+    );
   }
 
   /**
-   * Fails the body rather than calling `Upload.abort()`: that rejects `done()` at once and sends
-   * AbortMultipartUpload later in the background, so a process exiting right after a failed run
-   * would leave the uploaded parts behind. A failing body makes the upload abort its multipart
-   * upload before `done()` settles, and this waits for it.
+   * AbortMultipartUpload, all its tries within `abortMs`. On a failure path (`quiet`, the default)
+   * its own failure is dropped: the run's error is the one to report, and the lifecycle rule or
+   * the next run's `removeStale` removes what is left.
    */
+  async abortUpload(key: string, uploadId: string, { quiet = true } = {}): Promise<void> {
+    try {
+      await this.call('AbortMultipartUpload', key, undefined, () =>
+        this.client.send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId }), {
+          abortSignal: AbortSignal.timeout(this.abortMs),
+        }),
+      );
+    } catch (error) {
+      // Already gone (another run aborted or completed it): nothing to remove.
+      if (quiet || isMissing((error as Error).cause)) return;
+      throw error;
+    }
+  }
+
+  async putObject(key: string, body: Buffer): Promise<void> {
+    await this.call('PutObject', key, undefined, () =>
+      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentTypeOf(key) })),
+    );
+  }
+
+  /** A part buffer of PART_BYTES, reused once its part is uploaded. */
+  takePartBuffer(): Buffer {
+    return this.spareParts.pop() ?? Buffer.allocUnsafe(PART_BYTES);
+  }
+
+  givePartBuffer(buffer: Buffer): void {
+    if (this.spareParts.length < PARTS_IN_FLIGHT) this.spareParts.push(buffer);
+  }
+
+  private async call<T>(operation: string, key: string, part: number | undefined, send: () => Promise<T>): Promise<T> {
+    try {
+      return await send();
+    } catch (error) {
+      throw this.failure(error, operation, key, part);
+    }
+  }
+
+  private failure(error: unknown, operation: string, key: string, part?: number): Error {
+    return s3Failure(error, { operation, part, url: this.describe(key) });
+  }
+}
+
+/** A counting semaphore. */
+class Slots {
+  private readonly waiting: Array<() => void> = [];
+
+  constructor(private free: number) {}
+
+  async take(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((resolve) => this.waiting.push(resolve));
+  }
+
+  give(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+}
+
+/**
+ * A file streamed up in PART_BYTES parts: chunks are copied into the part being filled (so a chunk
+ * is let go of as soon as `write` returns), a full part goes up once the storage has a slot free,
+ * and `commit` completes the multipart upload, or writes a file smaller than a part in one
+ * PutObject. The first failed part cancels the others and aborts the upload at once.
+ */
+class S3StagedWriter implements StagedWriter {
+  private part: Buffer | undefined;
+  private filled = 0;
+  private partCount = 0;
+  private uploadId: Promise<string> | undefined;
+  private readonly completed: CompletedPart[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly cancel = new AbortController();
+  private writing: Promise<void> = Promise.resolve();
+  private failed: { error: unknown } | undefined;
+  private ending: Promise<void> | undefined;
+  private committed = false;
+
+  constructor(
+    private readonly storage: S3Storage,
+    private readonly key: string,
+  ) {}
+
+  write(chunk: Uint8Array): Promise<void> {
+    // In order even if a caller does not wait (append fails at once after a failure).
+    this.writing = this.writing.catch(() => undefined).then(() => this.append(chunk));
+    return this.writing;
+  }
+
+  released(): Promise<void> {
+    return this.writing.catch(() => undefined);
+  }
+
+  async commit(): Promise<void> {
+    await this.writing;
+    this.throwIfFailed();
+    if (this.uploadId === undefined) {
+      // Smaller than a part: one PutObject.
+      const body = this.part;
+      this.part = undefined;
+      await this.storage.putObject(this.key, body ? body.subarray(0, this.filled) : Buffer.alloc(0));
+      if (body) this.storage.givePartBuffer(body);
+      this.committed = true;
+      return;
+    }
+    if (this.filled > 0) await this.sendPart();
+    await Promise.all(this.inFlight);
+    this.throwIfFailed();
+    try {
+      await this.storage.completeUpload(this.key, await this.uploadId, this.completed);
+    } catch (error) {
+      await this.fail(error);
+      throw error;
+    }
+    this.committed = true;
+  }
+
+  /** Nothing to discard once committed (the caller aborts every writer when any fails). */
   async abort(): Promise<void> {
-    this.body.destroy(new Error('upload aborted'));
-    await this.done.catch(() => undefined);
+    if (!this.committed) await this.fail(new Error('upload aborted'));
+  }
+
+  private async append(chunk: Uint8Array): Promise<void> {
+    this.throwIfFailed();
+    for (let at = 0; at < chunk.length; ) {
+      this.part ??= this.storage.takePartBuffer();
+      const n = Math.min(chunk.length - at, PART_BYTES - this.filled);
+      this.part.set(chunk.subarray(at, at + n), this.filled);
+      this.filled += n;
+      at += n;
+      if (this.filled === PART_BYTES) await this.sendPart();
+    }
+  }
+
+  /** Starts the upload of the filled part once a slot is free (does not wait for it to finish). */
+  private async sendPart(): Promise<void> {
+    const body = this.part!;
+    const bytes = this.filled;
+    this.part = undefined;
+    this.filled = 0;
+    const partNumber = ++this.partCount;
+    await this.storage.slots.take();
+    let uploadId: string;
+    try {
+      this.throwIfFailed();
+      this.uploadId ??= this.storage.createUpload(this.key);
+      uploadId = await this.uploadId;
+    } catch (error) {
+      this.storage.slots.give();
+      this.storage.givePartBuffer(body);
+      await this.fail(error);
+      throw this.failed!.error;
+    }
+    const sending: Promise<void> = this.storage
+      .uploadPart(this.key, uploadId, partNumber, body.subarray(0, bytes), this.cancel.signal)
+      .then(
+        (ETag) => void this.completed.push({ PartNumber: partNumber, ETag }),
+        (error: unknown) => void this.fail(error),
+      )
+      .finally(() => {
+        this.inFlight.delete(sending);
+        this.storage.slots.give();
+        this.storage.givePartBuffer(body);
+      });
+    this.inFlight.add(sending);
+  }
+
+  /**
+   * Records the first failure, cancels the parts in flight and aborts the multipart upload, once;
+   * resolves when that is done (every call waits for the same).
+   */
+  private fail(error: unknown): Promise<void> {
+    this.failed ??= { error };
+    this.ending ??= (async () => {
+      this.cancel.abort();
+      await Promise.allSettled(this.inFlight);
+      const uploadId = await this.uploadId?.catch(() => undefined);
+      if (uploadId) await this.storage.abortUpload(this.key, uploadId);
+      if (this.part) this.storage.givePartBuffer(this.part);
+      this.part = undefined;
+    })();
+    return this.ending;
+  }
+
+  private throwIfFailed(): void {
+    if (this.failed) throw this.failed.error;
   }
 }
 

@@ -7,20 +7,27 @@ export interface S3Request {
   faulted: boolean;
 }
 
-/** The S3 operation and the key's last segment, e.g. `UploadPart uploads.csv`. */
+/** The S3 operation and the key's last segment, e.g. `UploadPart uploads.csv` (the operation alone for a bucket). */
 export function describeRequest(request: S3Request): string {
   const url = new URL(request.url, 'http://s3');
   const q = url.searchParams;
   const operation =
     q.get('x-id') ??
-    (request.method === 'POST' && q.has('uploads')
+    (request.method === 'GET' && q.has('uploads')
+      ? 'ListMultipartUploads'
+      : request.method === 'GET' && q.get('list-type') === '2'
+      ? 'ListObjectsV2'
+      : request.method === 'POST' && q.has('delete')
+      ? 'DeleteObjects'
+      : request.method === 'POST' && q.has('uploads')
       ? 'CreateMultipartUpload'
       : request.method === 'POST' && q.has('uploadId')
         ? 'CompleteMultipartUpload'
         : request.method === 'DELETE' && q.has('uploadId')
           ? 'AbortMultipartUpload'
           : request.method);
-  return `${operation} ${decodeURIComponent(url.pathname.split('/').at(-1) ?? '')}`;
+  const [, , ...key] = url.pathname.split('/');
+  return key.join('') === '' ? operation : `${operation} ${decodeURIComponent(key.at(-1)!)}`;
 }
 
 /**
@@ -45,24 +52,6 @@ export class S3RequestLog {
     this.byBucket.set(bucket, []);
     if (failAt === undefined) this.faults.delete(bucket);
     else this.faults.set(bucket, failAt);
-  }
-
-  /**
-   * Multipart uploads created in `bucket` and neither completed nor aborted. fauxqs has no
-   * ListMultipartUploads (GET ?uploads is served as a plain listing), so this counts the requests,
-   * taking every request that was not faulted as answered successfully.
-   */
-  openMultipartUploads(bucket: string): number {
-    let created = 0;
-    const closed = new Set<string>();
-    for (const request of this.requests(bucket)) {
-      if (request.faulted) continue;
-      const query = new URL(request.url, 'http://s3').searchParams;
-      if (request.method === 'POST' && query.has('uploads')) created++;
-      const uploadId = query.get('uploadId');
-      if (uploadId && (request.method === 'DELETE' || (request.method === 'POST' && !query.has('partNumber')))) closed.add(uploadId);
-    }
-    return created - closed.size;
   }
 
   private record(method: string, url: string): boolean {
