@@ -69,29 +69,24 @@ const SPLIT_EOL = 8;
 
 const digits = (n: number): number => String(Math.floor(n)).length;
 
-/** The sum of the decimal lengths of the integers from..to (0 when from > to). */
-export function digitSum(from: number, to: number): number {
+/** Σ bytesOf(count, d) over the integers from..to grouped by their decimal length d (0 when from > to). */
+function sumByDigits(from: number, to: number, bytesOf: (count: number, d: number) => number): number {
   let sum = 0;
   for (let d = digits(Math.max(1, from)); ; d++) {
     const lo = Math.max(from, 10 ** (d - 1));
     const hi = Math.min(to, 10 ** d - 1);
     if (lo > to) break;
-    sum += (hi - lo + 1) * d;
+    sum += bytesOf(hi - lo + 1, d);
   }
   return sum;
 }
 
+/** The sum of the decimal lengths of the integers from..to (0 when from > to). */
+export const digitSum = (from: number, to: number): number => sumByDigits(from, to, (count, d) => count * d);
+
 /** Exact bytes of the users.csv rows of users from..to (`<id>,User <id:03d>\r\n`). */
-export function userRowBytes(from: number, to: number): number {
-  let bytes = 0;
-  for (let d = digits(Math.max(1, from)); ; d++) {
-    const lo = Math.max(from, 10 ** (d - 1));
-    const hi = Math.min(to, 10 ** d - 1);
-    if (lo > to) break;
-    bytes += (hi - lo + 1) * (d + ',User '.length + Math.max(3, d) + CRLF);
-  }
-  return bytes;
-}
+export const userRowBytes = (from: number, to: number): number =>
+  sumByDigits(from, to, (count, d) => count * (d + ',User '.length + Math.max(3, d) + CRLF));
 
 /** The user ids of each cohort, as `cohortAssigner` deals them: contiguous blocks, cohorts 1..5 in order. */
 function cohortBlocks(config: Pick<GenerationConfig, 'users' | 'cohortSizes'>): Array<[number, number]> {
