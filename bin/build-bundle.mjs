@@ -30,7 +30,7 @@ export async function buildBundle(dir) {
     platform: 'node',
     format: 'esm',
     splitting: true, // modules loaded with import() (the AWS SDK's users) stay out of the start-up path
-    target: 'node20',
+    target: 'node24',
     // Packages stay external (resolved from node_modules at run time), except the few the engine
     // needs: bundled in, so a bundle written anywhere (tests write theirs to a temp folder) runs.
     plugins: [externalPackagesExcept(BUNDLED_PACKAGES)],

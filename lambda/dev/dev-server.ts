@@ -117,8 +117,6 @@ function closeServer(server: Server): Promise<void> {
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  // As in the CLI: the SDK's "2027 releases need Node 22" notice is noise for a local stack.
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const stack = await startDevStack(Number(process.env.PORT ?? 3000));
   console.log(`tierdrift dev API on ${stack.url} (S3 on ${stack.s3.endpoint}, bucket ${process.env.BUCKET_NAME})`);
   console.log('try:');
