@@ -15,14 +15,21 @@ export interface DevStack {
   url: string;
   s3: LocalS3;
   handler: TierdriftHandler;
+  /** The fan-out state machine's executions. */
+  fanout: LocalStateMachine;
   stop(): Promise<void>;
 }
 
 /**
  * The local stack: an embedded S3 server and an HTTP server on 127.0.0.1 that turns each request
- * into an API Gateway proxy event for the real handler. Background runs happen in this process.
+ * into an API Gateway proxy event for the real handler. Background runs happen in this process, and
+ * fan-outs in the stack's fan-out state machine, synthesized at start (about 2 s) and run by an
+ * emulator.
  */
 export async function startDevStack(port = 3000): Promise<DevStack> {
+  // The CDK app is loaded only here: the Lambda and the CLI never import it.
+  const { localFanout } = await import('../../infra/synthesize.js');
+  const fanout = localFanout();
   const s3 = await startLocalS3();
   s3.useAsSdkEndpoint();
   await s3.createBucket(BUCKET);
@@ -32,10 +39,11 @@ export async function startDevStack(port = 3000): Promise<DevStack> {
   const deps = dependenciesFromEnvironment(process.env);
   const running = new Set<Promise<unknown>>();
   // Like Step Functions: one execution per name, run after the request has been answered.
-  const stateMachine = new LocalStateMachine(
-    (payload) => handler(payload),
-    (name, error) => deps.logger.error('fan-out failed', { execution: name, error: error as Error }),
-  );
+  const stateMachine = new LocalStateMachine({
+    ...fanout,
+    invoke: (payload) => handler(payload),
+    onFailure: (name, error) => deps.logger.error('fan-out failed', { execution: name, error: error as Error }),
+  });
   const handler: TierdriftHandler = createHandler({
     ...deps,
     invokeAsync: async (job) => {
@@ -70,6 +78,7 @@ export async function startDevStack(port = 3000): Promise<DevStack> {
     url,
     s3,
     handler,
+    fanout: stateMachine,
     async stop() {
       await closeServer(server);
       await Promise.allSettled(running);
