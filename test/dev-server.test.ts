@@ -2,6 +2,8 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatasetDescription } from '../lambda/datasets/describe-dataset.js';
 import { startDevStack, type DevStack } from '../lambda/dev/dev-server.js';
+import { synthesizedFanout } from '../lambda/dev/synthesized-fanout.js';
+import { localFanout } from '../infra/synthesize.js';
 
 let stack: DevStack;
 beforeAll(async () => {
@@ -53,6 +55,10 @@ describe('npm run dev: the local stack', () => {
     await stack.fanout.settled();
     expect(stack.fanout.list()).toEqual([{ name: location.split('/').at(-1), status: 'SUCCEEDED' }]);
     expect((await fetch(`${stack.url}${location}`)).status).toBe(200);
+  });
+
+  it("its fan-out definition, cached for the sources it was synthesized from, is the stack's as synthesized now", async () => {
+    expect(await synthesizedFanout()).toEqual(localFanout());
   });
 
   it('answers errors as JSON', async () => {

@@ -7,6 +7,7 @@ import { dependenciesFromEnvironment } from '../handler/default-dependencies.js'
 import { fanoutStarter } from '../handler/fanout-executions.js';
 import { startLocalS3, type LocalS3 } from './local-s3-server.js';
 import { LocalStateMachine } from './local-state-machine.js';
+import { synthesizedFanout } from './synthesized-fanout.js';
 
 const BUCKET = 'tierdrift-dev';
 
@@ -23,13 +24,11 @@ export interface DevStack {
 /**
  * The local stack: an embedded S3 server and an HTTP server on 127.0.0.1 that turns each request
  * into an API Gateway proxy event for the real handler. Background runs happen in this process, and
- * fan-outs in the stack's fan-out state machine, synthesized at start (about 2 s) and run by an
- * emulator.
+ * fan-outs in the stack's fan-out state machine, synthesized at start (about 2 s, then cached) and
+ * run by an emulator.
  */
 export async function startDevStack(port = 3000): Promise<DevStack> {
-  // The CDK app is loaded only here: the Lambda and the CLI never import it.
-  const { localFanout } = await import('../../infra/synthesize.js');
-  const fanout = localFanout();
+  const fanout = await synthesizedFanout();
   const s3 = await startLocalS3();
   s3.useAsSdkEndpoint();
   await s3.createBucket(BUCKET);
