@@ -29,7 +29,7 @@ export interface TemplateResources {
   Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>;
 }
 
-/** The CloudFormation function the template's `Fn::GetAtt: [<logical id>, Arn]` names. */
+/** The logical id in a template's `{ Fn::GetAtt: [<logical id>, Arn] }` (undefined for any other value). */
 const getAttArn = (part: unknown): string | undefined => {
   const att = (part as { 'Fn::GetAtt'?: unknown })['Fn::GetAtt'];
   return Array.isArray(att) && att.length === 2 && att[1] === 'Arn' && typeof att[0] === 'string' ? att[0] : undefined;
@@ -44,7 +44,7 @@ export function fanoutDefinitionOf(template: TemplateResources, functionArn: str
   if (machines.length !== 1) throw new Error(`expected one AWS::StepFunctions::StateMachine in the template, found ${machines.length}`);
   const functions = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
   const definition = machines[0].Properties?.DefinitionString as string | { 'Fn::Join': [string, unknown[]] };
-  const parts = typeof definition === 'string' ? [definition] : definition['Fn::Join'][1];
+  const [separator, parts] = typeof definition === 'string' ? ['', [definition]] : definition['Fn::Join'];
   const text = parts
     .map((part) => {
       if (typeof part === 'string') return part;
@@ -52,7 +52,7 @@ export function fanoutDefinitionOf(template: TemplateResources, functionArn: str
       if (id === undefined || !functions.some(([fnId]) => fnId === id)) throw new Error(`the state machine's definition holds a token other than a function's ARN: ${JSON.stringify(part)}`);
       return functionArn;
     })
-    .join('');
+    .join(separator);
   return JSON.parse(text) as Record<string, unknown>;
 }
 

@@ -74,7 +74,8 @@ export class LocalStateMachine implements FanoutExecutions {
       }
     };
     this.handlers = Object.fromEntries(tasks.map(([name]) => [name, invoke]));
-    this.retryIntervals = options.retryDelayMs === undefined ? {} : Object.fromEntries(tasks.map(([name]) => [name, options.retryDelayMs!]));
+    const delay = options.retryDelayMs;
+    this.retryIntervals = delay === undefined ? {} : Object.fromEntries(tasks.map(([name]) => [name, delay]));
   }
 
   /** Runs one execution to its end: the output (the commit's report), or the execution's error. */
