@@ -7,6 +7,8 @@ import { build } from 'esbuild';
 const root = fileURLToPath(new URL('..', import.meta.url));
 
 const BUNDLED_PACKAGES = ['seedrandom'];
+/** The Node major of `engines` and .nvmrc, which `npm run cli` runs on (test/node-version.test.ts holds them together). */
+export const BUNDLE_TARGET = 'node24';
 
 function externalPackagesExcept(bundled) {
   return {
@@ -30,7 +32,7 @@ export async function buildBundle(dir) {
     platform: 'node',
     format: 'esm',
     splitting: true, // modules loaded with import() (the AWS SDK's users) stay out of the start-up path
-    target: 'node20',
+    target: BUNDLE_TARGET,
     // Packages stay external (resolved from node_modules at run time), except the few the engine
     // needs: bundled in, so a bundle written anywhere (tests write theirs to a temp folder) runs.
     plugins: [externalPackagesExcept(BUNDLED_PACKAGES)],

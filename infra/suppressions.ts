@@ -97,9 +97,9 @@ export function addSuppressions(t: SuppressionTargets): void {
   Validations.of(t.function).acknowledge({
     id: 'AwsSolutions-L1',
     reason:
-      'The runtime is pinned on purpose (nodejs22.x, the version the bundle targets and the project tests ' +
+      'The runtime is pinned on purpose (nodejs24.x, the version the bundle targets and the project tests ' +
       'against) instead of following "latest": a runtime change is a reviewed code change, not a side effect ' +
-      'of upgrading aws-cdk-lib. nodejs22.x is a supported runtime.',
+      'of upgrading aws-cdk-lib. nodejs24.x is a supported runtime.',
   });
   for (const queue of [t.asyncFailureQueue, t.scheduleDeadLetterQueue]) {
     Validations.of(queue).acknowledge({

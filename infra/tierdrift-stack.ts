@@ -38,7 +38,7 @@ export const API_STAGE = 'v1';
  */
 export const BUNDLING: nodejs.BundlingOptions = {
   format: nodejs.OutputFormat.ESM,
-  target: 'node22',
+  target: 'node24',
   mainFields: ['module', 'main'],
   banner:
     "import { createRequire as __tierdriftCreateRequire } from 'node:module'; const require = __tierdriftCreateRequire(import.meta.url);",
@@ -180,7 +180,7 @@ export class TierdriftStack extends Stack {
       handler: 'handler',
       projectRoot: PROJECT_ROOT,
       depsLockFilePath: `${PROJECT_ROOT}package-lock.json`,
-      runtime: lambda.Runtime.NODEJS_22_X,
+      runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       memorySize: settings.memoryMiB,
       timeout: FUNCTION_TIMEOUT,

@@ -2,11 +2,14 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DatasetDescription } from '../lambda/datasets/describe-dataset.js';
 import { startDevStack, type DevStack } from '../lambda/dev/dev-server.js';
+import { synthesizedFanout } from '../lambda/dev/synthesized-fanout.js';
+import { localFanout } from '../infra/synthesize.js';
 
 let stack: DevStack;
 beforeAll(async () => {
   process.env.POWERTOOLS_LOG_LEVEL = 'SILENT';
   process.env.SYNC_MAX_USERS = '100'; // the stack reads its settings from the environment, like the Lambda
+  process.env.FANOUT_MIN_USERS = '1000';
   stack = await startDevStack(0);
 });
 afterAll(() => stack?.stop());
@@ -43,6 +46,19 @@ describe('npm run dev: the local stack', () => {
       status = (await fetch(`${stack.url}${location}`)).status;
     }
     expect(status).toBe(200);
+  });
+
+  it('runs a fan-out in the synthesized state machine (emulated): 202, one execution that succeeds, then 200', async () => {
+    const response = await fetch(`${stack.url}/datasets`, { method: 'POST', body: JSON.stringify({ engine: 'seedrandom', seed: 11, users: 1200 }) });
+    expect(response.status).toBe(202);
+    const location = response.headers.get('location')!;
+    await stack.fanout.settled();
+    expect(stack.fanout.list()).toEqual([{ name: location.split('/').at(-1), status: 'SUCCEEDED' }]);
+    expect((await fetch(`${stack.url}${location}`)).status).toBe(200);
+  });
+
+  it("its fan-out definition, cached for the sources it was synthesized from, is the stack's as synthesized now", async () => {
+    expect(await synthesizedFanout()).toEqual(localFanout());
   });
 
   it('answers errors as JSON', async () => {

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { datasetAddress } from '../lambda/config/dataset-id.js';
 import { parseConfig } from '../lambda/config/validate.js';
-import { LocalStateMachine, runStateMachineLocally } from '../lambda/dev/local-state-machine.js';
+import { LocalStateMachine, type Invoke } from '../lambda/dev/local-state-machine.js';
 import { PART_TABLES } from '../lambda/fanout/run-shard.js';
 import { GENERATE_JOB_KIND } from '../lambda/handler/async-job.js';
 import { executionArnOf, stepFunctionsFanoutStarter } from '../lambda/handler/aws-adapters.js';
@@ -15,12 +15,15 @@ import { fanoutStarter, MAX_FANOUT_RETRIES, type ExecutionStatus, type FanoutExe
 import { FANOUT_KINDS, type FanoutPlanJob } from '../lambda/handler/fanout-payloads.js';
 import { publishDataset } from '../lambda/publish/publish-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
+import { localFanout } from '../infra/synthesize.js';
 import { apiEvent, createHarness, readEvent, withRequest, type Harness } from './support/handler-harness.js';
 import { startLocalS3, type LocalS3 } from './support/local-s3.js';
 
 let s3: LocalS3;
+let fanout: ReturnType<typeof localFanout>;
 const tmp = mkdtempSync(join(tmpdir(), 'tierdrift-handler-fanout-'));
 beforeAll(async () => {
+  fanout = localFanout(); // the state machine's definition as `cdk synth` writes it
   s3 = await startLocalS3();
   s3.useAsSdkEndpoint();
 });
@@ -34,16 +37,25 @@ const SMALL_SHARDS = { fanoutPlan: { shardUsers: 300, minPartBytes: 0 } };
 const PLAN = readEvent<FanoutPlanJob>('fanout-plan.json');
 const POST = apiEvent('api-post-default.json');
 
-/** Runs the state machine's steps through the handler, recording each payload's kind. */
+/** The synthesized fan-out state machine in the emulator, each task invoking `invoke`; retries do not wait. */
+const emulated = (invoke: Invoke) => new LocalStateMachine({ ...fanout, invoke, retryDelayMs: 0 });
+
+/** How often the definition retries a state after any error (its States.ALL retrier). */
+function retriesOfAll(state: string): number {
+  const states = fanout.definition.States as Record<string, { Retry: { ErrorEquals: string[]; MaxAttempts: number }[] }>;
+  return states[state].Retry.find((r) => r.ErrorEquals.includes('States.ALL'))!.MaxAttempts;
+}
+
+/** Runs the state machine through the handler, recording each payload's kind. */
 async function runThroughHandler(h: Harness, input: FanoutPlanJob, duplicateShards = false) {
   const kinds: string[] = [];
-  const report = await runStateMachineLocally(async (payload) => {
+  const report = await emulated(async (payload) => {
     const kind = (payload as { kind: string }).kind;
     kinds.push(kind);
     // A retried or twice-delivered shard task overwrites its parts with the same bytes.
     if (duplicateShards && kind === FANOUT_KINDS.shard) await h.handler(payload);
     return h.handler(payload);
-  }, input);
+  }).run(input);
   return { report, kinds };
 }
 
@@ -79,6 +91,24 @@ describe('the fan-out steps through the handler (fanout-plan.json), as the state
     const again = await runThroughHandler(h, PLAN);
     expect(again.kinds).toEqual([plan, offsets, commit]);
     expect(again.report).toEqual({ ...report, status: 'existing' });
+  });
+
+  it("a shard task that fails once (after writing its parts) is retried by the definition's Retry: the same bytes are published", async () => {
+    const h = await createHarness(s3, {}, SMALL_SHARDS);
+    const attempts: number[] = [];
+    const report = await emulated(async (payload) => {
+      const result = await h.handler(payload);
+      const { kind, shard } = payload as { kind: string; shard?: { index: number } };
+      if (kind === FANOUT_KINDS.shard) {
+        attempts.push(shard!.index);
+        if (shard!.index === 2 && attempts.filter((i) => i === 2).length === 1) throw new Error('injected: shard 2 failed once');
+      }
+      return result;
+    }).run(PLAN);
+    expect(report.status).toBe('created');
+    expect(attempts.sort()).toEqual([0, 1, 2, 2, 3]);
+    await expectBytesOfPublishDataset(h, PLAN, report.prefix);
+    expect((await h.keys()).some((k) => k.includes('/_parts/'))).toBe(false);
   });
 
   it('each step returns the small JSON the next one takes', async () => {
@@ -278,8 +308,10 @@ describe('execution names: an ended execution does not block its dataset for 90 
     const get = withRequest(post, { httpMethod: 'GET', path: `/datasets/${datasetId}`, body: null });
     let failCommit = true;
     let partsBeforeCleanup = 0;
-    const machine = new LocalStateMachine(async (payload) => {
+    let commits = 0;
+    const machine = emulated(async (payload) => {
       const kind = (payload as { kind: string }).kind;
+      if (kind === FANOUT_KINDS.commit) commits++;
       if (kind === FANOUT_KINDS.commit && failCommit) throw new Error('injected: the commit failed');
       if (kind === FANOUT_KINDS.cleanup) partsBeforeCleanup = (await h.keys()).filter((k) => k.includes('/_parts/')).length;
       return h.handler(payload);
@@ -289,6 +321,8 @@ describe('execution names: an ended execution does not block its dataset for 90 
     expect((await h.api(post)).statusCode).toBe(202);
     await machine.settled();
     expect(machine.list()).toEqual([{ name: datasetId, status: 'FAILED' }]);
+    // The commit was tried as often as the definition's Retry allows, then caught.
+    expect(commits).toBe(1 + retriesOfAll('Commit'));
     // The shards had written their parts; the cleanup deleted them and marked the run failed.
     expect(partsBeforeCleanup).toBe(4 * (PART_TABLES.length + 1)); // 4 shards × (a part per table, the report)
     expect(await h.keys()).toEqual([`${prefix}/_run.json`]);
@@ -312,10 +346,10 @@ describe('execution names: an ended execution does not block its dataset for 90 
     const h = await createHarness(s3, {}, SMALL_SHARDS);
     const failing = { ...PLAN, config: { ...PLAN.config, seed: 99 } };
     await expect(
-      runStateMachineLocally(async (payload) => {
+      emulated(async (payload) => {
         if ((payload as { kind: string }).kind === FANOUT_KINDS.plan) throw new Error('injected: the plan failed');
         return h.handler(payload);
-      }, failing),
+      }).run(failing),
     ).rejects.toThrow('injected: the plan failed');
     const prefix = `tierdrift/${datasetAddress(parseConfig(failing.config)).prefix}`;
     expect(await h.keys()).toEqual([`${prefix}/_run.json`]);
@@ -333,11 +367,20 @@ describe('the run marker of a fan-out longer than RUN_MARKER_STALE_SECONDS', () 
     const h = await createHarness(s3, { FANOUT_MIN_USERS: '1000' }, SMALL_SHARDS);
     expect((await h.api(post)).statusCode).toBe(202);
     const answers: number[] = [];
-    await runStateMachineLocally(async (payload) => {
-      h.advance(600); // below the 900 s, but the run's total is far above it
-      answers.push((await h.api(get)).statusCode);
-      return h.handler(payload);
-    }, h.executions[0].input);
+    // One step at a time (the Map states run up to 3 at once), so each is 10 minutes after the last.
+    let previous = Promise.resolve();
+    await emulated((payload) => {
+      const step = previous.then(async () => {
+        h.advance(600); // below the 900 s, but the run's total is far above it
+        answers.push((await h.api(get)).statusCode);
+        return h.handler(payload);
+      });
+      previous = step.then(
+        () => undefined,
+        () => undefined,
+      );
+      return step;
+    }).run(h.executions[0].input);
     expect(answers).toEqual(Array(11).fill(202));
     expect((await h.api(get)).statusCode).toBe(200);
   });

@@ -25,39 +25,56 @@ function hexOf(x: number): string {
   return new BigUint64Array(f.buffer)[0].toString(16).padStart(16, '0');
 }
 
-function checkFixture(name: string, arity: 1 | 2, f: (...a: number[]) => number, minRecords: number): void {
+/**
+ * Deliberately naive versions, each the port plus one textbook shortcut (one extra rounding): built
+ * only from the port and IEEE operations, so they give the same results on any V8. A fixture that
+ * these pass would not show that the port is exact rather than merely close.
+ */
+const NAIVE = {
+  exp: (x: number) => exp(x / 2) * exp(x / 2),
+  log: (x: number) => log(x * 3) - log(3),
+  pow: (x: number, y: number) => exp(y * log(x)),
+};
+const V8 = { exp: Math.exp, log: Math.log, pow: Math.pow };
+
+function checkFixture(name: keyof typeof NAIVE, f: (...a: number[]) => number, minRecords: number): void {
+  const arity = name === 'pow' ? 2 : 1;
   const d = load(name);
   const w = arity + 1;
   const n = d.length / w;
   expect(n).toBeGreaterThanOrEqual(minRecords);
   const bad: string[] = [];
-  let v8bad = 0;
+  const misses = { naive: 0, v8: 0 };
+  const naive: (...a: number[]) => number = NAIVE[name];
+  const v8: (...a: number[]) => number = V8[name];
   for (let i = 0; i < d.length; i += w) {
     const want = d[i + arity];
-    const got = arity === 1 ? f(d[i]) : f(d[i], d[i + 1]);
-    if (!same(got, want)) {
-      bad.push(`${name}(${Array.from(d.subarray(i, i + arity)).join(', ')}) = ${got} [${hexOf(got)}], want ${want} [${hexOf(want)}]`);
-    }
-    const v8 = name === 'exp' ? Math.exp(d[i]) : name === 'log' ? Math.log(d[i]) : Math.pow(d[i], d[i + 1]);
-    if (!same(v8, want)) v8bad++;
+    const args = Array.from(d.subarray(i, i + arity));
+    const got = f(...args);
+    if (!same(got, want)) bad.push(`${name}(${args.join(', ')}) = ${got} [${hexOf(got)}], want ${want} [${hexOf(want)}]`);
+    if (!same(naive(...args), want)) misses.naive++;
+    if (!same(v8(...args), want)) misses.v8++;
   }
   expect(bad.slice(0, 20)).toEqual([]);
-  // The fixture is only meaningful if V8's own functions fail on a good part of it.
-  expect(v8bad).toBeGreaterThan(name === 'pow' ? 1000 : 5000);
+  // The fixture is only meaningful if an implementation that is merely close fails on a good part of it.
+  expect(misses.naive).toBeGreaterThan(n / 10);
+  // V8's own Math.${name} is not asserted on: how close it comes to glibc changes between V8 versions
+  // (Math.pow misses glibc on 6,284 of the pow cases under Node 20, on 13 under Node 24).
+  console.info(`${name}: ${n} cases; the naive version misses ${misses.naive}, V8's Math.${name} (Node ${process.version}) ${misses.v8}`);
 }
 
 describe('libm fixtures (Python / glibc 2.36 FMA variants, bit-exact)', () => {
-  it('exp', () => checkFixture('exp', 1, exp, 40000));
-  it('log', () => checkFixture('log', 1, log, 40000));
+  it('exp', () => checkFixture('exp', exp, 40000));
+  it('log', () => checkFixture('log', log, 40000));
   it('log, exact-emulation path only (certified fast path disabled)', () => {
     setLogForceExact(true);
     try {
-      checkFixture('log', 1, log, 40000);
+      checkFixture('log', log, 40000);
     } finally {
       setLogForceExact(false);
     }
   });
-  it('pow', () => checkFixture('pow', 2, pow, 30000));
+  it('pow', () => checkFixture('pow', pow, 30000));
 });
 
 describe('libm known values', () => {

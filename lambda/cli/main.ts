@@ -19,11 +19,6 @@ import { ProgressBar } from './progress-bar.js';
 import { fetchReport, generateReport, timelineReport, verifyReport } from './report.js';
 import { datasetTarget, publishTarget } from './storage-target.js';
 
-// The AWS SDK warns on every run under Node 20 that its 2027 releases will need Node 22. This CLI
-// supports Node 20, so that one warning is switched off with the SDK's own switch (unless the
-// user set it); every other warning still prints.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 // bin/tierdrift.mjs bundles the engine worker beside this file; run from source, there is none
 // and generation and formatting stay on this thread (same bytes either way).
 const bundledWorker = new URL('./engine-worker.mjs', import.meta.url);

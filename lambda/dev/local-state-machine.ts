@@ -1,63 +1,101 @@
-import type { FanoutRun, ShardCount } from '../fanout/fanout-steps.js';
+import { ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { JobReport } from '../handler/background-job.js';
 import type { ExecutionStatus, FanoutExecutions } from '../handler/fanout-executions.js';
-import { FANOUT_KINDS, type FanoutPlanJob, type StepError } from '../handler/fanout-payloads.js';
+import type { FanoutPlanJob } from '../handler/fanout-payloads.js';
 
 /** Invokes the function with one payload and returns its result (in tests and `npm run dev`: the handler). */
 export type Invoke = (payload: unknown) => Promise<unknown>;
 
-/**
- * What the fan-out state machine (infra/fanout-state-machine.ts) does, one step after the other in
- * this process: the same payloads, each built from the previous steps' results.
- *   plan → count each shard → offsets → shard each → commit
- * A step that throws goes, like the state machine's Catch, to cleanup (with the run id once the
- * plan has made one), and the run fails with the step's error. Steps are not retried here.
- */
-export async function runStateMachineLocally(invoke: Invoke, input: FanoutPlanJob): Promise<JobReport> {
-  let runId: string | undefined;
-  try {
-    const planned = (await invoke(input)) as FanoutRun;
-    runId = planned.runId;
-    const counts: ShardCount[] = [];
-    for (const shard of planned.shards) counts.push((await invoke({ kind: FANOUT_KINDS.count, config: planned.config, shard })) as ShardCount);
-    const run = (await invoke({ kind: FANOUT_KINDS.offsets, run: planned, counts })) as FanoutRun;
-    for (const shard of run.shards) await invoke({ kind: FANOUT_KINDS.shard, config: run.config, runId: run.runId, shard });
-    return (await invoke({ kind: FANOUT_KINDS.commit, run })) as JobReport;
-  } catch (failure) {
-    await invoke({ kind: FANOUT_KINDS.cleanup, config: input.config, ...(runId !== undefined && { runId }), error: asStepError(failure) });
-    throw failure;
-  }
+export interface LocalStateMachineOptions {
+  /** The fan-out state machine's ASL definition as synthesized (infra/synthesize.ts, fanoutDefinitionOf). */
+  definition: Record<string, unknown>;
+  /** Runs every Task state: each invokes the function. */
+  invoke: Invoke;
+  /**
+   * What bounds a task: in AWS a Task without TimeoutSeconds waits for the invocation, which the
+   * function's timeout ends; the emulator would stop it after 60 s.
+   */
+  taskTimeoutSeconds: number;
+  /** Wait before a retry, in ms, instead of the definition's intervals (tests: 0). */
+  retryDelayMs?: number;
+  /** Told of each execution that ends other than SUCCEEDED. */
+  onFailure?: (name: string, error: unknown) => void;
 }
 
-/** What a Catch records of a Lambda error: its name, and the error as JSON for a cause. */
-function asStepError(failure: unknown): StepError {
+type StateDefinition = { Type: string; Resource?: string; TimeoutSeconds?: number; ItemProcessor?: StatesOf; Iterator?: StatesOf; Branches?: StatesOf[] };
+type StatesOf = { States: Record<string, StateDefinition> };
+
+/** Every Task state of a definition, nested ones (a Map's item processor) included. */
+function tasksOf(definition: StatesOf): Array<[string, StateDefinition]> {
+  return Object.entries(definition.States).flatMap(([name, state]): Array<[string, StateDefinition]> => [
+    ...(state.Type === 'Task' ? [[name, state] as [string, StateDefinition]] : []),
+    ...[state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])].flatMap((inner) => (inner ? tasksOf(inner) : [])),
+  ]);
+}
+
+/** A Lambda task's resource: the function's ARN, or the optimised integration. */
+const invokesLambda = (resource = '') => /^arn:aws[a-z-]*:lambda:/.test(resource) || /^arn:aws[a-z-]*:states:::lambda:invoke/.test(resource);
+
+/** As Step Functions reports a function's error: its type as the error, the error as JSON as the cause. */
+function asLambdaError(failure: unknown): Error {
   const error = failure instanceof Error ? failure : new Error(String(failure));
-  return { Error: error.name, Cause: JSON.stringify({ errorType: error.name, errorMessage: error.message }) };
+  const reported = new Error(JSON.stringify({ errorType: error.name, errorMessage: error.message }));
+  reported.name = error.name;
+  return reported;
 }
 
 /**
- * Executions of the local state machine by name, like Step Functions': a name is taken for good,
- * an execution runs after the request that started it has been answered, and ends SUCCEEDED or
- * FAILED. `npm run dev` and the tests start fan-outs through it.
+ * The fan-out state machine's synthesized definition run by the aws-local-stepfunctions emulator in
+ * this process (its Map states, Retry and Catch), each Task state invoking the function through
+ * `invoke`, with payloads and results passed as JSON, as Lambda passes them. Executions by name,
+ * like Step Functions': a name is taken for good, an execution runs after the request that
+ * started it has been answered, and ends SUCCEEDED, FAILED or TIMED_OUT.
+ * What the emulator does not do (Distributed Map's child executions, IAM, …): README, Fan-out.
  */
 export class LocalStateMachine implements FanoutExecutions {
+  private readonly machine: StateMachine;
+  private readonly handlers: Record<string, (input: unknown) => Promise<never>>;
+  private readonly retryIntervals: Record<string, number>;
   private readonly executions = new Map<string, { status: ExecutionStatus; done: Promise<void> }>();
 
-  constructor(
-    private readonly invoke: Invoke,
-    private readonly onFailure: (name: string, error: unknown) => void = () => undefined,
-  ) {}
+  constructor(private readonly options: LocalStateMachineOptions) {
+    const definition = structuredClone(options.definition) as unknown as StatesOf;
+    const tasks = tasksOf(definition);
+    for (const [name, task] of tasks) {
+      if (!invokesLambda(task.Resource)) throw new Error(`local state machine: task ${name} calls ${task.Resource}; only tasks that invoke the function run here`);
+      task.TimeoutSeconds ??= options.taskTimeoutSeconds;
+    }
+    this.machine = new StateMachine(definition as unknown as StateMachineDefinition);
+    const invoke = async (input: unknown) => {
+      try {
+        return JSON.parse(JSON.stringify((await options.invoke(input)) ?? null)) as never;
+      } catch (failure) {
+        throw asLambdaError(failure);
+      }
+    };
+    this.handlers = Object.fromEntries(tasks.map(([name]) => [name, invoke]));
+    const delay = options.retryDelayMs;
+    this.retryIntervals = delay === undefined ? {} : Object.fromEntries(tasks.map(([name]) => [name, delay]));
+  }
+
+  /** Runs one execution to its end: the output (the commit's report), or the execution's error. */
+  async run(input: FanoutPlanJob): Promise<JobReport> {
+    const execution = this.machine.run(JSON.parse(JSON.stringify(input)) as never, {
+      overrides: { taskResourceLocalHandlers: this.handlers, retryIntervalOverrides: this.retryIntervals },
+    });
+    return (await execution.result) as unknown as JobReport;
+  }
 
   async start(name: string, input: FanoutPlanJob): Promise<boolean> {
     if (this.executions.has(name)) return false;
     const execution: { status: ExecutionStatus; done: Promise<void> } = { status: 'RUNNING', done: Promise.resolve() };
     execution.done = new Promise((resolve) => setImmediate(resolve))
-      .then(() => runStateMachineLocally(this.invoke, input))
+      .then(() => this.run(input))
       .then(
         () => void (execution.status = 'SUCCEEDED'),
         (error: unknown) => {
-          execution.status = 'FAILED';
-          this.onFailure(name, error);
+          execution.status = error instanceof ExecutionTimeoutError ? 'TIMED_OUT' : 'FAILED';
+          this.options.onFailure?.(name, error);
         },
       );
     this.executions.set(name, execution);

@@ -126,6 +126,8 @@ describe('the bundled handler (the deployed artifact) against a local S3 server'
     const line = stdout.split('\n').find((l) => l.startsWith('@@RESULT '));
     if (!line) throw new Error(`no result from the bundle:\n${stdout}\n${stderr}`);
     const outcome = JSON.parse(line.slice('@@RESULT '.length));
+    // The bundle runs on the Node major the function's runtime is (nodejs<major>.x).
+    expect(template.Resources[fnId].Properties.Runtime).toBe(`nodejs${outcome.node.split('.')[0]}.x`);
     if (!outcome.ok) throw new Error(`the bundled handler failed: ${outcome.error}\n${stderr}`);
     return outcome.result;
   }

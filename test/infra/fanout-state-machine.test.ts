@@ -1,6 +1,8 @@
+import aslValidator from 'asl-validator';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { FANOUT_KINDS } from '../../lambda/handler/fanout-payloads.js';
 import { LAMBDA_SERVICE_ERRORS } from '../../infra/fanout-state-machine.js';
+import { fanoutDefinitionOf, LOCAL_FUNCTION_ARN } from '../../infra/synthesize.js';
 import { getAtt, idOf, onlyOfType, ref, synthStack, type Synthesized } from './synth-stack.js';
 
 let s: Synthesized;
@@ -10,7 +12,7 @@ let ids: { fn: string; stateMachine: string; role: string; logGroup: string };
 function definitionOf(synth: Synthesized): any {
   const parts: unknown[] = onlyOfType(synth.json, 'AWS::StepFunctions::StateMachine').resource.Properties.DefinitionString['Fn::Join'][1];
   for (const part of parts) if (typeof part !== 'string') expect(part).toEqual(getAtt(idOf(synth.stack, synth.stack.fn)));
-  return JSON.parse(parts.map((p) => (typeof p === 'string' ? p : '<function>')).join(''));
+  return fanoutDefinitionOf(synth.json, '<function>');
 }
 
 beforeAll(() => {
@@ -60,6 +62,14 @@ describe('the fan-out state machine', () => {
         Failed: { Type: 'Fail', ErrorPath: '$.error.Error', CausePath: '$.error.Cause' },
       },
     });
+  });
+
+  it('is valid Amazon States Language (asl-validator 4, ARNs and paths checked)', () => {
+    const definition = fanoutDefinitionOf(s.json, LOCAL_FUNCTION_ARN);
+    const { isValid, errorsText } = aslValidator(structuredClone(definition), { checkArn: true, checkPaths: true });
+    expect(isValid, errorsText()).toBe(true);
+    // The validator does reject a broken one.
+    expect(aslValidator({ ...structuredClone(definition), StartAt: 'Nowhere' }, { checkArn: true, checkPaths: true }).isValid).toBe(false);
   });
 
   it('is a Standard state machine with a fixed name, logging everything to its retained log group, traced', () => {

@@ -19,4 +19,4 @@ try {
 } catch (error) {
   outcome = { ok: false, error: String(error?.stack ?? error) };
 }
-process.stdout.write(`\n@@RESULT ${JSON.stringify(outcome)}\n`);
+process.stdout.write(`\n@@RESULT ${JSON.stringify({ ...outcome, node: process.versions.node })}\n`);

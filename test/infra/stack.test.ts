@@ -54,7 +54,7 @@ describe('function', () => {
     const fn = s.json.Resources[ids.fn];
     expect(fn.Type).toBe('AWS::Lambda::Function');
     expect(fn.Properties).toMatchObject({
-      Runtime: 'nodejs22.x',
+      Runtime: 'nodejs24.x',
       Architectures: ['arm64'],
       Handler: 'index.handler',
       MemorySize: 1769,

@@ -1,14 +1,9 @@
-import { readFileSync } from 'node:fs';
-import { App } from 'aws-cdk-lib';
+import type { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { settingsFromContext } from '../../infra/settings.js';
-import { PROJECT_ROOT, TierdriftStack } from '../../infra/tierdrift-stack.js';
+import { synthesizeStack } from '../../infra/synthesize.js';
+import type { TierdriftStack } from '../../infra/tierdrift-stack.js';
 
-/** cdk.json's context: the feature flags and tierdrift settings `npx cdk synth` uses. */
-export const CDK_JSON = JSON.parse(readFileSync(`${PROJECT_ROOT}cdk.json`, 'utf8')) as {
-  app: string;
-  context: Record<string, unknown>;
-};
+export { CDK_JSON } from '../../infra/synthesize.js';
 
 export interface Synthesized {
   app: App;
@@ -18,18 +13,9 @@ export interface Synthesized {
   json: { Resources: Record<string, { Type: string; Properties?: any; DependsOn?: string[]; DeletionPolicy?: string; UpdateReplacePolicy?: string; Metadata?: any }>; Outputs: Record<string, any> };
 }
 
-/**
- * The stack as `infra/app.ts` builds it, with cdk.json's context plus `context` (values given as
- * strings, as `-c key=value` gives them), in process. For speed, bundling is skipped (the CLI
- * synth test bundles) and CDK's built-in CloudFormation validation is off (the CLI synth test
- * keeps it on).
- */
+/** The stack as `infra/app.ts` builds it (infra/synthesize.ts: no bundling, no CloudFormation validation), and its template. */
 export function synthStack(context: Record<string, unknown> = {}): Synthesized {
-  const app = new App({
-    context: { ...CDK_JSON.context, ...context, 'aws:cdk:bundling-stacks': [] },
-    builtinCloudFormationValidation: false,
-  });
-  const stack = new TierdriftStack(app, 'Tierdrift', { settings: settingsFromContext(app.node) });
+  const { app, stack } = synthesizeStack(context);
   const template = Template.fromStack(stack);
   return { app, stack, template, json: template.toJSON() as Synthesized['json'] };
 }
