@@ -4,7 +4,7 @@ import { parseConfig } from '../lambda/config/validate.js';
 import { buildDatasetSchema, type SchemaTable } from '../lambda/dataset/dataset-schema.js';
 
 /**
- * docs/load_dataset.py (the README's KumoRFM / RelBench loading example) cannot run here (no
+ * docs/load_dataset.py (the KumoRFM / RelBench loading example of docs/benchmark-task.md) cannot run here (no
  * Python, no KumoRFM), so this checks what it names against schema.json: the tables, primary keys,
  * time and end-time columns and links must be the ones the dataset declares.
  */

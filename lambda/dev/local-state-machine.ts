@@ -50,7 +50,7 @@ function asLambdaError(failure: unknown): Error {
  * `invoke`, with payloads and results passed as JSON, as Lambda passes them. Executions by name,
  * like Step Functions': a name is taken for good, an execution runs after the request that
  * started it has been answered, and ends SUCCEEDED, FAILED or TIMED_OUT.
- * What the emulator does not do (Distributed Map's child executions, IAM, …): README, Fan-out.
+ * What the emulator does not do (Distributed Map's child executions, IAM, …): docs/scale.md.
  */
 export class LocalStateMachine implements FanoutExecutions {
   private readonly machine: StateMachine;

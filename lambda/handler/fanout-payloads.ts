@@ -2,8 +2,8 @@ import { z } from 'zod';
 import type { GenerationConfig } from '../config/schema.js';
 
 /**
- * The payloads the fan-out state machine sends the function, one kind per step (see README, Fan-out
- * on AWS). The state machine passes each step's result on: plan → Map(count) → offsets →
+ * The payloads the fan-out state machine sends the function, one kind per step (see docs/scale.md,
+ * the state machine). The state machine passes each step's result on: plan → Map(count) → offsets →
  * Map(shard) → commit. Configs are checked again by every step.
  */
 export const FANOUT_KINDS = {
