@@ -1,5 +1,6 @@
 import { Validations } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { fanoutPartsPattern, rootObjectsPattern } from '../lambda/layout/key-layout.js';
 
 /**
  * The cdk-nag AwsSolutions findings this stack accepts, each with the reason a reviewer gets.
@@ -35,14 +36,14 @@ export interface SuppressionTargets {
 export function addSuppressions(t: SuppressionTargets): void {
   Validations.of(t.functionPolicy).acknowledge(
     {
-      id: `AwsSolutions-IAM5[Resource::<${t.bucketLogicalId}.Arn>/${t.root}/*]`,
+      id: `AwsSolutions-IAM5[Resource::<${t.bucketLogicalId}.Arn>/${rootObjectsPattern(t.root)}]`,
       reason:
         `Dataset keys are created at run time (${t.root}/seed=<seed>/<config hash>/<file>, ${t.root}/latest/<name>.json), ` +
         `so object access is granted on the function's root prefix and nothing else in the bucket; the actions are ` +
         `exactly s3:GetObject, s3:PutObject and s3:AbortMultipartUpload (no ACL or policy changes; deleting is the next statement).`,
     },
     {
-      id: `AwsSolutions-IAM5[Resource::<${t.bucketLogicalId}.Arn>/${t.root}/*/_parts/*]`,
+      id: `AwsSolutions-IAM5[Resource::<${t.bucketLogicalId}.Arn>/${fanoutPartsPattern(t.root)}]`,
       reason:
         `s3:DeleteObject only on the fan-out's intermediate parts (${t.root}/seed=<seed>/<config hash>/_parts/<run id>/...), ` +
         'which the commit deletes after publishing and the cleanup step after a failure; the dataset ids and run ids ' +

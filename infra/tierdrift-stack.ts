@@ -12,6 +12,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
+import { fanoutPartsPattern, rollingExpiryPrefix, rollingRoot, rootObjectsPattern } from '../lambda/layout/key-layout.js';
 import { executionArnsOf, FanoutStateMachine, stateMachineArnOf } from './fanout-state-machine.js';
 import { configRequestModelSchema } from './request-model.js';
 import type { TierdriftSettings } from './settings.js';
@@ -52,22 +53,6 @@ export const BUNDLING: nodejs.BundlingOptions = {
 
 export interface TierdriftStackProps extends StackProps {
   settings: TierdriftSettings;
-}
-
-/**
- * Key layout under the bucket (see README, Deploying):
- *   <root>/seed=<seed>/<hash>/...           datasets from the API and pinned nightly fixtures: kept
- *   <root>/rolling/seed=<seed>/<hash>/...   nightly fixtures with seedFromDate: expire after N days
- *                                           (the handler publishes them under ROLLING_PREFIX)
- *   <root>/latest/<name>.json               the nightly pointers: overwritten nightly, kept
- */
-export function rollingPrefix(rootPrefix: string): string {
-  return `${rootPrefix}/rolling/`;
-}
-
-/** Keys of fan-out parts, `<root>/seed=<seed>/<hash>/_parts/<run id>/…` (lambda/fanout/run-shard.ts, runPrefixOf). */
-export function fanoutPartsPattern(rootPrefix: string): string {
-  return `${rootPrefix}/*/_parts/*`;
 }
 
 export class TierdriftStack extends Stack {
@@ -112,7 +97,7 @@ export class TierdriftStack extends Stack {
         // Rolling nightly fixtures get a new seed every day: keep the last N days of them.
         {
           id: 'expire-rolling-nightly-fixtures',
-          prefix: rollingPrefix(root),
+          prefix: rollingExpiryPrefix(root),
           expiration: Duration.days(settings.rollingRetentionDays),
         },
       ],
@@ -141,7 +126,7 @@ export class TierdriftStack extends Stack {
       new iam.PolicyStatement({
         sid: 'DatasetObjectsUnderRootPrefix',
         actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'],
-        resources: [this.bucket.arnForObjects(`${root}/*`)],
+        resources: [this.bucket.arnForObjects(rootObjectsPattern(root))],
       }),
     );
     // Deleting: only what fan-out runs leave under <dataset>/_parts/<run id>/ (never a dataset file).
@@ -157,7 +142,7 @@ export class TierdriftStack extends Stack {
         sid: 'ListRootPrefixOnly',
         actions: ['s3:ListBucket'],
         resources: [this.bucket.bucketArn],
-        conditions: { StringLike: { 's3:prefix': [`${root}/*`] } },
+        conditions: { StringLike: { 's3:prefix': [rootObjectsPattern(root)] } },
       }),
     );
     // A run aborts the incomplete multipart uploads dead runs left in its dataset folder
@@ -191,7 +176,7 @@ export class TierdriftStack extends Stack {
       environment: {
         BUCKET_NAME: this.bucket.bucketName,
         ROOT_PREFIX: root,
-        ROLLING_PREFIX: rollingPrefix(root).slice(0, -1),
+        ROLLING_PREFIX: rollingRoot(root),
         MAX_USERS: String(settings.maxUsers),
         SINGLE_RUN_MAX_USERS: String(settings.singleRunMaxUsers),
         SYNC_MAX_USERS: String(settings.syncMaxUsers),

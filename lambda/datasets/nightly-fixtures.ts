@@ -3,7 +3,8 @@ import type { GenerationConfig } from '../config/schema.js';
 import type { ConfigProblem } from '../config/validate.js';
 import type { PublishOutcome } from '../publish/publish-dataset.js';
 import { validateDatasetRequest } from './dataset-request.js';
-import { rootedKey, type DatasetStore } from './dataset-store.js';
+import { latestPointerKey } from '../layout/key-layout.js';
+import type { DatasetStore } from './dataset-store.js';
 import { writeJsonObject } from './json-object.js';
 import { publishedAt } from './list-datasets.js';
 
@@ -60,8 +61,6 @@ export interface NightlyRun {
   /** `rolling`: a date-seeded fixture, published where old copies expire. */
   publish: (config: GenerationConfig, fixture: string, rolling: boolean) => Promise<PublishOutcome>;
 }
-
-export const latestPointerKey = (root: string, name: string): string => rootedKey(root, `latest/${name}.json`);
 
 /** The seed of a `seedFromDate` fixture: the run's UTC date as YYYYMMDD, e.g. 20261124. */
 export function seedOfDate(date: Date): number {

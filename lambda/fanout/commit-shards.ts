@@ -5,12 +5,13 @@ import { mergeIntegrity } from '../dataset/integrity-checks.js';
 import { buildManifest, type ManifestFile } from '../dataset/manifest.js';
 import { TABLES } from '../dataset/tables.js';
 import { ContentDigest } from '../publish/file-digest.js';
-import { datasetKeys, readManifest, type PublishOutcome } from '../publish/publish-dataset.js';
+import { datasetKeys, fileKey as fileKeyOf, reportKey, runPrefixOf } from '../layout/key-layout.js';
+import { readManifest, type PublishOutcome } from '../publish/publish-dataset.js';
 import { writeSchemaFile } from '../publish/schema-file.js';
 import { DATASET_FILES, USER_TABLES } from '../publish/user-tables.js';
 import { MIN_PART_BYTES, type ComposableStorage } from '../storage/storage.js';
 import type { Shard } from './plan-shards.js';
-import { putJson, reportKey, runPrefixOf, type ShardReport } from './run-shard.js';
+import { putJson, type ShardReport } from './run-shard.js';
 
 export interface CommitOptions {
   root?: string;
@@ -71,7 +72,7 @@ export async function commitShards(
   }
   if (nextUser !== config.users + 1) throw new Error(`the shards cover users 1..${nextUser - 1}, not 1..${config.users}`);
 
-  const fileKey = (file: string) => `${prefix}/${file}`;
+  const fileKey = (file: string) => fileKeyOf(prefix, file);
   for (const table of USER_TABLES) {
     const parts = reports.map((r) => ({ key: r.parts[table.name].key, bytes: r.parts[table.name].bytes }));
     await storage.compose(fileKey(table.file), parts, { minPartBytes: options.minPartBytes ?? MIN_PART_BYTES });

@@ -6,6 +6,7 @@ import { engineRange } from '../engine/engine-range.js';
 import { DigestingFileWriter } from '../publish/file-digest.js';
 import { formatRange, RowFormatting, type RangeReport } from '../publish/user-rows.js';
 import { USER_TABLES } from '../publish/user-tables.js';
+import { partKey, reportKey } from '../layout/key-layout.js';
 import type { DatasetStorage } from '../storage/storage.js';
 import type { Shard } from './plan-shards.js';
 
@@ -32,18 +33,6 @@ export interface ShardReport {
   checks: CheckResult[];
   summary: IntegritySummary;
 }
-
-/** Where one fan-out run keeps its parts and reports: under the dataset's prefix, per run. */
-export function runPrefixOf(datasetPrefix: string, runId: string): string {
-  if (!/^[A-Za-z0-9._-]{1,80}$/.test(runId)) throw new Error(`invalid run id ${JSON.stringify(runId)}`);
-  return `${partsPrefixOf(datasetPrefix)}/${runId}`;
-}
-
-/** Where every run of a dataset keeps its parts. */
-export const partsPrefixOf = (datasetPrefix: string): string => `${datasetPrefix}/_parts`;
-
-export const partKey = (runPrefix: string, table: PartTable, index: number): string => `${runPrefix}/${table}/${String(index).padStart(5, '0')}.csv`;
-export const reportKey = (runPrefix: string, index: number): string => `${runPrefix}/reports/${String(index).padStart(5, '0')}.json`;
 
 /** Phase 1 of a shard: how many uploads its users have (generated, not formatted or written). */
 export function countShardUploads(config: GenerationConfig, shard: Shard): number {

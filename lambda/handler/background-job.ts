@@ -4,7 +4,8 @@ import type { GenerationConfig } from '../config/schema.js';
 import { validateDatasetRequest } from '../datasets/dataset-request.js';
 import type { DatasetStore } from '../datasets/dataset-store.js';
 import { endRun, markRunStarted, type RunMarker } from '../datasets/run-marker.js';
-import { datasetKeys, FailedChecksError } from '../publish/publish-dataset.js';
+import { datasetKeys } from '../layout/key-layout.js';
+import { FailedChecksError } from '../publish/publish-dataset.js';
 import { generateJobSchema } from './async-job.js';
 import type { Publisher } from './publisher.js';
 

@@ -10,7 +10,8 @@ import { claimRun, endRun, freshRunMarker, openRunMarker, type RunMarker } from 
 import { placeRun } from '../datasets/sync-rule.js';
 import { userTiers } from '../datasets/user-tiers.js';
 import { supportsUserRanges } from '../engine/engine-range.js';
-import { datasetKeys, FailedChecksError, strictRefusal, type PublishOutcome } from '../publish/publish-dataset.js';
+import { datasetKeys } from '../layout/key-layout.js';
+import { FailedChecksError, strictRefusal, type PublishOutcome } from '../publish/publish-dataset.js';
 import type { ApiContext } from './api-context.js';
 import { clientPath, readJsonBody, unknownQueryParameters } from './api-request.js';
 import { jsonResponse, problemResponse, type Problem } from './api-response.js';

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { MAX_USERS } from '../config/schema.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../datasets/sync-rule.js';
 import { STALE_RUN_SECONDS } from '../publish/publish-dataset.js';
+import { rollingRoot } from '../layout/key-layout.js';
 import { bucketNameProblem } from '../storage/s3-location.js';
 
 /**
@@ -150,7 +151,7 @@ export function loadEnvironment(env: Record<string, string | undefined>): Enviro
   return {
     bucket: v.BUCKET_NAME,
     root: v.ROOT_PREFIX,
-    rollingRoot: v.ROLLING_PREFIX ?? (v.ROOT_PREFIX ? `${v.ROOT_PREFIX}/rolling` : 'rolling'),
+    rollingRoot: v.ROLLING_PREFIX ?? rollingRoot(v.ROOT_PREFIX),
     maxUsers: v.MAX_USERS,
     singleRunMaxUsers: v.SINGLE_RUN_MAX_USERS,
     singleRunMaxBytes: v.SINGLE_RUN_MAX_BYTES,

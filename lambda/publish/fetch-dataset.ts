@@ -1,5 +1,6 @@
 import { parseManifest, type Manifest, type ManifestFile } from '../dataset/manifest.js';
 import { MANIFEST_FILE } from '../dataset/tables.js';
+import { fileKey, manifestKey } from '../layout/key-layout.js';
 import type { DatasetStorage } from '../storage/storage.js';
 import { ContentDigest, sameDigest } from './file-digest.js';
 
@@ -35,7 +36,7 @@ export function unsafeFileName(manifest: Manifest): string | undefined {
  * file at fault, when there is no manifest (an incomplete dataset) or a file is missing or differs.
  */
 export async function fetchDataset(source: DatasetStorage, prefix: string, destination: DatasetStorage): Promise<Manifest> {
-  const manifestBytes = await source.read(`${prefix}/${MANIFEST_FILE}`);
+  const manifestBytes = await source.read(manifestKey(prefix));
   if (!manifestBytes) {
     throw new DatasetFetchError(`no ${MANIFEST_FILE} at ${source.describe(prefix)}: not a published dataset (or not a complete one)`);
   }
@@ -43,7 +44,7 @@ export async function fetchDataset(source: DatasetStorage, prefix: string, desti
   const unsafe = unsafeFileName(manifest);
   if (unsafe !== undefined) throw new DatasetFetchError(unsafe);
 
-  for (const file of manifest.files) await copyVerified(source, `${prefix}/${file.name}`, destination, file);
+  for (const file of manifest.files) await copyVerified(source, fileKey(prefix, file.name), destination, file);
   const writer = destination.createWriter(MANIFEST_FILE);
   try {
     await writer.write(manifestBytes);

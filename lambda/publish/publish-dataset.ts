@@ -2,7 +2,8 @@ import { datasetAddress, type DatasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
 import { headerLine, itemLines } from '../dataset/csv-format.js';
 import { buildManifest, notedChecks, parseManifest, type Manifest, type ManifestCheck, type ManifestFile } from '../dataset/manifest.js';
-import { ITEMS, MANIFEST_FILE, TABLES } from '../dataset/tables.js';
+import { ITEMS, TABLES } from '../dataset/tables.js';
+import { datasetKeys, fileKey } from '../layout/key-layout.js';
 import type { DatasetStorage } from '../storage/storage.js';
 import { DigestingFileWriter } from './file-digest.js';
 import { writeSchemaFile } from './schema-file.js';
@@ -85,11 +86,6 @@ export const STALE_RUN_SECONDS = 900;
 /** Chunks handed back to the worker threads together, once written. */
 const HAND_BACK_EVERY = 4;
 
-export function datasetKeys(address: DatasetAddress, root = ''): { prefix: string; manifestKey: string } {
-  const prefix = root ? `${root.replace(/\/+$/, '')}/${address.prefix}` : address.prefix;
-  return { prefix, manifestKey: `${prefix}/${MANIFEST_FILE}` };
-}
-
 /** The manifest of a published dataset, or undefined when there is none (not a dataset). */
 export async function readManifest(storage: DatasetStorage, manifestKey: string): Promise<Manifest | undefined> {
   const bytes = await storage.read(manifestKey);
@@ -114,7 +110,7 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
 
   await storage.removeStale?.(prefix, options.staleSeconds ?? STALE_RUN_SECONDS);
   const startedAt = new Date();
-  const writers = DATASET_FILES.map((f) => storage.createWriter(`${prefix}/${f.file}`));
+  const writers = DATASET_FILES.map((f) => storage.createWriter(fileKey(prefix, f.file)));
   let files: ManifestFile[];
   let total: RangeReport;
   try {

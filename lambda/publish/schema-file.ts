@@ -1,6 +1,7 @@
 import type { GenerationConfig } from '../config/schema.js';
 import { SCHEMA_FILE, schemaJsonText } from '../dataset/dataset-schema.js';
 import type { ManifestFile } from '../dataset/manifest.js';
+import { fileKey } from '../layout/key-layout.js';
 import type { DatasetStorage } from '../storage/storage.js';
 import { DigestingFileWriter } from './file-digest.js';
 
@@ -9,7 +10,7 @@ import { DigestingFileWriter } from './file-digest.js';
  * hashed as written, like every file the manifest lists; not a table, so no columns and 0 rows.
  */
 export async function writeSchemaFile(storage: DatasetStorage, prefix: string, config: GenerationConfig): Promise<ManifestFile> {
-  const writer = storage.createWriter(`${prefix}/${SCHEMA_FILE}`);
+  const writer = storage.createWriter(fileKey(prefix, SCHEMA_FILE));
   try {
     const out = new DigestingFileWriter(writer);
     out.appendText(schemaJsonText(config), 0);
