@@ -13,6 +13,7 @@ import * as targets from 'aws-cdk-lib/aws-scheduler-targets';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct, IConstruct } from 'constructs';
 import { fanoutPartsPattern, rollingExpiryPrefix, rollingRoot, rootObjectsPattern } from '../lambda/layout/key-layout.js';
+import type { DeployedEnvironment } from '../lambda/settings/function-settings.js';
 import { executionArnsOf, FanoutStateMachine, stateMachineArnOf } from './fanout-state-machine.js';
 import { configRequestModelSchema } from './request-model.js';
 import type { TierdriftSettings } from './settings.js';
@@ -49,6 +50,14 @@ export const BUNDLING: nodejs.BundlingOptions = {
   minify: false,
   forceDockerBundling: false,
   logLevel: nodejs.LogLevel.ERROR,
+};
+
+/** The function's environment: its settings (a misspelt or missing one fails to compile), and the runtime's. */
+export type FunctionEnvironment = DeployedEnvironment & {
+  NODE_OPTIONS: string;
+  POWERTOOLS_SERVICE_NAME: string;
+  POWERTOOLS_METRICS_NAMESPACE: string;
+  POWERTOOLS_LOG_LEVEL: string;
 };
 
 export interface TierdriftStackProps extends StackProps {
@@ -160,6 +169,26 @@ export class TierdriftStack extends Stack {
     // state machine references the function: the other direction would be a circular dependency).
     const stateMachineName = `${this.stackName}-fanout`;
 
+    const environment: FunctionEnvironment = {
+      BUCKET_NAME: this.bucket.bucketName,
+      ROOT_PREFIX: root,
+      ROLLING_PREFIX: rollingRoot(root),
+      MAX_USERS: String(settings.maxUsers),
+      SINGLE_RUN_MAX_USERS: String(settings.singleRunMaxUsers),
+      SYNC_MAX_USERS: String(settings.syncMaxUsers),
+      SYNC_MAX_ROWS: String(settings.syncMaxRows),
+      SINGLE_RUN_MAX_BYTES: String(settings.singleRunMaxBytes),
+      MAX_OUTPUT_BYTES: String(settings.maxOutputBytes),
+      FANOUT_MIN_USERS: String(settings.fanoutMinUsers),
+      STATE_MACHINE_ARN: stateMachineArnOf(this, stateMachineName),
+      MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+      RUN_MARKER_STALE_SECONDS: String(FUNCTION_TIMEOUT.toSeconds()),
+      PRESIGN_EXPIRES_SECONDS: String(PRESIGN_EXPIRES_SECONDS),
+      NODE_OPTIONS: '--enable-source-maps',
+      POWERTOOLS_SERVICE_NAME: 'tierdrift',
+      POWERTOOLS_METRICS_NAMESPACE: 'tierdrift',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    };
     this.fn = new nodejs.NodejsFunction(this, 'Generator', {
       entry: HANDLER_ENTRY,
       handler: 'handler',
@@ -173,26 +202,7 @@ export class TierdriftStack extends Stack {
       logGroup,
       reservedConcurrentExecutions: settings.reservedConcurrency,
       description: 'tierdrift: generate and publish synthetic temporal datasets to S3',
-      environment: {
-        BUCKET_NAME: this.bucket.bucketName,
-        ROOT_PREFIX: root,
-        ROLLING_PREFIX: rollingRoot(root),
-        MAX_USERS: String(settings.maxUsers),
-        SINGLE_RUN_MAX_USERS: String(settings.singleRunMaxUsers),
-        SYNC_MAX_USERS: String(settings.syncMaxUsers),
-        SYNC_MAX_ROWS: String(settings.syncMaxRows),
-        SINGLE_RUN_MAX_BYTES: String(settings.singleRunMaxBytes),
-        MAX_OUTPUT_BYTES: String(settings.maxOutputBytes),
-        FANOUT_MIN_USERS: String(settings.fanoutMinUsers),
-        STATE_MACHINE_ARN: stateMachineArnOf(this, stateMachineName),
-        MAX_BODY_BYTES: String(MAX_BODY_BYTES),
-        RUN_MARKER_STALE_SECONDS: String(FUNCTION_TIMEOUT.toSeconds()),
-        PRESIGN_EXPIRES_SECONDS: String(PRESIGN_EXPIRES_SECONDS),
-        NODE_OPTIONS: '--enable-source-maps',
-        POWERTOOLS_SERVICE_NAME: 'tierdrift',
-        POWERTOOLS_METRICS_NAMESPACE: 'tierdrift',
-        POWERTOOLS_LOG_LEVEL: 'INFO',
-      },
+      environment,
       bundling: BUNDLING,
       // Asynchronous invocations (the API's hand-off to itself and the nightly schedule): one retry
       // (runs are idempotent), then the event goes to the failure queue.

@@ -3,13 +3,6 @@ import type { ConfigProblem } from '../config/validate.js';
 import { supportsUserRanges } from '../engine/engine-range.js';
 import { byteText, estimateOutput, type OutputEstimate } from './output-estimate.js';
 
-/**
- * The most bytes a dataset may have, all files together, by `estimateOutput` (MAX_OUTPUT_BYTES,
- * and the CLI's --max-output-bytes): the default config at 10,000,000 users (the schema's most,
- * ~25 GB estimated) fits with room; 1000 users on a 1-second grid (~61 GB of task rows) does not.
- */
-export const DEFAULT_MAX_OUTPUT_BYTES = 50_000_000_000;
-
 /** Where a deployment runs a config, and how much it writes at most. */
 export interface RunLimits {
   /** Inside a synchronous API request: at most this many users, and rows of all files by the estimate. */

@@ -4,6 +4,7 @@ import { headerLine, itemLines } from '../dataset/csv-format.js';
 import { buildManifest, notedChecks, parseManifest, type Manifest, type ManifestCheck, type ManifestFile } from '../dataset/manifest.js';
 import { ITEMS, TABLES } from '../dataset/tables.js';
 import { datasetKeys, fileKey } from '../layout/key-layout.js';
+import { STALE_RUN_SECONDS } from '../settings/function-settings.js';
 import type { DatasetStorage } from '../storage/storage.js';
 import { DigestingFileWriter } from './file-digest.js';
 import { writeSchemaFile } from './schema-file.js';
@@ -79,9 +80,6 @@ export interface PublishOutcome {
   manifestKey: string;
   manifest: Manifest;
 }
-
-/** A run older than this has died: Lambda's longest timeout, 15 minutes. */
-export const STALE_RUN_SECONDS = 900;
 
 /** Chunks handed back to the worker threads together, once written. */
 const HAND_BACK_EVERY = 4;

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configJsonSchemaDraft4 } from '../../infra/request-model.js';
+import { settingsFromContext } from '../../infra/settings.js';
 import { NIGHTLY_PAYLOAD_FILE } from '../../infra/tierdrift-stack.js';
 import { fanoutPartsPattern, rollingExpiryPrefix, rollingRoot, rootObjectsPattern } from '../../lambda/layout/key-layout.js';
 import { getAtt, idOf, logicalIdsOfType, onlyOfType, ref, synthStack, type Synthesized } from './synth-stack.js';
@@ -186,7 +187,7 @@ describe('bucket', () => {
 
 describe('key layout', () => {
   it("the stack's S3 grants, lifecycle prefix and ROLLING_PREFIX are the key-layout module's patterns for the root", () => {
-    const root = s.stack.node.tryGetContext('tierdrift:rootPrefix') as string;
+    const root = settingsFromContext(s.stack.node).rootPrefix;
     const statements = Object.values(s.json.Resources)
       .filter((r) => r.Type === 'AWS::IAM::Policy')
       .flatMap((r) => r.Properties.PolicyDocument.Statement as { Sid?: string; Resource: unknown; Condition?: unknown }[]);
