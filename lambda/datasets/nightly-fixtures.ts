@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { GenerationConfig } from '../config/schema.js';
-import type { ConfigProblem } from '../config/validate.js';
+import type { Problem } from '../errors/problem.js';
 import type { PublishOutcome } from '../publish/publish-dataset.js';
 import { validateDatasetRequest } from './dataset-request.js';
 import { latestPointerKey } from '../layout/key-layout.js';
@@ -50,7 +50,7 @@ export interface LatestPointer {
 
 export type FixtureResult =
   | { name: string; ok: true; status: PublishOutcome['status']; pointer: LatestPointer }
-  | { name: string; ok: false; problems: ConfigProblem[] };
+  | { name: string; ok: false; problems: Problem[] };
 
 export interface NightlyRun {
   store: DatasetStore;

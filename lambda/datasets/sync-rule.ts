@@ -1,5 +1,5 @@
 import type { GenerationConfig } from '../config/schema.js';
-import type { ConfigProblem } from '../config/validate.js';
+import type { Problem } from '../errors/problem.js';
 import { supportsUserRanges } from '../engine/engine-range.js';
 import { byteText, estimateOutput, type OutputEstimate } from './output-estimate.js';
 
@@ -24,7 +24,7 @@ export type RunPlace = 'request' | 'job' | 'fanout';
  * more than one invocation writes), else on one asynchronous invocation. A problem when the
  * estimate is over the output cap, or over what one invocation writes when the config cannot be split.
  */
-export function placeRun(config: GenerationConfig, limits: RunLimits): { place: RunPlace; estimate: OutputEstimate } | { problem: ConfigProblem } {
+export function placeRun(config: GenerationConfig, limits: RunLimits): { place: RunPlace; estimate: OutputEstimate } | { problem: Problem } {
   const estimate = estimateOutput(config);
   const overCap = outputProblem(estimate, limits.maxOutputBytes, 'MAX_OUTPUT_BYTES');
   if (overCap) return { problem: overCap };
@@ -37,7 +37,7 @@ export function placeRun(config: GenerationConfig, limits: RunLimits): { place: 
 }
 
 /** The problem of a dataset estimated above `maxBytes` (`setting` names the limit), or undefined. */
-export function outputProblem(estimate: OutputEstimate, maxBytes: number, setting: string): ConfigProblem | undefined {
+export function outputProblem(estimate: OutputEstimate, maxBytes: number, setting: string): Problem | undefined {
   if (estimate.bytes <= maxBytes) return undefined;
   const largest = estimate.files.reduce((a, b) => (b.bytes > a.bytes ? b : a));
   return {

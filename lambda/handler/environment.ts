@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { issueProblems, problemsListed } from '../errors/problem.js';
 import { rollingRoot } from '../layout/key-layout.js';
 import { DEFAULT_ROOT_PREFIX, fanoutGap, INTEGER_SETTINGS, type FunctionVariable, type IntegerVariable } from '../settings/function-settings.js';
 import { bucketNameProblem } from '../storage/s3-location.js';
@@ -88,7 +89,7 @@ export interface Environment {
 
 export class EnvironmentError extends Error {
   constructor(readonly problems: { variable: string; rule: string }[]) {
-    super(`invalid environment:\n${problems.map((p) => `  - ${p.variable}: ${p.rule}`).join('\n')}`);
+    super(`invalid environment:\n${problemsListed(problems.map((p) => ({ field: p.variable, rule: p.rule })))}`);
     this.name = 'EnvironmentError';
   }
 }
@@ -97,7 +98,7 @@ export class EnvironmentError extends Error {
 export function loadEnvironment(env: Record<string, string | undefined>): Environment {
   const parsed = environmentSchema.safeParse(env);
   if (!parsed.success) {
-    throw new EnvironmentError(parsed.error.issues.map((i) => ({ variable: String(i.path[0]), rule: i.message })));
+    throw new EnvironmentError(issueProblems(parsed.error.issues, { whole: '(environment)' }).map((p) => ({ variable: p.field, rule: p.rule })));
   }
   const v = parsed.data;
   const gap = fanoutGap(v.SINGLE_RUN_MAX_USERS, v.FANOUT_MIN_USERS);
