@@ -5,7 +5,7 @@ import type { PublishOutcome } from '../publish/publish-dataset.js';
 import { validateDatasetRequest } from './dataset-request.js';
 import { latestPointerKey } from '../layout/key-layout.js';
 import type { DatasetStore } from './dataset-store.js';
-import { writeJsonObject } from './json-object.js';
+import { writeJsonObject } from '../storage/json-object.js';
 import { publishedAt } from './list-datasets.js';
 
 const FIXTURE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;

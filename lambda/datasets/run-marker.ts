@@ -1,6 +1,6 @@
 import { runMarkerKey } from '../layout/key-layout.js';
 import type { DatasetStorage } from '../storage/storage.js';
-import { readJsonObject, writeJsonObject } from './json-object.js';
+import { readJsonObject, writeJsonObject } from '../storage/json-object.js';
 
 /**
  * `<prefix>/_run.json` (`runMarkerKey`): the record of a background run of this dataset. It answers "in progress"

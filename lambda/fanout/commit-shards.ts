@@ -9,9 +9,9 @@ import { datasetKeys, fileKey as fileKeyOf, reportKey, runPrefixOf } from '../la
 import { readManifest, type PublishOutcome } from '../publish/publish-dataset.js';
 import { writeSchemaFile } from '../publish/schema-file.js';
 import { DATASET_FILES, USER_TABLES } from '../publish/user-tables.js';
-import { MIN_PART_BYTES, type ComposableStorage } from '../storage/storage.js';
+import { MIN_PART_BYTES, writeObject, type ComposableStorage } from '../storage/storage.js';
 import type { Shard } from './plan-shards.js';
-import { putJson, type ShardReport } from './run-shard.js';
+import type { ShardReport } from './run-shard.js';
 
 export interface CommitOptions {
   root?: string;
@@ -77,9 +77,7 @@ export async function commitShards(
     const parts = reports.map((r) => ({ key: r.parts[table.name].key, bytes: r.parts[table.name].bytes }));
     await storage.compose(fileKey(table.file), parts, { minPartBytes: options.minPartBytes ?? MIN_PART_BYTES });
   }
-  const items = storage.createWriter(fileKey(TABLES.items.file));
-  await items.write(Buffer.from(headerLine('items') + itemLines(), 'latin1'));
-  await items.commit();
+  await writeObject(storage, fileKey(TABLES.items.file), (items) => items.write(Buffer.from(headerLine('items') + itemLines(), 'latin1')));
 
   const files: ManifestFile[] = [];
   for (const file of DATASET_FILES) {
@@ -137,4 +135,3 @@ export async function removeRun(storage: ComposableStorage, runPrefix: string): 
   } while (token);
 }
 
-export { putJson };

@@ -5,10 +5,10 @@ import { buildManifest, notedChecks, parseManifest, type Manifest, type Manifest
 import { ITEMS, TABLES } from '../dataset/tables.js';
 import { datasetKeys, fileKey } from '../layout/key-layout.js';
 import { STALE_RUN_SECONDS } from '../settings/function-settings.js';
-import type { DatasetStorage } from '../storage/storage.js';
+import { writeObjects, type DatasetStorage } from '../storage/storage.js';
 import { DigestingFileWriter } from './file-digest.js';
 import { writeSchemaFile } from './schema-file.js';
-import { RangeTally, type RangeReport } from './user-rows.js';
+import { RangeTally } from './user-rows.js';
 import { userRows } from './user-rows-source.js';
 import { DATASET_FILES, USER_TABLES } from './user-tables.js';
 
@@ -108,10 +108,8 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
 
   await storage.removeStale?.(prefix, options.staleSeconds ?? STALE_RUN_SECONDS);
   const startedAt = new Date();
-  const writers = DATASET_FILES.map((f) => storage.createWriter(fileKey(prefix, f.file)));
-  let files: ManifestFile[];
-  let total: RangeReport;
-  try {
+  // Only once every file is fully written do they take their final names (writeObjects commits them).
+  const { files, total } = await writeObjects(storage, DATASET_FILES.map((f) => fileKey(prefix, f.file)), async (writers) => {
     const out = writers.map((w) => new DigestingFileWriter(w));
     DATASET_FILES.forEach((f, i) => out[i].appendText(headerLine(f), 0));
     out[DATASET_FILES.findIndex((f) => f.file === TABLES.items.file)].appendText(itemLines(), ITEMS.length);
@@ -134,21 +132,17 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
       usersDone += chunk.users;
       options.onProgress?.(usersDone, config.users);
     }
-    total = tally.total(config.users);
+    const total = tally.total(config.users);
     // Known only now, with every row written, and before anything takes its final name.
     const refusal = options.strict ? strictRefusal({ datasetId: address.datasetId, generator: config, checks: total.checks }, false) : undefined;
     if (refusal) throw refusal;
-    files = [];
+    const files: ManifestFile[] = [];
     for (let i = 0; i < DATASET_FILES.length; i++) {
       files.push({ name: DATASET_FILES[i].file, columns: [...DATASET_FILES[i].columns], ...(await out[i].close()) });
     }
     files.push(await writeSchemaFile(storage, prefix, config));
-    // Only once every file is fully written do they take their final names.
-    for (const writer of writers) await writer.commit();
-  } catch (error) {
-    await Promise.allSettled(writers.map((w) => w.abort()));
-    throw error;
-  }
+    return { files, total };
+  });
 
   const manifest = buildManifest({
     config,
