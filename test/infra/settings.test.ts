@@ -2,7 +2,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
 import { CONTEXT_PREFIX, DEFAULT_SETTINGS, FUNCTION_VARIABLE_OF, parseSettings, type TierdriftSettings } from '../../infra/settings.js';
-import type { FunctionEnvironment } from '../../infra/tierdrift-stack.js';
+import type { FunctionEnvironment } from '../../infra/generator-function.js';
 import { loadEnvironment } from '../../lambda/handler/environment.js';
 import { INTEGER_SETTINGS } from '../../lambda/settings/function-settings.js';
 import { CDK_JSON, getAtt, idOf, onlyOfType, synthStack } from './synth-stack.js';

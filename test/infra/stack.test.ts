@@ -3,7 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configJsonSchemaDraft4 } from '../../infra/request-model.js';
 import { settingsFromContext } from '../../infra/settings.js';
-import { NIGHTLY_PAYLOAD_FILE } from '../../infra/tierdrift-stack.js';
+import { NIGHTLY_PAYLOAD_FILE } from '../../infra/nightly-schedule.js';
 import { fanoutPartsPattern, rollingExpiryPrefix, rollingRoot, rootObjectsPattern } from '../../lambda/layout/key-layout.js';
 import { getAtt, idOf, logicalIdsOfType, onlyOfType, ref, synthStack, type Synthesized } from './synth-stack.js';
 
