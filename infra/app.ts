@@ -12,7 +12,7 @@ new TierdriftStack(app, 'Tierdrift', {
   // agnostic, so `cdk synth` needs no credentials.
 });
 // cdk-nag's AwsSolutions pack as a CDK policy-validation plugin: any finding that is not
-// acknowledged (with its reason, infra/suppressions.ts) fails the synth. The acknowledgements are
+// acknowledged (with its reason, beside the resource it concerns in infra/) fails the synth. The acknowledgements are
 // also written into the template's Metadata for reviewers.
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true, writeSuppressionsToCloudFormation: true }));
 app.synth();

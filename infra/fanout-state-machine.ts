@@ -1,10 +1,12 @@
-import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
 import { FANOUT_KINDS } from '../lambda/handler/fanout-payloads.js';
+import { logicalIdOf } from './stack-part.js';
 
 export interface FanoutStateMachineProps {
   /** The function every step invokes (the same one behind the API). */
@@ -116,5 +118,68 @@ export class FanoutStateMachine extends Construct {
       // Payloads are configs, shard ranges and counts: no secrets, and what a failed run needs explaining.
       logs: { destination: this.logGroup, level: sfn.LogLevel.ALL, includeExecutionData: true },
     });
+
+    Validations.of(this.stateMachine.role.node.findChild('DefaultPolicy')).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(props.fn)}.Arn>:*]`,
+        reason:
+          "Written by CDK's LambdaInvoke task (grantInvoke): lambda:InvokeFunction on this one function and its " +
+          'qualified ARNs (versions/aliases) only; the state machine can invoke no other function.',
+      },
+      {
+        id: 'AwsSolutions-IAM5[Resource::*]',
+        reason:
+          'What CloudWatch Logs delivery (logs:CreateLogDelivery, GetLogDelivery, UpdateLogDelivery, DeleteLogDelivery, ' +
+          'ListLogDeliveries, PutResourcePolicy, DescribeResourcePolicies, DescribeLogGroups) and X-Ray tracing ' +
+          '(xray:PutTraceSegments, PutTelemetryRecords, GetSamplingRules, GetSamplingTargets) need for the logging and ' +
+          'tracing cdk-nag requires (SF1, SF2): these actions do not support resource-level permissions.',
+      },
+    );
+    const executions = `arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:{"Fn::Select":[6,{"Fn::Split":[":",{"Ref":"${logicalIdOf(this.stateMachine)}"}]}]}`;
+    Validations.of(this.stateMachine.node.findChild('DistributedMapPolicy')).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::${executions}:*]`,
+        reason:
+          "Written by CDK for the Distributed Maps: states:DescribeExecution and states:StopExecution on this state " +
+          "machine's own executions (execution ARNs are named at run time); no other state machine is reachable.",
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::${executions}/*:*]`,
+        reason:
+          "Written by CDK for the Distributed Maps: states:RedriveExecution on the child executions of this state " +
+          "machine's own map runs (named at run time); no other state machine is reachable.",
+      },
+    );
   }
+}
+
+/**
+ * The function's permission to start the fan-out from the API: a separate policy naming exactly
+ * this state machine; describing its executions tells a running one from one that ended (its name
+ * is then retried as <id>-r<n>).
+ */
+export function allowStartingFanout(scope: Construct, role: iam.IRole, fanout: FanoutStateMachine, stateMachineName: string): iam.Policy {
+  const policy = new iam.Policy(scope, 'StartFanout', {
+    roles: [role],
+    statements: [
+      new iam.PolicyStatement({
+        sid: 'StartFanoutExecutions',
+        actions: ['states:StartExecution'],
+        resources: [fanout.stateMachine.stateMachineArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'DescribeFanoutExecutions',
+        actions: ['states:DescribeExecution'],
+        resources: [executionArnsOf(Stack.of(scope), stateMachineName)],
+      }),
+    ],
+  });
+  Validations.of(policy).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:states:<AWS::Region>:<AWS::AccountId>:execution:${stateMachineName}:*]`,
+    reason:
+      'states:DescribeExecution on the executions of the fan-out state machine only: they are named at run time ' +
+      '(the dataset id, then <id>-r<n> after a failed run), and the API reads their status to tell a running ' +
+      'fan-out from one that ended. No other state machine is reachable.',
+  });
+  return policy;
 }

@@ -1,10 +1,11 @@
 import type { Node } from 'constructs';
-import { DEFAULT_MAX_OUTPUT_BYTES } from '../lambda/datasets/sync-rule.js';
-import { DEFAULT_SINGLE_RUN_MAX_BYTES, DEFAULT_SYNC_MAX_ROWS, fanoutGap } from '../lambda/handler/environment.js';
+import { DEFAULT_ROOT_PREFIX, fanoutGap, INTEGER_SETTINGS, type IntegerVariable } from '../lambda/settings/function-settings.js';
 
 /**
- * Deployment settings, read from CDK context (`cdk.json` holds the defaults; override with
- * `npx cdk deploy -c tierdrift:KEY=VALUE`). Every value is checked here, at synth time, so a typo
+ * Deployment settings, read from CDK context (override with `npx cdk deploy -c tierdrift:KEY=VALUE`
+ * or a `tierdrift:KEY` entry in cdk.json's context). The defaults are here; those of the settings
+ * passed on to the function's environment, with their ranges, come from the function's settings
+ * (lambda/settings/function-settings.ts). Every value is checked here, at synth time, so a typo
  * fails `cdk synth` with a message naming the key instead of failing a deployment half way.
  */
 export interface TierdriftSettings {
@@ -50,11 +51,24 @@ export interface TierdriftSettings {
   /** Stage-wide steady-state requests per second and burst. */
   apiRateLimit: number;
   apiBurstLimit: number;
-  /** Create the account-level role API Gateway needs to write logs (see README, Deploying). */
+  /** Create the account-level role API Gateway needs to write logs (see docs/deploying.md). */
   apiGatewayCloudWatchRole: boolean;
 }
 
 export const CONTEXT_PREFIX = 'tierdrift:';
+
+/** The deployment settings that are function variables: their defaults and ranges are the function's. */
+export const FUNCTION_VARIABLE_OF = {
+  maxUsers: 'MAX_USERS',
+  singleRunMaxUsers: 'SINGLE_RUN_MAX_USERS',
+  syncMaxUsers: 'SYNC_MAX_USERS',
+  singleRunMaxBytes: 'SINGLE_RUN_MAX_BYTES',
+  maxOutputBytes: 'MAX_OUTPUT_BYTES',
+  syncMaxRows: 'SYNC_MAX_ROWS',
+  fanoutMinUsers: 'FANOUT_MIN_USERS',
+} as const satisfies Partial<Record<keyof TierdriftSettings, IntegerVariable>>;
+type FunctionVariableSetting = keyof typeof FUNCTION_VARIABLE_OF;
+const functionDefault = (key: FunctionVariableSetting): number => INTEGER_SETTINGS[FUNCTION_VARIABLE_OF[key]].default;
 
 /** CloudWatch Logs retention values (days). */
 export const LOG_RETENTION_DAYS = [
@@ -62,7 +76,7 @@ export const LOG_RETENTION_DAYS = [
 ] as const;
 
 export const DEFAULT_SETTINGS: TierdriftSettings = {
-  rootPrefix: 'tierdrift',
+  rootPrefix: DEFAULT_ROOT_PREFIX,
   rollingRetentionDays: 14,
   nightlyCron: 'cron(30 2 * * ? *)',
   nightlyTimeZone: 'UTC',
@@ -70,13 +84,13 @@ export const DEFAULT_SETTINGS: TierdriftSettings = {
   memoryMiB: 1769,
   reservedConcurrency: 4,
   logRetentionDays: 30,
-  maxUsers: 10_000_000,
-  singleRunMaxUsers: 1_000_000,
-  syncMaxUsers: 200_000,
-  singleRunMaxBytes: DEFAULT_SINGLE_RUN_MAX_BYTES,
-  maxOutputBytes: DEFAULT_MAX_OUTPUT_BYTES,
-  syncMaxRows: DEFAULT_SYNC_MAX_ROWS,
-  fanoutMinUsers: 1_000_000,
+  maxUsers: functionDefault('maxUsers'),
+  singleRunMaxUsers: functionDefault('singleRunMaxUsers'),
+  syncMaxUsers: functionDefault('syncMaxUsers'),
+  singleRunMaxBytes: functionDefault('singleRunMaxBytes'),
+  maxOutputBytes: functionDefault('maxOutputBytes'),
+  syncMaxRows: functionDefault('syncMaxRows'),
+  fanoutMinUsers: functionDefault('fanoutMinUsers'),
   fanoutMaxConcurrency: 3,
   fanoutRetryAttempts: 2,
   apiRateLimit: 10,
@@ -103,6 +117,10 @@ export function parseSettings(raw: Record<string, unknown>): TierdriftSettings {
       return DEFAULT_SETTINGS[key] as number;
     }
     return n;
+  };
+  const variable = (key: FunctionVariableSetting): number => {
+    const { min, max } = INTEGER_SETTINGS[FUNCTION_VARIABLE_OF[key]];
+    return int(key, min, max);
   };
   const bool = (key: keyof TierdriftSettings): boolean => {
     const v = value(key);
@@ -156,13 +174,13 @@ export function parseSettings(raw: Record<string, unknown>): TierdriftSettings {
     memoryMiB: int('memoryMiB', 1024, 10_240),
     reservedConcurrency: int('reservedConcurrency', 1, 1000),
     logRetentionDays,
-    maxUsers: int('maxUsers', 1, 10_000_000),
-    singleRunMaxUsers: int('singleRunMaxUsers', 1, 10_000_000),
-    syncMaxUsers: int('syncMaxUsers', 0, 10_000_000),
-    singleRunMaxBytes: int('singleRunMaxBytes', 1, Number.MAX_SAFE_INTEGER),
-    maxOutputBytes: int('maxOutputBytes', 1, Number.MAX_SAFE_INTEGER),
-    syncMaxRows: int('syncMaxRows', 0, Number.MAX_SAFE_INTEGER),
-    fanoutMinUsers: int('fanoutMinUsers', 1, 10_000_000),
+    maxUsers: variable('maxUsers'),
+    singleRunMaxUsers: variable('singleRunMaxUsers'),
+    syncMaxUsers: variable('syncMaxUsers'),
+    singleRunMaxBytes: variable('singleRunMaxBytes'),
+    maxOutputBytes: variable('maxOutputBytes'),
+    syncMaxRows: variable('syncMaxRows'),
+    fanoutMinUsers: variable('fanoutMinUsers'),
     fanoutMaxConcurrency: int('fanoutMaxConcurrency', 1, 1000),
     fanoutRetryAttempts: int('fanoutRetryAttempts', 0, 10),
     apiRateLimit: int('apiRateLimit', 1, 10_000),

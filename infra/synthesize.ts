@@ -3,7 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { App } from 'aws-cdk-lib';
 import { settingsFromContext } from './settings.js';
-import { FUNCTION_TIMEOUT, PROJECT_ROOT, TierdriftStack } from './tierdrift-stack.js';
+import { FUNCTION_TIMEOUT } from './generator-function.js';
+import { PROJECT_ROOT } from './project-root.js';
+import { TierdriftStack } from './tierdrift-stack.js';
 
 /** cdk.json's context: the feature flags and tierdrift settings `npx cdk synth` uses. */
 export const CDK_JSON = JSON.parse(readFileSync(`${PROJECT_ROOT}cdk.json`, 'utf8')) as {

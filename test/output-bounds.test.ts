@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../lambda/config/validate.js';
 import { estimateOutput } from '../lambda/datasets/output-estimate.js';
-import { DEFAULT_MAX_OUTPUT_BYTES } from '../lambda/datasets/sync-rule.js';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../lambda/settings/function-settings.js';
 import { createEngine } from '../lambda/engine/create-engine.js';
 import { MAX_USER_UPLOADS } from '../lambda/engine/upload-bound.js';
 import { apiEvent, createHarness, withRequest } from './support/handler-harness.js';

@@ -5,11 +5,12 @@ import { Command, CommanderError, InvalidArgumentError, Option } from 'commander
 import { ConfigError } from '../config/validate.js';
 import { GENERATOR } from '../dataset/generator-info.js';
 import { estimateOutput } from '../datasets/output-estimate.js';
-import { DEFAULT_MAX_OUTPUT_BYTES, outputProblem } from '../datasets/sync-rule.js';
+import { outputProblem } from '../datasets/sync-rule.js';
 import { readUserTimeline } from '../dataset/tier-timeline.js';
 import { fetchDataset } from '../publish/fetch-dataset.js';
 import { publishDataset } from '../publish/publish-dataset.js';
 import { verifyDataset } from '../publish/verify-dataset.js';
+import { DEFAULT_MAX_OUTPUT_BYTES } from '../settings/function-settings.js';
 import { LocalFolderStorage } from '../storage/local-folder-storage.js';
 import { CliError, failureReport } from './cli-error.js';
 import { loadConfig, type ConfigFlags } from './config-input.js';

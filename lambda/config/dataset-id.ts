@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { FORMAT_VERSION } from '../dataset/format.js';
+import { datasetFolder } from '../layout/key-layout.js';
 import { canonicalJson } from './canonical-json.js';
 import { MAX_SEED, type GenerationConfig } from './schema.js';
 
@@ -18,7 +19,7 @@ export interface DatasetAddress {
 
 export function datasetAddress(config: GenerationConfig): DatasetAddress {
   const hash = configHash(config);
-  return { datasetId: `seed-${config.seed}-${hash}`, configHash: hash, prefix: `seed=${config.seed}/${hash}` };
+  return { datasetId: `seed-${config.seed}-${hash}`, configHash: hash, prefix: datasetFolder(config.seed, hash) };
 }
 
 const HASH = '[0-9a-f]{16}';
@@ -32,5 +33,5 @@ export const DATASET_ID_RULE = `must be a dataset id: seed-<seed>-<16 hex digits
 /** The prefix of a dataset id, or undefined when the id is malformed (`DATASET_ID_RULE`). */
 export function prefixOfDatasetId(datasetId: string): string | undefined {
   const m = DATASET_ID.exec(datasetId);
-  return m && Number(m[1]) <= MAX_SEED ? `seed=${m[1]}/${m[2]}` : undefined;
+  return m && Number(m[1]) <= MAX_SEED ? datasetFolder(m[1], m[2]) : undefined;
 }

@@ -1,18 +1,13 @@
 import type { z } from 'zod';
+import { issueProblems, problemsListed, type Problem } from '../errors/problem.js';
 import { MAX_USER_UPLOADS, userUploadBound } from '../engine/upload-bound.js';
 import { defaultSplitBoundaries, SECONDS_PER_HOUR } from '../tasks/task-settings.js';
 import { formatUtcTimestamp, parseUtcTimestamp } from '../time/utc-timestamp.js';
 import { generationConfigSchema, tasksSchema, type GenerationConfig } from './schema.js';
 
-/** One broken rule: the dotted path of the field and what it must be. */
-export interface ConfigProblem {
-  field: string;
-  rule: string;
-}
-
 export class ConfigError extends Error {
-  constructor(readonly problems: ConfigProblem[]) {
-    super(`invalid generation config:\n${problems.map((p) => `  - ${p.field}: ${p.rule}`).join('\n')}`);
+  constructor(readonly problems: Problem[]) {
+    super(`invalid generation config:\n${problemsListed(problems)}`);
     this.name = 'ConfigError';
   }
 }
@@ -21,7 +16,7 @@ const MAX_WINDOW_DAYS = 366;
 // The reference prints years below 1000 without zero padding; keep every timestamp four digits.
 const MIN_YEAR = 1000;
 
-export type ValidationResult = { ok: true; config: GenerationConfig } | { ok: false; problems: ConfigProblem[] };
+export type ValidationResult = { ok: true; config: GenerationConfig } | { ok: false; problems: Problem[] };
 
 /** Validates and normalizes a raw config, reporting every broken rule at once. */
 export function validateConfig(raw: unknown): ValidationResult {
@@ -29,7 +24,7 @@ export function validateConfig(raw: unknown): ValidationResult {
     return { ok: false, problems: [{ field: '(config)', rule: 'must be a JSON object' }] };
   }
   const parsed = generationConfigSchema.safeParse(raw);
-  const problems = parsed.success ? [] : parsed.error.issues.flatMap(toProblems);
+  const problems = parsed.success ? [] : issueProblems(parsed.error.issues, { whole: '(config)', allowedKeys });
   problems.push(...crossFieldProblems(raw as Record<string, unknown>, problems));
   if (problems.length > 0 || !parsed.success) return { ok: false, problems };
   return { ok: true, config: parsed.data };
@@ -41,19 +36,7 @@ export function parseConfig(raw: unknown): GenerationConfig {
   return result.config;
 }
 
-function toProblems(issue: z.core.$ZodIssue): ConfigProblem[] {
-  const field = issue.path.length ? issue.path.join('.') : '(config)';
-  if (issue.code === 'unrecognized_keys') {
-    const prefix = issue.path.length ? `${issue.path.join('.')}.` : '';
-    return issue.keys.map((key) => ({
-      field: prefix + key,
-      rule: `unknown key (allowed: ${allowedKeys(issue.path).join(', ')})`,
-    }));
-  }
-  return [{ field, rule: issue.message }];
-}
-
-function allowedKeys(path: PropertyKey[]): string[] {
+function allowedKeys(path: readonly PropertyKey[]): string[] {
   let shape: Record<string, unknown> = generationConfigSchema.shape;
   for (const key of path) {
     let inner = shape[String(key)] as { def?: { innerType?: unknown }; shape?: Record<string, unknown> } | undefined;
@@ -65,12 +48,12 @@ function allowedKeys(path: PropertyKey[]): string[] {
 }
 
 /** Rules that relate fields to each other; each only checked when its fields are individually valid. */
-function crossFieldProblems(raw: Record<string, unknown>, fieldProblems: ConfigProblem[]): ConfigProblem[] {
+function crossFieldProblems(raw: Record<string, unknown>, fieldProblems: Problem[]): Problem[] {
   const bad = new Set(fieldProblems.map((p) => p.field.split('.')[0]));
   const shape = generationConfigSchema.shape;
   const value = <K extends keyof typeof shape>(key: K): z.infer<(typeof shape)[K]> | undefined =>
     bad.has(key) ? undefined : (shape[key].safeParse(raw[key]).data as z.infer<(typeof shape)[K]> | undefined);
-  const problems: ConfigProblem[] = [];
+  const problems: Problem[] = [];
 
   const startText = value('start');
   const endText = value('end');
@@ -129,12 +112,12 @@ function crossFieldProblems(raw: Record<string, unknown>, fieldProblems: ConfigP
 }
 
 /** The task rules that relate to the window: grid spacing, and start < valFrom <= testFrom < end. */
-function taskProblems(rawTasks: unknown, fieldsWithProblems: Set<string>, start: number, end: number): ConfigProblem[] {
+function taskProblems(rawTasks: unknown, fieldsWithProblems: Set<string>, start: number, end: number): Problem[] {
   const given = typeof rawTasks === 'object' && rawTasks !== null ? (rawTasks as Record<string, unknown>) : {};
   const shape = tasksSchema.shape;
   const value = <K extends keyof typeof shape>(key: K): z.infer<(typeof shape)[K]> | undefined =>
     fieldsWithProblems.has(`tasks.${key}`) ? undefined : (shape[key].safeParse(given[key]).data as z.infer<(typeof shape)[K]> | undefined);
-  const problems: ConfigProblem[] = [];
+  const problems: Problem[] = [];
   const windowHours = (end - start) / SECONDS_PER_HOUR;
 
   const gridHours = value('gridHours');

@@ -1,6 +1,6 @@
 import { prefixOfDatasetId } from '../config/dataset-id.js';
 import type { Manifest } from '../dataset/manifest.js';
-import { MANIFEST_FILE } from '../dataset/tables.js';
+import { manifestKey as manifestKeyOf, rootedKey } from '../layout/key-layout.js';
 import { readManifest, type PublishOutcome } from '../publish/publish-dataset.js';
 import type { DatasetStorage } from '../storage/storage.js';
 
@@ -8,10 +8,6 @@ import type { DatasetStorage } from '../storage/storage.js';
 export interface DatasetStore {
   storage: DatasetStorage;
   root: string;
-}
-
-export function rootedKey(root: string, key: string): string {
-  return root ? `${root}/${key}` : key;
 }
 
 /** Key of a dataset's folder, or undefined when the id is malformed. */
@@ -30,7 +26,7 @@ export interface PublishedDataset {
 
 /** The published dataset under a prefix, or undefined when it has no manifest (yet). */
 export async function findPublished(store: DatasetStore, prefix: string): Promise<PublishedDataset | undefined> {
-  const manifestKey = `${prefix}/${MANIFEST_FILE}`;
+  const manifestKey = manifestKeyOf(prefix);
   const manifest = await readManifest(store.storage, manifestKey);
   return manifest && { datasetId: manifest.datasetId, prefix, manifestKey, manifest };
 }

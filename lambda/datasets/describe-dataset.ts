@@ -1,4 +1,5 @@
 import { withCheckNotes, type Manifest } from '../dataset/manifest.js';
+import { fileKey } from '../layout/key-layout.js';
 import type { PublishedDataset } from './dataset-store.js';
 import type { UrlSigner } from './url-signer.js';
 
@@ -28,7 +29,7 @@ export async function describeDataset(dataset: PublishedDataset, links: Download
       name: file.name,
       bytes: file.bytes,
       sha256: file.sha256,
-      url: await links.signer.signGet(`${dataset.prefix}/${file.name}`, links.expiresInSeconds),
+      url: await links.signer.signGet(fileKey(dataset.prefix, file.name), links.expiresInSeconds),
     })),
   );
   return {

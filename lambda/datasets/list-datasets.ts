@@ -1,4 +1,5 @@
-import { rootedKey, findPublished, type DatasetStore } from './dataset-store.js';
+import { seedPrefix as seedPrefixOf } from '../layout/key-layout.js';
+import { findPublished, type DatasetStore } from './dataset-store.js';
 
 export interface DatasetSummary {
   datasetId: string;
@@ -24,7 +25,7 @@ export interface DatasetPage {
  * any later hash.
  */
 export async function listDatasets(store: DatasetStore, seed: number, limit: number, after?: string): Promise<DatasetPage> {
-  const seedPrefix = rootedKey(store.root, `seed=${seed}/`);
+  const seedPrefix = seedPrefixOf(store.root, seed);
   const startAfter = after === undefined ? undefined : `${seedPrefix}${after}0`;
   const page = await store.storage.list(seedPrefix, { delimiter: '/', limit, startAfter });
   const folders = page.prefixes.map((folder) => folder.replace(/\/$/, ''));

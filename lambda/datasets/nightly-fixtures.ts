@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import type { GenerationConfig } from '../config/schema.js';
-import type { ConfigProblem } from '../config/validate.js';
+import type { Problem } from '../errors/problem.js';
 import type { PublishOutcome } from '../publish/publish-dataset.js';
 import { validateDatasetRequest } from './dataset-request.js';
-import { rootedKey, type DatasetStore } from './dataset-store.js';
-import { writeJsonObject } from './json-object.js';
+import { latestPointerKey } from '../layout/key-layout.js';
+import type { DatasetStore } from './dataset-store.js';
+import { writeJsonObject } from '../storage/json-object.js';
 import { publishedAt } from './list-datasets.js';
 
 const FIXTURE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -49,7 +50,7 @@ export interface LatestPointer {
 
 export type FixtureResult =
   | { name: string; ok: true; status: PublishOutcome['status']; pointer: LatestPointer }
-  | { name: string; ok: false; problems: ConfigProblem[] };
+  | { name: string; ok: false; problems: Problem[] };
 
 export interface NightlyRun {
   store: DatasetStore;
@@ -60,8 +61,6 @@ export interface NightlyRun {
   /** `rolling`: a date-seeded fixture, published where old copies expire. */
   publish: (config: GenerationConfig, fixture: string, rolling: boolean) => Promise<PublishOutcome>;
 }
-
-export const latestPointerKey = (root: string, name: string): string => rootedKey(root, `latest/${name}.json`);
 
 /** The seed of a `seedFromDate` fixture: the run's UTC date as YYYYMMDD, e.g. 20261124. */
 export function seedOfDate(date: Date): number {

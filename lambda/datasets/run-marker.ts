@@ -1,15 +1,14 @@
+import { runMarkerKey } from '../layout/key-layout.js';
 import type { DatasetStorage } from '../storage/storage.js';
-import { readJsonObject, writeJsonObject } from './json-object.js';
+import { readJsonObject, writeJsonObject } from '../storage/json-object.js';
 
 /**
- * `<prefix>/_run.json`: the record of a background run of this dataset. It answers "in progress"
+ * `<prefix>/_run.json` (`runMarkerKey`): the record of a background run of this dataset. It answers "in progress"
  * until the run ends (`endedAt` is set: the manifest, if any, then speaks) or until it has not been
  * started or refreshed for longer than the function's timeout, after which the run must have died
  * and the marker means nothing. A run made of many invocations (the fan-out) refreshes it at each
  * step, so it stays fresh however long the whole run takes.
  */
-export const RUN_MARKER_FILE = '_run.json';
-
 export interface RunMarker {
   datasetId: string;
   startedAt: string;
@@ -20,8 +19,6 @@ export interface RunMarker {
   endedAt?: string;
   error?: string;
 }
-
-export const runMarkerKey = (prefix: string): string => `${prefix}/${RUN_MARKER_FILE}`;
 
 /** The marker when one exists, is not over, and was started or refreshed less than `staleSeconds` ago. */
 export async function freshRunMarker(

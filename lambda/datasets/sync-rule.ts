@@ -1,14 +1,7 @@
 import type { GenerationConfig } from '../config/schema.js';
-import type { ConfigProblem } from '../config/validate.js';
+import type { Problem } from '../errors/problem.js';
 import { supportsUserRanges } from '../engine/engine-range.js';
 import { byteText, estimateOutput, type OutputEstimate } from './output-estimate.js';
-
-/**
- * The most bytes a dataset may have, all files together, by `estimateOutput` (MAX_OUTPUT_BYTES,
- * and the CLI's --max-output-bytes): the default config at 10,000,000 users (the schema's most,
- * ~25 GB estimated) fits with room; 1000 users on a 1-second grid (~61 GB of task rows) does not.
- */
-export const DEFAULT_MAX_OUTPUT_BYTES = 50_000_000_000;
 
 /** Where a deployment runs a config, and how much it writes at most. */
 export interface RunLimits {
@@ -31,7 +24,7 @@ export type RunPlace = 'request' | 'job' | 'fanout';
  * more than one invocation writes), else on one asynchronous invocation. A problem when the
  * estimate is over the output cap, or over what one invocation writes when the config cannot be split.
  */
-export function placeRun(config: GenerationConfig, limits: RunLimits): { place: RunPlace; estimate: OutputEstimate } | { problem: ConfigProblem } {
+export function placeRun(config: GenerationConfig, limits: RunLimits): { place: RunPlace; estimate: OutputEstimate } | { problem: Problem } {
   const estimate = estimateOutput(config);
   const overCap = outputProblem(estimate, limits.maxOutputBytes, 'MAX_OUTPUT_BYTES');
   if (overCap) return { problem: overCap };
@@ -44,7 +37,7 @@ export function placeRun(config: GenerationConfig, limits: RunLimits): { place: 
 }
 
 /** The problem of a dataset estimated above `maxBytes` (`setting` names the limit), or undefined. */
-export function outputProblem(estimate: OutputEstimate, maxBytes: number, setting: string): ConfigProblem | undefined {
+export function outputProblem(estimate: OutputEstimate, maxBytes: number, setting: string): Problem | undefined {
   if (estimate.bytes <= maxBytes) return undefined;
   const largest = estimate.files.reduce((a, b) => (b.bytes > a.bytes ? b : a));
   return {

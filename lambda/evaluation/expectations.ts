@@ -1,5 +1,5 @@
 import type { Scenario } from '../tasks/anchors.js';
-import type { InputProblem } from './problem-list.js';
+import type { Problem } from '../errors/problem.js';
 
 /** The three checks of a model's mean prediction per scenario, with their thresholds. */
 export interface Expectations {
@@ -33,9 +33,9 @@ export const EXPECTATION_PARAMETERS = {
 /** Thresholds given as text (query parameters), the defaults for the others; or what is wrong with them. */
 export function parseExpectations(
   given: Partial<Record<string, string | undefined>>,
-): { ok: true; expectations: Expectations } | { ok: false; problems: InputProblem[] } {
+): { ok: true; expectations: Expectations } | { ok: false; problems: Problem[] } {
   const expectations = { ...DEFAULT_EXPECTATIONS };
-  const problems: InputProblem[] = [];
+  const problems: Problem[] = [];
   for (const [name, { max }] of Object.entries(EXPECTATION_PARAMETERS) as Array<[keyof Expectations, { max: number }]>) {
     const text = given[name];
     if (text === undefined) continue;

@@ -1,8 +1,4 @@
-/** One problem with the input: where it is (a line, a column, a task row) and what is wrong. */
-export interface InputProblem {
-  field: string;
-  rule: string;
-}
+import { problemsListed, type Problem } from '../errors/problem.js';
 
 /** Examples kept per kind of problem; the rest are counted. */
 export const EXAMPLES_PER_KIND = 10;
@@ -12,9 +8,9 @@ export const EXAMPLES_PER_KIND = 10;
  * bad rows gives a readable answer that still says how many there were.
  */
 export class ProblemList {
-  private readonly kinds = new Map<string, { examples: InputProblem[]; count: number }>();
+  private readonly kinds = new Map<string, { examples: Problem[]; count: number }>();
 
-  add(kind: string, problem: InputProblem): void {
+  add(kind: string, problem: Problem): void {
     let entry = this.kinds.get(kind);
     if (!entry) this.kinds.set(kind, (entry = { examples: [], count: 0 }));
     entry.count++;
@@ -26,8 +22,8 @@ export class ProblemList {
   }
 
   /** The kept examples in the order their kinds first occurred, each kind closed by its overflow count. */
-  list(): InputProblem[] {
-    const out: InputProblem[] = [];
+  list(): Problem[] {
+    const out: Problem[] = [];
     for (const [kind, { examples, count }] of this.kinds) {
       out.push(...examples);
       if (count > examples.length) out.push({ field: '(more)', rule: `${count - examples.length} more ${kind} not listed (${count} in all)` });
@@ -40,9 +36,9 @@ export class ProblemList {
 export class InputProblemsError extends Error {
   constructor(
     message: string,
-    readonly problems: InputProblem[],
+    readonly problems: Problem[],
   ) {
-    super(`${message}:\n${problems.map((p) => `  - ${p.field}: ${p.rule}`).join('\n')}`);
+    super(`${message}:\n${problemsListed(problems)}`);
     this.name = 'InputProblemsError';
   }
 }

@@ -1,5 +1,6 @@
 import type { Manifest } from '../dataset/manifest.js';
 import { MANIFEST_FILE } from '../dataset/tables.js';
+import { manifestKey } from '../layout/key-layout.js';
 import { readManifest } from '../publish/publish-dataset.js';
 import type { DatasetStorage } from '../storage/storage.js';
 import { UPLOAD_50GB_TASK_FILE } from '../tasks/task-files.js';
@@ -15,7 +16,7 @@ export interface TaskDataset {
 
 /** Reads the manifest under `prefix`; throws DatasetFileError when there is none or it lists no task file. */
 export async function openTaskDataset(storage: DatasetStorage, prefix: string): Promise<TaskDataset> {
-  const manifest = await readManifest(storage, `${prefix}/${MANIFEST_FILE}`);
+  const manifest = await readManifest(storage, manifestKey(prefix));
   if (!manifest) throw new DatasetFileError(`no ${MANIFEST_FILE} at ${storage.describe(prefix)}: not a published dataset`);
   return taskDatasetOf(manifest);
 }

@@ -5,12 +5,13 @@ import { mergeIntegrity } from '../dataset/integrity-checks.js';
 import { buildManifest, type ManifestFile } from '../dataset/manifest.js';
 import { TABLES } from '../dataset/tables.js';
 import { ContentDigest } from '../publish/file-digest.js';
-import { datasetKeys, readManifest, type PublishOutcome } from '../publish/publish-dataset.js';
+import { datasetKeys, fileKey as fileKeyOf, reportKey, runPrefixOf } from '../layout/key-layout.js';
+import { readManifest, type PublishOutcome } from '../publish/publish-dataset.js';
 import { writeSchemaFile } from '../publish/schema-file.js';
 import { DATASET_FILES, USER_TABLES } from '../publish/user-tables.js';
-import { MIN_PART_BYTES, type ComposableStorage } from '../storage/storage.js';
+import { MIN_PART_BYTES, writeObject, type ComposableStorage } from '../storage/storage.js';
 import type { Shard } from './plan-shards.js';
-import { putJson, reportKey, runPrefixOf, type ShardReport } from './run-shard.js';
+import type { ShardReport } from './run-shard.js';
 
 export interface CommitOptions {
   root?: string;
@@ -71,14 +72,12 @@ export async function commitShards(
   }
   if (nextUser !== config.users + 1) throw new Error(`the shards cover users 1..${nextUser - 1}, not 1..${config.users}`);
 
-  const fileKey = (file: string) => `${prefix}/${file}`;
+  const fileKey = (file: string) => fileKeyOf(prefix, file);
   for (const table of USER_TABLES) {
     const parts = reports.map((r) => ({ key: r.parts[table.name].key, bytes: r.parts[table.name].bytes }));
     await storage.compose(fileKey(table.file), parts, { minPartBytes: options.minPartBytes ?? MIN_PART_BYTES });
   }
-  const items = storage.createWriter(fileKey(TABLES.items.file));
-  await items.write(Buffer.from(headerLine('items') + itemLines(), 'latin1'));
-  await items.commit();
+  await writeObject(storage, fileKey(TABLES.items.file), (items) => items.write(Buffer.from(headerLine('items') + itemLines(), 'latin1')));
 
   const files: ManifestFile[] = [];
   for (const file of DATASET_FILES) {
@@ -136,4 +135,3 @@ export async function removeRun(storage: ComposableStorage, runPrefix: string): 
   } while (token);
 }
 
-export { putJson };

@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { datasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
-import { datasetKeys, readManifest, type PublishOutcome } from '../publish/publish-dataset.js';
+import { datasetKeys, partsPrefixOf, runPrefixOf } from '../layout/key-layout.js';
+import { readManifest, type PublishOutcome } from '../publish/publish-dataset.js';
 import type { ComposableStorage } from '../storage/storage.js';
 import { commitShards, removeRun } from './commit-shards.js';
 import { assignTxnOffsets, planShards, type PlanOptions, type Shard } from './plan-shards.js';
-import { countShardUploads, partsPrefixOf, runPrefixOf, runShard } from './run-shard.js';
+import { countShardUploads, runShard } from './run-shard.js';
 
 /**
  * The fan-out as the state machine runs it, one function per step; each step's output is the next

@@ -6,7 +6,9 @@ import { engineRange } from '../engine/engine-range.js';
 import { DigestingFileWriter } from '../publish/file-digest.js';
 import { formatRange, RowFormatting, type RangeReport } from '../publish/user-rows.js';
 import { USER_TABLES } from '../publish/user-tables.js';
-import type { DatasetStorage } from '../storage/storage.js';
+import { partKey, reportKey } from '../layout/key-layout.js';
+import { writeJsonObject } from '../storage/json-object.js';
+import { writeObjects, type DatasetStorage } from '../storage/storage.js';
 import type { Shard } from './plan-shards.js';
 
 /** The tables written in parts by shards (the per-user tables); items.csv is two fixed rows, written by the commit. */
@@ -33,18 +35,6 @@ export interface ShardReport {
   summary: IntegritySummary;
 }
 
-/** Where one fan-out run keeps its parts and reports: under the dataset's prefix, per run. */
-export function runPrefixOf(datasetPrefix: string, runId: string): string {
-  if (!/^[A-Za-z0-9._-]{1,80}$/.test(runId)) throw new Error(`invalid run id ${JSON.stringify(runId)}`);
-  return `${partsPrefixOf(datasetPrefix)}/${runId}`;
-}
-
-/** Where every run of a dataset keeps its parts. */
-export const partsPrefixOf = (datasetPrefix: string): string => `${datasetPrefix}/_parts`;
-
-export const partKey = (runPrefix: string, table: PartTable, index: number): string => `${runPrefix}/${table}/${String(index).padStart(5, '0')}.csv`;
-export const reportKey = (runPrefix: string, index: number): string => `${runPrefix}/reports/${String(index).padStart(5, '0')}.json`;
-
 /** Phase 1 of a shard: how many uploads its users have (generated, not formatted or written). */
 export function countShardUploads(config: GenerationConfig, shard: Shard): number {
   let uploads = 0;
@@ -59,46 +49,32 @@ export function countShardUploads(config: GenerationConfig, shard: Shard): numbe
  * a retried shard overwrites its parts and report with identical ones.
  */
 export async function runShard(config: GenerationConfig, shard: Shard, storage: DatasetStorage, runPrefix: string): Promise<ShardReport> {
-  if (shard.txnFrom === undefined) throw new Error(`shard ${shard.index} has no txnFrom: count the shards' uploads first`);
-  const writers = USER_TABLES.map((t) => storage.createWriter(partKey(runPrefix, t.name, shard.index)));
-  try {
+  const { txnFrom } = shard;
+  if (txnFrom === undefined) throw new Error(`shard ${shard.index} has no txnFrom: count the shards' uploads first`);
+  const keys = USER_TABLES.map((t) => partKey(runPrefix, t.name, shard.index));
+  const { parts, rows } = await writeObjects(storage, keys, async (writers) => {
     const out = writers.map((w) => new DigestingFileWriter(w));
     if (shard.index === 0) USER_TABLES.forEach((t, i) => out[i].appendText(headerLine(t), 0));
     let rows: RangeReport | undefined;
-    for (const { chunk, report } of formatRange(new RowFormatting(config), shard, shard.txnFrom, engineRange(config, shard))) {
+    for (const { chunk, report } of formatRange(new RowFormatting(config), shard, txnFrom, engineRange(config, shard))) {
       for (let i = 0; i < out.length; i++) await out[i].appendChunk(chunk.bytes[i], chunk.rows[i]);
       rows = report ?? rows;
     }
     const parts = {} as Record<PartTable, PartFigures>;
-    for (let i = 0; i < out.length; i++) parts[USER_TABLES[i].name] = { key: partKey(runPrefix, USER_TABLES[i].name, shard.index), ...(await out[i].close()) };
-    for (const w of writers) await w.commit();
-    const report: ShardReport = {
-      index: shard.index,
-      from: shard.from,
-      to: shard.to,
-      txnFrom: shard.txnFrom,
-      uploads: rows!.uploads,
-      parts,
-      usersPerCohort: rows!.usersPerCohort,
-      checks: rows!.checks,
-      summary: rows!.summary,
-    };
-    await putJson(storage, reportKey(runPrefix, shard.index), report);
-    return report;
-  } catch (error) {
-    await Promise.allSettled(writers.map((w) => w.abort()));
-    throw error;
-  }
-}
-
-/** Writes (or overwrites) a small JSON object through a staged writer. */
-export async function putJson(storage: DatasetStorage, key: string, value: unknown): Promise<void> {
-  const writer = storage.createWriter(key);
-  try {
-    await writer.write(Buffer.from(`${JSON.stringify(value)}\n`));
-    await writer.commit();
-  } catch (error) {
-    await writer.abort();
-    throw error;
-  }
+    for (let i = 0; i < out.length; i++) parts[USER_TABLES[i].name] = { key: keys[i], ...(await out[i].close()) };
+    return { parts, rows: rows! };
+  });
+  const report: ShardReport = {
+    index: shard.index,
+    from: shard.from,
+    to: shard.to,
+    txnFrom,
+    uploads: rows.uploads,
+    parts,
+    usersPerCohort: rows.usersPerCohort,
+    checks: rows.checks,
+    summary: rows.summary,
+  };
+  await writeJsonObject(storage, reportKey(runPrefix, shard.index), report);
+  return report;
 }

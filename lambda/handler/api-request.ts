@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { parseUnambiguousJson } from '../config/unambiguous-json.js';
-import { problemResponse, type Problem } from './api-response.js';
+import type { Problem } from '../errors/problem.js';
+import { problemResponse } from './api-response.js';
 
 export type BodyResult = { ok: true; value: unknown } | { ok: false; response: APIGatewayProxyResult };
 

@@ -1,10 +1,6 @@
 import type { APIGatewayProxyResult } from 'aws-lambda';
 
-/** One problem with a request: the part it concerns and what that part must be. */
-export interface Problem {
-  field: string;
-  rule: string;
-}
+import type { Problem } from '../errors/problem.js';
 
 export function jsonResponse(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult {
   return {

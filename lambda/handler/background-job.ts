@@ -3,8 +3,10 @@ import { datasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
 import { validateDatasetRequest } from '../datasets/dataset-request.js';
 import type { DatasetStore } from '../datasets/dataset-store.js';
+import { issueProblems, problemsInline } from '../errors/problem.js';
 import { endRun, markRunStarted, type RunMarker } from '../datasets/run-marker.js';
-import { datasetKeys, FailedChecksError } from '../publish/publish-dataset.js';
+import { datasetKeys } from '../layout/key-layout.js';
+import { FailedChecksError } from '../publish/publish-dataset.js';
 import { generateJobSchema } from './async-job.js';
 import type { Publisher } from './publisher.js';
 
@@ -18,7 +20,7 @@ export interface JobReport {
 /** A payload the function sent itself (or a state machine sent it), or an error naming every problem. */
 export function parseJobPayload<T extends z.ZodType>(schema: T, payload: unknown): z.infer<T> {
   const parsed = schema.safeParse(payload);
-  if (!parsed.success) throw new Error(`invalid job payload: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
+  if (!parsed.success) throw new Error(`invalid job payload: ${problemsInline(issueProblems(parsed.error.issues, { whole: '(payload)' }))}`);
   return parsed.data;
 }
 
@@ -32,7 +34,7 @@ export interface JobLimits {
 /** A job's config checked again (it crossed a process boundary), or an error naming every problem. */
 export function checkedJobConfig(raw: unknown, limits: JobLimits): GenerationConfig {
   const checked = validateDatasetRequest(raw, limits.maxUsers, undefined, { maxBytes: limits.maxBytes, setting: limits.bytesSetting });
-  if (!checked.ok) throw new Error(`invalid job config: ${checked.problems.map((p) => `${p.field}: ${p.rule}`).join('; ')}`);
+  if (!checked.ok) throw new Error(`invalid job config: ${problemsInline(checked.problems)}`);
   return checked.config;
 }
 

@@ -10,10 +10,12 @@ import { claimRun, endRun, freshRunMarker, openRunMarker, type RunMarker } from 
 import { placeRun } from '../datasets/sync-rule.js';
 import { userTiers } from '../datasets/user-tiers.js';
 import { supportsUserRanges } from '../engine/engine-range.js';
-import { datasetKeys, FailedChecksError, strictRefusal, type PublishOutcome } from '../publish/publish-dataset.js';
+import { datasetKeys } from '../layout/key-layout.js';
+import { FailedChecksError, strictRefusal, type PublishOutcome } from '../publish/publish-dataset.js';
 import type { ApiContext } from './api-context.js';
 import { clientPath, readJsonBody, unknownQueryParameters } from './api-request.js';
-import { jsonResponse, problemResponse, type Problem } from './api-response.js';
+import { issueProblems, type Problem } from '../errors/problem.js';
+import { jsonResponse, problemResponse } from './api-response.js';
 import { GENERATE_JOB_KIND } from './async-job.js';
 import type { Environment } from './environment.js';
 import { FANOUT_KINDS } from './fanout-payloads.js';
@@ -189,7 +191,7 @@ export async function listSeedDatasets(event: APIGatewayProxyEvent, ctx: ApiCont
   const seed = wholeNumber(query.seed);
   const seedRule = generationConfigSchema.shape.seed.unwrap().safeParse(seed);
   if (query.seed === undefined) problems.push({ field: 'seed', rule: 'is required (the seed whose datasets to list)' });
-  else if (!seedRule.success) problems.push({ field: 'seed', rule: seedRule.error.issues[0].message });
+  else if (!seedRule.success) problems.push(...issueProblems(seedRule.error.issues, { whole: 'seed' }));
   const limit = query.limit === undefined ? DEFAULT_PAGE_SIZE : wholeNumber(query.limit);
   if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) problems.push({ field: 'limit', rule: `must be an integer from 1 to ${MAX_PAGE_SIZE}` });
   const nextToken = query.nextToken || undefined; // empty: the first page

@@ -5,7 +5,7 @@ import type { GenerationConfig } from '../config/schema.js';
 import { endRun, markRunStarted, openRunMarker, refreshRun, type RunMarker } from '../datasets/run-marker.js';
 import { cleanupStep, commitStep, countStep, offsetsStep, planStep, shardStep, type FanoutRun, type ShardCount } from '../fanout/fanout-steps.js';
 import type { PlanOptions } from '../fanout/plan-shards.js';
-import { datasetKeys } from '../publish/publish-dataset.js';
+import { datasetKeys } from '../layout/key-layout.js';
 import type { ComposableStorage } from '../storage/storage.js';
 import { checkedJobConfig, parseJobPayload, type JobLimits, type JobReport } from './background-job.js';
 import { describeStepError, FANOUT_KINDS, fanoutPayloadSchema } from './fanout-payloads.js';

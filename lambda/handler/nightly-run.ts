@@ -1,5 +1,6 @@
 import { nightlyPayloadSchema, publishFixtures, type FixtureResult } from '../datasets/nightly-fixtures.js';
 import type { DatasetStore } from '../datasets/dataset-store.js';
+import { issueProblems, problemsInline } from '../errors/problem.js';
 import type { JobLimits } from './background-job.js';
 import type { Publisher } from './publisher.js';
 
@@ -11,7 +12,7 @@ export interface NightlyReport {
 /** Thrown after every fixture had its chance, when any failed: the scheduler then retries the run. */
 export class NightlyRunError extends Error {
   constructor(readonly report: NightlyReport) {
-    const failed = report.fixtures.flatMap((f) => (f.ok ? [] : [`${f.name} (${f.problems.map((p) => `${p.field}: ${p.rule}`).join('; ')})`]));
+    const failed = report.fixtures.flatMap((f) => (f.ok ? [] : [`${f.name} (${problemsInline(f.problems)})`]));
     super(`${failed.length} of ${report.fixtures.length} fixtures failed: ${failed.join(', ')}`);
     this.name = 'NightlyRunError';
   }
@@ -27,7 +28,7 @@ export async function runNightly(
 ): Promise<NightlyReport> {
   const parsed = nightlyPayloadSchema.safeParse(payload);
   if (!parsed.success) {
-    throw new Error(`invalid schedule payload: ${parsed.error.issues.map((i) => `${i.path.join('.') || '(payload)'}: ${i.message}`).join('; ')}`);
+    throw new Error(`invalid schedule payload: ${problemsInline(issueProblems(parsed.error.issues, { whole: '(payload)' }))}`);
   }
   const runTime = parsed.data.scheduledTime ? new Date(parsed.data.scheduledTime) : now;
   const fixtures = await publishFixtures(parsed.data.fixtures, {

@@ -1,6 +1,7 @@
 import { parseManifest, type Manifest, type ManifestFile } from '../dataset/manifest.js';
 import { MANIFEST_FILE } from '../dataset/tables.js';
-import type { DatasetStorage } from '../storage/storage.js';
+import { fileKey, manifestKey } from '../layout/key-layout.js';
+import { writeObject, type DatasetStorage } from '../storage/storage.js';
 import { ContentDigest, sameDigest } from './file-digest.js';
 
 /** The dataset cannot be fetched as published: no manifest, or a file missing or not as the manifest says. */
@@ -35,7 +36,7 @@ export function unsafeFileName(manifest: Manifest): string | undefined {
  * file at fault, when there is no manifest (an incomplete dataset) or a file is missing or differs.
  */
 export async function fetchDataset(source: DatasetStorage, prefix: string, destination: DatasetStorage): Promise<Manifest> {
-  const manifestBytes = await source.read(`${prefix}/${MANIFEST_FILE}`);
+  const manifestBytes = await source.read(manifestKey(prefix));
   if (!manifestBytes) {
     throw new DatasetFetchError(`no ${MANIFEST_FILE} at ${source.describe(prefix)}: not a published dataset (or not a complete one)`);
   }
@@ -43,23 +44,15 @@ export async function fetchDataset(source: DatasetStorage, prefix: string, desti
   const unsafe = unsafeFileName(manifest);
   if (unsafe !== undefined) throw new DatasetFetchError(unsafe);
 
-  for (const file of manifest.files) await copyVerified(source, `${prefix}/${file.name}`, destination, file);
-  const writer = destination.createWriter(MANIFEST_FILE);
-  try {
-    await writer.write(manifestBytes);
-    await writer.commit();
-  } catch (error) {
-    await writer.abort();
-    throw error;
-  }
+  for (const file of manifest.files) await copyVerified(source, fileKey(prefix, file.name), destination, file);
+  await writeObject(destination, MANIFEST_FILE, (writer) => writer.write(manifestBytes));
   return manifest;
 }
 
 async function copyVerified(source: DatasetStorage, key: string, destination: DatasetStorage, expected: ManifestFile): Promise<void> {
   const stream = await source.readStream(key);
   if (!stream) throw new DatasetFetchError(`${expected.name}: listed in the manifest but missing at ${source.describe(key)}`, expected.name);
-  const writer = destination.createWriter(expected.name);
-  try {
+  await writeObject(destination, expected.name, async (writer) => {
     const content = new ContentDigest();
     for await (const chunk of stream) {
       content.update(chunk);
@@ -75,9 +68,5 @@ async function copyVerified(source: DatasetStorage, key: string, destination: Da
         expected.name,
       );
     }
-    await writer.commit();
-  } catch (error) {
-    await writer.abort();
-    throw error;
-  }
+  });
 }

@@ -2,11 +2,13 @@ import { datasetAddress, type DatasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
 import { headerLine, itemLines } from '../dataset/csv-format.js';
 import { buildManifest, notedChecks, parseManifest, type Manifest, type ManifestCheck, type ManifestFile } from '../dataset/manifest.js';
-import { ITEMS, MANIFEST_FILE, TABLES } from '../dataset/tables.js';
-import type { DatasetStorage } from '../storage/storage.js';
+import { ITEMS, TABLES } from '../dataset/tables.js';
+import { datasetKeys, fileKey } from '../layout/key-layout.js';
+import { STALE_RUN_SECONDS } from '../settings/function-settings.js';
+import { writeObjects, type DatasetStorage } from '../storage/storage.js';
 import { DigestingFileWriter } from './file-digest.js';
 import { writeSchemaFile } from './schema-file.js';
-import { RangeTally, type RangeReport } from './user-rows.js';
+import { RangeTally } from './user-rows.js';
 import { userRows } from './user-rows-source.js';
 import { DATASET_FILES, USER_TABLES } from './user-tables.js';
 
@@ -79,16 +81,8 @@ export interface PublishOutcome {
   manifest: Manifest;
 }
 
-/** A run older than this has died: Lambda's longest timeout, 15 minutes. */
-export const STALE_RUN_SECONDS = 900;
-
 /** Chunks handed back to the worker threads together, once written. */
 const HAND_BACK_EVERY = 4;
-
-export function datasetKeys(address: DatasetAddress, root = ''): { prefix: string; manifestKey: string } {
-  const prefix = root ? `${root.replace(/\/+$/, '')}/${address.prefix}` : address.prefix;
-  return { prefix, manifestKey: `${prefix}/${MANIFEST_FILE}` };
-}
 
 /** The manifest of a published dataset, or undefined when there is none (not a dataset). */
 export async function readManifest(storage: DatasetStorage, manifestKey: string): Promise<Manifest | undefined> {
@@ -114,10 +108,8 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
 
   await storage.removeStale?.(prefix, options.staleSeconds ?? STALE_RUN_SECONDS);
   const startedAt = new Date();
-  const writers = DATASET_FILES.map((f) => storage.createWriter(`${prefix}/${f.file}`));
-  let files: ManifestFile[];
-  let total: RangeReport;
-  try {
+  // Only once every file is fully written do they take their final names (writeObjects commits them).
+  const { files, total } = await writeObjects(storage, DATASET_FILES.map((f) => fileKey(prefix, f.file)), async (writers) => {
     const out = writers.map((w) => new DigestingFileWriter(w));
     DATASET_FILES.forEach((f, i) => out[i].appendText(headerLine(f), 0));
     out[DATASET_FILES.findIndex((f) => f.file === TABLES.items.file)].appendText(itemLines(), ITEMS.length);
@@ -140,21 +132,17 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
       usersDone += chunk.users;
       options.onProgress?.(usersDone, config.users);
     }
-    total = tally.total(config.users);
+    const total = tally.total(config.users);
     // Known only now, with every row written, and before anything takes its final name.
     const refusal = options.strict ? strictRefusal({ datasetId: address.datasetId, generator: config, checks: total.checks }, false) : undefined;
     if (refusal) throw refusal;
-    files = [];
+    const files: ManifestFile[] = [];
     for (let i = 0; i < DATASET_FILES.length; i++) {
       files.push({ name: DATASET_FILES[i].file, columns: [...DATASET_FILES[i].columns], ...(await out[i].close()) });
     }
     files.push(await writeSchemaFile(storage, prefix, config));
-    // Only once every file is fully written do they take their final names.
-    for (const writer of writers) await writer.commit();
-  } catch (error) {
-    await Promise.allSettled(writers.map((w) => w.abort()));
-    throw error;
-  }
+    return { files, total };
+  });
 
   const manifest = buildManifest({
     config,

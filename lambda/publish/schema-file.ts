@@ -1,7 +1,8 @@
 import type { GenerationConfig } from '../config/schema.js';
 import { SCHEMA_FILE, schemaJsonText } from '../dataset/dataset-schema.js';
 import type { ManifestFile } from '../dataset/manifest.js';
-import type { DatasetStorage } from '../storage/storage.js';
+import { fileKey } from '../layout/key-layout.js';
+import { writeObject, type DatasetStorage } from '../storage/storage.js';
 import { DigestingFileWriter } from './file-digest.js';
 
 /**
@@ -9,15 +10,9 @@ import { DigestingFileWriter } from './file-digest.js';
  * hashed as written, like every file the manifest lists; not a table, so no columns and 0 rows.
  */
 export async function writeSchemaFile(storage: DatasetStorage, prefix: string, config: GenerationConfig): Promise<ManifestFile> {
-  const writer = storage.createWriter(`${prefix}/${SCHEMA_FILE}`);
-  try {
+  return writeObject(storage, fileKey(prefix, SCHEMA_FILE), async (writer) => {
     const out = new DigestingFileWriter(writer);
     out.appendText(schemaJsonText(config), 0);
-    const figures = await out.close();
-    await writer.commit();
-    return { name: SCHEMA_FILE, columns: [], ...figures };
-  } catch (error) {
-    await writer.abort();
-    throw error;
-  }
+    return { name: SCHEMA_FILE, columns: [], ...(await out.close()) };
+  });
 }

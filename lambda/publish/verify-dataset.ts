@@ -1,5 +1,6 @@
 import type { DatasetStorage } from '../storage/storage.js';
 import { MANIFEST_FILE } from '../dataset/tables.js';
+import { fileKey, manifestKey } from '../layout/key-layout.js';
 import type { Manifest } from '../dataset/manifest.js';
 import { unsafeFileName } from './fetch-dataset.js';
 import { ContentDigest, sameDigest, type FileDigest } from './file-digest.js';
@@ -18,7 +19,7 @@ export type DatasetVerification =
 
 /** Re-hashes every file a dataset's manifest lists and compares size and SHA-256. */
 export async function verifyDataset(storage: DatasetStorage, prefix: string): Promise<DatasetVerification> {
-  const manifest = await readManifest(storage, `${prefix}/${MANIFEST_FILE}`);
+  const manifest = await readManifest(storage, manifestKey(prefix));
   if (!manifest) return { complete: false, reason: `no ${MANIFEST_FILE} at ${storage.describe(prefix)}: not a published dataset` };
   // Files may be in subfolders (truth/, tasks/); names that would leave the dataset are refused.
   const unsafe = unsafeFileName(manifest);
@@ -26,7 +27,7 @@ export async function verifyDataset(storage: DatasetStorage, prefix: string): Pr
   const files: FileVerification[] = [];
   for (const file of manifest.files) {
     const expected = { bytes: file.bytes, sha256: file.sha256 };
-    const stream = await storage.readStream(`${prefix}/${file.name}`);
+    const stream = await storage.readStream(fileKey(prefix, file.name));
     if (!stream) {
       files.push({ name: file.name, status: 'missing', expected });
       continue;

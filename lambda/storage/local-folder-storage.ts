@@ -5,7 +5,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { once } from 'node:events';
 import { OperationError } from '../errors/operation-error.js';
 import { fsFailure } from './fs-failure.js';
-import type { ComposableStorage, ListPage, PartSource, StagedWriter } from './storage.js';
+import { writeObject, type ComposableStorage, type ListPage, type PartSource, type StagedWriter } from './storage.js';
 
 /**
  * The file-system calls that change the folder, each given the path it acts on first. Tests pass
@@ -143,18 +143,13 @@ export class LocalFolderStorage implements ComposableStorage {
 
   /** Concatenates the parts into a temporary file renamed into place (no part-size rule on disk). */
   async compose(key: string, parts: PartSource[]): Promise<void> {
-    const writer = this.createWriter(key);
-    try {
+    await writeObject(this, key, async (writer) => {
       for (const part of parts) {
         const stream = await this.readStream(part.key);
         if (!stream) throw new OperationError(`missing part ${this.describe(part.key)} composing ${this.describe(key)}`);
         for await (const chunk of stream) await writer.write(chunk);
       }
-      await writer.commit();
-    } catch (error) {
-      await writer.abort();
-      throw error;
-    }
+    });
   }
 
   async remove(keys: string[]): Promise<void> {

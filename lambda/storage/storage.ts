@@ -47,6 +47,31 @@ export interface StagedWriter {
   abort(): Promise<void>;
 }
 
+/**
+ * Writes `key` through a staged writer: `fill` writes to it, then it is committed; any error,
+ * from `fill` or the commit, aborts it and is thrown on (an abort's own failure does not hide it).
+ * Returns what `fill` returned.
+ */
+export async function writeObject<T>(storage: Pick<DatasetStorage, 'createWriter'>, key: string, fill: (writer: StagedWriter) => Promise<T>): Promise<T> {
+  return writeObjects(storage, [key], ([writer]) => fill(writer));
+}
+
+/**
+ * `writeObject` for several keys written together (a dataset's files): all are committed once
+ * `fill` is done, in order, and on any error every one is aborted, so none is left half-written.
+ */
+export async function writeObjects<T>(storage: Pick<DatasetStorage, 'createWriter'>, keys: readonly string[], fill: (writers: StagedWriter[]) => Promise<T>): Promise<T> {
+  const writers = keys.map((key) => storage.createWriter(key));
+  try {
+    const result = await fill(writers);
+    for (const writer of writers) await writer.commit();
+    return result;
+  } catch (error) {
+    await Promise.allSettled(writers.map((w) => w.abort()));
+    throw error;
+  }
+}
+
 /** One source of a composed object: a key and its size in bytes. */
 export interface PartSource {
   key: string;

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { PROJECT_ROOT } from '../../infra/tierdrift-stack.js';
+import { PROJECT_ROOT } from '../../infra/project-root.js';
 import { startLocalS3, type LocalS3 } from '../support/local-s3.js';
 
 /**

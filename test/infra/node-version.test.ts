@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { BUNDLE_TARGET } from '../../bin/build-bundle.mjs';
-import { BUNDLING, PROJECT_ROOT } from '../../infra/tierdrift-stack.js';
+import { BUNDLING } from '../../infra/generator-function.js';
+import { PROJECT_ROOT } from '../../infra/project-root.js';
 import { synthStack } from './synth-stack.js';
 
 const pkg = JSON.parse(readFileSync(`${PROJECT_ROOT}package.json`, 'utf8')) as {

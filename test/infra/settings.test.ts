@@ -1,18 +1,65 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { CONTEXT_PREFIX, DEFAULT_SETTINGS, parseSettings } from '../../infra/settings.js';
+import { CONTEXT_PREFIX, DEFAULT_SETTINGS, FUNCTION_VARIABLE_OF, parseSettings, type TierdriftSettings } from '../../infra/settings.js';
+import type { FunctionEnvironment } from '../../infra/generator-function.js';
+import { loadEnvironment } from '../../lambda/handler/environment.js';
+import { INTEGER_SETTINGS } from '../../lambda/settings/function-settings.js';
 import { CDK_JSON, getAtt, idOf, onlyOfType, synthStack } from './synth-stack.js';
 
 describe('deployment settings (CDK context)', () => {
-  it('cdk.json lists every setting, with the defaults the code has', () => {
-    const fromCdkJson = Object.fromEntries(
-      Object.entries(CDK_JSON.context)
-        .filter(([key]) => key.startsWith(CONTEXT_PREFIX))
-        .map(([key, value]) => [key.slice(CONTEXT_PREFIX.length), value]),
-    );
-    expect(fromCdkJson).toEqual(DEFAULT_SETTINGS);
+  it('cdk.json repeats no default: a tierdrift entry there names a setting and overrides its default', () => {
+    const fromCdkJson = Object.entries(CDK_JSON.context).filter(([key]) => key.startsWith(CONTEXT_PREFIX));
+    for (const [key, value] of fromCdkJson) {
+      const setting = key.slice(CONTEXT_PREFIX.length) as keyof TierdriftSettings;
+      expect(Object.keys(DEFAULT_SETTINGS), key).toContain(setting);
+      expect(value, `${key} repeats the default in infra/settings.ts`).not.toEqual(DEFAULT_SETTINGS[setting]);
+    }
     expect(parseSettings({})).toEqual(DEFAULT_SETTINGS);
+  });
+
+  it("the settings passed to the function default to the function's own defaults, and the stack passes them to it", () => {
+    for (const [setting, variable] of Object.entries(FUNCTION_VARIABLE_OF)) {
+      expect(DEFAULT_SETTINGS[setting as keyof typeof FUNCTION_VARIABLE_OF], setting).toBe(INTEGER_SETTINGS[variable].default);
+    }
+    const s = synthStack();
+    const variables = s.json.Resources[idOf(s.stack, s.stack.fn)].Properties.Environment.Variables as Record<string, unknown>;
+    for (const variable of Object.values(FUNCTION_VARIABLE_OF)) expect(variables[variable], variable).toBe(String(INTEGER_SETTINGS[variable].default));
+    // What the function makes of it (the tokens given values): every variable valid, the defaults unchanged.
+    const deployed = { ...variables, BUCKET_NAME: 'my-bucket', STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Tierdrift-fanout' };
+    const env = loadEnvironment(deployed as Record<string, string>);
+    expect(env).toMatchObject({ maxUsers: DEFAULT_SETTINGS.maxUsers, maxOutputBytes: DEFAULT_SETTINGS.maxOutputBytes, sync: { maxUsers: DEFAULT_SETTINGS.syncMaxUsers, maxRows: DEFAULT_SETTINGS.syncMaxRows } });
+  });
+
+  it("the stack's environment map is typed by the function's settings: a misspelt or missing variable does not compile", () => {
+    const valid: FunctionEnvironment = {
+      BUCKET_NAME: 'b',
+      ROOT_PREFIX: 'r',
+      ROLLING_PREFIX: 'r/rolling',
+      MAX_USERS: '1',
+      SINGLE_RUN_MAX_USERS: '1',
+      SYNC_MAX_USERS: '1',
+      SYNC_MAX_ROWS: '1',
+      SINGLE_RUN_MAX_BYTES: '1',
+      MAX_OUTPUT_BYTES: '1',
+      FANOUT_MIN_USERS: '1',
+      STATE_MACHINE_ARN: 'arn',
+      MAX_BODY_BYTES: '1',
+      RUN_MARKER_STALE_SECONDS: '1',
+      PRESIGN_EXPIRES_SECONDS: '1',
+      NODE_OPTIONS: '',
+      POWERTOOLS_SERVICE_NAME: 's',
+      POWERTOOLS_METRICS_NAMESPACE: 's',
+      POWERTOOLS_LOG_LEVEL: 'INFO',
+    };
+    // @ts-expect-error a misspelt variable
+    const misspelt: FunctionEnvironment = { ...valid, MAX_USER: '1' };
+    const { MAX_OUTPUT_BYTES: _left, ...rest } = valid;
+    // @ts-expect-error a missing variable
+    const missing: FunctionEnvironment = rest;
+    // Checked by tsc (npm test); at run time, only that every function variable is in the map.
+    expect(Object.keys(valid)).toEqual(expect.arrayContaining(Object.keys(INTEGER_SETTINGS).filter((v) => v !== 'SYNC_WAIT_SECONDS')));
+    expect([misspelt, missing]).toHaveLength(2);
   });
 
   it('parses `-c key=value` strings', () => {

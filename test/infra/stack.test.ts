@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { configJsonSchemaDraft4 } from '../../infra/request-model.js';
-import { NIGHTLY_PAYLOAD_FILE } from '../../infra/tierdrift-stack.js';
+import { settingsFromContext } from '../../infra/settings.js';
+import { NIGHTLY_PAYLOAD_FILE } from '../../infra/nightly-schedule.js';
+import { fanoutPartsPattern, rollingExpiryPrefix, rollingRoot, rootObjectsPattern } from '../../lambda/layout/key-layout.js';
 import { getAtt, idOf, logicalIdsOfType, onlyOfType, ref, synthStack, type Synthesized } from './synth-stack.js';
 
 let s: Synthesized;
@@ -180,6 +182,23 @@ describe('bucket', () => {
         { Id: 'abort-incomplete-multipart-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
       ],
     });
+  });
+});
+
+describe('key layout', () => {
+  it("the stack's S3 grants, lifecycle prefix and ROLLING_PREFIX are the key-layout module's patterns for the root", () => {
+    const root = settingsFromContext(s.stack.node).rootPrefix;
+    const statements = Object.values(s.json.Resources)
+      .filter((r) => r.Type === 'AWS::IAM::Policy')
+      .flatMap((r) => r.Properties.PolicyDocument.Statement as { Sid?: string; Resource: unknown; Condition?: unknown }[]);
+    const bySid = (sid: string) => statements.find((st) => st.Sid === sid)!;
+    const objects = (pattern: string) => ({ 'Fn::Join': ['', [getAtt(ids.bucket), `/${pattern}`]] });
+    expect(bySid('DatasetObjectsUnderRootPrefix').Resource).toEqual(objects(rootObjectsPattern(root)));
+    expect(bySid('DeleteFanoutParts').Resource).toEqual(objects(fanoutPartsPattern(root)));
+    expect(bySid('ListRootPrefixOnly').Condition).toEqual({ StringLike: { 's3:prefix': [rootObjectsPattern(root)] } });
+    const rules = s.json.Resources[ids.bucket].Properties.LifecycleConfiguration.Rules as { Prefix?: string }[];
+    expect(rules.map((r) => r.Prefix).filter(Boolean)).toEqual([rollingExpiryPrefix(root)]);
+    expect(s.json.Resources[ids.fn].Properties.Environment.Variables.ROLLING_PREFIX).toBe(rollingRoot(root));
   });
 });
 

@@ -1,15 +1,8 @@
-import type { DatasetStorage } from '../storage/storage.js';
+import { writeObject, type DatasetStorage } from './storage.js';
 
 /** Writes (or replaces) a small JSON object through the storage's staged writer. */
 export async function writeJsonObject(storage: DatasetStorage, key: string, value: unknown): Promise<void> {
-  const writer = storage.createWriter(key);
-  try {
-    await writer.write(Buffer.from(`${JSON.stringify(value, null, 2)}\n`));
-    await writer.commit();
-  } catch (error) {
-    await writer.abort();
-    throw error;
-  }
+  await writeObject(storage, key, (writer) => writer.write(Buffer.from(`${JSON.stringify(value, null, 2)}\n`)));
 }
 
 /** A JSON object, or undefined when there is none or it is not valid JSON. */
