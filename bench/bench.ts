@@ -5,7 +5,7 @@
  * CLI, as `npm run generate` runs it: `node bin/tierdrift.mjs generate`) on the default config
  * at 10,000 and 100,000 users, each in its own child process, and reports wall time, peak RSS and
  * whether the CSVs are byte-identical; then our peak RSS at 1,000,000 users, and what formatting
- * the CSVs costs with our CSV writers (lambda/dataset/csv-format.ts) versus csv-stringify; then
+ * the CSVs costs with our CSV writers (lambda/rows/csv-format.ts) versus csv-stringify; then
  * `generate --workers 2` against `--workers 1` (seedrandom engine, 1,000,000 users, interleaved);
  * then the peak RSS of publishing to S3 (a loopback S3 server in a process of its own) beside the
  * local folder's, at 200,000 and 1,000,000 users. Prints only; writes nothing that stays.
@@ -25,10 +25,10 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { stringify } from 'csv-stringify/sync';
 import { datasetAddress } from '../lambda/config/dataset-id.js';
-import { parseConfig } from '../lambda/config/validate.js';
-import { CsvBuffer } from '../lambda/dataset/csv-buffer.js';
-import { headerLine, writeTierRows, writeUploadRows, writeUserRow } from '../lambda/dataset/csv-format.js';
-import { TABLES } from '../lambda/dataset/tables.js';
+import { parseConfig } from '../lambda/validation/validate.js';
+import { CsvBuffer } from '../lambda/rows/csv-buffer.js';
+import { headerLine, writeTierRows, writeUploadRows, writeUserRow } from '../lambda/rows/csv-format.js';
+import { TABLES } from '../lambda/layout/tables.js';
 import { createEngine } from '../lambda/engine/create-engine.js';
 import { tierName } from '../lambda/engine/user-batch.js';
 import { formatUtcTimestamp } from '../lambda/time/utc-timestamp.js';

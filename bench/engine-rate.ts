@@ -5,7 +5,7 @@
  * runs are not judged on three samples of timer and GC noise. The bench runs it in a fresh
  * process per engine, so that neither engine runs on code left optimized for the other.
  */
-import { parseConfig } from '../lambda/config/validate.js';
+import { parseConfig } from '../lambda/validation/validate.js';
 import { createEngine } from '../lambda/engine/create-engine.js';
 
 const MIN_RUNS = 3;

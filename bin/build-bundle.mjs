@@ -25,7 +25,7 @@ function externalPackagesExcept(bundled) {
 /** Builds into `dir`; written to a private folder first, so no one ever sees half a bundle. */
 export async function buildBundle(dir) {
   const { outputFiles } = await build({
-    entryPoints: { cli: `${root}lambda/cli/main.ts`, 'engine-worker': `${root}lambda/engine/engine-worker.ts` },
+    entryPoints: { cli: `${root}lambda/cli/main.ts`, 'engine-worker': `${root}lambda/threads/engine-worker.ts` },
     outdir: dir,
     outExtension: { '.js': '.mjs' },
     bundle: true,

@@ -5,7 +5,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
-import { FANOUT_KINDS } from '../lambda/handler/fanout-payloads.js';
+import { FANOUT_KINDS } from '../lambda/fanout/fanout-payloads.js';
 import { logicalIdOf } from './stack-part.js';
 
 export interface FanoutStateMachineProps {

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { canonicalJson } from '../lambda/config/canonical-json.js';
 import { configHash, datasetAddress, prefixOfDatasetId } from '../lambda/config/dataset-id.js';
 import type { GenerationConfig } from '../lambda/config/schema.js';
-import { ConfigError, parseConfig, validateConfig } from '../lambda/config/validate.js';
+import { ConfigError, parseConfig, validateConfig } from '../lambda/validation/validate.js';
 import type { Problem as ConfigProblem } from '../lambda/errors/problem.js';
 import { MAX_USER_UPLOADS, userUploadBound } from '../lambda/engine/upload-bound.js';
-import { defaultSplitBoundaries } from '../lambda/tasks/task-settings.js';
+import { defaultSplitBoundaries } from '../lambda/config/task-settings.js';
 
 const DEFAULTS: GenerationConfig = {
   engine: 'reference',

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../lambda/config/validate.js';
+import { parseConfig } from '../lambda/validation/validate.js';
 import type { GenerationConfigInput } from '../lambda/config/schema.js';
-import { CsvBuffer, doubleText } from '../lambda/dataset/csv-buffer.js';
-import { headerLine, itemLines, writeTierRows, writeUploadRows, writeUserRow } from '../lambda/dataset/csv-format.js';
-import { ITEMS, TABLE_NAMES, TABLES, type TableName } from '../lambda/dataset/tables.js';
+import { CsvBuffer, doubleText } from '../lambda/rows/csv-buffer.js';
+import { headerLine, itemLines, writeTierRows, writeUploadRows, writeUserRow } from '../lambda/rows/csv-format.js';
+import { ITEMS, TABLE_NAMES, TABLES, type TableName } from '../lambda/layout/tables.js';
 import { createEngine } from '../lambda/engine/create-engine.js';
 import { newUserBatch, type UserBatch } from '../lambda/engine/user-batch.js';
 

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenerationConfigInput } from '../lambda/config/schema.js';
-import { parseConfig } from '../lambda/config/validate.js';
+import { parseConfig } from '../lambda/validation/validate.js';
 import { SCHEMA_FILE, schemaJsonText, type DatasetSchema, type SchemaColumn, type SchemaTable } from '../lambda/dataset/dataset-schema.js';
 import type { Manifest } from '../lambda/dataset/manifest.js';
 import { runFanoutLocally } from '../lambda/fanout/fanout-steps.js';

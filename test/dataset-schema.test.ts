@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../lambda/config/validate.js';
+import { parseConfig } from '../lambda/validation/validate.js';
 import { buildDatasetSchema, schemaJsonText, type DatasetSchema, type SchemaTable } from '../lambda/dataset/dataset-schema.js';
 
 const tableOf = (schema: DatasetSchema, name: string): SchemaTable => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ENGINES } from '../lambda/config/schema.js';
-import { parseConfig } from '../lambda/config/validate.js';
+import { parseConfig } from '../lambda/validation/validate.js';
 import { baselinePredictions, BASELINE_KINDS, type BaselineKind } from '../lambda/evaluation/baselines.js';
 import { evaluatePredictions, type EvaluationReport } from '../lambda/evaluation/evaluate.js';
 import { DEFAULT_EXPECTATIONS } from '../lambda/evaluation/expectations.js';
@@ -11,7 +11,7 @@ import { parsePredictions } from '../lambda/evaluation/predictions.js';
 import { openTaskDataset } from '../lambda/evaluation/task-dataset.js';
 import { publishDataset } from '../lambda/publish/publish-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
-import { UPLOAD_50GB_TASK_FILE } from '../lambda/tasks/task-files.js';
+import { UPLOAD_50GB_TASK_FILE } from '../lambda/rows/task-files.js';
 import { csvRows, truncateDataset } from './support/task-dataset.js';
 
 /**

@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../lambda/config/validate.js';
+import { parseConfig } from '../lambda/validation/validate.js';
 import type { GenerationConfig, GenerationConfigInput } from '../lambda/config/schema.js';
 import { cleanupStep, commitStep, countStep, offsetsStep, planStep, runFanoutLocally, shardStep } from '../lambda/fanout/fanout-steps.js';
 import { userRowBytes } from '../lambda/datasets/output-estimate.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { datasetAddress } from '../lambda/config/dataset-id.js';
-import { parseConfig } from '../lambda/config/validate.js';
+import { parseConfig } from '../lambda/validation/validate.js';
 import type { DatasetStore } from '../lambda/datasets/dataset-store.js';
 import { listDatasets } from '../lambda/datasets/list-datasets.js';
 import { claimRun } from '../lambda/datasets/run-marker.js';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetAddress } from '../lambda/config/dataset-id.js';
-import { parseConfig } from '../lambda/config/validate.js';
+import { parseConfig } from '../lambda/validation/validate.js';
 import { evaluatePredictions } from '../lambda/evaluation/evaluate.js';
 import { parsePredictions } from '../lambda/evaluation/predictions.js';
 import { apiEvent, createHarness, withRequest, type Harness } from './support/handler-harness.js';

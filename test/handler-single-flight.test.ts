@@ -1,7 +1,7 @@
 import { setTimeout } from 'node:timers/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetAddress } from '../lambda/config/dataset-id.js';
-import { parseConfig } from '../lambda/config/validate.js';
+import { parseConfig } from '../lambda/validation/validate.js';
 import type { DatasetDescription } from '../lambda/datasets/describe-dataset.js';
 import { claimRun, endRun, type RunMarker } from '../lambda/datasets/run-marker.js';
 import { runMarkerKey } from '../lambda/layout/key-layout.js';

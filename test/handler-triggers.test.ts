@@ -3,7 +3,7 @@ import { Metrics } from '@aws-lambda-powertools/metrics';
 import { readdirSync, readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { datasetAddress } from '../lambda/config/dataset-id.js';
-import { parseConfig } from '../lambda/config/validate.js';
+import { parseConfig } from '../lambda/validation/validate.js';
 import { createHandler } from '../lambda/handler/create-handler.js';
 import { dependenciesFromEnvironment } from '../lambda/handler/default-dependencies.js';
 import { EnvironmentError, loadEnvironment } from '../lambda/handler/environment.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { IntegrityChecker, type CheckResult, type IntegrityContext } from '../lambda/dataset/integrity-checks.js';
+import { IntegrityChecker, type CheckResult, type IntegrityContext } from '../lambda/rows/integrity-checks.js';
 import { parseUtcTimestamp } from '../lambda/time/utc-timestamp.js';
 
 const S = parseUtcTimestamp('2025-03-01T00:00:00Z')!;

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { datasetAddress } from '../lambda/config/dataset-id.js';
-import { parseConfig } from '../lambda/config/validate.js';
-import { DATASET_FILES } from '../lambda/publish/user-tables.js';
+import { parseConfig } from '../lambda/validation/validate.js';
+import { DATASET_FILES } from '../lambda/rows/user-tables.js';
 import {
   datasetKeys,
   fanoutPartsPattern,

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, wr
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../lambda/config/validate.js';
+import { parseConfig } from '../lambda/validation/validate.js';
 import { OperationError } from '../lambda/errors/operation-error.js';
 import { publishDataset } from '../lambda/publish/publish-dataset.js';
 import { verifyDataset } from '../lambda/publish/verify-dataset.js';

@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../lambda/config/validate.js';
+import { parseConfig } from '../lambda/validation/validate.js';
 import { estimateOutput } from '../lambda/datasets/output-estimate.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../lambda/settings/function-settings.js';
 import { createEngine } from '../lambda/engine/create-engine.js';

@@ -4,11 +4,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildBundle } from '../bin/build-bundle.mjs';
-import { parseConfig } from '../lambda/config/validate.js';
+import { parseConfig } from '../lambda/validation/validate.js';
 import type { GenerationConfigInput } from '../lambda/config/schema.js';
-import { TABLE_SPLIT } from '../lambda/engine/table-split.js';
-import { userRows } from '../lambda/publish/user-rows-source.js';
-import { USER_TABLES } from '../lambda/publish/user-tables.js';
+import { TABLE_SPLIT } from '../lambda/threads/table-split.js';
+import { userRows } from '../lambda/threads/user-rows-source.js';
+import { USER_TABLES } from '../lambda/rows/user-tables.js';
 import { publishDataset, type PublishOutcome } from '../lambda/publish/publish-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 

@@ -5,9 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../lambda/config/validate.js';
+import { parseConfig } from '../lambda/validation/validate.js';
 import { parseManifest } from '../lambda/dataset/manifest.js';
-import { MANIFEST_FILE, TABLE_NAMES, TABLES } from '../lambda/dataset/tables.js';
+import { MANIFEST_FILE, TABLE_NAMES, TABLES } from '../lambda/layout/tables.js';
 import { publishDataset } from '../lambda/publish/publish-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 

@@ -1,7 +1,7 @@
 import { CreateMultipartUploadCommand, S3Client } from '@aws-sdk/client-s3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../lambda/config/validate.js';
-import { MANIFEST_FILE } from '../lambda/dataset/tables.js';
+import { parseConfig } from '../lambda/validation/validate.js';
+import { MANIFEST_FILE } from '../lambda/layout/tables.js';
 import { datasetKeys } from '../lambda/layout/key-layout.js';
 import { publishDataset, type PublishOutcome } from '../lambda/publish/publish-dataset.js';
 import { STALE_RUN_SECONDS } from '../lambda/settings/function-settings.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import seedrandom from 'seedrandom';
 import { afterAll, describe, expect, it } from 'vitest';
-import { parseConfig } from '../lambda/config/validate.js';
+import { parseConfig } from '../lambda/validation/validate.js';
 import { createEngine } from '../lambda/engine/create-engine.js';
 import { lognormalParams } from '../lambda/engine/reference/rate-model.js';
 import { fastExp, normalQuantile } from '../lambda/engine/seedrandom/fast-math.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../lambda/config/validate.js';
+import { parseConfig } from '../lambda/validation/validate.js';
 import type { GenerationConfigInput } from '../lambda/config/schema.js';
 import { createEngine } from '../lambda/engine/create-engine.js';
 import { ITEM_50GB } from '../lambda/engine/user-batch.js';

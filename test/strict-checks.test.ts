@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetAddress } from '../lambda/config/dataset-id.js';
-import { parseConfig } from '../lambda/config/validate.js';
+import { parseConfig } from '../lambda/validation/validate.js';
 import type { DatasetDescription } from '../lambda/datasets/describe-dataset.js';
 import type { Manifest } from '../lambda/dataset/manifest.js';
 import { GENERATE_JOB_KIND } from '../lambda/handler/async-job.js';

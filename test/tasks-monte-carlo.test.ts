@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { GenerationConfigInput } from '../lambda/config/schema.js';
-import { parseConfig } from '../lambda/config/validate.js';
+import { parseConfig } from '../lambda/validation/validate.js';
 import { createEngine } from '../lambda/engine/create-engine.js';
 import { ITEM_50GB, type UserBatch } from '../lambda/engine/user-batch.js';
 import { AnchorCursor, SCENARIOS, type Scenario } from '../lambda/tasks/anchors.js';
 import { oracleProbability, type OracleParams } from '../lambda/tasks/oracle.js';
-import { taskSettings } from '../lambda/tasks/task-settings.js';
+import { taskSettings } from '../lambda/config/task-settings.js';
 
 /**
  * The oracle against a Monte-Carlo estimate. The seedrandom engine's `uploadVariant` draws other,

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import { CsvBuffer } from '../lambda/dataset/csv-buffer.js';
+import { CsvBuffer } from '../lambda/rows/csv-buffer.js';
 import { AnchorCursor, SCENARIOS } from '../lambda/tasks/anchors.js';
 import { oracleProbability, type OracleParams, type TierIntervals } from '../lambda/tasks/oracle.js';
-import { writeHoursFixed4 } from '../lambda/tasks/task-files.js';
+import { writeHoursFixed4 } from '../lambda/rows/task-files.js';
 
 /**
  * The oracle on hand-built tier intervals. Every expected value is worked out here from the

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { parseUnambiguousJson } from '../config/unambiguous-json.js';
-import { ConfigError, validateConfig } from '../config/validate.js';
+import { ConfigError, validateConfig } from '../validation/validate.js';
 import type { GenerationConfig } from '../config/schema.js';
 import { CliError } from './cli-error.js';
 

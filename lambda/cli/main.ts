@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
-import { ConfigError } from '../config/validate.js';
+import { ConfigError } from '../validation/validate.js';
 import { GENERATOR } from '../dataset/generator-info.js';
 import { estimateOutput } from '../datasets/output-estimate.js';
 import { outputProblem } from '../datasets/sync-rule.js';

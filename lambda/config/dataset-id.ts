@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { FORMAT_VERSION } from '../dataset/format.js';
+import { FORMAT_VERSION } from '../layout/format.js';
 import { datasetFolder } from '../layout/key-layout.js';
 import { canonicalJson } from './canonical-json.js';
 import { MAX_SEED, type GenerationConfig } from './schema.js';

@@ -1,5 +1,5 @@
 import type { GenerationConfig } from '../config/schema.js';
-import type { CheckResult } from './integrity-checks.js';
+import type { CheckResult } from '../rows/integrity-checks.js';
 
 /**
  * The reference engine keeps sub-second times and writes them truncated to the second (byte-exact

@@ -2,10 +2,10 @@ import type { GenerationConfig } from '../config/schema.js';
 import { ITEM_50GB } from '../engine/user-batch.js';
 import { SCENARIOS } from '../tasks/anchors.js';
 import { SPLITS } from '../tasks/split.js';
-import { TRUTH_USERS_FILE, UPLOAD_50GB_TASK_FILE } from '../tasks/task-files.js';
-import { taskSettings } from '../tasks/task-settings.js';
+import { TRUTH_USERS_FILE, UPLOAD_50GB_TASK_FILE } from '../rows/task-files.js';
+import { taskSettings } from '../config/task-settings.js';
 import { formatUtcTimestamp } from '../time/utc-timestamp.js';
-import { ITEMS, TABLES } from './tables.js';
+import { ITEMS, TABLES } from '../layout/tables.js';
 
 /**
  * `schema.json`: what a dataset's files hold, machine-readable, for loaders (KumoRFM, RelBench,

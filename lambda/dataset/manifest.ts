@@ -2,9 +2,9 @@ import type { DatasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
 import type { Cohort } from '../engine/cohorts.js';
 import { failedCheckNote } from './check-notes.js';
-import { FORMAT_VERSION } from './format.js';
+import { FORMAT_VERSION } from '../layout/format.js';
 import { GENERATOR } from './generator-info.js';
-import type { CheckResult, IntegritySummary } from './integrity-checks.js';
+import type { CheckResult, IntegritySummary } from '../rows/integrity-checks.js';
 
 export interface ManifestFile {
   name: string;

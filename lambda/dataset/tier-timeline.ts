@@ -1,7 +1,7 @@
 import type { DatasetStorage } from '../storage/storage.js';
 import type { Tier } from '../engine/user-batch.js';
 import { datasetCsvRows, UserBlockReader } from './dataset-csv.js';
-import { TABLES } from './tables.js';
+import { TABLES } from '../layout/tables.js';
 
 export interface TierSpan {
   tier: Tier;

@@ -1,4 +1,4 @@
-import { validateConfig, type ValidationResult } from '../config/validate.js';
+import { validateConfig, type ValidationResult } from '../validation/validate.js';
 import { estimateOutput } from './output-estimate.js';
 import { outputProblem } from './sync-rule.js';
 

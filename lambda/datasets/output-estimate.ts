@@ -1,9 +1,9 @@
 import type { GenerationConfig } from '../config/schema.js';
 import { SCHEMA_FILE, schemaJsonText } from '../dataset/dataset-schema.js';
-import { headerLine, itemLines } from '../dataset/csv-format.js';
-import { ITEMS, MANIFEST_FILE } from '../dataset/tables.js';
-import { DATASET_FILES, USER_TABLES, type UserTableName } from '../publish/user-tables.js';
-import { SECONDS_PER_HOUR } from '../tasks/task-settings.js';
+import { headerLine, itemLines } from '../rows/csv-format.js';
+import { ITEMS, MANIFEST_FILE } from '../layout/tables.js';
+import { DATASET_FILES, USER_TABLES, type UserTableName } from '../rows/user-tables.js';
+import { SECONDS_PER_HOUR } from '../config/task-settings.js';
 import { parseUtcTimestamp } from '../time/utc-timestamp.js';
 
 /**

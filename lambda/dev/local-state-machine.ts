@@ -1,7 +1,7 @@
 import { ExecutionTimeoutError, StateMachine, type StateMachineDefinition } from 'aws-local-stepfunctions';
 import type { JobReport } from '../handler/background-job.js';
 import type { ExecutionStatus, FanoutExecutions } from '../handler/fanout-executions.js';
-import type { FanoutPlanJob } from '../handler/fanout-payloads.js';
+import type { FanoutPlanJob } from '../fanout/fanout-payloads.js';
 
 /** Invokes the function with one payload and returns its result (in tests and `npm run dev`: the handler). */
 export type Invoke = (payload: unknown) => Promise<unknown>;

@@ -1,6 +1,6 @@
 import { exp } from '../libm/exp.js';
 import type { DatasetStorage } from '../storage/storage.js';
-import { SECONDS_PER_HOUR } from '../tasks/task-settings.js';
+import { SECONDS_PER_HOUR } from '../config/task-settings.js';
 import { DatasetFileError } from '../dataset/dataset-csv.js';
 import { PopulationHistory, type PopulationPast } from './population-history.js';
 import { readAnchors } from './task-rows.js';

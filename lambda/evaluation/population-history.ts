@@ -1,4 +1,4 @@
-import { SECONDS_PER_HOUR } from '../tasks/task-settings.js';
+import { SECONDS_PER_HOUR } from '../config/task-settings.js';
 import { ordinaryPremiumSegments, type UserHistory, type Window } from './user-history.js';
 
 /** Population-wide figures from every user's hours that ended at or before an anchor. */

@@ -1,9 +1,9 @@
 import type { Manifest } from '../dataset/manifest.js';
-import { MANIFEST_FILE } from '../dataset/tables.js';
+import { MANIFEST_FILE } from '../layout/tables.js';
 import { manifestKey } from '../layout/key-layout.js';
 import { readManifest } from '../publish/publish-dataset.js';
 import type { DatasetStorage } from '../storage/storage.js';
-import { UPLOAD_50GB_TASK_FILE } from '../tasks/task-files.js';
+import { UPLOAD_50GB_TASK_FILE } from '../rows/task-files.js';
 import { parseUtcTimestamp } from '../time/utc-timestamp.js';
 import { DatasetFileError } from '../dataset/dataset-csv.js';
 import type { Window } from './user-history.js';

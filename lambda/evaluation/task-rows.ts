@@ -1,6 +1,6 @@
 import { SCENARIOS, type Scenario } from '../tasks/anchors.js';
 import { SPLITS, type Split } from '../tasks/split.js';
-import { UPLOAD_50GB_TASK_FILE } from '../tasks/task-files.js';
+import { UPLOAD_50GB_TASK_FILE } from '../rows/task-files.js';
 import type { DatasetStorage } from '../storage/storage.js';
 import { DatasetFileError, readDatasetCsv } from '../dataset/dataset-csv.js';
 import { TimestampReader } from './timestamp-reader.js';

@@ -1,6 +1,6 @@
-import { ITEMS, TABLES } from '../dataset/tables.js';
+import { ITEMS, TABLES } from '../layout/tables.js';
 import type { DatasetStorage } from '../storage/storage.js';
-import { SECONDS_PER_HOUR } from '../tasks/task-settings.js';
+import { SECONDS_PER_HOUR } from '../config/task-settings.js';
 import { DatasetFileError, readDatasetCsv, UserBlockReader } from '../dataset/dataset-csv.js';
 import { TimestampReader } from './timestamp-reader.js';
 

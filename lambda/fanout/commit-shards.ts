@@ -1,14 +1,14 @@
 import { datasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
-import { headerLine, itemLines } from '../dataset/csv-format.js';
-import { mergeIntegrity } from '../dataset/integrity-checks.js';
+import { headerLine, itemLines } from '../rows/csv-format.js';
+import { mergeIntegrity } from '../rows/integrity-checks.js';
 import { buildManifest, type ManifestFile } from '../dataset/manifest.js';
-import { TABLES } from '../dataset/tables.js';
+import { TABLES } from '../layout/tables.js';
 import { ContentDigest } from '../publish/file-digest.js';
 import { datasetKeys, fileKey as fileKeyOf, reportKey, runPrefixOf } from '../layout/key-layout.js';
 import { readManifest, type PublishOutcome } from '../publish/publish-dataset.js';
 import { writeSchemaFile } from '../publish/schema-file.js';
-import { DATASET_FILES, USER_TABLES } from '../publish/user-tables.js';
+import { DATASET_FILES, USER_TABLES } from '../rows/user-tables.js';
 import { MIN_PART_BYTES, writeObject, type ComposableStorage } from '../storage/storage.js';
 import type { Shard } from './plan-shards.js';
 import type { ShardReport } from './run-shard.js';

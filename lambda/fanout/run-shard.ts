@@ -1,11 +1,11 @@
 import type { GenerationConfig } from '../config/schema.js';
-import { headerLine } from '../dataset/csv-format.js';
-import type { CheckResult, IntegritySummary } from '../dataset/integrity-checks.js';
+import { headerLine } from '../rows/csv-format.js';
+import type { CheckResult, IntegritySummary } from '../rows/integrity-checks.js';
 import type { Cohort } from '../engine/cohorts.js';
 import { engineRange } from '../engine/engine-range.js';
 import { DigestingFileWriter } from '../publish/file-digest.js';
-import { formatRange, RowFormatting, type RangeReport } from '../publish/user-rows.js';
-import { USER_TABLES } from '../publish/user-tables.js';
+import { formatRange, RowFormatting, type RangeReport } from '../rows/user-rows.js';
+import { USER_TABLES } from '../rows/user-tables.js';
 import { partKey, reportKey } from '../layout/key-layout.js';
 import { writeJsonObject } from '../storage/json-object.js';
 import { writeObjects, type DatasetStorage } from '../storage/storage.js';

@@ -2,7 +2,7 @@ import type { DatasetStore } from '../datasets/dataset-store.js';
 import type { UrlSigner } from '../datasets/url-signer.js';
 import type { AsyncInvoker } from './async-job.js';
 import type { Environment } from './environment.js';
-import type { FanoutStarter } from './fanout-payloads.js';
+import type { FanoutStarter } from '../fanout/fanout-payloads.js';
 import type { Publisher } from './publisher.js';
 
 /** What the API routes work with, for one request. */

@@ -5,7 +5,7 @@ import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { UrlSigner } from '../datasets/url-signer.js';
 import type { AsyncInvoker } from './async-job.js';
 import { fanoutStarter, type ExecutionStatus } from './fanout-executions.js';
-import type { FanoutStarter } from './fanout-payloads.js';
+import type { FanoutStarter } from '../fanout/fanout-payloads.js';
 
 /** Presigned S3 GET URLs, against whatever endpoint the client is configured with. */
 export function s3UrlSigner(client: S3Client, bucket: string): UrlSigner {

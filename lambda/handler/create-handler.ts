@@ -12,7 +12,7 @@ import { runBackgroundJob, type JobReport } from './background-job.js';
 import type { Environment } from './environment.js';
 import { eventKind, type EventKind } from './event-kind.js';
 import { runFanoutStep, type FanoutStepResult } from './fanout-job.js';
-import type { FanoutStarter } from './fanout-payloads.js';
+import type { FanoutStarter } from '../fanout/fanout-payloads.js';
 import { runNightly, type NightlyReport } from './nightly-run.js';
 import { createPublisher } from './publisher.js';
 

@@ -18,7 +18,7 @@ import { issueProblems, type Problem } from '../errors/problem.js';
 import { jsonResponse, problemResponse } from './api-response.js';
 import { GENERATE_JOB_KIND } from './async-job.js';
 import type { Environment } from './environment.js';
-import { FANOUT_KINDS } from './fanout-payloads.js';
+import { FANOUT_KINDS } from '../fanout/fanout-payloads.js';
 
 const LIST_PARAMETERS = ['seed', 'limit', 'nextToken'];
 const DEFAULT_PAGE_SIZE = 20;

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { GENERATE_JOB_KIND } from './async-job.js';
-import { isFanoutKind } from './fanout-payloads.js';
+import { isFanoutKind } from '../fanout/fanout-payloads.js';
 
 export type EventKind = 'api' | 'schedule' | 'job' | 'fanout';
 

@@ -1,4 +1,4 @@
-import type { FanoutPlanJob, FanoutStarter } from './fanout-payloads.js';
+import type { FanoutPlanJob, FanoutStarter } from '../fanout/fanout-payloads.js';
 
 /** Step Functions' execution statuses. */
 export type ExecutionStatus = 'RUNNING' | 'SUCCEEDED' | 'FAILED' | 'TIMED_OUT' | 'ABORTED' | 'PENDING_REDRIVE';

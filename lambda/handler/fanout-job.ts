@@ -8,7 +8,7 @@ import type { PlanOptions } from '../fanout/plan-shards.js';
 import { datasetKeys } from '../layout/key-layout.js';
 import type { ComposableStorage } from '../storage/storage.js';
 import { checkedJobConfig, parseJobPayload, type JobLimits, type JobReport } from './background-job.js';
-import { describeStepError, FANOUT_KINDS, fanoutPayloadSchema } from './fanout-payloads.js';
+import { describeStepError, FANOUT_KINDS, fanoutPayloadSchema } from '../fanout/fanout-payloads.js';
 import { reportOutcome } from './publisher.js';
 
 export interface FanoutContext {

@@ -8,7 +8,7 @@
 //   <root>/seed=<seed>/<hash>/_parts/<run id>/…           a fan-out run's parts and shard reports
 //   <root>/latest/<name>.json                             the nightly fixtures' pointers
 //   <root>/rolling/seed=<seed>/<hash>/…                   date-seeded nightly fixtures (expire)
-import { MANIFEST_FILE } from '../dataset/tables.js';
+import { MANIFEST_FILE } from './tables.js';
 
 /** `key` under `root` (no root: the key itself). */
 export function rootedKey(root: string, key: string): string {

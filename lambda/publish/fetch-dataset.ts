@@ -1,5 +1,5 @@
 import { parseManifest, type Manifest, type ManifestFile } from '../dataset/manifest.js';
-import { MANIFEST_FILE } from '../dataset/tables.js';
+import { MANIFEST_FILE } from '../layout/tables.js';
 import { fileKey, manifestKey } from '../layout/key-layout.js';
 import { writeObject, type DatasetStorage } from '../storage/storage.js';
 import { ContentDigest, sameDigest } from './file-digest.js';

@@ -1,16 +1,16 @@
 import { datasetAddress, type DatasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
-import { headerLine, itemLines } from '../dataset/csv-format.js';
+import { headerLine, itemLines } from '../rows/csv-format.js';
 import { buildManifest, notedChecks, parseManifest, type Manifest, type ManifestCheck, type ManifestFile } from '../dataset/manifest.js';
-import { ITEMS, TABLES } from '../dataset/tables.js';
+import { ITEMS, TABLES } from '../layout/tables.js';
 import { datasetKeys, fileKey } from '../layout/key-layout.js';
 import { STALE_RUN_SECONDS } from '../settings/function-settings.js';
 import { writeObjects, type DatasetStorage } from '../storage/storage.js';
 import { DigestingFileWriter } from './file-digest.js';
 import { writeSchemaFile } from './schema-file.js';
-import { RangeTally } from './user-rows.js';
-import { userRows } from './user-rows-source.js';
-import { DATASET_FILES, USER_TABLES } from './user-tables.js';
+import { RangeTally } from '../rows/user-rows.js';
+import { userRows } from '../threads/user-rows-source.js';
+import { DATASET_FILES, USER_TABLES } from '../rows/user-tables.js';
 
 export interface PublishOptions {
   storage: DatasetStorage;

@@ -1,5 +1,5 @@
 import type { DatasetStorage } from '../storage/storage.js';
-import { MANIFEST_FILE } from '../dataset/tables.js';
+import { MANIFEST_FILE } from '../layout/tables.js';
 import { fileKey, manifestKey } from '../layout/key-layout.js';
 import type { Manifest } from '../dataset/manifest.js';
 import { unsafeFileName } from './fetch-dataset.js';

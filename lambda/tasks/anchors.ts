@@ -1,5 +1,5 @@
 import type { TierIntervals } from './oracle.js';
-import { SECONDS_PER_HOUR, type TaskSettings } from './task-settings.js';
+import { SECONDS_PER_HOUR, type TaskSettings } from '../config/task-settings.js';
 
 /** The task file's scenarios; the order is the code an AnchorCursor reports. */
 export const SCENARIOS = ['just_upgraded', 'just_downgraded', 'premium_long', 'premium_recent', 'free'] as const;

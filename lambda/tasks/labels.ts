@@ -1,5 +1,5 @@
 import { ITEM_50GB, type UserBatch } from '../engine/user-batch.js';
-import { SECONDS_PER_HOUR } from './task-settings.js';
+import { SECONDS_PER_HOUR } from '../config/task-settings.js';
 
 /**
  * The task's label for one user's anchors, asked in increasing order: 1 when the user has a

@@ -1,6 +1,6 @@
 import type { UserBatch } from '../engine/user-batch.js';
 import { exp } from '../libm/exp.js';
-import { SECONDS_PER_HOUR, type TaskSettings } from './task-settings.js';
+import { SECONDS_PER_HOUR, type TaskSettings } from '../config/task-settings.js';
 
 /** One user's tier intervals as written (epoch seconds, end exclusive), as a UserBatch holds them. */
 export type TierIntervals = Pick<UserBatch, 'tierCount' | 'tierFrom' | 'tierUntil' | 'tierIsPremium'>;

@@ -1,4 +1,4 @@
-import type { TaskSettings } from './task-settings.js';
+import type { TaskSettings } from '../config/task-settings.js';
 
 export const SPLITS = ['train', 'val', 'test'] as const;
 export type Split = (typeof SPLITS)[number];

@@ -1,6 +1,6 @@
 import aslValidator from 'asl-validator';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { FANOUT_KINDS } from '../../lambda/handler/fanout-payloads.js';
+import { FANOUT_KINDS } from '../../lambda/fanout/fanout-payloads.js';
 import { LAMBDA_SERVICE_ERRORS } from '../../infra/fanout-state-machine.js';
 import { fanoutDefinitionOf, LOCAL_FUNCTION_ARN } from '../../infra/synthesize.js';
 import { getAtt, idOf, onlyOfType, ref, synthStack, type Synthesized } from './synth-stack.js';

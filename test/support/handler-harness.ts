@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import type { GenerateJob } from '../../lambda/handler/async-job.js';
 import { createHandler, type HandlerDeps, type TierdriftHandler } from '../../lambda/handler/create-handler.js';
 import { dependenciesFromEnvironment } from '../../lambda/handler/default-dependencies.js';
-import type { FanoutPlanJob } from '../../lambda/handler/fanout-payloads.js';
+import type { FanoutPlanJob } from '../../lambda/fanout/fanout-payloads.js';
 import type { ComposableStorage } from '../../lambda/storage/storage.js';
 import type { LocalS3 } from './local-s3.js';
 

@@ -1,8 +1,8 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { TABLES } from '../../lambda/dataset/tables.js';
+import { TABLES } from '../../lambda/layout/tables.js';
 import type { DatasetStorage } from '../../lambda/storage/storage.js';
-import { UPLOAD_50GB_TASK_FILE } from '../../lambda/tasks/task-files.js';
+import { UPLOAD_50GB_TASK_FILE } from '../../lambda/rows/task-files.js';
 
 /** A hand-made dataset: only what the evaluation reads (the manifest's id, window and file list; tiers, uploads, tasks). */
 export interface HandMadeDataset {

@@ -1,9 +1,9 @@
 import type { z } from 'zod';
 import { issueProblems, problemsListed, type Problem } from '../errors/problem.js';
 import { MAX_USER_UPLOADS, userUploadBound } from '../engine/upload-bound.js';
-import { defaultSplitBoundaries, SECONDS_PER_HOUR } from '../tasks/task-settings.js';
+import { defaultSplitBoundaries, SECONDS_PER_HOUR } from '../config/task-settings.js';
 import { formatUtcTimestamp, parseUtcTimestamp } from '../time/utc-timestamp.js';
-import { generationConfigSchema, tasksSchema, type GenerationConfig } from './schema.js';
+import { generationConfigSchema, tasksSchema, type GenerationConfig } from '../config/schema.js';
 
 export class ConfigError extends Error {
   constructor(readonly problems: Problem[]) {

@@ -1,8 +1,8 @@
 import type { GenerationConfig } from '../config/schema.js';
-import { CsvBuffer } from '../dataset/csv-buffer.js';
-import { NO_ROWS, type UserRowWriter } from '../dataset/csv-format.js';
-import { IntegrityChecker, mergeIntegrity, type IntegrityContext, type IntegrityResult } from '../dataset/integrity-checks.js';
-import { ITEMS } from '../dataset/tables.js';
+import { CsvBuffer } from './csv-buffer.js';
+import { NO_ROWS, type UserRowWriter } from './csv-format.js';
+import { IntegrityChecker, mergeIntegrity, type IntegrityContext, type IntegrityResult } from './integrity-checks.js';
+import { ITEMS } from '../layout/tables.js';
 import type { Cohort } from '../engine/cohorts.js';
 import { tierName, type UserBatch } from '../engine/user-batch.js';
 import { timedeltaFromFloat, US_PER_HOUR } from '../time/python-timedelta.js';

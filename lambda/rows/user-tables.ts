@@ -1,8 +1,8 @@
 import type { GenerationConfig } from '../config/schema.js';
-import { FewRowsWriter, UploadRowWriter, writeTierRows, writeUserRow, type UserRowWriter } from '../dataset/csv-format.js';
-import { TABLE_NAMES, TABLES, type TableName } from '../dataset/tables.js';
-import { TaskRowWriter, TRUTH_USERS_FILE, UPLOAD_50GB_TASK_FILE, writeTruthUserRow } from '../tasks/task-files.js';
-import { taskSettings } from '../tasks/task-settings.js';
+import { FewRowsWriter, UploadRowWriter, writeTierRows, writeUserRow, type UserRowWriter } from './csv-format.js';
+import { TABLE_NAMES, TABLES, type TableName } from '../layout/tables.js';
+import { TaskRowWriter, TRUTH_USERS_FILE, UPLOAD_50GB_TASK_FILE, writeTruthUserRow } from './task-files.js';
+import { taskSettings } from '../config/task-settings.js';
 
 /**
  * A CSV with rows per user, written from each user's batch in user order. Every path that writes

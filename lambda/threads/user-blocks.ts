@@ -1,7 +1,7 @@
 import type { GenerationConfig } from '../config/schema.js';
-import { formatRange, RowFormatting } from '../publish/user-rows.js';
+import { formatRange, RowFormatting } from '../rows/user-rows.js';
 import { PackedBatches } from './batch-codec.js';
-import { engineRange } from './engine-range.js';
+import { engineRange } from '../engine/engine-range.js';
 import { blockRange, type WorkerData, type WorkerIo } from './worker-protocol.js';
 
 /**

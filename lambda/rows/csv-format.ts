@@ -1,6 +1,6 @@
 import { tierName, type UserBatch } from '../engine/user-batch.js';
 import type { CsvBuffer } from './csv-buffer.js';
-import { ITEMS, TABLES, type TableName } from './tables.js';
+import { ITEMS, TABLES, type TableName } from '../layout/tables.js';
 
 /**
  * CSV exactly as Python's csv module (and csv-stringify with `record_delimiter: '\r\n'`) writes

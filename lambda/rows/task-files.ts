@@ -1,11 +1,11 @@
 import { tierName, type UserBatch } from '../engine/user-batch.js';
-import { doubleText, type CsvBuffer } from '../dataset/csv-buffer.js';
-import type { UserRowWriter } from '../dataset/csv-format.js';
-import { AnchorCursor, SCENARIOS } from './anchors.js';
-import { LargeUploadLabeler } from './labels.js';
-import { oracleProbability } from './oracle.js';
-import { splitOf, SPLITS, type Split } from './split.js';
-import type { TaskSettings } from './task-settings.js';
+import { doubleText, type CsvBuffer } from './csv-buffer.js';
+import type { UserRowWriter } from './csv-format.js';
+import { AnchorCursor, SCENARIOS } from '../tasks/anchors.js';
+import { LargeUploadLabeler } from '../tasks/labels.js';
+import { oracleProbability } from '../tasks/oracle.js';
+import { splitOf, SPLITS, type Split } from '../tasks/split.js';
+import type { TaskSettings } from '../config/task-settings.js';
 
 /** The ground truth behind the task: the latent rates the engine drew per user. */
 export const TRUTH_USERS_FILE = {

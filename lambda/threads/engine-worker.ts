@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { OperationError } from '../errors/operation-error.js';
-import { formatRange, RowFormatting, type RowsPart } from '../publish/user-rows.js';
-import { createEngine } from './create-engine.js';
+import { formatRange, RowFormatting, type RowsPart } from '../rows/user-rows.js';
+import { createEngine } from '../engine/create-engine.js';
 import { runCompanionThread, runEngineThread } from './table-split.js';
 import { runBlocks } from './user-blocks.js';
 import { chunksInFlight, type ParentMessage, type WorkerData, type WorkerMessage } from './worker-protocol.js';

@@ -1,6 +1,6 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { GenerationConfig } from '../config/schema.js';
-import type { ChunkMemory, RowsPart } from '../publish/user-rows.js';
+import type { ChunkMemory, RowsPart } from '../rows/user-rows.js';
 
 /**
  * Messages from a worker to its parent; the parent answers each chunk with an ack once it has

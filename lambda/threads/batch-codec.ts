@@ -1,5 +1,5 @@
-import type { Cohort } from './cohorts.js';
-import { newUserBatch, reserveUploads, type UserBatch } from './user-batch.js';
+import type { Cohort } from '../engine/cohorts.js';
+import { newUserBatch, reserveUploads, type UserBatch } from '../engine/user-batch.js';
 
 // Per user: userId, cohort, freeRatePerHour, premiumRatePerHour, tierCount, uploadCount.
 const USER_FIELDS = 6;

@@ -1,4 +1,4 @@
-import type { GenerationConfig } from '../config/schema.js';
+import type { GenerationConfig } from './schema.js';
 import { parseUtcTimestamp } from '../time/utc-timestamp.js';
 
 export const SECONDS_PER_HOUR = 3600;

@@ -2,9 +2,9 @@ import { MessageChannel, Worker, type Transferable } from 'node:worker_threads';
 import type { GenerationConfig } from '../config/schema.js';
 import { createEngine } from '../engine/create-engine.js';
 import { blockUsersFor, engineRange, supportsUserRanges } from '../engine/engine-range.js';
-import { blockCount, blockRange, type ParentMessage, type WorkerData, type WorkerMessage } from '../engine/worker-protocol.js';
+import { blockCount, blockRange, type ParentMessage, type WorkerData, type WorkerMessage } from './worker-protocol.js';
 import { OperationError } from '../errors/operation-error.js';
-import { formatRange, RowFormatting, type RowsPart } from './user-rows.js';
+import { formatRange, RowFormatting, type RowsPart } from '../rows/user-rows.js';
 
 export interface UserRowsOptions {
   /** URL of the bundled engine-worker script: generate and format on other threads while this one writes. */
