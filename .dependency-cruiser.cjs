@@ -16,7 +16,7 @@ const LAYERS = [
   ['dataset'], // a published dataset: manifest, schema.json, check notes, reading CSVs back
   ['threads'], // generate and format on worker threads: protocol, batch codec, table split, user blocks
   ['publish'], // generate → write through storage → manifest last; verify; fetch
-  ['datasets', 'evaluation'], // what the Lambda does with published datasets; evaluating predictions
+  ['catalog', 'evaluation'], // what the Lambda does with published datasets; evaluating predictions
   ['fanout'], // the fan-out's steps and their payloads
   ['handler', 'cli'], // the entry points
   ['dev'], // npm run dev: the local stack, synthesized from infra/

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { DatasetDescription } from '../lambda/datasets/describe-dataset.js';
+import type { DatasetDescription } from '../lambda/catalog/describe-dataset.js';
 import { startDevStack, type DevStack } from '../lambda/dev/dev-server.js';
 import { synthesizedFanout } from '../lambda/dev/synthesized-fanout.js';
 import { localFanout } from '../infra/synthesize.js';

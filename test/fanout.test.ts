@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../lambda/validation/validate.js';
 import type { GenerationConfig, GenerationConfigInput } from '../lambda/config/schema.js';
 import { cleanupStep, commitStep, countStep, offsetsStep, planStep, runFanoutLocally, shardStep } from '../lambda/fanout/fanout-steps.js';
-import { userRowBytes } from '../lambda/datasets/output-estimate.js';
+import { userRowBytes } from '../lambda/catalog/output-estimate.js';
 import { planShards } from '../lambda/fanout/plan-shards.js';
 import { PART_TABLES } from '../lambda/fanout/run-shard.js';
 import { publishDataset, readManifest, type PublishOutcome } from '../lambda/publish/publish-dataset.js';

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetAddress } from '../lambda/config/dataset-id.js';
 import { parseConfig } from '../lambda/validation/validate.js';
-import type { DatasetDescription } from '../lambda/datasets/describe-dataset.js';
+import type { DatasetDescription } from '../lambda/catalog/describe-dataset.js';
 import { GENERATE_JOB_KIND } from '../lambda/handler/async-job.js';
 import { startLocalS3, type LocalS3 } from './support/local-s3.js';
 import { apiEvent, createHarness, withRequest, type Harness } from './support/handler-harness.js';

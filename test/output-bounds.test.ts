@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../lambda/validation/validate.js';
-import { estimateOutput } from '../lambda/datasets/output-estimate.js';
+import { estimateOutput } from '../lambda/catalog/output-estimate.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../lambda/settings/function-settings.js';
 import { createEngine } from '../lambda/engine/create-engine.js';
 import { MAX_USER_UPLOADS } from '../lambda/engine/upload-bound.js';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetAddress } from '../lambda/config/dataset-id.js';
 import { parseConfig } from '../lambda/validation/validate.js';
-import type { DatasetDescription } from '../lambda/datasets/describe-dataset.js';
+import type { DatasetDescription } from '../lambda/catalog/describe-dataset.js';
 import type { Manifest } from '../lambda/dataset/manifest.js';
 import { GENERATE_JOB_KIND } from '../lambda/handler/async-job.js';
 import { FailedChecksError, publishDataset } from '../lambda/publish/publish-dataset.js';

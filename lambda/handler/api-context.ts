@@ -1,5 +1,5 @@
-import type { DatasetStore } from '../datasets/dataset-store.js';
-import type { UrlSigner } from '../datasets/url-signer.js';
+import type { DatasetStore } from '../catalog/dataset-store.js';
+import type { UrlSigner } from '../catalog/url-signer.js';
 import type { AsyncInvoker } from './async-job.js';
 import type { Environment } from './environment.js';
 import type { FanoutStarter } from '../fanout/fanout-payloads.js';

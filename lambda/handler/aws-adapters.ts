@@ -2,7 +2,7 @@ import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { UrlSigner } from '../datasets/url-signer.js';
+import type { UrlSigner } from '../catalog/url-signer.js';
 import type { AsyncInvoker } from './async-job.js';
 import { fanoutStarter, type ExecutionStatus } from './fanout-executions.js';
 import type { FanoutStarter } from '../fanout/fanout-payloads.js';

@@ -1,10 +1,10 @@
 import type { z } from 'zod';
 import { datasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
-import { validateDatasetRequest } from '../datasets/dataset-request.js';
-import type { DatasetStore } from '../datasets/dataset-store.js';
+import { validateDatasetRequest } from '../catalog/dataset-request.js';
+import type { DatasetStore } from '../catalog/dataset-store.js';
 import { issueProblems, problemsInline } from '../errors/problem.js';
-import { endRun, markRunStarted, type RunMarker } from '../datasets/run-marker.js';
+import { endRun, markRunStarted, type RunMarker } from '../catalog/run-marker.js';
 import { datasetKeys } from '../layout/key-layout.js';
 import { FailedChecksError } from '../publish/publish-dataset.js';
 import { generateJobSchema } from './async-job.js';

@@ -1,8 +1,8 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult, Context } from 'aws-lambda';
-import type { DatasetStore } from '../datasets/dataset-store.js';
-import type { UrlSigner } from '../datasets/url-signer.js';
+import type { DatasetStore } from '../catalog/dataset-store.js';
+import type { UrlSigner } from '../catalog/url-signer.js';
 import type { PlanOptions } from '../fanout/plan-shards.js';
 import type { ComposableStorage } from '../storage/storage.js';
 import { routeApiRequest } from './api-router.js';

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { DATASET_ID_RULE } from '../config/dataset-id.js';
-import { findPublished, prefixOf } from '../datasets/dataset-store.js';
+import { findPublished, prefixOf } from '../catalog/dataset-store.js';
 import { DatasetFileError } from '../dataset/dataset-csv.js';
 import { evaluatePredictions } from '../evaluation/evaluate.js';
 import { EXPECTATION_PARAMETERS, parseExpectations } from '../evaluation/expectations.js';

@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { datasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
-import { endRun, markRunStarted, openRunMarker, refreshRun, type RunMarker } from '../datasets/run-marker.js';
+import { endRun, markRunStarted, openRunMarker, refreshRun, type RunMarker } from '../catalog/run-marker.js';
 import { cleanupStep, commitStep, countStep, offsetsStep, planStep, shardStep, type FanoutRun, type ShardCount } from '../fanout/fanout-steps.js';
 import type { PlanOptions } from '../fanout/plan-shards.js';
 import { datasetKeys } from '../layout/key-layout.js';

@@ -1,5 +1,5 @@
-import { nightlyPayloadSchema, publishFixtures, type FixtureResult } from '../datasets/nightly-fixtures.js';
-import type { DatasetStore } from '../datasets/dataset-store.js';
+import { nightlyPayloadSchema, publishFixtures, type FixtureResult } from '../catalog/nightly-fixtures.js';
+import type { DatasetStore } from '../catalog/dataset-store.js';
 import { issueProblems, problemsInline } from '../errors/problem.js';
 import type { JobLimits } from './background-job.js';
 import type { Publisher } from './publisher.js';

@@ -1,7 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { MetricUnit, type Metrics } from '@aws-lambda-powertools/metrics';
 import type { GenerationConfig } from '../config/schema.js';
-import type { DatasetStore } from '../datasets/dataset-store.js';
+import type { DatasetStore } from '../catalog/dataset-store.js';
 import { publishDataset, type PublishOutcome } from '../publish/publish-dataset.js';
 
 /**

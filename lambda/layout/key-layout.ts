@@ -33,7 +33,7 @@ export function datasetKeys(address: { prefix: string }, root = ''): { prefix: s
   return { prefix, manifestKey: manifestKey(prefix) };
 }
 
-/** The record of a background run of a dataset (lambda/datasets/run-marker.ts). */
+/** The record of a background run of a dataset (lambda/catalog/run-marker.ts). */
 export const RUN_MARKER_FILE = '_run.json';
 export const runMarkerKey = (datasetPrefix: string): string => fileKey(datasetPrefix, RUN_MARKER_FILE);
 
