@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { datasetAddress } from '../lambda/config/dataset-id.js';
 import { parseConfig } from '../lambda/validation/validate.js';
 import type { DatasetDescription } from '../lambda/catalog/describe-dataset.js';
-import { GENERATE_JOB_KIND } from '../lambda/handler/async-job.js';
+import { GENERATE_JOB_KIND } from '../lambda/handler/background-job.js';
 import { startLocalS3, type LocalS3 } from './support/local-s3.js';
 import { apiEvent, createHarness, withRequest, type Harness } from './support/handler-harness.js';
 
@@ -165,10 +165,10 @@ describe('bad requests: the answer lists each problem and nothing is written', (
   });
 });
 
-describe('POST over the sync threshold: a background run', () => {
-  it('api-post-async.json: 202 with a Location, the job handed off once, the run marker written, nothing else', async () => {
+describe('POST over the sync threshold: a background job', () => {
+  it('api-post-background.json: 202 with a Location, the job handed off once, the run marker written, nothing else', async () => {
     const h = await createHarness(s3);
-    const event = apiEvent('api-post-async.json');
+    const event = apiEvent('api-post-background.json');
     const datasetId = datasetIdOf(event.body);
     const response = await h.api(event);
     expect(response.statusCode).toBe(202);

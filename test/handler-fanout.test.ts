@@ -8,7 +8,7 @@ import { datasetAddress } from '../lambda/config/dataset-id.js';
 import { parseConfig } from '../lambda/validation/validate.js';
 import { LocalStateMachine, type Invoke } from '../lambda/dev/local-state-machine.js';
 import { PART_TABLES } from '../lambda/fanout/run-shard.js';
-import { GENERATE_JOB_KIND } from '../lambda/handler/async-job.js';
+import { GENERATE_JOB_KIND } from '../lambda/handler/background-job.js';
 import { executionArnOf, stepFunctionsFanoutStarter } from '../lambda/handler/aws-adapters.js';
 import { EnvironmentError, loadEnvironment } from '../lambda/handler/environment.js';
 import { fanoutStarter, MAX_FANOUT_RETRIES, type ExecutionStatus, type FanoutExecutions } from '../lambda/handler/fanout-executions.js';
@@ -162,7 +162,7 @@ describe('POST at or above FANOUT_MIN_USERS: the state machine', () => {
     expect((await h.api(post)).statusCode).toBe(200);
   });
 
-  it('the reference engine cannot be split: it keeps the single background run', async () => {
+  it('the reference engine cannot be split: it keeps the single background job', async () => {
     const h = await createHarness(s3, { FANOUT_MIN_USERS: '1000', SYNC_MAX_USERS: '1000' });
     expect((await h.api(withRequest(POST, { body: JSON.stringify({ seed: 13, users: 1200 }) }))).statusCode).toBe(202);
     expect(h.jobs.map((j) => j.kind)).toEqual([GENERATE_JOB_KIND]);

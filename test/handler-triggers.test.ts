@@ -94,10 +94,10 @@ describe('the nightly schedule (schedule-nightly.json)', () => {
   });
 });
 
-describe('the background job (async-job.json)', () => {
+describe('the background job (background-job.json)', () => {
   it('publishes the config and records the run as over', async () => {
     const h = await createHarness(s3);
-    const job = readEvent<{ config: Record<string, unknown> }>('async-job.json');
+    const job = readEvent<{ config: Record<string, unknown> }>('background-job.json');
     const prefix = prefixOf(job.config);
     expect(await h.handler(job)).toEqual({ datasetId: datasetAddress(parseConfig(job.config)).datasetId, status: 'created', prefix });
     const keys = await h.keys();

@@ -88,7 +88,7 @@ describe('POST /datasets', () => {
   }, 60_000);
 });
 
-describe('background runs refuse what is over their limits too', () => {
+describe('background jobs refuse what is over their limits too', () => {
   it('a job over SINGLE_RUN_MAX_BYTES fails before writing anything', async () => {
     const h = await createHarness(s3, { SINGLE_RUN_MAX_BYTES: '1000000' });
     await expect(h.handler({ kind: 'tierdrift.generate', config: { users: 10_000 }, requestedAt: new Date().toISOString() })).rejects.toThrow(

@@ -6,7 +6,7 @@ import { datasetAddress } from '../lambda/config/dataset-id.js';
 import { parseConfig } from '../lambda/validation/validate.js';
 import type { DatasetDescription } from '../lambda/catalog/describe-dataset.js';
 import type { Manifest } from '../lambda/dataset/manifest.js';
-import { GENERATE_JOB_KIND } from '../lambda/handler/async-job.js';
+import { GENERATE_JOB_KIND } from '../lambda/handler/background-job.js';
 import { FailedChecksError, publishDataset } from '../lambda/publish/publish-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 import { apiEvent, createHarness, withRequest } from './support/handler-harness.js';
@@ -127,7 +127,7 @@ describe('POST /datasets?strict=true through the real handler', () => {
     expect(await h.keys()).toEqual([]);
   });
 
-  it('a background run carries strict: the job refuses without publishing, without a retry, and its run marker says why', async () => {
+  it('a background job carries strict: the job refuses without publishing, without a retry, and its run marker says why', async () => {
     const h = await createHarness(s3, { SYNC_MAX_USERS: '0' });
     const accepted = await h.api(post({ strict: 'true' }));
     expect(accepted.statusCode).toBe(202);

@@ -3,7 +3,7 @@ import type { DatasetStorage } from '../storage/storage.js';
 import { readJsonObject, writeJsonObject } from '../storage/json-object.js';
 
 /**
- * `<prefix>/_run.json` (`runMarkerKey`): the record of a background run of this dataset. It answers "in progress"
+ * `<prefix>/_run.json` (`runMarkerKey`): the record of a background job of this dataset. It answers "in progress"
  * until the run ends (`endedAt` is set: the manifest, if any, then speaks) or until it has not been
  * started or refreshed for longer than the function's timeout, after which the run must have died
  * and the marker means nothing. A run made of many invocations (the fan-out) refreshes it at each

@@ -23,7 +23,7 @@ export interface DevStack {
 
 /**
  * The local stack: an embedded S3 server and an HTTP server on 127.0.0.1 that turns each request
- * into an API Gateway proxy event for the real handler. Background runs happen in this process, and
+ * into an API Gateway proxy event for the real handler. Background jobs happen in this process, and
  * fan-outs in the stack's fan-out state machine, synthesized at start (about 2 s, then cached) and
  * run by an emulator.
  */
@@ -50,7 +50,7 @@ export async function startDevStack(port = 3000): Promise<DevStack> {
       const run = new Promise((resolve) => setImmediate(resolve)).then(() => handler(job));
       running.add(run);
       void run
-        .catch((error: unknown) => deps.logger.error('background run failed', { error: error as Error }))
+        .catch((error: unknown) => deps.logger.error('background job failed', { error: error as Error }))
         .finally(() => running.delete(run));
     },
     startFanout: fanoutStarter(stateMachine),

@@ -1,6 +1,6 @@
 import type { DatasetStore } from '../catalog/dataset-store.js';
 import type { UrlSigner } from '../catalog/url-signer.js';
-import type { AsyncInvoker } from './async-job.js';
+import type { BackgroundJobInvoker } from './background-job.js';
 import type { Environment } from './environment.js';
 import type { FanoutStarter } from '../fanout/fanout-payloads.js';
 import type { Publisher } from './publisher.js';
@@ -11,7 +11,7 @@ export interface ApiContext {
   store: DatasetStore;
   signer: UrlSigner;
   publish: Publisher;
-  invokeAsync: AsyncInvoker;
+  invokeAsync: BackgroundJobInvoker;
   startFanout: FanoutStarter;
   now: Date;
 }

@@ -3,7 +3,7 @@ import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { UrlSigner } from '../catalog/url-signer.js';
-import type { AsyncInvoker } from './async-job.js';
+import type { BackgroundJobInvoker } from './background-job.js';
 import { fanoutStarter, type ExecutionStatus } from './fanout-executions.js';
 import type { FanoutStarter } from '../fanout/fanout-payloads.js';
 
@@ -15,10 +15,10 @@ export function s3UrlSigner(client: S3Client, bucket: string): UrlSigner {
 }
 
 /** Hands a job to an asynchronous ('Event') invocation of this same function. */
-export function lambdaSelfInvoker(functionName: string | undefined): AsyncInvoker {
+export function lambdaSelfInvoker(functionName: string | undefined): BackgroundJobInvoker {
   let client: LambdaClient | undefined;
   return async (job) => {
-    if (!functionName) throw new Error('AWS_LAMBDA_FUNCTION_NAME is not set: cannot start a background run outside Lambda');
+    if (!functionName) throw new Error('AWS_LAMBDA_FUNCTION_NAME is not set: cannot start a background job outside Lambda');
     client ??= new LambdaClient({});
     await client.send(
       new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(job)) }),

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import { z } from 'zod';
 import { datasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
 import { validateDatasetRequest } from '../catalog/dataset-request.js';
@@ -7,8 +7,29 @@ import { issueProblems, problemsInline } from '../errors/problem.js';
 import { endRun, markRunStarted, type RunMarker } from '../catalog/run-marker.js';
 import { datasetKeys } from '../layout/key-layout.js';
 import { FailedChecksError } from '../publish/publish-dataset.js';
-import { generateJobSchema } from './async-job.js';
 import type { Publisher } from './publisher.js';
+
+/** A background job: what the API hands to an asynchronous invocation of the same function. */
+export const GENERATE_JOB_KIND = 'tierdrift.generate';
+
+export interface GenerateJob {
+  kind: typeof GENERATE_JOB_KIND;
+  /** The normalized config; checked again when the job runs. */
+  config: GenerationConfig;
+  requestedAt: string;
+  /** Failed integrity checks fail the run: nothing published (`POST /datasets?strict=true`). */
+  strict?: boolean;
+}
+
+export const generateJobSchema = z.strictObject({
+  kind: z.literal(GENERATE_JOB_KIND),
+  config: z.unknown(),
+  requestedAt: z.iso.datetime({ offset: true }).optional(),
+  strict: z.boolean().optional(),
+});
+
+/** Starts a job without waiting for it (in Lambda: InvocationType 'Event'). */
+export type BackgroundJobInvoker = (job: GenerateJob) => Promise<void>;
 
 export interface JobReport {
   datasetId: string;

@@ -7,8 +7,7 @@ import type { PlanOptions } from '../fanout/plan-shards.js';
 import type { ComposableStorage } from '../storage/storage.js';
 import { routeApiRequest } from './api-router.js';
 import { problemResponse } from './api-response.js';
-import type { AsyncInvoker } from './async-job.js';
-import { runBackgroundJob, type JobReport } from './background-job.js';
+import { runBackgroundJob, type BackgroundJobInvoker, type JobReport } from './background-job.js';
 import type { Environment } from './environment.js';
 import { eventKind, type EventKind } from './event-kind.js';
 import { runFanoutStep, type FanoutStepResult } from './fanout-job.js';
@@ -20,7 +19,7 @@ export interface HandlerDeps {
   env: Environment;
   storage: ComposableStorage;
   signer: UrlSigner;
-  invokeAsync: AsyncInvoker;
+  invokeAsync: BackgroundJobInvoker;
   /** Hands a config to the fan-out state machine (in Lambda: StartExecution). */
   startFanout: FanoutStarter;
   /** How the fan-out's plan step cuts users into shards (tests make small shards). */

@@ -16,7 +16,7 @@ import type { ApiContext } from './api-context.js';
 import { clientPath, readJsonBody, unknownQueryParameters } from './api-request.js';
 import { issueProblems, type Problem } from '../errors/problem.js';
 import { jsonResponse, problemResponse } from './api-response.js';
-import { GENERATE_JOB_KIND } from './async-job.js';
+import { GENERATE_JOB_KIND } from './background-job.js';
 import type { Environment } from './environment.js';
 import { FANOUT_KINDS } from '../fanout/fanout-payloads.js';
 
@@ -25,7 +25,7 @@ const DEFAULT_PAGE_SIZE = 20;
 const MAX_PAGE_SIZE = 100;
 
 /**
- * POST /datasets: publish a config now (201/200), or start a background run when it is too big
+ * POST /datasets: publish a config now (201/200), or start a background job when it is too big
  * (202): the fan-out state machine for the biggest seedrandom configs, else one asynchronous
  * invocation; 400 when its estimated output is over what may be written (see `placeRun`).
  * `?strict=true`: failed integrity checks fail the run (422, nothing published).
@@ -43,7 +43,7 @@ export async function createDataset(event: APIGatewayProxyEvent, ctx: ApiContext
   const run = placeRun(config, ctx.env);
   if ('problem' in run) return problemResponse(400, 'invalid generation config', [run.problem]);
   // The fan-out does not take `strict`: it runs seedrandom only, whose checks pass by construction.
-  if (run.place !== 'request') return startBackgroundRun(config, run.place === 'fanout', ctx, location, strict);
+  if (run.place !== 'request') return startBackgroundJob(config, run.place === 'fanout', ctx, location, strict);
   return publishNow(config, ctx, location, strict);
 }
 
@@ -127,7 +127,7 @@ const MAX_POLL_MS = 1000;
 
 /**
  * Waits up to SYNC_WAIT_SECONDS for the run another request claimed: 200 with the dataset once its
- * manifest is there; 503 (retry) if the run ends without one; else 202 like a background run. The
+ * manifest is there; 503 (retry) if the run ends without one; else 202 like a background job. The
  * marker is read before the manifest: the run writes its manifest before it ends the marker, so an
  * ended marker and then no manifest means the run failed.
  */
@@ -150,7 +150,7 @@ async function awaitRun(prefix: string, datasetId: string, strict: boolean, ctx:
 const runningResponse = (datasetId: string, prefix: string, location: Record<string, string>) =>
   jsonResponse(202, { datasetId, status: 'running', prefix }, location);
 
-async function startBackgroundRun(
+async function startBackgroundJob(
   config: GenerationConfig,
   fanout: boolean,
   ctx: ApiContext,
@@ -166,7 +166,7 @@ async function startBackgroundRun(
       if (fanout) await ctx.startFanout(marker.datasetId, { kind: FANOUT_KINDS.plan, config, requestedAt: marker.startedAt });
       else await ctx.invokeAsync({ kind: GENERATE_JOB_KIND, config, requestedAt: marker.startedAt, ...(strict && { strict }) });
     } catch (error) {
-      await endRun(ctx.store.storage, prefix, marker, new Date(), `could not start the background run: ${String(error)}`);
+      await endRun(ctx.store.storage, prefix, marker, new Date(), `could not start the background job: ${String(error)}`);
       throw error;
     }
   }

@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent } from 'aws-lambda';
-import { GENERATE_JOB_KIND } from './async-job.js';
+import { GENERATE_JOB_KIND } from './background-job.js';
 import { isFanoutKind } from '../fanout/fanout-payloads.js';
 
 export type EventKind = 'api' | 'schedule' | 'job' | 'fanout';

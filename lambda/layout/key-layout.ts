@@ -4,7 +4,7 @@
 //
 //   <root>/seed=<seed>/<hash>/<file>                      a dataset's files (CSVs, schema.json)
 //   <root>/seed=<seed>/<hash>/manifest.json               written last: the dataset exists once it does
-//   <root>/seed=<seed>/<hash>/_run.json                   the record of a background run
+//   <root>/seed=<seed>/<hash>/_run.json                   the record of a background job
 //   <root>/seed=<seed>/<hash>/_parts/<run id>/…           a fan-out run's parts and shard reports
 //   <root>/latest/<name>.json                             the nightly fixtures' pointers
 //   <root>/rolling/seed=<seed>/<hash>/…                   date-seeded nightly fixtures (expire)
@@ -33,7 +33,7 @@ export function datasetKeys(address: { prefix: string }, root = ''): { prefix: s
   return { prefix, manifestKey: manifestKey(prefix) };
 }
 
-/** The record of a background run of a dataset (lambda/catalog/run-marker.ts). */
+/** The record of a background job of a dataset (lambda/catalog/run-marker.ts). */
 export const RUN_MARKER_FILE = '_run.json';
 export const runMarkerKey = (datasetPrefix: string): string => fileKey(datasetPrefix, RUN_MARKER_FILE);
 

@@ -32,7 +32,7 @@ describe('POST /datasets request model', () => {
       JSON.parse(post.body),
       readEvent('config-notebook.json'),
       readEvent('config-custom.json'),
-      readEvent('async-job.json').config, // every key given
+      readEvent('background-job.json').config, // every key given
       { cohortSizes: null },
       { cohortSizes: [20, 20, 20, 20, 20] },
       { upgradeSpike: { maxUploads: 1 } },

@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { readFileSync } from 'node:fs';
-import type { GenerateJob } from '../../lambda/handler/async-job.js';
+import type { GenerateJob } from '../../lambda/handler/background-job.js';
 import { createHandler, type HandlerDeps, type TierdriftHandler } from '../../lambda/handler/create-handler.js';
 import { dependenciesFromEnvironment } from '../../lambda/handler/default-dependencies.js';
 import type { FanoutPlanJob } from '../../lambda/fanout/fanout-payloads.js';
