@@ -1,7 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../lambda/validation/validate.js';
 import { PackedBatches } from '../lambda/threads/batch-codec.js';
@@ -9,7 +8,7 @@ import { createEngine } from '../lambda/engine/create-engine.js';
 import type { UserBatch } from '../lambda/engine/user-batch.js';
 import { publishDataset } from '../lambda/publish/publish-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
-import { buildBundle } from '../bin/build-bundle.mjs';
+import { bundleEngineWorker } from './support/engine-worker-bundle.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tierdrift-worker-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -53,8 +52,7 @@ describe('generation on a worker thread', () => {
   let workerUrl: URL;
   beforeAll(async () => {
     const dir = join(tmp, 'bundle');
-    await buildBundle(dir);
-    workerUrl = pathToFileURL(join(dir, 'engine-worker.mjs'));
+    workerUrl = await bundleEngineWorker(dir);
   });
 
   it.each([

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBundle } from '../bin/build-bundle.mjs';
+import { bundleEngineWorker } from './support/engine-worker-bundle.js';
 import { parseConfig } from '../lambda/validation/validate.js';
 import type { GenerationConfigInput } from '../lambda/config/schema.js';
 import { TABLE_SPLIT } from '../lambda/threads/table-split.js';
@@ -19,8 +19,7 @@ let counter = 0;
 let workerUrl: URL;
 beforeAll(async () => {
   const dir = join(tmp, 'bundle');
-  await buildBundle(dir);
-  workerUrl = pathToFileURL(join(dir, 'engine-worker.mjs'));
+  workerUrl = await bundleEngineWorker(dir);
 });
 
 export const SPLIT_CONFIGS: Array<{ name: string; raw: GenerationConfigInput }> = [

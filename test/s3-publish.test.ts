@@ -1,7 +1,6 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../lambda/validation/validate.js';
 import { MANIFEST_FILE } from '../lambda/layout/tables.js';
@@ -9,7 +8,7 @@ import { publishDataset, readManifest, type PublishOutcome } from '../lambda/pub
 import { verifyDataset } from '../lambda/publish/verify-dataset.js';
 import { createS3Client } from '../lambda/storage/s3-client.js';
 import { S3Storage } from '../lambda/storage/s3-storage.js';
-import { buildBundle } from '../bin/build-bundle.mjs';
+import { bundleEngineWorker } from './support/engine-worker-bundle.js';
 import { startLocalS3, type LocalS3 } from './support/local-s3.js';
 import { describeRequest, S3RequestLog } from './support/s3-request-log.js';
 
@@ -42,8 +41,7 @@ async function allKeys(bucket: string): Promise<string[]> {
 
 beforeAll(async () => {
   const bundle = mkdtempSync(join(tmpdir(), 'tierdrift-s3-publish-'));
-  await buildBundle(bundle);
-  engineWorker = pathToFileURL(join(bundle, 'engine-worker.mjs'));
+  engineWorker = await bundleEngineWorker(bundle);
   s3 = await startLocalS3();
   s3.useAsSdkEndpoint();
   log = new S3RequestLog(s3);

@@ -3,9 +3,8 @@ import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildBundle } from '../bin/build-bundle.mjs';
+import { bundleEngineWorker } from './support/engine-worker-bundle.js';
 import type { GenerationConfigInput } from '../lambda/config/schema.js';
 import { parseConfig } from '../lambda/validation/validate.js';
 import { CsvBuffer } from '../lambda/rows/csv-buffer.js';
@@ -93,8 +92,7 @@ describe('every path writes the same bytes when chunks are cut inside users', ()
   let workerUrl: URL;
   beforeAll(async () => {
     const dir = join(tmp, 'bundle');
-    await buildBundle(dir);
-    workerUrl = pathToFileURL(join(dir, 'engine-worker.mjs'));
+    workerUrl = await bundleEngineWorker(dir);
   }, 120_000);
 
   // Three users of ~170,000 task rows each (~13 MB): every user spans several chunks.
