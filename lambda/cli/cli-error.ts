@@ -33,21 +33,14 @@ export function failureReport(error: unknown, running: string, debug: boolean): 
 }
 
 /**
- * The one-line account of an expected failure: an operation that failed (storage, download), a
- * strict run's failed checks, or an error answered by S3 (a missing bucket, denied access, …).
+ * The one-line account of an expected failure: an operation that failed (storage calls, S3's
+ * included, are all `OperationError`s; a refused download) or a strict run's failed checks.
  * Undefined for anything else.
  */
 function knownFailure(error: unknown): string | undefined {
   if (error instanceof OperationError || error instanceof DatasetFetchError) return error.message;
   if (error instanceof FailedChecksError) return [error.message, ...error.failed.flatMap((c) => (c.note ? [`${c.name}: ${c.note}`] : []))].join('; ');
-  if (isServiceError(error)) return `S3 answered ${error.name}: ${error.message}`;
   return undefined;
-}
-
-// Every AWS SDK service exception carries `$metadata` and `$fault`; checked by shape so that the
-// SDK is loaded only by runs that use S3.
-function isServiceError(error: unknown): error is Error {
-  return error instanceof Error && '$metadata' in error && '$fault' in error;
 }
 
 /**
