@@ -90,6 +90,9 @@ class RecordingStorage implements DatasetStorage {
   list(prefix: string, options?: Parameters<DatasetStorage['list']>[1]) {
     return this.inner.list(prefix, options);
   }
+  removeStale(prefix: string, olderThanSeconds: number) {
+    return this.inner.removeStale(prefix, olderThanSeconds);
+  }
 }
 
 /** Counts computed from the CSVs alone, to cross-check the manifest summary. */

@@ -106,7 +106,7 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
     return { status: 'existing', address, prefix, manifestKey, manifest: existing };
   }
 
-  await storage.removeStale?.(prefix, options.staleSeconds ?? STALE_RUN_SECONDS);
+  await storage.removeStale(prefix, options.staleSeconds ?? STALE_RUN_SECONDS);
   const startedAt = new Date();
   // Only once every file is fully written do they take their final names (writeObjects commits them).
   const { files, total } = await writeObjects(storage, DATASET_FILES.map((f) => fileKey(prefix, f.file)), async (writers) => {

@@ -23,7 +23,7 @@ export interface DatasetStorage {
    * incomplete multipart uploads on S3, when older than `olderThanSeconds` or provably abandoned.
    * Returns how many it removed.
    */
-  removeStale?(prefix: string, olderThanSeconds: number): Promise<number>;
+  removeStale(prefix: string, olderThanSeconds: number): Promise<number>;
 }
 
 export interface ListPage {
