@@ -5,7 +5,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { once } from 'node:events';
 import { OperationError } from '../errors/operation-error.js';
 import { fsFailure } from './fs-failure.js';
-import { writeObject, type ComposableStorage, type ListPage, type PartSource, type StagedWriter } from './storage.js';
+import { writeObject, type ComposableStorage, type ListOptions, type ListPage, type PartSource, type StagedWriter } from './storage.js';
 
 /**
  * The file-system calls that change the folder, each given the path it acts on first. Tests pass
@@ -98,7 +98,7 @@ export class LocalFolderStorage implements ComposableStorage {
   }
 
   /** S3-like listing: keys in lexical order, `token` the last key of the previous page. */
-  async list(prefix: string, options: { delimiter?: string; token?: string; limit?: number; startAfter?: string } = {}): Promise<ListPage> {
+  async list(prefix: string, options: ListOptions = {}): Promise<ListPage> {
     const dirKey = prefix.includes('/') ? prefix.slice(0, prefix.lastIndexOf('/')) : '';
     const entries = await this.files(this.path(dirKey));
     const found = new Map<string, boolean>(); // key or folder prefix → is a folder

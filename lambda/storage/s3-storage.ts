@@ -17,7 +17,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { S3_TIMEOUTS, type S3Timeouts } from './s3-client.js';
 import { s3Failure } from './s3-failure.js';
-import { MIN_PART_BYTES, type ComposableStorage, type ListPage, type PartSource, type StagedWriter } from './storage.js';
+import { MIN_PART_BYTES, type ComposableStorage, type ListOptions, type ListPage, type PartSource, type StagedWriter } from './storage.js';
 
 /**
  * Multipart part size and parts in flight, per storage (all its writers together). A writer holds
@@ -205,7 +205,7 @@ export class S3Storage implements ComposableStorage {
     }
   }
 
-  async list(prefix: string, options: { delimiter?: string; token?: string; limit?: number; startAfter?: string } = {}): Promise<ListPage> {
+  async list(prefix: string, options: ListOptions = {}): Promise<ListPage> {
     const out = await this.call('ListObjectsV2', prefix, undefined, () =>
       this.client.send(
         new ListObjectsV2Command({

@@ -17,13 +17,21 @@ export interface DatasetStorage {
    * One page of the keys under a prefix; with a delimiter, the "folders" one level down. With
    * `startAfter` (instead of `token`), the page starts after that key (S3's StartAfter).
    */
-  list(prefix: string, options?: { delimiter?: string; token?: string; limit?: number; startAfter?: string }): Promise<ListPage>;
+  list(prefix: string, options?: ListOptions): Promise<ListPage>;
   /**
    * Removes what dead runs left under `prefix` (a dataset's folder): temp files on disk,
    * incomplete multipart uploads on S3, when older than `olderThanSeconds` or provably abandoned.
    * Returns how many it removed.
    */
   removeStale(prefix: string, olderThanSeconds: number): Promise<number>;
+}
+
+/** A listing's page: `delimiter` groups keys into "folders"; `token` continues a page; `startAfter` starts past a key. */
+export interface ListOptions {
+  delimiter?: string;
+  token?: string;
+  limit?: number;
+  startAfter?: string;
 }
 
 export interface ListPage {
