@@ -79,7 +79,11 @@ function measure(command: string, args: string[], env?: Record<string, string>):
   const argv = GNU_TIME ? ['/usr/bin/time', '-f', 'TIERDRIFT_BENCH %e %M %U %S', command, ...args] : [command, ...args];
   return new Promise((ok, fail) => {
     const started = performance.now();
-    const child = spawn(argv[0], argv.slice(1), { cwd: ROOT, stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+    const child = spawn(argv[0], argv.slice(1), {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'pipe'],
+      env: { ...process.env, ...env },
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     let hwmKb = 0;
@@ -103,14 +107,22 @@ function measure(command: string, args: string[], env?: Record<string, string>):
         return;
       }
       const kb = timed ? Number(timed[2]) : hwmKb;
-      ok({ seconds, peakRssMb: kb > 0 ? kb / 1024 : undefined, cpuSeconds: timed ? Number(timed[3]) + Number(timed[4]) : undefined });
+      ok({
+        seconds,
+        peakRssMb: kb > 0 ? kb / 1024 : undefined,
+        cpuSeconds: timed ? Number(timed[3]) + Number(timed[4]) : undefined,
+      });
     });
   });
 }
 
 async function csvHashes(dir: string): Promise<string[]> {
   return Promise.all(
-    CSV_FILES.map(async (f) => createHash('sha256').update(await readFile(join(dir, f))).digest('hex')),
+    CSV_FILES.map(async (f) =>
+      createHash('sha256')
+        .update(await readFile(join(dir, f)))
+        .digest('hex'),
+    ),
   );
 }
 
@@ -137,10 +149,22 @@ interface Row {
 const work = await mkdtemp(join(tmpdir(), 'tierdrift-bench-'));
 
 /** Our CLI; without `workers`, with its default (the machine's cores, at most 4), as `npm run generate` runs. */
-async function runOurs(users: number, engine: 'reference' | 'seedrandom' = 'reference', workers?: number): Promise<{ m: Measurement; dir: string }> {
+async function runOurs(
+  users: number,
+  engine: 'reference' | 'seedrandom' = 'reference',
+  workers?: number,
+): Promise<{ m: Measurement; dir: string }> {
   const dest = join(work, `ours-${users}`);
   const workerFlags = workers === undefined ? [] : ['--workers', String(workers)];
-  const m = await measure(process.execPath, ['bin/tierdrift.mjs', 'generate', '--config', await configFileFor(users, engine), '--dest', dest, ...workerFlags]);
+  const m = await measure(process.execPath, [
+    'bin/tierdrift.mjs',
+    'generate',
+    '--config',
+    await configFileFor(users, engine),
+    '--dest',
+    dest,
+    ...workerFlags,
+  ]);
   const prefix = datasetAddress(parseConfig({ users, engine })).prefix;
   return { m, dir: join(dest, ...prefix.split('/')) };
 }
@@ -157,7 +181,10 @@ async function configFileFor(users: number, engine: 'reference' | 'seedrandom'):
  * counted, and stopped after it.
  */
 async function runOursToS3(users: number): Promise<Measurement> {
-  const server = spawn(process.execPath, ['--import', 'tsx', 'bench/s3-server-process.ts'], { cwd: ROOT, stdio: ['pipe', 'pipe', 'pipe'] });
+  const server = spawn(process.execPath, ['--import', 'tsx', 'bench/s3-server-process.ts'], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let serverErr = ''; // the SDK's Node-version notice, or why it failed
   server.stderr.on('data', (d: Buffer) => (serverErr += d.toString()));
   try {
@@ -168,10 +195,29 @@ async function runOursToS3(users: number): Promise<Measurement> {
         if (out.includes('\n')) ok(out.trim());
       });
       server.on('error', fail);
-      server.on('exit', (code) => fail(new Error(`the loopback S3 server exited (${code}) before it listened:\n${serverErr}`)));
+      server.on('exit', (code) =>
+        fail(new Error(`the loopback S3 server exited (${code}) before it listened:\n${serverErr}`)),
+      );
     });
-    const env = { AWS_ENDPOINT_URL_S3: endpoint, AWS_REGION: 'us-east-1', AWS_ACCESS_KEY_ID: 'bench', AWS_SECRET_ACCESS_KEY: 'bench', S3_FORCE_PATH_STYLE: 'true' };
-    return await measure(process.execPath, ['bin/tierdrift.mjs', 'generate', '--config', await configFileFor(users, 'reference'), '--dest', 's3://bench/run'], env);
+    const env = {
+      AWS_ENDPOINT_URL_S3: endpoint,
+      AWS_REGION: 'us-east-1',
+      AWS_ACCESS_KEY_ID: 'bench',
+      AWS_SECRET_ACCESS_KEY: 'bench',
+      S3_FORCE_PATH_STYLE: 'true',
+    };
+    return await measure(
+      process.execPath,
+      [
+        'bin/tierdrift.mjs',
+        'generate',
+        '--config',
+        await configFileFor(users, 'reference'),
+        '--dest',
+        's3://bench/run',
+      ],
+      env,
+    );
   } finally {
     server.stdin.end();
     if (server.exitCode === null) await new Promise((done) => server.once('exit', done));
@@ -183,7 +229,9 @@ async function runOursToS3(users: number): Promise<Measurement> {
  * run in its own process; `known` holds local-folder figures measured already (by users).
  */
 async function compareS3(sizes: number[], known: Map<number, Measurement>): Promise<void> {
-  console.log(`\npublishing to S3 (loopback server in its own process) vs to a local folder, default config (${load()}):`);
+  console.log(
+    `\npublishing to S3 (loopback server in its own process) vs to a local folder, default config (${load()}):`,
+  );
   for (const users of sizes) {
     let local = known.get(users);
     if (!local) {
@@ -195,7 +243,9 @@ async function compareS3(sizes: number[], known: Map<number, Measurement>): Prom
     process.stdout.write(`  S3, ${users} users ... `);
     const s3 = await runOursToS3(users);
     console.log(`${fmtS(s3.seconds)} s`);
-    console.log(`  ${users.toLocaleString('en-US')} users: S3 ${fmtS(s3.seconds)} s, peak RSS ${fmtMb(s3)}; local folder ${fmtS(local.seconds)} s, peak RSS ${fmtMb(local)}`);
+    console.log(
+      `  ${users.toLocaleString('en-US')} users: S3 ${fmtS(s3.seconds)} s, peak RSS ${fmtMb(s3)}; local folder ${fmtS(local.seconds)} s, peak RSS ${fmtMb(local)}`,
+    );
     console.log(
       s3.peakRssMb === undefined
         ? `target S3 peak RSS <= ${S3_RSS_TARGET_MB} MB: not measured (${RSS_METHOD})`
@@ -241,8 +291,14 @@ function formattingCost(users: number) {
   const config = parseConfig({ users });
   const tables = ['users', 'tiers', 'uploads'] as const;
   type Table = (typeof tables)[number];
-  const ourHash = Object.fromEntries(tables.map((t) => [t, createHash('sha256')])) as Record<Table, ReturnType<typeof createHash>>;
-  const theirHash = Object.fromEntries(tables.map((t) => [t, createHash('sha256')])) as Record<Table, ReturnType<typeof createHash>>;
+  const ourHash = Object.fromEntries(tables.map((t) => [t, createHash('sha256')])) as Record<
+    Table,
+    ReturnType<typeof createHash>
+  >;
+  const theirHash = Object.fromEntries(tables.map((t) => [t, createHash('sha256')])) as Record<
+    Table,
+    ReturnType<typeof createHash>
+  >;
   const buffers = Object.fromEntries(tables.map((t) => [t, new CsvBuffer()])) as Record<Table, CsvBuffer>;
   const records: Record<Table, unknown[][]> = { users: [], tiers: [], uploads: [] };
   let oursMs = 0;
@@ -293,7 +349,12 @@ function formattingCost(users: number) {
       ]);
     }
     for (let j = 0; j < batch.uploadCount; j++) {
-      records.uploads.push([batch.uploadTxnId[j], batch.userId, batch.uploadItemId[j], uploadTimes.format(batch.uploadAt[j])]);
+      records.uploads.push([
+        batch.uploadTxnId[j],
+        batch.userId,
+        batch.uploadItemId[j],
+        uploadTimes.format(batch.uploadAt[j]),
+      ]);
     }
     buildMs += performance.now() - t0;
     if (batch.userId % 2000 === 0) flushRecords();
@@ -305,8 +366,14 @@ function formattingCost(users: number) {
 }
 
 /** Upload rows per second of an engine on one core, in a fresh process (bench/engine-rate.ts). */
-function engineRowsPerSecond(engine: 'reference' | 'seedrandom', users: number): { rows: number; seconds: number; runs: number } {
-  const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/engine-rate.ts', engine, String(users)], { cwd: ROOT, encoding: 'utf8' });
+function engineRowsPerSecond(
+  engine: 'reference' | 'seedrandom',
+  users: number,
+): { rows: number; seconds: number; runs: number } {
+  const run = spawnSync(process.execPath, ['--import', 'tsx', 'bench/engine-rate.ts', engine, String(users)], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  });
   if (run.status !== 0) throw new Error(`bench/engine-rate.ts ${engine} failed: ${run.stderr}`);
   return JSON.parse(run.stdout) as { rows: number; seconds: number; runs: number };
 }
@@ -319,7 +386,9 @@ const load = () => `load average ${loadavg()[0].toFixed(1)} on ${cpus().length} 
  * the runs interleaved (1, 2, 1, 2) so both see the same machine, best of two each.
  */
 async function compareWorkers(users: number): Promise<void> {
-  console.log(`\ngenerate --workers 2 vs --workers 1 (seedrandom engine, ${users.toLocaleString('en-US')} users, local folder, interleaved, best of 2; ${load()}):`);
+  console.log(
+    `\ngenerate --workers 2 vs --workers 1 (seedrandom engine, ${users.toLocaleString('en-US')} users, local folder, interleaved, best of 2; ${load()}):`,
+  );
   const best: Record<1 | 2, Measurement | undefined> = { 1: undefined, 2: undefined };
   for (let round = 0; round < 2; round++) {
     for (const workers of [1, 2] as const) {
@@ -331,18 +400,25 @@ async function compareWorkers(users: number): Promise<void> {
     }
   }
   const ratio = best[1]!.seconds / best[2]!.seconds;
-  const verdict = users === 1_000_000 ? (ratio >= WORKERS_TARGET ? 'PASS' : 'FAIL') : 'not measured at 1,000,000 users (--quick)';
-  console.log(`target --workers 2 >= ${WORKERS_TARGET}x faster than --workers 1 at 1,000,000 users: ${ratio.toFixed(2)}x -> ${verdict} (${load()} after)`);
+  const verdict =
+    users === 1_000_000 ? (ratio >= WORKERS_TARGET ? 'PASS' : 'FAIL') : 'not measured at 1,000,000 users (--quick)';
+  console.log(
+    `target --workers 2 >= ${WORKERS_TARGET}x faster than --workers 1 at 1,000,000 users: ${ratio.toFixed(2)}x -> ${verdict} (${load()} after)`,
+  );
 }
 
 /** `generate --workers 2` at 10,000,000 users: time and peak RSS against their targets. */
 async function bigRun(): Promise<void> {
-  console.log(`\n--big: generate --workers 2, seedrandom engine, ${BIG_USERS.toLocaleString('en-US')} users, local folder (${load()}):`);
+  console.log(
+    `\n--big: generate --workers 2, seedrandom engine, ${BIG_USERS.toLocaleString('en-US')} users, local folder (${load()}):`,
+  );
   process.stdout.write('  running ... ');
   const { m } = await runOurs(BIG_USERS, 'seedrandom', 2);
   await rm(join(work, `ours-${BIG_USERS}`), { recursive: true, force: true });
   console.log(`${fmtS(m.seconds)} s${fmtCpu(m)}, peak RSS ${fmtMb(m)}`);
-  console.log(`target under ${BIG_SECONDS_TARGET} s: ${fmtS(m.seconds)} s -> ${m.seconds < BIG_SECONDS_TARGET ? 'PASS' : 'FAIL'}`);
+  console.log(
+    `target under ${BIG_SECONDS_TARGET} s: ${fmtS(m.seconds)} s -> ${m.seconds < BIG_SECONDS_TARGET ? 'PASS' : 'FAIL'}`,
+  );
   console.log(
     m.peakRssMb === undefined
       ? `target peak RSS <= ${BIG_RSS_TARGET_MB} MB: not measured (${RSS_METHOD})`
@@ -359,7 +435,9 @@ const fmtMb = (m: Measurement | undefined) =>
 try {
   const noReference = referenceUnavailable();
   const sizes = flags.quick ? [10_000] : [10_000, 100_000];
-  console.log(`tierdrift bench: node ${process.version}, ${availableParallelism()} cores, peak RSS via ${RSS_METHOD}; ours = the CLI with its default --workers unless stated`);
+  console.log(
+    `tierdrift bench: node ${process.version}, ${availableParallelism()} cores, peak RSS via ${RSS_METHOD}; ours = the CLI with its default --workers unless stated`,
+  );
   console.log(noReference ? `reference: not run (${noReference}); our figures only` : `reference: ${REFERENCE}`);
 
   // The first CLI start builds its bundle; keep that out of the measurements.
@@ -418,7 +496,8 @@ try {
   ]);
   if (million) table.push(['default, 1,000,000 users', '-', fmtS(million.seconds), '-', '-', fmtMb(million), '-']);
   const widths = header.map((h, i) => Math.max(h.length, ...table.map((r) => r[i].length)));
-  const line = (cells: string[]) => `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
+  const line = (cells: string[]) =>
+    `| ${cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ')} |`;
   console.log(line(header));
   console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
   for (const r of table) console.log(line(r));
@@ -427,20 +506,30 @@ try {
   const at100k = rows.find((r) => r.users === 100_000);
   if (at100k?.reference) {
     const ratio = at100k.reference.seconds / at100k.ours.seconds;
-    console.log(`target speed >= ${SPEED_TARGET}x the reference at 100,000 users: ${ratio.toFixed(1)}x -> ${ratio >= SPEED_TARGET ? 'PASS' : 'FAIL'}`);
-    if (at100k.oursOneWorker) console.log(`  (with --workers 1: ${fmtS(at100k.oursOneWorker.seconds)} s = ${(at100k.reference.seconds / at100k.oursOneWorker.seconds).toFixed(1)}x)`);
+    console.log(
+      `target speed >= ${SPEED_TARGET}x the reference at 100,000 users: ${ratio.toFixed(1)}x -> ${ratio >= SPEED_TARGET ? 'PASS' : 'FAIL'}`,
+    );
+    if (at100k.oursOneWorker)
+      console.log(
+        `  (with --workers 1: ${fmtS(at100k.oursOneWorker.seconds)} s = ${(at100k.reference.seconds / at100k.oursOneWorker.seconds).toFixed(1)}x)`,
+      );
   } else {
-    console.log(`target speed >= ${SPEED_TARGET}x the reference at 100,000 users: not measured (${noReference ?? '--quick'})`);
+    console.log(
+      `target speed >= ${SPEED_TARGET}x the reference at 100,000 users: not measured (${noReference ?? '--quick'})`,
+    );
   }
   if (million?.peakRssMb !== undefined) {
     console.log(
       `target peak RSS <= ${RSS_TARGET_MB} MB at 1,000,000 users: ${million.peakRssMb.toFixed(0)} MB -> ${million.peakRssMb <= RSS_TARGET_MB ? 'PASS' : 'FAIL'}`,
     );
   } else {
-    console.log(`target peak RSS <= ${RSS_TARGET_MB} MB at 1,000,000 users: not measured (${million ? RSS_METHOD : '--quick'})`);
+    console.log(
+      `target peak RSS <= ${RSS_TARGET_MB} MB at 1,000,000 users: not measured (${million ? RSS_METHOD : '--quick'})`,
+    );
   }
   const mismatched = rows.filter((r) => r.identical === false);
-  if (mismatched.length) console.log(`OUTPUTS DIFFER from the reference at: ${mismatched.map((r) => r.users).join(', ')} users`);
+  if (mismatched.length)
+    console.log(`OUTPUTS DIFFER from the reference at: ${mismatched.map((r) => r.users).join(', ')} users`);
 
   // The share of the run: our CLI run of the same size is the whole; swapping formatters changes only the formatting part.
   const runMs = rows[rows.length - 1].ours.seconds * 1000;
@@ -456,15 +545,24 @@ try {
 
   // ---- seedrandom engine vs reference engine, upload rows per second on one core ----
   const engineUsers = flags.quick ? 20_000 : 100_000;
-  console.log(`\nseedrandom engine vs reference engine, upload rows per second on one core (each in a fresh process, no output, ${engineUsers.toLocaleString('en-US')} users, default config, best of the runs that fit in ~2 s, at least 3):`);
+  console.log(
+    `\nseedrandom engine vs reference engine, upload rows per second on one core (each in a fresh process, no output, ${engineUsers.toLocaleString('en-US')} users, default config, best of the runs that fit in ~2 s, at least 3):`,
+  );
   const refRate = engineRowsPerSecond('reference', engineUsers);
   const srRate = engineRowsPerSecond('seedrandom', engineUsers);
   const perSecond = (r: { rows: number; seconds: number }) => r.rows / r.seconds;
-  for (const [name, r] of [['reference', refRate], ['seedrandom', srRate]] as const) {
-    console.log(`  ${name.padEnd(10)} ${r.rows.toLocaleString('en-US')} rows in ${r.seconds.toFixed(3)} s (best of ${r.runs}) = ${(perSecond(r) / 1e6).toFixed(2)} M rows/s`);
+  for (const [name, r] of [
+    ['reference', refRate],
+    ['seedrandom', srRate],
+  ] as const) {
+    console.log(
+      `  ${name.padEnd(10)} ${r.rows.toLocaleString('en-US')} rows in ${r.seconds.toFixed(3)} s (best of ${r.runs}) = ${(perSecond(r) / 1e6).toFixed(2)} M rows/s`,
+    );
   }
   const engineRatio = perSecond(srRate) / perSecond(refRate);
-  console.log(`target seedrandom >= ${SEEDRANDOM_TARGET}x the reference engine's rows/s: ${engineRatio.toFixed(2)}x -> ${engineRatio >= SEEDRANDOM_TARGET ? 'PASS' : 'FAIL'}`);
+  console.log(
+    `target seedrandom >= ${SEEDRANDOM_TARGET}x the reference engine's rows/s: ${engineRatio.toFixed(2)}x -> ${engineRatio >= SEEDRANDOM_TARGET ? 'PASS' : 'FAIL'}`,
+  );
   if (!flags.quick) {
     process.stdout.write('  CLI end to end, seedrandom engine, 100000 users ... ');
     const cli = await runOurs(100_000, 'seedrandom');

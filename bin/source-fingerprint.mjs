@@ -8,7 +8,9 @@ export const PROJECT_ROOT = fileURLToPath(new URL('..', import.meta.url));
 
 export function sourceFingerprint(entries) {
   const files = entries.flatMap((entry) =>
-    statSync(`${PROJECT_ROOT}${entry}`).isDirectory() ? readdirSync(`${PROJECT_ROOT}${entry}`, { recursive: true }).map((f) => `${entry}/${f}`) : [entry],
+    statSync(`${PROJECT_ROOT}${entry}`).isDirectory()
+      ? readdirSync(`${PROJECT_ROOT}${entry}`, { recursive: true }).map((f) => `${entry}/${f}`)
+      : [entry],
   );
   const fingerprint = createHash('sha256');
   for (const file of files.sort()) {

@@ -38,12 +38,22 @@ export const CAUGHT_ERROR = '$.error';
 
 /** The ARN a state machine of this name gets in the stack's account and region. */
 export function stateMachineArnOf(stack: Stack, name: string): string {
-  return stack.formatArn({ service: 'states', resource: 'stateMachine', resourceName: name, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  return stack.formatArn({
+    service: 'states',
+    resource: 'stateMachine',
+    resourceName: name,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
 }
 
 /** The ARNs of every execution of the state machine of this name (`…:execution:<name>:<execution name>`). */
 export function executionArnsOf(stack: Stack, name: string): string {
-  return stack.formatArn({ service: 'states', resource: 'execution', resourceName: `${name}:*`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  return stack.formatArn({
+    service: 'states',
+    resource: 'execution',
+    resourceName: `${name}:*`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
 }
 
 /**
@@ -62,7 +72,11 @@ export class FanoutStateMachine extends Construct {
 
   constructor(scope: Construct, id: string, props: FanoutStateMachineProps) {
     super(scope, id);
-    const step = (stepId: string, payload: Record<string, unknown> | undefined, resultPath?: string): tasks.LambdaInvoke => {
+    const step = (
+      stepId: string,
+      payload: Record<string, unknown> | undefined,
+      resultPath?: string,
+    ): tasks.LambdaInvoke => {
       const task = new tasks.LambdaInvoke(this, stepId, {
         lambdaFunction: props.fn,
         // Without a payload, the state's whole input is sent (Plan: the execution's input; a Map item: its selected item).
@@ -71,9 +85,21 @@ export class FanoutStateMachine extends Construct {
         retryOnServiceExceptions: false, // the retriers below cover them, with backoff
         resultPath,
       });
-      task.addRetry({ errors: LAMBDA_SERVICE_ERRORS, interval: Duration.seconds(2), maxAttempts: 6, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+      task.addRetry({
+        errors: LAMBDA_SERVICE_ERRORS,
+        interval: Duration.seconds(2),
+        maxAttempts: 6,
+        backoffRate: 2,
+        jitterStrategy: sfn.JitterType.FULL,
+      });
       if (props.retryAttempts > 0) {
-        task.addRetry({ errors: [sfn.Errors.ALL], interval: STEP_RETRY_INTERVAL, maxAttempts: props.retryAttempts, backoffRate: 2, jitterStrategy: sfn.JitterType.FULL });
+        task.addRetry({
+          errors: [sfn.Errors.ALL],
+          interval: STEP_RETRY_INTERVAL,
+          maxAttempts: props.retryAttempts,
+          backoffRate: 2,
+          jitterStrategy: sfn.JitterType.FULL,
+        });
       }
       return task;
     };
@@ -87,22 +113,36 @@ export class FanoutStateMachine extends Construct {
       });
 
     const plan = step('Plan', undefined, '$.run');
-    const count = overShards('Count', { kind: FANOUT_KINDS.count, 'config.$': '$.run.config' }, '$.counts').itemProcessor(step('CountShard', undefined));
+    const count = overShards(
+      'Count',
+      { kind: FANOUT_KINDS.count, 'config.$': '$.run.config' },
+      '$.counts',
+    ).itemProcessor(step('CountShard', undefined));
     const offsets = step('Offsets', { kind: FANOUT_KINDS.offsets, 'run.$': '$.run', 'counts.$': '$.counts' }, '$.run');
-    const shard = overShards('Shard', { kind: FANOUT_KINDS.shard, 'config.$': '$.run.config', 'runId.$': '$.run.runId' }, sfn.JsonPath.DISCARD).itemProcessor(
-      step('WriteShard', undefined),
-    );
+    const shard = overShards(
+      'Shard',
+      { kind: FANOUT_KINDS.shard, 'config.$': '$.run.config', 'runId.$': '$.run.runId' },
+      sfn.JsonPath.DISCARD,
+    ).itemProcessor(step('WriteShard', undefined));
     const commit = step('Commit', { kind: FANOUT_KINDS.commit, 'run.$': '$.run' });
 
     // A step that failed for good (retries spent, or a Map's item did) is caught: the cleanup task
     // deletes the run's parts and marks the run failed, then the execution fails with the step's
     // error. Before the plan has returned there is no run id (and nothing under _parts/).
-    const failed = new sfn.Fail(this, 'Failed', { errorPath: `${CAUGHT_ERROR}.Error`, causePath: `${CAUGHT_ERROR}.Cause` });
+    const failed = new sfn.Fail(this, 'Failed', {
+      errorPath: `${CAUGHT_ERROR}.Error`,
+      causePath: `${CAUGHT_ERROR}.Cause`,
+    });
     const cleanupOf = (stepId: string, runId: Record<string, string>): tasks.LambdaInvoke =>
-      step(stepId, { kind: FANOUT_KINDS.cleanup, 'config.$': '$.config', ...runId, 'error.$': CAUGHT_ERROR }, sfn.JsonPath.DISCARD);
+      step(
+        stepId,
+        { kind: FANOUT_KINDS.cleanup, 'config.$': '$.config', ...runId, 'error.$': CAUGHT_ERROR },
+        sfn.JsonPath.DISCARD,
+      );
     plan.addCatch(cleanupOf('PlanFailed', {}).next(failed), { errors: [sfn.Errors.ALL], resultPath: CAUGHT_ERROR });
     const cleanup = cleanupOf('Cleanup', { 'runId.$': '$.run.runId' }).next(failed);
-    for (const state of [count, offsets, shard, commit]) state.addCatch(cleanup, { errors: [sfn.Errors.ALL], resultPath: CAUGHT_ERROR });
+    for (const state of [count, offsets, shard, commit])
+      state.addCatch(cleanup, { errors: [sfn.Errors.ALL], resultPath: CAUGHT_ERROR });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetentionDays as logs.RetentionDays,
@@ -140,13 +180,13 @@ export class FanoutStateMachine extends Construct {
       {
         id: `AwsSolutions-IAM5[Resource::${executions}:*]`,
         reason:
-          "Written by CDK for the Distributed Maps: states:DescribeExecution and states:StopExecution on this state " +
+          'Written by CDK for the Distributed Maps: states:DescribeExecution and states:StopExecution on this state ' +
           "machine's own executions (execution ARNs are named at run time); no other state machine is reachable.",
       },
       {
         id: `AwsSolutions-IAM5[Resource::${executions}/*:*]`,
         reason:
-          "Written by CDK for the Distributed Maps: states:RedriveExecution on the child executions of this state " +
+          'Written by CDK for the Distributed Maps: states:RedriveExecution on the child executions of this state ' +
           "machine's own map runs (named at run time); no other state machine is reachable.",
       },
     );
@@ -158,7 +198,12 @@ export class FanoutStateMachine extends Construct {
  * this state machine; describing its executions tells a running one from one that ended (its name
  * is then retried as <id>-r<n>).
  */
-export function allowStartingFanout(scope: Construct, role: iam.IRole, fanout: FanoutStateMachine, stateMachineName: string): iam.Policy {
+export function allowStartingFanout(
+  scope: Construct,
+  role: iam.IRole,
+  fanout: FanoutStateMachine,
+  stateMachineName: string,
+): iam.Policy {
   const policy = new iam.Policy(scope, 'StartFanout', {
     roles: [role],
     statements: [

@@ -220,7 +220,7 @@ export function deadLetterQueue(scope: Construct, id: string): sqs.Queue {
     id: 'AwsSolutions-SQS3',
     reason:
       "This queue IS a dead-letter queue: the on-failure destination of the function's asynchronous " +
-      "invocations, or the dead-letter queue of the nightly schedule. cdk-nag only recognises queues named in " +
+      'invocations, or the dead-letter queue of the nightly schedule. cdk-nag only recognises queues named in ' +
       "another queue's RedrivePolicy; a DLQ of a DLQ would have nothing to catch.",
   });
   return queue;

@@ -14,7 +14,10 @@ import { generationConfigSchema } from '../lambda/config/schema.js';
  * object that would accept unknown keys.
  */
 export function configJsonSchemaDraft4(): Record<string, unknown> {
-  const generated = z.toJSONSchema(generationConfigSchema, { target: 'draft-4', io: 'input' }) as Record<string, unknown>;
+  const generated = z.toJSONSchema(generationConfigSchema, { target: 'draft-4', io: 'input' }) as Record<
+    string,
+    unknown
+  >;
   return { ...toApiGatewayDraft4(generated), title: 'GenerationConfig' };
 }
 
@@ -23,7 +26,8 @@ export function configJsonSchemaDraft4(): Record<string, unknown> {
  * Throws on any other keyword, and when an object schema would accept unknown keys.
  */
 export function toApiGatewayDraft4(schema: Record<string, unknown>): Record<string, unknown> {
-  if (schema.$schema !== DRAFT4) throw new Error(`request model: expected a draft-4 schema, got ${String(schema.$schema)}`);
+  if (schema.$schema !== DRAFT4)
+    throw new Error(`request model: expected a draft-4 schema, got ${String(schema.$schema)}`);
   return adapt(schema, '#') as Record<string, unknown>;
 }
 
@@ -37,11 +41,26 @@ export const DRAFT4 = 'http://json-schema.org/draft-04/schema#';
 
 /** Draft-4 validation and annotation keywords that API Gateway's request validator honours. */
 const SCALAR_KEYWORDS = new Set([
-  '$schema', 'title', 'description', 'default', 'type', 'enum',
-  'multipleOf', 'maximum', 'exclusiveMaximum', 'minimum', 'exclusiveMinimum',
-  'maxLength', 'minLength', 'pattern',
-  'maxItems', 'minItems', 'uniqueItems',
-  'maxProperties', 'minProperties', 'required',
+  '$schema',
+  'title',
+  'description',
+  'default',
+  'type',
+  'enum',
+  'multipleOf',
+  'maximum',
+  'exclusiveMaximum',
+  'minimum',
+  'exclusiveMinimum',
+  'maxLength',
+  'minLength',
+  'pattern',
+  'maxItems',
+  'minItems',
+  'uniqueItems',
+  'maxProperties',
+  'minProperties',
+  'required',
 ]);
 /** Keywords whose value is a schema, or a list or a map of schemas. */
 const SCHEMA_KEYWORDS = new Set(['items', 'additionalProperties', 'not']);
@@ -75,7 +94,9 @@ function adapt(node: unknown, path: string): unknown {
     } else if (SCHEMA_MAP_KEYWORDS.has(key)) {
       out[key] = Object.fromEntries(Object.entries(value as object).map(([k, v]) => [k, adapt(v, `${at}/${k}`)]));
     } else {
-      throw new Error(`request model: keyword ${JSON.stringify(key)} at ${path} is not supported by API Gateway models (JSON Schema draft 4)`);
+      throw new Error(
+        `request model: keyword ${JSON.stringify(key)} at ${path} is not supported by API Gateway models (JSON Schema draft 4)`,
+      );
     }
   }
   return out;

@@ -1,5 +1,10 @@
 import type { Node } from 'constructs';
-import { DEFAULT_ROOT_PREFIX, fanoutGap, INTEGER_SETTINGS, type IntegerVariable } from '../lambda/settings/function-settings.js';
+import {
+  DEFAULT_ROOT_PREFIX,
+  fanoutGap,
+  INTEGER_SETTINGS,
+  type IntegerVariable,
+} from '../lambda/settings/function-settings.js';
 
 /**
  * Deployment settings, read from CDK context (override with `npx cdk deploy -c tierdrift:KEY=VALUE`
@@ -155,11 +160,15 @@ export function parseSettings(raw: Record<string, unknown>): TierdriftSettings {
   }
   const nightlyTimeZone = str('nightlyTimeZone');
   if (!isTimeZone(nightlyTimeZone)) {
-    problems.push(`${CONTEXT_PREFIX}nightlyTimeZone: must be an IANA time zone such as "UTC" or "Europe/Berlin" (got ${JSON.stringify(nightlyTimeZone)})`);
+    problems.push(
+      `${CONTEXT_PREFIX}nightlyTimeZone: must be an IANA time zone such as "UTC" or "Europe/Berlin" (got ${JSON.stringify(nightlyTimeZone)})`,
+    );
   }
   const logRetentionDays = int('logRetentionDays', 1, 3653);
   if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
-    problems.push(`${CONTEXT_PREFIX}logRetentionDays: must be one of ${LOG_RETENTION_DAYS.join(', ')} (got ${logRetentionDays})`);
+    problems.push(
+      `${CONTEXT_PREFIX}logRetentionDays: must be one of ${LOG_RETENTION_DAYS.join(', ')} (got ${logRetentionDays})`,
+    );
   }
 
   const settings: TierdriftSettings = {
@@ -188,17 +197,26 @@ export function parseSettings(raw: Record<string, unknown>): TierdriftSettings {
     apiGatewayCloudWatchRole: bool('apiGatewayCloudWatchRole'),
   };
   if (settings.syncMaxUsers > settings.maxUsers) {
-    problems.push(`${CONTEXT_PREFIX}syncMaxUsers: must not exceed ${CONTEXT_PREFIX}maxUsers (${settings.syncMaxUsers} > ${settings.maxUsers})`);
+    problems.push(
+      `${CONTEXT_PREFIX}syncMaxUsers: must not exceed ${CONTEXT_PREFIX}maxUsers (${settings.syncMaxUsers} > ${settings.maxUsers})`,
+    );
   }
   if (settings.singleRunMaxUsers > settings.maxUsers) {
-    problems.push(`${CONTEXT_PREFIX}singleRunMaxUsers: must not exceed ${CONTEXT_PREFIX}maxUsers (${settings.singleRunMaxUsers} > ${settings.maxUsers})`);
+    problems.push(
+      `${CONTEXT_PREFIX}singleRunMaxUsers: must not exceed ${CONTEXT_PREFIX}maxUsers (${settings.singleRunMaxUsers} > ${settings.maxUsers})`,
+    );
   }
   // The state machine is deployed for configs from fanoutMinUsers: below maxUsers, or no request reaches it.
   if (settings.fanoutMinUsers > settings.maxUsers) {
-    problems.push(`${CONTEXT_PREFIX}fanoutMinUsers: must not exceed ${CONTEXT_PREFIX}maxUsers, or no request reaches the fan-out (${settings.fanoutMinUsers} > ${settings.maxUsers})`);
+    problems.push(
+      `${CONTEXT_PREFIX}fanoutMinUsers: must not exceed ${CONTEXT_PREFIX}maxUsers, or no request reaches the fan-out (${settings.fanoutMinUsers} > ${settings.maxUsers})`,
+    );
   }
   const gap = fanoutGap(settings.singleRunMaxUsers, settings.fanoutMinUsers);
-  if (gap) problems.push(`${CONTEXT_PREFIX}fanoutMinUsers: ${gap.replace('SINGLE_RUN_MAX_USERS', `${CONTEXT_PREFIX}singleRunMaxUsers`)}`);
+  if (gap)
+    problems.push(
+      `${CONTEXT_PREFIX}fanoutMinUsers: ${gap.replace('SINGLE_RUN_MAX_USERS', `${CONTEXT_PREFIX}singleRunMaxUsers`)}`,
+    );
   if (settings.fanoutMaxConcurrency > settings.reservedConcurrency) {
     problems.push(
       `${CONTEXT_PREFIX}fanoutMaxConcurrency: must not exceed ${CONTEXT_PREFIX}reservedConcurrency (${settings.fanoutMaxConcurrency} > ${settings.reservedConcurrency})`,

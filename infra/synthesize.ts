@@ -43,7 +43,8 @@ const getAttArn = (part: unknown): string | undefined => {
  */
 export function fanoutDefinitionOf(template: TemplateResources, functionArn: string): Record<string, unknown> {
   const machines = Object.values(template.Resources).filter((r) => r.Type === 'AWS::StepFunctions::StateMachine');
-  if (machines.length !== 1) throw new Error(`expected one AWS::StepFunctions::StateMachine in the template, found ${machines.length}`);
+  if (machines.length !== 1)
+    throw new Error(`expected one AWS::StepFunctions::StateMachine in the template, found ${machines.length}`);
   const functions = Object.entries(template.Resources).filter(([, r]) => r.Type === 'AWS::Lambda::Function');
   const definition = machines[0].Properties?.DefinitionString as string | { 'Fn::Join': [string, unknown[]] };
   const [separator, parts] = typeof definition === 'string' ? ['', [definition]] : definition['Fn::Join'];
@@ -51,7 +52,10 @@ export function fanoutDefinitionOf(template: TemplateResources, functionArn: str
     .map((part) => {
       if (typeof part === 'string') return part;
       const id = getAttArn(part);
-      if (id === undefined || !functions.some(([fnId]) => fnId === id)) throw new Error(`the state machine's definition holds a token other than a function's ARN: ${JSON.stringify(part)}`);
+      if (id === undefined || !functions.some(([fnId]) => fnId === id))
+        throw new Error(
+          `the state machine's definition holds a token other than a function's ARN: ${JSON.stringify(part)}`,
+        );
       return functionArn;
     })
     .join(separator);
@@ -62,8 +66,14 @@ export function fanoutDefinitionOf(template: TemplateResources, functionArn: str
 export const LOCAL_FUNCTION_ARN = 'arn:aws:lambda:us-east-1:000000000000:function:Tierdrift-Generator';
 
 /** The fan-out definition of the stack synthesized here, and what bounds each of its tasks: the function's timeout. */
-export function localFanout(context: Record<string, unknown> = {}): { definition: Record<string, unknown>; taskTimeoutSeconds: number } {
+export function localFanout(context: Record<string, unknown> = {}): {
+  definition: Record<string, unknown>;
+  taskTimeoutSeconds: number;
+} {
   const { app, stack } = synthesizeStack(context);
   const template = app.synth().getStackArtifact(stack.artifactId).template as TemplateResources;
-  return { definition: fanoutDefinitionOf(template, LOCAL_FUNCTION_ARN), taskTimeoutSeconds: FUNCTION_TIMEOUT.toSeconds() };
+  return {
+    definition: fanoutDefinitionOf(template, LOCAL_FUNCTION_ARN),
+    taskTimeoutSeconds: FUNCTION_TIMEOUT.toSeconds(),
+  };
 }

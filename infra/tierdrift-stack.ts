@@ -61,7 +61,10 @@ export class TierdriftStack extends Stack {
     this.scheduleDeadLetterQueue = nightly.deadLetterQueue;
 
     this.api.node.tryRemoveChild('Endpoint'); // the RestApi's own URL output: ApiUrl below replaces it
-    new CfnOutput(this, 'ApiUrl', { value: this.api.url, description: 'Base URL of the API (SigV4, service execute-api)' });
+    new CfnOutput(this, 'ApiUrl', {
+      value: this.api.url,
+      description: 'Base URL of the API (SigV4, service execute-api)',
+    });
     new CfnOutput(this, 'BucketName', { value: this.bucket.bucketName });
     new CfnOutput(this, 'FunctionName', { value: this.fn.functionName });
     new CfnOutput(this, 'StateMachineArn', { value: this.fanout.stateMachine.stateMachineArn });

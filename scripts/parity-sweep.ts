@@ -106,7 +106,10 @@ function randomCase(id: number): Case {
     let users = Math.round(logUniform(1, 3000));
     // Shrink huge cases: the reference spends a few microseconds per hour drawn and per upload.
     const perUser = (maxRate * windowHours) / 24 + windowHours * 0.1;
-    users = Math.max(1, Math.min(users, Math.floor(MAX_EXPECTED_UPLOADS / perUser), Math.floor(MAX_USER_HOURS / windowHours)));
+    users = Math.max(
+      1,
+      Math.min(users, Math.floor(MAX_EXPECTED_UPLOADS / perUser), Math.floor(MAX_USER_HOURS / windowHours)),
+    );
     const input: GenerationConfigInput = {
       seed: chance(0.05) ? pick([0, 4294967295]) : int(0, 4294967295),
       users,
@@ -116,7 +119,11 @@ function randomCase(id: number): Case {
       freeUploadsPerDay: free,
       premiumUploadsPerDay: premium,
       premiumLargeShare: probability(),
-      upgradeSpike: { probability: probability(), maxUploads: pick([1, 2] as const), secondUploadProbability: probability() },
+      upgradeSpike: {
+        probability: probability(),
+        maxUploads: pick([1, 2] as const),
+        secondUploadProbability: probability(),
+      },
     };
     if (chance(0.3)) {
       // Explicit cohort sizes, often with empty cohorts.
@@ -137,7 +144,9 @@ function randomCase(id: number): Case {
 
 function runReference(configPath: string, out: string): Promise<void> {
   return new Promise((ok, fail) => {
-    const child = spawn('python3', [REFERENCE, '--config', configPath, '--out', out], { stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn('python3', [REFERENCE, '--config', configPath, '--out', out], {
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', fail);
@@ -238,15 +247,22 @@ const count = (p: (c: Case) => boolean) => cases.filter(p).length;
 const ptrs = (c: Case) => Math.max(c.config.freeUploadsPerDay.mean, c.config.premiumUploadsPerDay.mean) >= 240;
 const fallback = (c: Case) => c.config.minTierGapHours * 3 >= c.windowHours;
 console.log('\n== parity sweep summary ==');
-console.log(`cases: ${outcomes.length} (config seed ${flags.seed}), ${((performance.now() - started) / 1000).toFixed(0)} s`);
+console.log(
+  `cases: ${outcomes.length} (config seed ${flags.seed}), ${((performance.now() - started) / 1000).toFixed(0)} s`,
+);
 console.log(`rows compared: ${outcomes.reduce((a, o) => a + o.rows, 0)}`);
 console.log(
   `coverage: ${count(ptrs)} with a mean rate >= 240/day (PTRS), ${count(fallback)} with gap >= window/3 ((high-low)/2 fallbacks), ` +
     `${count((c) => c.config.cohortSizes !== null)} with cohortSizes, ${count((c) => c.config.users === 1)} with 1 user, ` +
     `${count((c) => c.config.minTierGapHours === 0)} with gap 0, ${count((c) => c.windowHours < 24)} windows under a day`,
 );
-console.log(`identical: ${outcomes.length - failed.length}, mismatched: ${failed.filter((o) => !o.error).length}, errors: ${failed.filter((o) => o.error).length}`);
-for (const o of failed) console.log(`  #${o.c.id}: ${JSON.stringify(o.c.input)}\n    ${[...o.detail, o.error ?? ''].filter(Boolean).join('\n    ')}`);
+console.log(
+  `identical: ${outcomes.length - failed.length}, mismatched: ${failed.filter((o) => !o.error).length}, errors: ${failed.filter((o) => o.error).length}`,
+);
+for (const o of failed)
+  console.log(
+    `  #${o.c.id}: ${JSON.stringify(o.c.input)}\n    ${[...o.detail, o.error ?? ''].filter(Boolean).join('\n    ')}`,
+  );
 if (failed.length === 0) await rm(work, { recursive: true, force: true });
 else console.log(`outputs of mismatching cases: ${keep}`);
 process.exitCode = failed.length ? 1 : 0;

@@ -33,7 +33,10 @@ function files(dir: string): Seen {
     })
     .filter((f) => f !== undefined);
 }
-const temps = (dir: string): string[] => files(dir).filter((f) => f.path.includes('.tmp-')).map((f) => f.path);
+const temps = (dir: string): string[] =>
+  files(dir)
+    .filter((f) => f.path.includes('.tmp-'))
+    .map((f) => f.path);
 
 /** The dataset folder under `dest` (the one with manifest.json) and its manifest's files. */
 function published(dest: string): { folder: string; files: ManifestFile[] } {
@@ -81,7 +84,8 @@ afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
 
-const tempBytes = (seen: Seen): number => seen.filter((f) => f.path.includes('.tmp-')).reduce((sum, f) => sum + f.bytes, 0);
+const tempBytes = (seen: Seen): number =>
+  seen.filter((f) => f.path.includes('.tmp-')).reduce((sum, f) => sum + f.bytes, 0);
 
 describe('generate killed with SIGKILL, then run again into the same folder', () => {
   it.each([
@@ -89,7 +93,9 @@ describe('generate killed with SIGKILL, then run again into the same folder', ()
     ['mid-run: with about a third of the bytes written', (seen: Seen) => tempBytes(seen) >= cleanBytes / 3],
     [
       'late: with 80% of the bytes written, or committing',
-      (seen: Seen) => tempBytes(seen) >= cleanBytes * 0.8 || seen.some((f) => f.path.endsWith('users.csv') && !f.path.includes('.tmp-')),
+      (seen: Seen) =>
+        tempBytes(seen) >= cleanBytes * 0.8 ||
+        seen.some((f) => f.path.endsWith('users.csv') && !f.path.includes('.tmp-')),
     ],
   ])('%s: the rerun exits 0 with the same files, verified, and no temp file left', async (moment, ready) => {
     const dest = join(root, moment.split(':')[0]);
@@ -112,12 +118,20 @@ describe('generate over a real file-size limit (`ulimit -f`, the kernel refusing
     const dest = join(root, 'limited');
     // 10 MiB: the task rows' file outgrows it midway. Node ignores SIGXFSZ, so the write fails instead.
     const run = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      execFile('bash', ['-c', `ulimit -f 10240 && exec "$0" bin/tierdrift.mjs "$@"`, process.execPath, ...generate(dest)], { cwd: REPO }, (error, _, stderr) =>
-        resolve({ code: error ? (error.code as number) : 0, stderr }),
+      execFile(
+        'bash',
+        ['-c', `ulimit -f 10240 && exec "$0" bin/tierdrift.mjs "$@"`, process.execPath, ...generate(dest)],
+        { cwd: REPO },
+        (error, _, stderr) => resolve({ code: error ? (error.code as number) : 0, stderr }),
       );
     });
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(new RegExp(`^(\\S+: )?file too large writing ${dest.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/seed=42/[0-9a-f]{16}/\\S+\\.csv$`, 'm'));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^(\\S+: )?file too large writing ${dest.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/seed=42/[0-9a-f]{16}/\\S+\\.csv$`,
+        'm',
+      ),
+    );
     expect(files(dest).map((f) => f.path)).toEqual([]);
   });
 });

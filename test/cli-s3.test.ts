@@ -14,7 +14,14 @@ import { startLocalS3, type LocalS3 } from './support/local-s3.js';
 import { runCli } from './support/run-cli.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const CSVS = ['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv', 'truth/users.csv', 'tasks/upload_50gb_next_hour.csv'];
+const CSVS = [
+  'users.csv',
+  'tiers.csv',
+  'items.csv',
+  'uploads.csv',
+  'truth/users.csv',
+  'tasks/upload_50gb_next_hour.csv',
+];
 /** Every file of a dataset (the manifest's list). */
 const FILES = [...CSVS, 'schema.json'];
 const HASH = configHash(parseConfig({ users: 30, seed: 8 }));
@@ -33,9 +40,14 @@ let root: string;
 /** Runs the real CLI (`node bin/tierdrift.mjs ...`) with the SDK's environment pointing at the local server. */
 function cli(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, ['bin/tierdrift.mjs', ...args], { cwd: REPO, env: { ...process.env }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      ['bin/tierdrift.mjs', ...args],
+      { cwd: REPO, env: { ...process.env }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -52,7 +64,8 @@ async function keys(bucket: string, prefix = ''): Promise<string[]> {
 }
 
 const tmp = (name: string): string => join(root, name);
-const tree = (dir: string): string[] => (existsSync(dir) ? (readdirSync(dir, { recursive: true }) as string[]).sort() : []);
+const tree = (dir: string): string[] =>
+  existsSync(dir) ? (readdirSync(dir, { recursive: true }) as string[]).sort() : [];
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'tierdrift-cli-s3-'));
@@ -107,7 +120,8 @@ describe.concurrent('generate --dest s3://, verify, fetch, tiers', () => {
     // Subfolders (truth/, tasks/) recreated under --out.
     expect(tree(out)).toEqual(['truth', 'tasks', ...FILES, 'manifest.json'].sort());
     const folder = join(tmp('local'), 'seed=8', HASH);
-    for (const file of FILES) expect(readFileSync(join(out, file)).equals(readFileSync(join(folder, file))), file).toBe(true);
+    for (const file of FILES)
+      expect(readFileSync(join(out, file)).equals(readFileSync(join(folder, file))), file).toBe(true);
     const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     expect(manifest(out).files).toEqual(manifest(folder).files);
   });
@@ -183,7 +197,9 @@ describe('a damaged or incomplete dataset in S3', () => {
     expect(verify.code).toBe(1);
     expect(verify.stdout).toMatch(/INCOMPLETE: no manifest\.json/);
     expect(fetch.code).toBe(1);
-    expect(fetch.stderr).toMatch(/no manifest\.json at s3:\/\/tamper\/t\/seed=8\/[0-9a-f]{16}: not a published dataset/);
+    expect(fetch.stderr).toMatch(
+      /no manifest\.json at s3:\/\/tamper\/t\/seed=8\/[0-9a-f]{16}: not a published dataset/,
+    );
     expect(existsSync(out)).toBe(false);
   });
 });
@@ -205,7 +221,9 @@ describe.concurrent('bad input with an s3:// location', () => {
     ]);
     for (const run of runs) {
       expect(run.code).toBe(2);
-      expect(run.stderr).toMatch(/not a valid S3 location: (bucket name "Bad_Bucket" may contain only lowercase letters|expected s3:\/\/<bucket>\/<dataset prefix>)/);
+      expect(run.stderr).toMatch(
+        /not a valid S3 location: (bucket name "Bad_Bucket" may contain only lowercase letters|expected s3:\/\/<bucket>\/<dataset prefix>)/,
+      );
     }
     expect(existsSync(tmp('never'))).toBe(false);
   });
@@ -223,11 +241,13 @@ describe.concurrent('bad input with an s3:// location', () => {
     const run = await cli('generate', '--users', '3', '--dest', 's3://no-such-bucket/root');
     expect(run.code).toBe(1);
     expect(run.stderr.trim().split('\n')).toHaveLength(1);
-    expect(run.stderr.trim()).toMatch(/^error: S3 NoSuchBucket \(404\) on GetObject of s3:\/\/no-such-bucket\/root\/seed=\d+\/[0-9a-f]+\/manifest\.json$/);
+    expect(run.stderr.trim()).toMatch(
+      /^error: S3 NoSuchBucket \(404\) on GetObject of s3:\/\/no-such-bucket\/root\/seed=\d+\/[0-9a-f]+\/manifest\.json$/,
+    );
   });
 });
 
-describe('bucket names are checked against S3\'s naming rules up front: exit 2 naming the rule, no request, nothing written', () => {
+describe("bucket names are checked against S3's naming rules up front: exit 2 naming the rule, no request, nothing written", () => {
   const BROKEN: Array<[bucket: string, rule: RegExp]> = [
     ['my..bucket', /must not contain two adjacent periods/],
     ['ab', /must be 3 to 63 characters long/],
@@ -257,57 +277,68 @@ describe('bucket names are checked against S3\'s naming rules up front: exit 2 n
     ]);
     BROKEN.forEach(([bucket, rule], i) => {
       expect(runs[i].code, runs[i].stderr).toBe(2);
-      expect(runs[i].stderr).toMatch(new RegExp(`^error: --dest s3://${bucket.replace(/\./g, '\\.')}/root: not a valid S3 location: bucket name "[^"]+" `));
+      expect(runs[i].stderr).toMatch(
+        new RegExp(
+          `^error: --dest s3://${bucket.replace(/\./g, '\\.')}/root: not a valid S3 location: bucket name "[^"]+" `,
+        ),
+      );
       expect(runs[i].stderr).toMatch(rule);
       expect(runs[i].stderr.trim().split('\n')).toHaveLength(1);
     });
     for (const run of runs.slice(BROKEN.length)) {
       expect(run.code, run.stderr).toBe(2);
-      expect(run.stderr).toMatch(/^error: dataset s3:\/\/my\.\.bucket\/x\/y: not a valid S3 location: bucket name "my\.\.bucket" must not contain two adjacent periods\n$/i);
+      expect(run.stderr).toMatch(
+        /^error: dataset s3:\/\/my\.\.bucket\/x\/y: not a valid S3 location: bucket name "my\.\.bucket" must not contain two adjacent periods\n$/i,
+      );
     }
     expect(s3.requests).toBe(before);
     expect(tree(cwd)).toEqual([]);
   });
 });
 
-describe.concurrent('an S3 endpoint that refuses or resets connections: one line and exit 1; the stack with --debug', () => {
-  const STACK_FRAME = /^\s+at /m;
-  let closedPort: number;
-  let resetting: Server;
-  const listen = async (server: Server): Promise<number> => {
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    return (server.address() as AddressInfo).port;
-  };
-  const generateAt = (port: number, ...flags: string[]) =>
-    runCli([...flags, 'generate', '--users', '3', '--dest', 's3://data/unreachable'], { AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}` });
+describe.concurrent(
+  'an S3 endpoint that refuses or resets connections: one line and exit 1; the stack with --debug',
+  () => {
+    const STACK_FRAME = /^\s+at /m;
+    let closedPort: number;
+    let resetting: Server;
+    const listen = async (server: Server): Promise<number> => {
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      return (server.address() as AddressInfo).port;
+    };
+    const generateAt = (port: number, ...flags: string[]) =>
+      runCli([...flags, 'generate', '--users', '3', '--dest', 's3://data/unreachable'], {
+        AWS_ENDPOINT_URL_S3: `http://127.0.0.1:${port}`,
+      });
 
-  beforeAll(async () => {
-    const probe = createServer();
-    closedPort = await listen(probe);
-    await new Promise((resolve) => probe.close(resolve));
-    resetting = createServer((socket) => socket.resetAndDestroy());
-    await listen(resetting);
-  });
-  afterAll(async () => {
-    await new Promise((resolve) => resetting?.close(resolve));
-  });
+    beforeAll(async () => {
+      const probe = createServer();
+      closedPort = await listen(probe);
+      await new Promise((resolve) => probe.close(resolve));
+      resetting = createServer((socket) => socket.resetAndDestroy());
+      await listen(resetting);
+    });
+    afterAll(async () => {
+      await new Promise((resolve) => resetting?.close(resolve));
+    });
 
-  it('connection refused', async () => {
-    const run = await generateAt(closedPort);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^error: [^\n]*ECONNREFUSED[^\n]*\n$/);
-  });
+    it('connection refused', async () => {
+      const run = await generateAt(closedPort);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^error: [^\n]*ECONNREFUSED[^\n]*\n$/);
+    });
 
-  it('connection reset', async () => {
-    const run = await generateAt((resetting.address() as AddressInfo).port);
-    expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^error: [^\n]*ECONNRESET[^\n]*\n$/);
-  });
+    it('connection reset', async () => {
+      const run = await generateAt((resetting.address() as AddressInfo).port);
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^error: [^\n]*ECONNRESET[^\n]*\n$/);
+    });
 
-  it('--debug: the same line, then the stack', async () => {
-    const run = await generateAt(closedPort, '--debug');
-    expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(/^error: [^\n]*ECONNREFUSED[^\n]*\n/);
-    expect(run.stderr).toMatch(STACK_FRAME);
-  });
-});
+    it('--debug: the same line, then the stack', async () => {
+      const run = await generateAt(closedPort, '--debug');
+      expect(run.code).toBe(1);
+      expect(run.stderr).toMatch(/^error: [^\n]*ECONNREFUSED[^\n]*\n/);
+      expect(run.stderr).toMatch(STACK_FRAME);
+    });
+  },
+);

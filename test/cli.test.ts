@@ -1,6 +1,17 @@
 import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import {
+  cpSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  unlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -10,7 +21,14 @@ import { parseConfig } from '../lambda/validation/validate.js';
 import { runCli } from './support/run-cli.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const CSVS = ['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv', 'truth/users.csv', 'tasks/upload_50gb_next_hour.csv'];
+const CSVS = [
+  'users.csv',
+  'tiers.csv',
+  'items.csv',
+  'uploads.csv',
+  'truth/users.csv',
+  'tasks/upload_50gb_next_hour.csv',
+];
 /** Every file of a dataset (the manifest's list) and the folders they need. */
 const FILES = [...CSVS, 'schema.json'];
 const FOLDERS = ['truth', 'tasks'];
@@ -78,7 +96,11 @@ describe('generate', () => {
   it('creates seed=42/<hash>/ with the CSVs, schema.json and manifest.json, and no leftover temp files', () => {
     const hash = configHash(parseConfig({ users: 10 }));
     expect(tree(dest)).toEqual(
-      ['seed=42', `seed=42/${hash}`, ...[...FOLDERS, ...FILES, 'manifest.json'].map((f) => `seed=42/${hash}/${f}`)].sort(),
+      [
+        'seed=42',
+        `seed=42/${hash}`,
+        ...[...FOLDERS, ...FILES, 'manifest.json'].map((f) => `seed=42/${hash}/${f}`),
+      ].sort(),
     );
     const manifest = JSON.parse(readFileSync(join(datasetDir, 'manifest.json'), 'utf8'));
     expect(manifest.datasetId).toBe(`seed-42-${hash}`);
@@ -89,7 +111,9 @@ describe('generate', () => {
     }
     // The row counts printed are the rows in the files.
     const rows = (f: string) => readFileSync(join(datasetDir, f), 'latin1').split('\r\n').length - 2;
-    expect(first.stdout).toContain(`users ${rows('users.csv')}, tiers ${rows('tiers.csv')}, items 2, uploads ${rows('uploads.csv')}`);
+    expect(first.stdout).toContain(
+      `users ${rows('users.csv')}, tiers ${rows('tiers.csv')}, items 2, uploads ${rows('uploads.csv')}`,
+    );
   });
 
   it('a second run says it is already published and rewrites nothing', async () => {
@@ -140,7 +164,14 @@ describe.concurrent('generate refuses bad input with exit code 2 and creates not
     const file = tmp('several.json');
     writeFileSync(
       file,
-      JSON.stringify({ seed: -1, users: 0, user: 5, start: '2025-02-30T00:00:00Z', upgradeSpike: { maxUploads: 3 }, premiumLargeShare: 1.5 }),
+      JSON.stringify({
+        seed: -1,
+        users: 0,
+        user: 5,
+        start: '2025-02-30T00:00:00Z',
+        upgradeSpike: { maxUploads: 3 },
+        premiumLargeShare: 1.5,
+      }),
     );
     const run = await refused(['--config', file], tmp('several-out'));
     for (const field of ['seed', 'users', 'user', 'start', 'upgradeSpike.maxUploads', 'premiumLargeShare']) {
@@ -204,7 +235,7 @@ describe.concurrent('generate refuses bad input with exit code 2 and creates not
     expect(statSync(file).isFile()).toBe(true);
   });
 
-  it("an empty --dest (an unset shell variable) is refused, naming --dest; nothing lands in the current folder", async () => {
+  it('an empty --dest (an unset shell variable) is refused, naming --dest; nothing lands in the current folder', async () => {
     const cwd = tmp('empty-dest-cwd');
     mkdirSync(cwd);
     const runs = await Promise.all([
@@ -334,7 +365,10 @@ describe.concurrent('verify and tiers on a published dataset', () => {
   });
 
   it('tiers: a folder without tiers.csv, a bad user id', async () => {
-    const [noTiers, badId] = await Promise.all([cli('tiers', tmp('nowhere'), '--user', '1'), cli('tiers', dataset, '--user', 'x')]);
+    const [noTiers, badId] = await Promise.all([
+      cli('tiers', tmp('nowhere'), '--user', '1'),
+      cli('tiers', dataset, '--user', 'x'),
+    ]);
     expect(noTiers.code).not.toBe(0);
     expect(noTiers.stderr).toMatch(/no tiers\.csv/);
     expect(badId.code).toBe(2);
@@ -346,7 +380,8 @@ describe.concurrent('help', () => {
   it('--help exits 0 and lists the commands', async () => {
     const run = await cli('--help');
     expect(run.code).toBe(0);
-    for (const command of ['generate', 'verify', 'tiers']) expect(run.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
+    for (const command of ['generate', 'verify', 'tiers'])
+      expect(run.stdout).toMatch(new RegExp(`^\\s+${command}\\b`, 'm'));
   });
 
   it('generate --help exits 0 and lists its options', async () => {
@@ -412,7 +447,9 @@ describe.concurrent('the reference engine truncation artifact in the summary; --
   it('the summary shows the failed check and why, with how to avoid it; exit 0 without --strict', async () => {
     const run = await runCli(['generate', '--config', ARTIFACT, '--dest', tmp('artifact')]);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/^ {4}FAIL no_50gb_while_free: 1 violation\(s\), e\.g\. txn_id=\d+ user_id=\d+ datetime=\S+\n {9}why: the reference engine keeps sub-second times and writes them truncated to the second.*generate with "engine": "seedrandom"/m);
+    expect(run.stdout).toMatch(
+      /^ {4}FAIL no_50gb_while_free: 1 violation\(s\), e\.g\. txn_id=\d+ user_id=\d+ datetime=\S+\n {9}why: the reference engine keeps sub-second times and writes them truncated to the second.*generate with "engine": "seedrandom"/m,
+    );
   });
 
   it('--strict: exit 1 with one line naming the failed check and why; no file written', async () => {
@@ -420,7 +457,11 @@ describe.concurrent('the reference engine truncation artifact in the summary; --
     const run = await runCli(['generate', '--config', ARTIFACT, '--dest', dest, '--strict']);
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
-    expect(run.stderr).toMatch(new RegExp(`^error: seed-2-${hash}: integrity checks failed: no_50gb_while_free \\(1 violation\\); nothing published \\(strict\\); no_50gb_while_free: the reference engine .*"seedrandom".*\n$`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^error: seed-2-${hash}: integrity checks failed: no_50gb_while_free \\(1 violation\\); nothing published \\(strict\\); no_50gb_while_free: the reference engine .*"seedrandom".*\n$`,
+      ),
+    );
     expect(files(dest)).toEqual([]);
   });
 
@@ -431,7 +472,11 @@ describe.concurrent('the reference engine truncation artifact in the summary; --
     const before = readFileSync(manifest, 'utf8');
     const run = await runCli(['generate', '--config', ARTIFACT, '--dest', dest, '--strict']);
     expect(run.code).toBe(1);
-    expect(run.stderr).toMatch(new RegExp(`^error: seed-2-${hash} is already published with failed integrity checks: no_50gb_while_free \\(1 violation\\); not regenerated \\(strict\\)`));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^error: seed-2-${hash} is already published with failed integrity checks: no_50gb_while_free \\(1 violation\\); not regenerated \\(strict\\)`,
+      ),
+    );
     expect(readFileSync(manifest, 'utf8')).toBe(before);
   });
 

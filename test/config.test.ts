@@ -32,7 +32,10 @@ function problemsOf(raw: unknown): ConfigProblem[] {
 /** Asserts the config is refused with exactly one problem, on `field`, whose rule matches `rule`. */
 function expectOnlyProblem(raw: unknown, field: string, rule: RegExp): void {
   const problems = problemsOf(raw);
-  expect(problems.map((p) => p.field), JSON.stringify(raw)).toEqual([field]);
+  expect(
+    problems.map((p) => p.field),
+    JSON.stringify(raw),
+  ).toEqual([field]);
   expect(problems[0].rule).toMatch(rule);
 }
 
@@ -85,11 +88,17 @@ describe('unknown keys', () => {
 
   it('nested: upgradeSpike.maxUpload and freeUploadsPerDay.avg are named with their path', () => {
     expectOnlyProblem({ upgradeSpike: { maxUpload: 1 } }, 'upgradeSpike.maxUpload', /unknown key.*maxUploads/);
-    expectOnlyProblem({ freeUploadsPerDay: { avg: 1 } }, 'freeUploadsPerDay.avg', /unknown key.*mean.*std|unknown key.*std.*mean/);
+    expectOnlyProblem(
+      { freeUploadsPerDay: { avg: 1 } },
+      'freeUploadsPerDay.avg',
+      /unknown key.*mean.*std|unknown key.*std.*mean/,
+    );
   });
 
   it('several unknown keys are each reported', () => {
-    const fields = problemsOf({ user: 1, sed: 2, premiumUploadsPerDay: { sd: 1 } }).map((p) => p.field).sort();
+    const fields = problemsOf({ user: 1, sed: 2, premiumUploadsPerDay: { sd: 1 } })
+      .map((p) => p.field)
+      .sort();
     expect(fields).toEqual(['premiumUploadsPerDay.sd', 'sed', 'user']);
   });
 });
@@ -141,7 +150,11 @@ describe('start / end format and calendar', () => {
   });
 
   it('year must be 1000 or later', () => {
-    expectOnlyProblem({ start: '0999-12-31T00:00:00Z', end: '1000-01-05T00:00:00Z' }, 'start', /year must be 1000 or later/);
+    expectOnlyProblem(
+      { start: '0999-12-31T00:00:00Z', end: '1000-01-05T00:00:00Z' },
+      'start',
+      /year must be 1000 or later/,
+    );
     expectAccepted({ start: '1000-01-01T00:00:00Z', end: '1000-01-05T00:00:00Z' });
   });
 });
@@ -199,10 +212,22 @@ describe('upload rates', () => {
 describe("one user's uploads: bounded from the rates' far tail over the window", () => {
   it(`refused above ${MAX_USER_UPLOADS} uploads a user, naming the rate whose tail gives the bound`, () => {
     // 10,000 a day for 366 days: 3.66 million uploads a user, even without any spread.
-    expectOnlyProblem({ users: 1, end: '2026-03-02T00:00:00Z', freeUploadsPerDay: { mean: 10_000, std: 0 } }, 'freeUploadsPerDay', /up to \d+ uploads.*more than the 2000000/);
-    expectOnlyProblem({ users: 1, end: '2026-03-02T00:00:00Z', premiumUploadsPerDay: { mean: 10_000, std: 0 } }, 'premiumUploadsPerDay', /more than the 2000000/);
+    expectOnlyProblem(
+      { users: 1, end: '2026-03-02T00:00:00Z', freeUploadsPerDay: { mean: 10_000, std: 0 } },
+      'freeUploadsPerDay',
+      /up to \d+ uploads.*more than the 2000000/,
+    );
+    expectOnlyProblem(
+      { users: 1, end: '2026-03-02T00:00:00Z', premiumUploadsPerDay: { mean: 10_000, std: 0 } },
+      'premiumUploadsPerDay',
+      /more than the 2000000/,
+    );
     // A heavy tail: mean 1 a day but std 1000 puts the far tail at billions a day.
-    expectOnlyProblem({ users: 10, freeUploadsPerDay: { mean: 1, std: 1000 } }, 'freeUploadsPerDay', /more than the 2000000/);
+    expectOnlyProblem(
+      { users: 10, freeUploadsPerDay: { mean: 1, std: 1000 } },
+      'freeUploadsPerDay',
+      /more than the 2000000/,
+    );
     expectAccepted({ users: 10, end: '2026-03-02T00:00:00Z', freeUploadsPerDay: { mean: 1000, std: 0 } });
   });
 
@@ -232,7 +257,8 @@ describe('shares and probabilities in [0, 1]', () => {
   it('upgradeSpike.maxUploads must be 1 or 2', () => {
     expectAccepted({ upgradeSpike: { maxUploads: 1 } });
     expectAccepted({ upgradeSpike: { maxUploads: 2 } });
-    for (const v of [0, 3, 1.5, '2']) expectOnlyProblem({ upgradeSpike: { maxUploads: v } }, 'upgradeSpike.maxUploads', /must be 1 or 2/);
+    for (const v of [0, 3, 1.5, '2'])
+      expectOnlyProblem({ upgradeSpike: { maxUploads: v } }, 'upgradeSpike.maxUploads', /must be 1 or 2/);
   });
 });
 
@@ -251,7 +277,10 @@ describe('cohortSizes', () => {
   it('entries must be non-negative integers (the entry is named)', () => {
     expectOnlyProblem({ cohortSizes: [20, 20, 20, 20, -1] }, 'cohortSizes.4', /integer from 0/);
     expectOnlyProblem({ cohortSizes: [20.5, 20, 20, 20, 20] }, 'cohortSizes.0', /integer from 0/);
-    expect(problemsOf({ cohortSizes: [20.5, 20, 20, 20, 19.5] }).map((p) => p.field)).toEqual(['cohortSizes.0', 'cohortSizes.4']);
+    expect(problemsOf({ cohortSizes: [20.5, 20, 20, 20, 19.5] }).map((p) => p.field)).toEqual([
+      'cohortSizes.0',
+      'cohortSizes.4',
+    ]);
   });
 
   it('must sum to users', () => {
@@ -274,16 +303,29 @@ describe('engine', () => {
 describe('tasks', () => {
   it('defaults: a 12-hour grid and computed split boundaries (null)', () => {
     expect(expectAccepted({ tasks: {} }).tasks).toEqual({ gridHours: 12, valFrom: null, testFrom: null });
-    expect(expectAccepted({ tasks: { gridHours: 0.5 } }).tasks).toEqual({ gridHours: 0.5, valFrom: null, testFrom: null });
+    expect(expectAccepted({ tasks: { gridHours: 0.5 } }).tasks).toEqual({
+      gridHours: 0.5,
+      valFrom: null,
+      testFrom: null,
+    });
   });
 
   it('default boundaries: 70% and 85% of the window, rounded down to whole hours', () => {
     const start = Date.parse('2025-03-01T00:00:00Z') / 1000;
     // 240 h: 168 h and 204 h exactly (no float shortfall to 167 h).
-    expect(defaultSplitBoundaries(start, start + 240 * 3600)).toEqual({ valFrom: start + 168 * 3600, testFrom: start + 204 * 3600 });
+    expect(defaultSplitBoundaries(start, start + 240 * 3600)).toEqual({
+      valFrom: start + 168 * 3600,
+      testFrom: start + 204 * 3600,
+    });
     // 10 h: 7 h and 8.5 h -> 8 h; 10 h 59 min 59 s: 7.69.. -> 7 h and 9.33.. -> 9 h.
-    expect(defaultSplitBoundaries(start, start + 10 * 3600)).toEqual({ valFrom: start + 7 * 3600, testFrom: start + 8 * 3600 });
-    expect(defaultSplitBoundaries(start, start + 11 * 3600 - 1)).toEqual({ valFrom: start + 7 * 3600, testFrom: start + 9 * 3600 });
+    expect(defaultSplitBoundaries(start, start + 10 * 3600)).toEqual({
+      valFrom: start + 7 * 3600,
+      testFrom: start + 8 * 3600,
+    });
+    expect(defaultSplitBoundaries(start, start + 11 * 3600 - 1)).toEqual({
+      valFrom: start + 7 * 3600,
+      testFrom: start + 9 * 3600,
+    });
   });
 
   it('gridHours: greater than 0, a whole number of seconds, at least 1 second, at most the window', () => {
@@ -291,12 +333,17 @@ describe('tasks', () => {
     expectOnlyProblem({ tasks: { gridHours: '12' } }, 'tasks.gridHours', /must be a number/);
     expectOnlyProblem({ tasks: { gridHours: 0.0001 } }, 'tasks.gridHours', /whole number of seconds/);
     // Within the whole-seconds tolerance of 0 seconds: a grid that would never advance.
-    for (const v of [1e-10, 1e-12, Number.MIN_VALUE]) expectOnlyProblem({ tasks: { gridHours: v } }, 'tasks.gridHours', /at least 1 second/);
+    for (const v of [1e-10, 1e-12, Number.MIN_VALUE])
+      expectOnlyProblem({ tasks: { gridHours: v } }, 'tasks.gridHours', /at least 1 second/);
     expectAccepted({ tasks: { gridHours: 1 / 3600 } });
     expectAccepted({ tasks: { gridHours: 1 / 3 } });
     expectAccepted({ tasks: { gridHours: 240 } });
     expectOnlyProblem({ tasks: { gridHours: 240.5 } }, 'tasks.gridHours', /at most the window.*240 hours/);
-    expectOnlyProblem({ end: '2025-03-01T06:00:00Z', minTierGapHours: 1, tasks: { gridHours: 7 } }, 'tasks.gridHours', /at most the window.*6 hours/);
+    expectOnlyProblem(
+      { end: '2025-03-01T06:00:00Z', minTierGapHours: 1, tasks: { gridHours: 7 } },
+      'tasks.gridHours',
+      /at most the window.*6 hours/,
+    );
     // The default does not refuse a window shorter than 12 hours.
     expect(expectAccepted({ end: '2025-03-01T06:00:00Z', minTierGapHours: 1 }).tasks.gridHours).toBe(12);
   });
@@ -311,25 +358,43 @@ describe('tasks', () => {
   });
 
   it('start < valFrom <= testFrom < end, each error on the field given', () => {
-    expectOnlyProblem({ tasks: { valFrom: '2025-03-01T00:00:00Z' } }, 'tasks.valFrom', /after start.*start < valFrom <= testFrom < end/);
+    expectOnlyProblem(
+      { tasks: { valFrom: '2025-03-01T00:00:00Z' } },
+      'tasks.valFrom',
+      /after start.*start < valFrom <= testFrom < end/,
+    );
     expectOnlyProblem({ tasks: { valFrom: '2025-02-01T00:00:00Z' } }, 'tasks.valFrom', /after start/);
     expectAccepted({ tasks: { valFrom: '2025-03-01T00:00:01Z' } });
     expectOnlyProblem({ tasks: { testFrom: '2025-03-11T00:00:00Z' } }, 'tasks.testFrom', /before end/);
     expectAccepted({ tasks: { testFrom: '2025-03-10T23:59:59Z' } });
     // One given past the other's default (valFrom 2025-03-08, testFrom 2025-03-09T12).
-    expectOnlyProblem({ tasks: { valFrom: '2025-03-10T00:00:00Z' } }, 'tasks.valFrom', /at or before tasks.testFrom \(default 2025-03-09T12:00:00Z\)/);
-    expectOnlyProblem({ tasks: { testFrom: '2025-03-07T00:00:00Z' } }, 'tasks.testFrom', /at or after tasks.valFrom \(default 2025-03-08T00:00:00Z\)/);
+    expectOnlyProblem(
+      { tasks: { valFrom: '2025-03-10T00:00:00Z' } },
+      'tasks.valFrom',
+      /at or before tasks.testFrom \(default 2025-03-09T12:00:00Z\)/,
+    );
+    expectOnlyProblem(
+      { tasks: { testFrom: '2025-03-07T00:00:00Z' } },
+      'tasks.testFrom',
+      /at or after tasks.valFrom \(default 2025-03-08T00:00:00Z\)/,
+    );
     expectOnlyProblem(
       { tasks: { valFrom: '2025-03-05T00:00:01Z', testFrom: '2025-03-05T00:00:00Z' } },
       'tasks.testFrom',
       /at or after tasks.valFrom \(2025-03-05T00:00:01Z\)/,
     );
     // Follows the window it is given.
-    expectAccepted({ start: '2025-03-20T00:00:00Z', end: '2025-03-30T00:00:00Z', tasks: { valFrom: '2025-03-21T00:00:00Z' } });
+    expectAccepted({
+      start: '2025-03-20T00:00:00Z',
+      end: '2025-03-30T00:00:00Z',
+      tasks: { valFrom: '2025-03-21T00:00:00Z' },
+    });
   });
 
   it('a broken task field does not hide the others', () => {
-    const problems = problemsOf({ tasks: { gridHours: -1, valFrom: '2025-03-01T00:00:00Z', testFrom: '2025-04-01T00:00:00Z' } });
+    const problems = problemsOf({
+      tasks: { gridHours: -1, valFrom: '2025-03-01T00:00:00Z', testFrom: '2025-04-01T00:00:00Z' },
+    });
     expect(problems.map((p) => p.field).sort()).toEqual(['tasks.gridHours', 'tasks.testFrom', 'tasks.valFrom']);
   });
 });
@@ -385,7 +450,7 @@ describe('several errors at once', () => {
 
 describe('canonicalJson', () => {
   it('sorts keys at every depth, keeps array order, drops undefined, no whitespace', () => {
-    const text = canonicalJson({ b: 1, a: { z: [3, { y: 1, x: 2 }], c: null }, u: undefined, 'é': 'x' });
+    const text = canonicalJson({ b: 1, a: { z: [3, { y: 1, x: 2 }], c: null }, u: undefined, é: 'x' });
     expect(text).toBe('{"a":{"c":null,"z":[3,{"x":2,"y":1}]},"b":1,"é":"x"}');
   });
 
@@ -409,7 +474,10 @@ describe('configHash / datasetAddress', () => {
     const reversed = Object.fromEntries(
       Object.entries(base)
         .reverse()
-        .map(([k, v]) => [k, v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v]),
+        .map(([k, v]) => [
+          k,
+          v && typeof v === 'object' && !Array.isArray(v) ? Object.fromEntries(Object.entries(v).reverse()) : v,
+        ]),
     ) as GenerationConfig;
     expect(JSON.stringify(reversed)).not.toBe(JSON.stringify(base));
     expect(configHash(reversed)).toBe(configHash(base));
@@ -419,7 +487,9 @@ describe('configHash / datasetAddress', () => {
   it('is stable under omitting keys that equal the defaults', () => {
     expect(configHash(parseConfig(DEFAULTS))).toBe(configHash(base));
     expect(configHash(parseConfig({ seed: 42, upgradeSpike: { maxUploads: 2 } }))).toBe(configHash(base));
-    expect(configHash(parseConfig({ seed: 9, freeUploadsPerDay: { mean: 1, std: 0.7 } }))).toBe(configHash(parseConfig({ seed: 9 })));
+    expect(configHash(parseConfig({ seed: 9, freeUploadsPerDay: { mean: 1, std: 0.7 } }))).toBe(
+      configHash(parseConfig({ seed: 9 })),
+    );
   });
 
   it('differs for any changed value', () => {

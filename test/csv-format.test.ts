@@ -49,7 +49,12 @@ function build(input: GenerationConfigInput, keep: (userId: number) => boolean =
     writeUploadRows(batch, bufs.uploads);
     // Batches are reused: copy the values out now.
     for (let t = 0; t < batch.tierCount; t++) {
-      records.tiers.push([batch.userId, iso(batch.tierFrom[t]), iso(batch.tierUntil[t]), batch.tierIsPremium[t] ? 'premium' : 'free']);
+      records.tiers.push([
+        batch.userId,
+        iso(batch.tierFrom[t]),
+        iso(batch.tierUntil[t]),
+        batch.tierIsPremium[t] ? 'premium' : 'free',
+      ]);
     }
     for (let j = 0; j < batch.uploadCount; j++) {
       records.uploads.push([batch.uploadTxnId[j], batch.userId, batch.uploadItemId[j], iso(batch.uploadAt[j])]);
@@ -82,7 +87,10 @@ function expectSameTables(built: Built): void {
 describe('csv-stringify options reproduce Python csv bytes', () => {
   it('re-stringifying the reference golden CSVs (notebook-seed-42) gives the same bytes', () => {
     for (const table of TABLE_NAMES) {
-      const golden = readFileSync(new URL(`./fixtures/golden/notebook-seed-42/${TABLES[table].file}`, import.meta.url), 'latin1');
+      const golden = readFileSync(
+        new URL(`./fixtures/golden/notebook-seed-42/${TABLES[table].file}`, import.meta.url),
+        'latin1',
+      );
       const [header, ...rows] = golden.split('\r\n').slice(0, -1);
       expect(header.split(',')).toEqual(TABLES[table].columns);
       const records = rows.map((line) => line.split(','));
@@ -102,42 +110,57 @@ describe('csv-stringify options reproduce Python csv bytes', () => {
 describe('our CSV writer equals csv-stringify on whole generated datasets', () => {
   const configs: [string, GenerationConfigInput][] = [
     ['default (notebook)', {}],
-    ['seed 7, 1500 users (ids >= 1000), 30 days, busy uploaders', {
-      seed: 7,
-      users: 1500,
-      start: '2025-01-01T00:00:00Z',
-      end: '2025-01-31T00:00:00Z',
-      premiumUploadsPerDay: { mean: 8, std: 4 },
-      freeUploadsPerDay: { mean: 3, std: 2 },
-    }],
-    ['seed 4294967295, 1200 users, cohortSizes, odd-second window over a leap day', {
-      seed: 4294967295,
-      users: 1200,
-      start: '2024-02-27T12:34:56Z',
-      end: '2024-03-03T01:02:03Z',
-      minTierGapHours: 7.25,
-      cohortSizes: [100, 200, 300, 400, 200],
-    }],
-    ['seed 0, window over a new year (1999 → 2000)', {
-      seed: 0,
-      users: 300,
-      start: '1999-12-30T18:00:00Z',
-      end: '2000-01-02T06:00:00Z',
-      minTierGapHours: 12,
-    }],
-    ['seed 1, the earliest and latest years allowed', {
-      seed: 1,
-      users: 50,
-      start: '1000-01-01T00:00:00Z',
-      end: '1000-01-03T00:00:00Z',
-    }],
-    ['seed 2, ending at the last second of year 9999', {
-      seed: 2,
-      users: 50,
-      start: '9999-12-29T00:00:00Z',
-      end: '9999-12-31T23:59:59Z',
-      minTierGapHours: 6,
-    }],
+    [
+      'seed 7, 1500 users (ids >= 1000), 30 days, busy uploaders',
+      {
+        seed: 7,
+        users: 1500,
+        start: '2025-01-01T00:00:00Z',
+        end: '2025-01-31T00:00:00Z',
+        premiumUploadsPerDay: { mean: 8, std: 4 },
+        freeUploadsPerDay: { mean: 3, std: 2 },
+      },
+    ],
+    [
+      'seed 4294967295, 1200 users, cohortSizes, odd-second window over a leap day',
+      {
+        seed: 4294967295,
+        users: 1200,
+        start: '2024-02-27T12:34:56Z',
+        end: '2024-03-03T01:02:03Z',
+        minTierGapHours: 7.25,
+        cohortSizes: [100, 200, 300, 400, 200],
+      },
+    ],
+    [
+      'seed 0, window over a new year (1999 → 2000)',
+      {
+        seed: 0,
+        users: 300,
+        start: '1999-12-30T18:00:00Z',
+        end: '2000-01-02T06:00:00Z',
+        minTierGapHours: 12,
+      },
+    ],
+    [
+      'seed 1, the earliest and latest years allowed',
+      {
+        seed: 1,
+        users: 50,
+        start: '1000-01-01T00:00:00Z',
+        end: '1000-01-03T00:00:00Z',
+      },
+    ],
+    [
+      'seed 2, ending at the last second of year 9999',
+      {
+        seed: 2,
+        users: 50,
+        start: '9999-12-29T00:00:00Z',
+        end: '9999-12-31T23:59:59Z',
+        minTierGapHours: 6,
+      },
+    ],
   ];
 
   for (const [name, input] of configs) {
@@ -160,7 +183,9 @@ describe('our CSV writer equals csv-stringify on whole generated datasets', () =
     expect(built.users).toBe(users);
     expect(built.records.users.length).toBe(users);
     expect(built.records.users.at(-1)).toEqual([1_000_000, 'User 1000000']);
-    expect(built.ours.users.toString('latin1').endsWith('\r\n999999,User 999999\r\n1000000,User 1000000\r\n')).toBe(true);
+    expect(built.ours.users.toString('latin1').endsWith('\r\n999999,User 999999\r\n1000000,User 1000000\r\n')).toBe(
+      true,
+    );
     expect(built.records.uploads.some((r) => (r[1] as number) > users - 3000)).toBe(true);
     expectSameTables(built);
   }, 60_000);
@@ -211,13 +236,25 @@ describe('single rows', () => {
     writeTierRows(batch, buf);
     writeUploadRows(batch, buf);
     const expected =
-      stringify([[9_999_999, '2025-01-01T00:00:00Z', '2025-12-31T23:59:59Z', 'premium']], CSV_OPTIONS) + stringify(records, CSV_OPTIONS);
+      stringify([[9_999_999, '2025-01-01T00:00:00Z', '2025-12-31T23:59:59Z', 'premium']], CSV_OPTIONS) +
+      stringify(records, CSV_OPTIONS);
     expect(buf.take().toString('latin1')).toBe(expected);
   });
 
   it('headers and items', () => {
-    for (const table of TABLE_NAMES) expect(headerLine(table)).toBe(stringify([], { ...CSV_OPTIONS, header: true, columns: [...TABLES[table].columns] }));
-    expect(itemLines()).toBe(stringify([[1, 5], [2, 50]], CSV_OPTIONS));
+    for (const table of TABLE_NAMES)
+      expect(headerLine(table)).toBe(
+        stringify([], { ...CSV_OPTIONS, header: true, columns: [...TABLES[table].columns] }),
+      );
+    expect(itemLines()).toBe(
+      stringify(
+        [
+          [1, 5],
+          [2, 50],
+        ],
+        CSV_OPTIONS,
+      ),
+    );
   });
 });
 
@@ -233,14 +270,32 @@ describe('doubleText', () => {
       state ^= state << 5;
       return state >>> 0;
     };
-    const values: number[] = [0, -0, 5e-324, 1e-7, 1e-6, 9.999999999999999e-7, 0.1, 1, 1e20, 1e21, 123456789012345680000, 0.1 + 0.2, Number.MAX_VALUE, NaN, Infinity, -Infinity];
+    const values: number[] = [
+      0,
+      -0,
+      5e-324,
+      1e-7,
+      1e-6,
+      9.999999999999999e-7,
+      0.1,
+      1,
+      1e20,
+      1e21,
+      123456789012345680000,
+      0.1 + 0.2,
+      Number.MAX_VALUE,
+      NaN,
+      Infinity,
+      -Infinity,
+    ];
     for (let i = 0; i < 200_000; i++) {
       bits.setUint32(0, next32());
       bits.setUint32(4, next32());
       values.push(Math.abs(bits.getFloat64(0)));
     }
     // Rates and probabilities as the files hold them: lognormal-ish rates, probabilities in (0, 1).
-    for (let i = 0; i < 200_000; i++) values.push(Math.exp((next32() / 2 ** 32) * 20 - 10) / 24, 1 - Math.exp(-(next32() / 2 ** 32)));
+    for (let i = 0; i < 200_000; i++)
+      values.push(Math.exp((next32() / 2 ** 32) * 20 - 10) / 24, 1 - Math.exp(-(next32() / 2 ** 32)));
     const differing = values.filter((x) => doubleText(x) !== String(x));
     expect(differing).toEqual([]);
   });

@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenerationConfigInput } from '../lambda/config/schema.js';
 import { parseConfig } from '../lambda/validation/validate.js';
-import { SCHEMA_FILE, schemaJsonText, type DatasetSchema, type SchemaColumn, type SchemaTable } from '../lambda/dataset/dataset-schema.js';
+import {
+  SCHEMA_FILE,
+  schemaJsonText,
+  type DatasetSchema,
+  type SchemaColumn,
+  type SchemaTable,
+} from '../lambda/dataset/dataset-schema.js';
 import type { Manifest } from '../lambda/dataset/manifest.js';
 import { runFanoutLocally } from '../lambda/fanout/fanout-steps.js';
 import { publishDataset } from '../lambda/publish/publish-dataset.js';
@@ -28,7 +34,10 @@ type Rows = Record<string, string>[];
 function parseCsv(bytes: Buffer, file: string): { header: string[]; rows: Rows } {
   const text = bytes.toString('utf8');
   expect(text.endsWith('\r\n'), `${file} ends in CRLF`).toBe(true);
-  const [header, ...lines] = text.slice(0, -2).split('\r\n').map((line) => line.split(','));
+  const [header, ...lines] = text
+    .slice(0, -2)
+    .split('\r\n')
+    .map((line) => line.split(','));
   for (const line of lines) expect(line.length, `${file}: ${line.join(',')}`).toBe(header.length);
   return { header, rows: lines.map((line) => Object.fromEntries(header.map((c, i) => [c, line[i]]))) };
 }
@@ -72,14 +81,18 @@ async function expectSchemaHolds(schema: DatasetSchema, read: Read): Promise<Rec
     for (const fk of table.foreignKeys) {
       const target = new Set(data[fk.references.table].map((r) => r[fk.references.column]));
       const dangling = rows.filter((r) => !target.has(r[fk.column]));
-      expect(dangling.slice(0, 3), `${table.name}.${fk.column} -> ${fk.references.table}.${fk.references.column}`).toEqual([]);
+      expect(
+        dangling.slice(0, 3),
+        `${table.name}.${fk.column} -> ${fk.references.table}.${fk.references.column}`,
+      ).toEqual([]);
     }
     const start = parseUtcTimestamp(schema.window.start)!;
     const end = parseUtcTimestamp(schema.window.end)!;
     if (table.timeColumn) {
       for (const r of rows) {
         const t = parseUtcTimestamp(r[table.timeColumn])!;
-        if (!(start <= t && t < end)) expect.fail(`${table.name}.${table.timeColumn}=${r[table.timeColumn]} outside the window`);
+        if (!(start <= t && t < end))
+          expect.fail(`${table.name}.${table.timeColumn}=${r[table.timeColumn]} outside the window`);
       }
     }
     const endTime = table.endTimeColumn;
@@ -88,7 +101,9 @@ async function expectSchemaHolds(schema: DatasetSchema, read: Read): Promise<Rec
         // The last row of a user (rows are grouped by user) is the open-ended one, when any is.
         const lastOfUser = i + 1 === rows.length || rows[i + 1].user_id !== r.user_id;
         const until = r[endTime.column];
-        expect(until === '', `${table.name} row ${i + 1}: empty ${endTime.column}`).toBe(endTime.openEnded && lastOfUser);
+        expect(until === '', `${table.name} row ${i + 1}: empty ${endTime.column}`).toBe(
+          endTime.openEnded && lastOfUser,
+        );
         if (until !== '') expect(parseUtcTimestamp(until)! > parseUtcTimestamp(r[table.timeColumn!])!).toBe(true);
         if (until !== '' && lastOfUser) expect(until).toBe(schema.window.end);
       });
@@ -99,7 +114,8 @@ async function expectSchemaHolds(schema: DatasetSchema, read: Read): Promise<Rec
     for (const r of rows) {
       const at = r[task.anchorColumn];
       const split = task.splits.find((s) => s.from <= at && at < s.until);
-      if (split?.name !== r.split) expect.fail(`${task.table}: anchor ${at} has split ${r.split}, schema.json says ${split?.name}`);
+      if (split?.name !== r.split)
+        expect.fail(`${task.table}: anchor ${at} has split ${r.split}, schema.json says ${split?.name}`);
     }
   }
   return data;
@@ -107,7 +123,13 @@ async function expectSchemaHolds(schema: DatasetSchema, read: Read): Promise<Rec
 
 function expectListed(manifest: Manifest, bytes: Buffer): void {
   const entry = manifest.files.find((f) => f.name === SCHEMA_FILE);
-  expect(entry).toEqual({ name: SCHEMA_FILE, columns: [], rows: 0, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+  expect(entry).toEqual({
+    name: SCHEMA_FILE,
+    columns: [],
+    rows: 0,
+    bytes: bytes.length,
+    sha256: createHash('sha256').update(bytes).digest('hex'),
+  });
 }
 
 let root: string;
@@ -119,22 +141,34 @@ afterAll(() => rmSync(root, { recursive: true, force: true }));
 describe('schema.json holds for the files publishDataset writes', () => {
   const configs: [string, GenerationConfigInput][] = [
     ['reference engine, the notebook config, open-ended tiers', { openEndedTiers: true }],
-    ['seedrandom, 400 users, given splits, 6-hour grid', { engine: 'seedrandom', seed: 5, users: 400, tasks: { gridHours: 6, valFrom: '2025-03-04T00:00:00Z', testFrom: '2025-03-07T06:00:00Z' } }],
+    [
+      'seedrandom, 400 users, given splits, 6-hour grid',
+      {
+        engine: 'seedrandom',
+        seed: 5,
+        users: 400,
+        tasks: { gridHours: 6, valFrom: '2025-03-04T00:00:00Z', testFrom: '2025-03-07T06:00:00Z' },
+      },
+    ],
   ];
   configs.forEach(([name, input], k) => {
-    it(name, async () => {
-      const config = parseConfig(input);
-      const dir = join(root, `single-${k}`);
-      const outcome = await publishDataset(config, { storage: new LocalFolderStorage(dir) });
-      const read: Read = async (file) => readFileSync(join(dir, outcome.prefix, file));
-      const bytes = await read(SCHEMA_FILE);
-      expect(bytes.toString('latin1')).toBe(schemaJsonText(config));
-      expectListed(outcome.manifest, bytes);
-      const data = await expectSchemaHolds(JSON.parse(bytes.toString('utf8')) as DatasetSchema, read);
-      expect(data.users.length).toBe(config.users);
-      // Every split the schema names has rows.
-      expect(new Set(data.upload_50gb_next_hour.map((r) => r.split))).toEqual(new Set(['train', 'val', 'test']));
-    }, 60_000);
+    it(
+      name,
+      async () => {
+        const config = parseConfig(input);
+        const dir = join(root, `single-${k}`);
+        const outcome = await publishDataset(config, { storage: new LocalFolderStorage(dir) });
+        const read: Read = async (file) => readFileSync(join(dir, outcome.prefix, file));
+        const bytes = await read(SCHEMA_FILE);
+        expect(bytes.toString('latin1')).toBe(schemaJsonText(config));
+        expectListed(outcome.manifest, bytes);
+        const data = await expectSchemaHolds(JSON.parse(bytes.toString('utf8')) as DatasetSchema, read);
+        expect(data.users.length).toBe(config.users);
+        // Every split the schema names has rows.
+        expect(new Set(data.upload_50gb_next_hour.map((r) => r.split))).toEqual(new Set(['train', 'val', 'test']));
+      },
+      60_000,
+    );
   });
 });
 

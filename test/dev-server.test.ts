@@ -29,7 +29,9 @@ describe('npm run dev: the local stack', () => {
       const download = await fetch(file.url);
       expect(download.status).toBe(200);
       const bytes = Buffer.from(await download.arrayBuffer());
-      expect(createHash('sha256').update(bytes).digest('hex')).toBe(body.manifest.files.find((f) => f.name === file.name)!.sha256);
+      expect(createHash('sha256').update(bytes).digest('hex')).toBe(
+        body.manifest.files.find((f) => f.name === file.name)!.sha256,
+      );
     }
     const again = await fetch(`${stack.url}/datasets`, { method: 'POST', body: '{"seed":7}' });
     expect(again.status).toBe(200);
@@ -49,7 +51,10 @@ describe('npm run dev: the local stack', () => {
   });
 
   it('runs a fan-out in the synthesized state machine (emulated): 202, one execution that succeeds, then 200', async () => {
-    const response = await fetch(`${stack.url}/datasets`, { method: 'POST', body: JSON.stringify({ engine: 'seedrandom', seed: 11, users: 1200 }) });
+    const response = await fetch(`${stack.url}/datasets`, {
+      method: 'POST',
+      body: JSON.stringify({ engine: 'seedrandom', seed: 11, users: 1200 }),
+    });
     expect(response.status).toBe(202);
     const location = response.headers.get('location')!;
     await stack.fanout.settled();

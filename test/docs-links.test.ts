@@ -9,7 +9,12 @@ import { describe, expect, it } from 'vitest';
  * against the target page's headings (GitHub's slugs).
  */
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
-const PAGES = ['README.md', ...readdirSync(join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const PAGES = [
+  'README.md',
+  ...readdirSync(join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 /** The text outside fenced code blocks, where links and headings are markdown. */
 const prose = (text: string): string => text.replace(/^```[\s\S]*?^```/gm, '');
@@ -34,7 +39,9 @@ function anchorsOf(page: string): Set<string> {
 /** Relative links of a page: `[text](target)`, without external URLs. */
 function linksOf(page: string): string[] {
   const text = prose(readFileSync(join(ROOT, page), 'utf8')).replace(/`[^`\n]*`/g, '');
-  return [...text.matchAll(/\]\(([^)\s]+)\)/g)].map((m) => m[1]).filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target));
+  return [...text.matchAll(/\]\(([^)\s]+)\)/g)]
+    .map((m) => m[1])
+    .filter((target) => !/^[a-z][a-z0-9+.-]*:/i.test(target));
 }
 
 describe('links in README.md and docs/', () => {
@@ -50,7 +57,10 @@ describe('links in README.md and docs/', () => {
       const file = path === '' ? join(ROOT, page) : join(ROOT, dirname(page), decodeURIComponent(path));
       const target = relative(ROOT, file);
       if (!existsSync(file)) broken.push(`${link}: no file ${target}`);
-      else if (anchor !== undefined && !(statSync(file).isFile() && target.endsWith('.md') && anchorsOf(target).has(anchor))) {
+      else if (
+        anchor !== undefined &&
+        !(statSync(file).isFile() && target.endsWith('.md') && anchorsOf(target).has(anchor))
+      ) {
         broken.push(`${link}: no heading #${anchor} in ${target}`);
       }
     }

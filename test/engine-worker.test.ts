@@ -22,30 +22,36 @@ const snapshot = (b: UserBatch) => ({
 });
 
 describe('packed batches', () => {
-  it.each(['reference', 'seedrandom'] as const)('replays every batch unchanged, after growth and reuse (%s)', (engine) => {
-    const config = parseConfig({ engine, seed: 5, users: 300, premiumUploadsPerDay: { mean: 400, std: 50 } });
-    // Txn ids are not kept: the formatter numbers them.
-    const withoutTxn = (b: UserBatch) => ({ ...snapshot(b), uploads: snapshot(b).uploads.map(([, item, at]) => [item, at]) });
-    const direct: ReturnType<typeof withoutTxn>[] = [];
-    for (const b of createEngine(config)) direct.push(withoutTxn(b));
-    const store = new PackedBatches(); // starts far smaller than 300 users' uploads at these rates: grows
-    const replayed: ReturnType<typeof withoutTxn>[] = [];
-    let kept = 0;
-    for (const b of createEngine(config)) {
-      store.add(b);
-      kept += b.uploadCount;
-      if (b.userId % 70 === 0) {
-        expect(store.uploads).toBe(kept);
-        for (const u of store.batches()) replayed.push(withoutTxn(u));
-        store.clear();
-        kept = 0;
+  it.each(['reference', 'seedrandom'] as const)(
+    'replays every batch unchanged, after growth and reuse (%s)',
+    (engine) => {
+      const config = parseConfig({ engine, seed: 5, users: 300, premiumUploadsPerDay: { mean: 400, std: 50 } });
+      // Txn ids are not kept: the formatter numbers them.
+      const withoutTxn = (b: UserBatch) => ({
+        ...snapshot(b),
+        uploads: snapshot(b).uploads.map(([, item, at]) => [item, at]),
+      });
+      const direct: ReturnType<typeof withoutTxn>[] = [];
+      for (const b of createEngine(config)) direct.push(withoutTxn(b));
+      const store = new PackedBatches(); // starts far smaller than 300 users' uploads at these rates: grows
+      const replayed: ReturnType<typeof withoutTxn>[] = [];
+      let kept = 0;
+      for (const b of createEngine(config)) {
+        store.add(b);
+        kept += b.uploadCount;
+        if (b.userId % 70 === 0) {
+          expect(store.uploads).toBe(kept);
+          for (const u of store.batches()) replayed.push(withoutTxn(u));
+          store.clear();
+          kept = 0;
+        }
       }
-    }
-    for (const u of store.batches()) replayed.push(withoutTxn(u));
-    expect(direct).toHaveLength(300);
-    expect(direct.reduce((s, u) => s + u.uploads.length, 0)).toBeGreaterThan(1 << 15);
-    expect(replayed).toEqual(direct);
-  });
+      for (const u of store.batches()) replayed.push(withoutTxn(u));
+      expect(direct).toHaveLength(300);
+      expect(direct.reduce((s, u) => s + u.uploads.length, 0)).toBeGreaterThan(1 << 15);
+      expect(replayed).toEqual(direct);
+    },
+  );
 });
 
 describe('generation on a worker thread', () => {
@@ -55,21 +61,21 @@ describe('generation on a worker thread', () => {
     workerUrl = await bundleEngineWorker(dir);
   });
 
-  it.each([
-    { seed: 42 },
-    { seed: 3, users: 2500, premiumUploadsPerDay: { mean: 300, std: 80 } },
-  ])('publishes the same bytes as the in-process engine (%j)', async (raw) => {
-    const config = parseConfig(raw);
-    const inProcess = await publishDataset(config, { storage: new LocalFolderStorage(join(tmp, 'a')) });
-    const threaded = await publishDataset(config, {
-      storage: new LocalFolderStorage(join(tmp, 'b')),
-      engineWorker: workerUrl,
-    });
-    expect(threaded.status).toBe('created');
-    expect(threaded.manifest.files).toEqual(inProcess.manifest.files);
-    for (const file of inProcess.manifest.files) {
-      const a = readFileSync(join(tmp, 'a', inProcess.prefix, file.name));
-      expect(a.equals(readFileSync(join(tmp, 'b', threaded.prefix, file.name))), file.name).toBe(true);
-    }
-  });
+  it.each([{ seed: 42 }, { seed: 3, users: 2500, premiumUploadsPerDay: { mean: 300, std: 80 } }])(
+    'publishes the same bytes as the in-process engine (%j)',
+    async (raw) => {
+      const config = parseConfig(raw);
+      const inProcess = await publishDataset(config, { storage: new LocalFolderStorage(join(tmp, 'a')) });
+      const threaded = await publishDataset(config, {
+        storage: new LocalFolderStorage(join(tmp, 'b')),
+        engineWorker: workerUrl,
+      });
+      expect(threaded.status).toBe('created');
+      expect(threaded.manifest.files).toEqual(inProcess.manifest.files);
+      for (const file of inProcess.manifest.files) {
+        const a = readFileSync(join(tmp, 'a', inProcess.prefix, file.name));
+        expect(a.equals(readFileSync(join(tmp, 'b', threaded.prefix, file.name))), file.name).toBe(true);
+      }
+    },
+  );
 });

@@ -2,7 +2,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { baselinePredictions, PRIOR_HOURS, PRIOR_SPIKE_SHARE, type BaselineKind } from '../lambda/evaluation/baselines.js';
+import {
+  baselinePredictions,
+  PRIOR_HOURS,
+  PRIOR_SPIKE_SHARE,
+  type BaselineKind,
+} from '../lambda/evaluation/baselines.js';
 import { openTaskDataset } from '../lambda/evaluation/task-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 import { BASELINE_DATASET, truncateDataset, writeHandMadeDataset } from './support/task-dataset.js';
@@ -80,14 +85,17 @@ describe('tier-aware: the tier in force and the time since the change', () => {
 });
 
 describe('no look-ahead', () => {
-  it.each(['tier-blind', 'tier-aware'] as const)('%s: the dataset cut at an anchor gives the same predictions up to it', async (kind) => {
-    const full = await predict(dir, kind);
-    for (const cut of [`${DAY}12:00:00Z`, `${DAY}12:30:00Z`, `${NEXT}00:00:00Z`]) {
-      const folder = join(root, `${kind}-${cut.slice(11, 13)}${cut.slice(14, 16)}-${cut.slice(8, 10)}`);
-      truncateDataset(dir, folder, cut);
-      const cutPredictions = await predict(folder, kind);
-      expect(cutPredictions.size).toBeGreaterThan(0);
-      for (const [key, p] of cutPredictions) expect(p, `${key} cut at ${cut}`).toBe(full.get(key));
-    }
-  });
+  it.each(['tier-blind', 'tier-aware'] as const)(
+    '%s: the dataset cut at an anchor gives the same predictions up to it',
+    async (kind) => {
+      const full = await predict(dir, kind);
+      for (const cut of [`${DAY}12:00:00Z`, `${DAY}12:30:00Z`, `${NEXT}00:00:00Z`]) {
+        const folder = join(root, `${kind}-${cut.slice(11, 13)}${cut.slice(14, 16)}-${cut.slice(8, 10)}`);
+        truncateDataset(dir, folder, cut);
+        const cutPredictions = await predict(folder, kind);
+        expect(cutPredictions.size).toBeGreaterThan(0);
+        for (const [key, p] of cutPredictions) expect(p, `${key} cut at ${cut}`).toBe(full.get(key));
+      }
+    },
+  );
 });

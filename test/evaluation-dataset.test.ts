@@ -54,7 +54,13 @@ describe.each(ENGINES)('the %s engine, default config', (engine) => {
     const outcome = await publishDataset(parseConfig({ engine, users: USERS }), { storage });
     dir = join(root, engine, outcome.prefix);
     const evaluate = (text: string, expectations = DEFAULT_EXPECTATIONS) =>
-      evaluatePredictions(new LocalFolderStorage(dir), '.', outcome.manifest.datasetId, parsePredictions(text), expectations);
+      evaluatePredictions(
+        new LocalFolderStorage(dir),
+        '.',
+        outcome.manifest.datasetId,
+        parsePredictions(text),
+        expectations,
+      );
     reports.oracle = await evaluate(oracleCsv(dir));
     for (const kind of BASELINE_KINDS) {
       predictions[kind] = await baselineCsv(dir, kind);
@@ -66,15 +72,20 @@ describe.each(ENGINES)('the %s engine, default config', (engine) => {
     for (const kind of BASELINE_KINDS) {
       expect(reports.oracle.overall.predictions.logLoss, kind).toBeLessThan(reports[kind].overall.predictions.logLoss);
       for (const split of ['train', 'val', 'test'] as const) {
-        expect(reports.oracle.splits[split]!.predictions.logLoss, `${kind} ${split}`).toBeLessThan(reports[kind].splits[split]!.predictions.logLoss);
+        expect(reports.oracle.splits[split]!.predictions.logLoss, `${kind} ${split}`).toBeLessThan(
+          reports[kind].splits[split]!.predictions.logLoss,
+        );
       }
     }
     // And the tier-aware baseline beats the tier-blind one.
-    expect(reports['tier-aware'].overall.predictions.logLoss).toBeLessThan(reports['tier-blind'].overall.predictions.logLoss);
+    expect(reports['tier-aware'].overall.predictions.logLoss).toBeLessThan(
+      reports['tier-blind'].overall.predictions.logLoss,
+    );
   });
 
   it('at the default thresholds the tier-aware baseline passes all three expectations, the tier-blind one fails just_upgraded', () => {
-    const passed = (kind: BaselineKind) => Object.fromEntries(reports[kind].expectations.map((e) => [e.scenario, e.passed]));
+    const passed = (kind: BaselineKind) =>
+      Object.fromEntries(reports[kind].expectations.map((e) => [e.scenario, e.passed]));
     expect(passed('tier-aware')).toEqual({ just_downgraded: true, just_upgraded: true, premium_long: true });
     expect(passed('tier-blind').just_upgraded).toBe(false);
     expect(reports.oracle.expectationsPassed).toBe(true);
@@ -91,15 +102,20 @@ describe.each(ENGINES)('the %s engine, default config', (engine) => {
   it('the baselines never look past the anchor: the dataset cut at an anchor gives the same predictions up to it', async () => {
     // A downgrade anchor (not on the grid) and a grid anchor, both mid-window.
     const tasks = csvRows(join(dir, UPLOAD_50GB_TASK_FILE.file)).map((r) => r.split(','));
-    const downgrade = tasks.find((f) => f[2] === 'just_downgraded' && f[1] > '2025-03-05' && !f[1].endsWith('00:00Z'))![1];
+    const downgrade = tasks.find(
+      (f) => f[2] === 'just_downgraded' && f[1] > '2025-03-05' && !f[1].endsWith('00:00Z'),
+    )![1];
     for (const cut of [downgrade, '2025-03-06T12:00:00Z']) {
       const folder = join(root, `${engine}-cut-${cut.replaceAll(':', '')}`);
       truncateDataset(dir, folder, cut);
       for (const kind of BASELINE_KINDS) {
-        const full = new Map(predictions[kind].split('\r\n').map((l) => [l.split(',').slice(0, 2).join(','), l] as const));
+        const full = new Map(
+          predictions[kind].split('\r\n').map((l) => [l.split(',').slice(0, 2).join(','), l] as const),
+        );
         const kept = (await baselineCsv(folder, kind)).split('\r\n').filter((l) => l !== '');
         expect(kept.length, kind).toBeGreaterThan(USERS);
-        for (const line of kept) expect(line, `${kind} cut at ${cut}`).toBe(full.get(line.split(',').slice(0, 2).join(',')));
+        for (const line of kept)
+          expect(line, `${kind} cut at ${cut}`).toBe(full.get(line.split(',').slice(0, 2).join(',')));
       }
     }
   });

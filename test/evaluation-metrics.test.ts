@@ -1,5 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { averagePrecision, brierScore, LOG_LOSS_CLIP, logLoss, rocAuc, scoreRows } from '../lambda/evaluation/metrics.js';
+import {
+  averagePrecision,
+  brierScore,
+  LOG_LOSS_CLIP,
+  logLoss,
+  rocAuc,
+  scoreRows,
+} from '../lambda/evaluation/metrics.js';
 
 const rows = (probabilities: number[], labels: number[]) => ({ probabilities, labels });
 
@@ -41,7 +48,12 @@ describe('metrics on hand-worked cases', () => {
     expect(rocAuc(rows([0.2, 0.3], [1, 1]))).toBeNull();
     expect(averagePrecision(rows([0.2, 0.3], [0, 0]))).toBeNull();
     expect(averagePrecision(rows([0.2, 0.3], [1, 1]))).toBe(1);
-    expect(scoreRows(rows([0.2], [0]))).toEqual({ rocAuc: null, averagePrecision: null, logLoss: expect.any(Number), brier: 0.2 ** 2 });
+    expect(scoreRows(rows([0.2], [0]))).toEqual({
+      rocAuc: null,
+      averagePrecision: null,
+      logLoss: expect.any(Number),
+      brier: 0.2 ** 2,
+    });
   });
 });
 

@@ -49,14 +49,25 @@ describe('the report', () => {
     expect(report.rows).toBe(6);
     // By hand: the positives score 0.6 and 0.9, the negatives 0.6, 0.2, 0.1, 0: 7.5 of 8 pairs.
     expect(report.overall.predictions.rocAuc).toBe(7.5 / 8);
-    expect(report.overall).toMatchObject({ rows: 6, labelRate: 2 / 6, meanPrediction: mean(P), meanOracle: mean(ORACLE), ...pick([0, 1, 2, 3, 4, 5]) });
+    expect(report.overall).toMatchObject({
+      rows: 6,
+      labelRate: 2 / 6,
+      meanPrediction: mean(P),
+      meanOracle: mean(ORACLE),
+      ...pick([0, 1, 2, 3, 4, 5]),
+    });
     expect(report.splits).toEqual({
       train: expect.objectContaining({ rows: 3, labelRate: 2 / 3, ...pick([0, 2, 4]) }),
       val: expect.objectContaining({ rows: 1, labelRate: 0, ...pick([1]) }),
       test: expect.objectContaining({ rows: 2, labelRate: 0, ...pick([3, 5]) }),
     });
     expect(Object.keys(report.scenarios).sort()).toEqual(['free', 'just_downgraded', 'just_upgraded', 'premium_long']);
-    expect(report.scenarios.premium_long).toMatchObject({ rows: 2, meanPrediction: 0.6, meanOracle: mean([0.8, 0.4]), ...pick([0, 1]) });
+    expect(report.scenarios.premium_long).toMatchObject({
+      rows: 2,
+      meanPrediction: 0.6,
+      meanOracle: mean([0.8, 0.4]),
+      ...pick([0, 1]),
+    });
     expect(report.scenarios.just_downgraded).toMatchObject({ rows: 1, meanPrediction: 0, meanOracle: 0.05 });
     expect(report.logLossClip).toMatchObject({ min: 1e-15, max: 1 - 1e-15 });
   });
@@ -64,13 +75,29 @@ describe('the report', () => {
   it('the three expectations with their thresholds, at the defaults and at others', async () => {
     const report = await evaluate(scoringPredictions());
     expect(report.expectations).toEqual([
-      { scenario: 'just_downgraded', rule: 'mean prediction <= 0.05', threshold: 0.05, meanPrediction: 0, passed: true },
+      {
+        scenario: 'just_downgraded',
+        rule: 'mean prediction <= 0.05',
+        threshold: 0.05,
+        meanPrediction: 0,
+        passed: true,
+      },
       { scenario: 'just_upgraded', rule: 'mean prediction >= 0.5', threshold: 0.5, meanPrediction: 0.9, passed: true },
-      { scenario: 'premium_long', rule: expect.stringContaining('mean prediction >= 0.5 x mean oracle'), threshold: 0.5 * mean([0.8, 0.4]), meanPrediction: 0.6, passed: true },
+      {
+        scenario: 'premium_long',
+        rule: expect.stringContaining('mean prediction >= 0.5 x mean oracle'),
+        threshold: 0.5 * mean([0.8, 0.4]),
+        meanPrediction: 0.6,
+        passed: true,
+      },
     ]);
     expect(report.expectationsPassed).toBe(true);
 
-    const strict = await evaluate(scoringPredictions([0.6, 0.6, 0.2, 0.1, 0.9, 0.01]), { maxJustDowngraded: 0, minJustUpgraded: 0.95, minPremiumLongRatio: 1.01 });
+    const strict = await evaluate(scoringPredictions([0.6, 0.6, 0.2, 0.1, 0.9, 0.01]), {
+      maxJustDowngraded: 0,
+      minJustUpgraded: 0.95,
+      minPremiumLongRatio: 1.01,
+    });
     expect(strict.expectations.map((e) => e.passed)).toEqual([false, false, false]);
     expect(strict.expectationsPassed).toBe(false);
   });
@@ -94,8 +121,16 @@ describe('bad predictions: every problem named', () => {
   it.each([
     ['an empty file', '', [{ field: '(file)', rule: expect.stringContaining('is empty') }]],
     ['only blank lines', '\n\n', [{ field: '(file)', rule: expect.stringContaining('is empty') }]],
-    ['a missing column', 'user_id,anchor_time,p\n1,2025-03-01T12:00:00Z,0.5\n', [{ field: 'header', rule: expect.stringContaining('missing probability') }]],
-    ['no header', '1,2025-03-01T12:00:00Z,0.5\n', [{ field: 'header', rule: expect.stringContaining('missing user_id, anchor_time, probability') }]],
+    [
+      'a missing column',
+      'user_id,anchor_time,p\n1,2025-03-01T12:00:00Z,0.5\n',
+      [{ field: 'header', rule: expect.stringContaining('missing probability') }],
+    ],
+    [
+      'no header',
+      '1,2025-03-01T12:00:00Z,0.5\n',
+      [{ field: 'header', rule: expect.stringContaining('missing user_id, anchor_time, probability') }],
+    ],
   ])('%s', async (_name, text, problems) => {
     expect(await problemsOf(text)).toEqual(problems);
   });
@@ -135,7 +170,11 @@ describe('bad predictions: every problem named', () => {
   });
 
   it('missing rows and rows of no task (an unknown anchor, an unknown user) are named', async () => {
-    const text = [...lines.filter((_, i) => i !== 3 && i !== 6), '3,2025-03-01T19:00:00Z,0.5', '9,2025-03-01T12:00:00Z,0.5'].join('\n');
+    const text = [
+      ...lines.filter((_, i) => i !== 3 && i !== 6),
+      '3,2025-03-01T19:00:00Z,0.5',
+      '9,2025-03-01T12:00:00Z,0.5',
+    ].join('\n');
     expect(await problemsOf(text)).toEqual([
       { field: 'user 2 at 2025-03-01T12:00:00Z', rule: 'is a task row with no prediction' },
       { field: 'user 3 at 2025-03-01T18:30:00Z', rule: 'is a task row with no prediction' },
@@ -149,6 +188,9 @@ describe('bad predictions: every problem named', () => {
     const problems = await problemsOf([header, ...bad].join('\n'));
     expect(problems).toHaveLength(EXAMPLES_PER_KIND + 1);
     expect(problems[0]).toEqual({ field: 'line 2', rule: 'probability 2 is outside [0, 1]' });
-    expect(problems[EXAMPLES_PER_KIND]).toEqual({ field: '(more)', rule: `15 more probabilities outside [0, 1] not listed (25 in all)` });
+    expect(problems[EXAMPLES_PER_KIND]).toEqual({
+      field: '(more)',
+      rule: `15 more probabilities outside [0, 1] not listed (25 in all)`,
+    });
   });
 });

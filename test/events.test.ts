@@ -13,11 +13,11 @@ afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 describe('events/ sample configs', () => {
   it('every sample is covered here', () => {
-    expect(readdirSync(EVENTS).filter((f) => f.startsWith('config-')).sort()).toEqual([
-      'config-custom.json',
-      'config-invalid.json',
-      'config-notebook.json',
-    ]);
+    expect(
+      readdirSync(EVENTS)
+        .filter((f) => f.startsWith('config-'))
+        .sort(),
+    ).toEqual(['config-custom.json', 'config-invalid.json', 'config-notebook.json']);
   });
 
   it('config-invalid.json is refused with every broken field named', () => {

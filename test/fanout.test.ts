@@ -4,7 +4,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../lambda/validation/validate.js';
 import type { GenerationConfig, GenerationConfigInput } from '../lambda/config/schema.js';
-import { cleanupStep, commitStep, countStep, offsetsStep, planStep, runFanoutLocally, shardStep } from '../lambda/fanout/fanout-steps.js';
+import {
+  cleanupStep,
+  commitStep,
+  countStep,
+  offsetsStep,
+  planStep,
+  runFanoutLocally,
+  shardStep,
+} from '../lambda/fanout/fanout-steps.js';
 import { userRowBytes } from '../lambda/catalog/output-estimate.js';
 import { planShards } from '../lambda/fanout/plan-shards.js';
 import { PART_TABLES } from '../lambda/fanout/run-shard.js';
@@ -19,9 +27,27 @@ import { describeRequest, S3RequestLog } from './support/s3-request-log.js';
 
 const CONFIGS: Array<{ name: string; raw: GenerationConfigInput }> = [
   { name: 'default rates, 1001 users', raw: { engine: 'seedrandom', seed: 9, users: 1001 } },
-  { name: 'cohort sizes, high premium rate', raw: { engine: 'seedrandom', seed: 4, users: 250, premiumUploadsPerDay: { mean: 120, std: 30 }, cohortSizes: [10, 100, 40, 60, 40] } },
+  {
+    name: 'cohort sizes, high premium rate',
+    raw: {
+      engine: 'seedrandom',
+      seed: 4,
+      users: 250,
+      premiumUploadsPerDay: { mean: 120, std: 30 },
+      cohortSizes: [10, 100, 40, 60, 40],
+    },
+  },
   // Always free, tiny rate: most shards have no uploads at all.
-  { name: 'almost no uploads', raw: { engine: 'seedrandom', seed: 1, users: 300, freeUploadsPerDay: { mean: 0.00001, std: 0 }, cohortSizes: [0, 300, 0, 0, 0] } },
+  {
+    name: 'almost no uploads',
+    raw: {
+      engine: 'seedrandom',
+      seed: 1,
+      users: 300,
+      freeUploadsPerDay: { mean: 0.00001, std: 0 },
+      cohortSizes: [0, 300, 0, 0, 0],
+    },
+  },
 ];
 
 const tmp = mkdtempSync(join(tmpdir(), 'tierdrift-fanout-'));
@@ -51,7 +77,10 @@ async function allKeys(bucket: string): Promise<string[]> {
 /** A run planned and counted as the state machine does it: ready for its shard steps. */
 async function countedRun(config: GenerationConfig, store: S3Storage, shardUsers: number) {
   const planned = await planStep(config, store, 'data', { shardUsers, minPartBytes: 0 });
-  return offsetsStep(planned, planned.shards.map((s) => countStep(config, s)));
+  return offsetsStep(
+    planned,
+    planned.shards.map((s) => countStep(config, s)),
+  );
 }
 
 const singleRuns = new Map<string, { dir: string; outcome: PublishOutcome }>();
@@ -65,7 +94,11 @@ async function single(config: GenerationConfig) {
   return singleRuns.get(key)!;
 }
 
-async function expectSameAsSingle(config: GenerationConfig, bucket: string, outcome: PublishOutcome | undefined): Promise<void> {
+async function expectSameAsSingle(
+  config: GenerationConfig,
+  bucket: string,
+  outcome: PublishOutcome | undefined,
+): Promise<void> {
   const reference = await single(config);
   expect(outcome?.status).toBe('created');
   expect(outcome!.prefix).toBe(`data/${reference.outcome.prefix}`);
@@ -79,7 +112,9 @@ async function expectSameAsSingle(config: GenerationConfig, bucket: string, outc
   const verified = await verifyDataset(storage(bucket), outcome!.prefix);
   expect(verified.complete && verified.ok).toBe(true);
   // Only the dataset is left: the run's parts and reports are gone.
-  expect(await allKeys(bucket)).toEqual([...reference.outcome.manifest.files.map((f) => `${outcome!.prefix}/${f.name}`), outcome!.manifestKey].sort());
+  expect(await allKeys(bucket)).toEqual(
+    [...reference.outcome.manifest.files.map((f) => `${outcome!.prefix}/${f.name}`), outcome!.manifestKey].sort(),
+  );
 }
 
 beforeAll(async () => {
@@ -176,7 +211,11 @@ describe('fan-out: plan → count → shards → commit against the loopback S3'
     const other = await countedRun(config, store, 300);
     for (const shard of failed.shards.slice(0, 2)) await shardStep(failed, shard, store, 'data');
     await shardStep(other, other.shards[0], store, 'data');
-    const published = await runFanoutLocally(parseConfig(CONFIGS[1].raw), store, { shardUsers: 100, minPartBytes: 0, root: 'data' });
+    const published = await runFanoutLocally(parseConfig(CONFIGS[1].raw), store, {
+      shardUsers: 100,
+      minPartBytes: 0,
+      root: 'data',
+    });
     const before = await allKeys(bucket);
     const runKeys = before.filter((k) => k.includes(`/_parts/${failed.runId}/`));
     expect(runKeys).toHaveLength(2 * (PART_TABLES.length + 1)); // 2 shards × (a part per table, the report)
@@ -185,7 +224,9 @@ describe('fan-out: plan → count → shards → commit against the loopback S3'
     expect(await allKeys(bucket)).toEqual(before);
     await cleanupStep(config, failed.runId, store, 'data');
     expect(await allKeys(bucket)).toEqual(before.filter((k) => !runKeys.includes(k)));
-    expect((await allKeys(bucket)).filter((k) => k.includes(`/_parts/${other.runId}/`))).toHaveLength(PART_TABLES.length + 1);
+    expect((await allKeys(bucket)).filter((k) => k.includes(`/_parts/${other.runId}/`))).toHaveLength(
+      PART_TABLES.length + 1,
+    );
     const verified = await verifyDataset(store, published!.prefix);
     expect(verified.complete && verified.ok).toBe(true);
   });
@@ -196,7 +237,9 @@ describe('fan-out: plan → count → shards → commit against the loopback S3'
     const store = storage(bucket);
     const dead = await countedRun(config, store, 300);
     for (const shard of dead.shards.slice(0, 3)) await shardStep(dead, shard, store, 'data');
-    expect((await allKeys(bucket)).filter((k) => k.includes(`/_parts/${dead.runId}/`))).toHaveLength(3 * (PART_TABLES.length + 1));
+    expect((await allKeys(bucket)).filter((k) => k.includes(`/_parts/${dead.runId}/`))).toHaveLength(
+      3 * (PART_TABLES.length + 1),
+    );
     const next = await planStep(config, store, 'data', { shardUsers: 300, minPartBytes: 0 });
     expect(next.runId).not.toBe(dead.runId);
     expect(await allKeys(bucket)).toEqual([]);
@@ -207,7 +250,9 @@ describe('fan-out: plan → count → shards → commit against the loopback S3'
     const bucket = await freshBucket();
     // The plan lists _parts/ and reads the manifest, shard 0 writes a part per table and its report: then shard 1 fails.
     log.restart(bucket, 2 + PART_TABLES.length + 1 + 1);
-    await expect(runFanoutLocally(config, storage(bucket), { shardUsers: 300, minPartBytes: 0, root: 'data' })).rejects.toThrow();
+    await expect(
+      runFanoutLocally(config, storage(bucket), { shardUsers: 300, minPartBytes: 0, root: 'data' }),
+    ).rejects.toThrow();
     const ops = log.requests(bucket).map(describeRequest);
     // Shard 0 was written (its report last), then shard 1 failed; the cleanup listed the run and deleted it.
     expect(ops).toContain('PutObject 00000.json');
@@ -233,7 +278,13 @@ describe('fan-out: plan → count → shards → commit against the loopback S3'
   it('assembles parts of at least 5 MiB with UploadPartCopy (the production path)', async () => {
     // ~18 MiB of uploads in 3 shards: each uploads part is over 5 MiB and copied server-side;
     // the users and tiers parts are small and are merged (re-uploaded) instead.
-    const config = parseConfig({ engine: 'seedrandom', seed: 21, users: 600, freeUploadsPerDay: { mean: 120, std: 10 }, premiumUploadsPerDay: { mean: 140, std: 10 } });
+    const config = parseConfig({
+      engine: 'seedrandom',
+      seed: 21,
+      users: 600,
+      freeUploadsPerDay: { mean: 120, std: 10 },
+      premiumUploadsPerDay: { mean: 140, std: 10 },
+    });
     const bucket = await freshBucket();
     const outcome = await runFanoutLocally(config, storage(bucket), { shardUsers: 200, minPartBytes: 0, root: 'data' });
     const ops = log.requests(bucket).map(describeRequest);

@@ -29,7 +29,13 @@ function dataset(name: string, names = Object.keys(FILES)): string {
   }
   const files = names.map((n, i) => {
     const text = Object.values(FILES)[i] ?? '';
-    return { name: n, columns: [], rows: 1, bytes: Buffer.byteLength(text), sha256: createHash('sha256').update(text).digest('hex') };
+    return {
+      name: n,
+      columns: [],
+      rows: 1,
+      bytes: Buffer.byteLength(text),
+      sha256: createHash('sha256').update(text).digest('hex'),
+    };
   });
   writeFileSync(join(dir, 'manifest.json'), JSON.stringify({ datasetId: 'seed-1-abc', files }));
   return join(name, 'seed=1', 'abc');
@@ -41,7 +47,9 @@ describe('files in subfolders', () => {
     const storage = new LocalFolderStorage(root);
     const verified = await verifyDataset(storage, prefix);
     expect(verified.complete && verified.ok).toBe(true);
-    expect(verified.complete && verified.files.map((f) => [f.name, f.status])).toEqual(Object.keys(FILES).map((n) => [n, 'ok']));
+    expect(verified.complete && verified.files.map((f) => [f.name, f.status])).toEqual(
+      Object.keys(FILES).map((n) => [n, 'ok']),
+    );
 
     const out = join(root, 'fetched');
     await fetchDataset(storage, prefix, new LocalFolderStorage(out));
@@ -58,24 +66,31 @@ describe('files in subfolders', () => {
     const verified = await verifyDataset(storage, prefix);
     expect(verified.complete && verified.files.find((f) => f.status !== 'ok')?.name).toBe('truth/users.csv');
     const out = join(root, 'fetched-tampered');
-    await expect(fetchDataset(storage, prefix, new LocalFolderStorage(out))).rejects.toThrow(/^truth\/users\.csv: does not match the manifest/);
+    await expect(fetchDataset(storage, prefix, new LocalFolderStorage(out))).rejects.toThrow(
+      /^truth\/users\.csv: does not match the manifest/,
+    );
     expect(existsSync(join(out, 'manifest.json'))).toBe(false);
     expect(existsSync(join(out, 'truth/users.csv'))).toBe(false);
   });
 
-  it.each([['../escape.csv'], ['truth/../../escape.csv'], ['/etc/passwd'], ['truth//users.csv'], ['./users.csv'], ['truth\\users.csv'], ['']])(
-    'a manifest naming %j is refused by fetch (nothing written) and verify',
-    async (bad) => {
-      const name = `bad-${createHash('sha256').update(bad).digest('hex').slice(0, 8)}`;
-      const prefix = dataset(name, ['users.csv', bad]);
-      const storage = new LocalFolderStorage(root);
-      const out = join(root, `${name}-out`);
-      const error = await fetchDataset(storage, prefix, new LocalFolderStorage(out)).catch((e: unknown) => e);
-      expect(error).toBeInstanceOf(DatasetFetchError);
-      expect((error as Error).message).toMatch(/not a plain relative path/);
-      expect(existsSync(out)).toBe(false);
-      const verified = await verifyDataset(storage, prefix);
-      expect(verified).toEqual({ complete: false, reason: expect.stringMatching(/not a plain relative path/) });
-    },
-  );
+  it.each([
+    ['../escape.csv'],
+    ['truth/../../escape.csv'],
+    ['/etc/passwd'],
+    ['truth//users.csv'],
+    ['./users.csv'],
+    ['truth\\users.csv'],
+    [''],
+  ])('a manifest naming %j is refused by fetch (nothing written) and verify', async (bad) => {
+    const name = `bad-${createHash('sha256').update(bad).digest('hex').slice(0, 8)}`;
+    const prefix = dataset(name, ['users.csv', bad]);
+    const storage = new LocalFolderStorage(root);
+    const out = join(root, `${name}-out`);
+    const error = await fetchDataset(storage, prefix, new LocalFolderStorage(out)).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DatasetFetchError);
+    expect((error as Error).message).toMatch(/not a plain relative path/);
+    expect(existsSync(out)).toBe(false);
+    const verified = await verifyDataset(storage, prefix);
+    expect(verified).toEqual({ complete: false, reason: expect.stringMatching(/not a plain relative path/) });
+  });
 });

@@ -72,11 +72,21 @@ describe('GET /datasets?seed=N: nextToken', () => {
   async function fill(storage: DatasetStorage, root: string): Promise<void> {
     for (const config of published) await publishDataset(config, { storage, root });
     const running = datasetAddress(configs[6]);
-    expect(await claimRun(storage, `${root}/${running.prefix}`, { datasetId: running.datasetId, startedAt: new Date().toISOString(), trigger: 'api' }, 900)).toBe(true);
+    expect(
+      await claimRun(
+        storage,
+        `${root}/${running.prefix}`,
+        { datasetId: running.datasetId, startedAt: new Date().toISOString(), trigger: 'api' },
+        900,
+      ),
+    ).toBe(true);
   }
 
   /** Every page, following nextToken; each token must look like the API documents it. */
-  async function pages(list: (limit: number, token?: string) => Promise<{ datasets: { datasetId: string }[]; nextToken?: string }>, limit: number) {
+  async function pages(
+    list: (limit: number, token?: string) => Promise<{ datasets: { datasetId: string }[]; nextToken?: string }>,
+    limit: number,
+  ) {
     const seen: string[] = [];
     let token: string | undefined;
     let count = 0;
@@ -96,7 +106,9 @@ describe('GET /datasets?seed=N: nextToken', () => {
     await fill(s.storage, 'tierdrift');
     for (const limit of [1, 2, 3, 7, 100]) {
       const seen = await pages(async (l, token) => {
-        const response = await s.api(GET('/datasets', { seed: String(SEED), limit: String(l), ...(token && { nextToken: token }) }));
+        const response = await s.api(
+          GET('/datasets', { seed: String(SEED), limit: String(l), ...(token && { nextToken: token }) }),
+        );
         expect(response.statusCode).toBe(200);
         return response.json as unknown as { datasets: { datasetId: string }[]; nextToken?: string };
       }, limit);
@@ -110,7 +122,10 @@ describe('GET /datasets?seed=N: nextToken', () => {
       const store: DatasetStore = { storage: new LocalFolderStorage(dir), root: 'tierdrift' };
       await fill(store.storage, store.root);
       for (const limit of [1, 2, 3, 7, 100]) {
-        expect((await pages((l, token) => listDatasets(store, SEED, l, token), limit)).sort(), `limit ${limit}`).toEqual(ids);
+        expect(
+          (await pages((l, token) => listDatasets(store, SEED, l, token), limit)).sort(),
+          `limit ${limit}`,
+        ).toEqual(ids);
       }
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -135,7 +150,11 @@ describe('a JSON body that gives a key twice is ambiguous: 400 naming the key pa
     ['with the same value', '{"users": 5, "users": 5}', 'users'],
     ['nested', '{"tasks": {"gridHours": 1, "gridHours": 2}}', 'tasks.gridHours'],
     ['one written with an escape', '{"se\\u0065d": 1, "seed": 2}', 'seed'],
-    ['deeper, beside valid keys', '{"seed": 3, "upgradeSpike": {"probability": 0.5, "maxUploads": 1, "probability": 0.6}}', 'upgradeSpike.probability'],
+    [
+      'deeper, beside valid keys',
+      '{"seed": 3, "upgradeSpike": {"probability": 0.5, "maxUploads": 1, "probability": 0.6}}',
+      'upgradeSpike.probability',
+    ],
   ])('%s: %s → %s', async (_name, body, field) => {
     await refused(withRequest(POST, { body }), 400, field);
   });
@@ -155,7 +174,10 @@ describe('more API edges', () => {
   it('a query parameter given twice (API Gateway passes one value on) → 400 naming it', async () => {
     const event = { ...GET('/datasets', { seed: '8' }), multiValueQueryStringParameters: { seed: ['7', '8'] } };
     await refused(event, 400, 'seed');
-    const post = { ...withRequest(POST, { body: '{"seed": 4, "users": 10}' }), multiValueQueryStringParameters: { x: ['1', '2'] } };
+    const post = {
+      ...withRequest(POST, { body: '{"seed": 4, "users": 10}' }),
+      multiValueQueryStringParameters: { x: ['1', '2'] },
+    };
     await refused(post, 400, 'x');
   });
 

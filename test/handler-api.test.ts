@@ -18,7 +18,15 @@ const POST = apiEvent('api-post-default.json');
 const datasetIdOf = (body: string | null) => datasetAddress(parseConfig(JSON.parse(body!))).datasetId;
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
 /** The files of a dataset in manifest order, and every key under its prefix (sorted): the run marker of the POST that published it too. */
-const DATASET_FILES = ['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv', 'truth/users.csv', 'tasks/upload_50gb_next_hour.csv', 'schema.json'];
+const DATASET_FILES = [
+  'users.csv',
+  'tiers.csv',
+  'items.csv',
+  'uploads.csv',
+  'truth/users.csv',
+  'tasks/upload_50gb_next_hour.csv',
+  'schema.json',
+];
 const DATASET_KEYS = [...DATASET_FILES, 'manifest.json', '_run.json'].sort();
 
 describe('POST /datasets (api-post-default.json), then the GET events', () => {
@@ -96,9 +104,7 @@ describe('POST /datasets (api-post-default.json), then the GET events', () => {
     const all = await h.api(event);
     expect(all.statusCode).toBe(200);
     const ids = (all.json.datasets as { datasetId: string; users: number }[]).map((d) => d.datasetId).sort();
-    expect(ids).toEqual(
-      [datasetIdOf(POST.body), datasetAddress(parseConfig({ seed: 7, users: 50 })).datasetId].sort(),
-    );
+    expect(ids).toEqual([datasetIdOf(POST.body), datasetAddress(parseConfig({ seed: 7, users: 50 })).datasetId].sort());
     expect(all.json.nextToken).toBeUndefined();
 
     const seen: string[] = [];
@@ -140,14 +146,44 @@ describe('bad requests: the answer lists each problem and nothing is written', (
     ['bad JSON', withRequest(POST, { body: '{"seed": 7,' }), 400, '(body)'],
     ['an empty body', withRequest(POST, { body: null }), 400, '(body)'],
     ['a config that is not an object', withRequest(POST, { body: '[1, 2]' }), 400, '(config)'],
-    ['users above SINGLE_RUN_MAX_USERS alone (reference engine)', withRequest(POST, { body: '{"users": 1000001}' }), 400, 'users'],
-    ['a body over MAX_BODY_BYTES', withRequest(POST, { body: JSON.stringify({ seed: 7, pad: ' '.repeat(5000) }) }), 413, '(body)'],
+    [
+      'users above SINGLE_RUN_MAX_USERS alone (reference engine)',
+      withRequest(POST, { body: '{"users": 1000001}' }),
+      400,
+      'users',
+    ],
+    [
+      'a body over MAX_BODY_BYTES',
+      withRequest(POST, { body: JSON.stringify({ seed: 7, pad: ' '.repeat(5000) }) }),
+      413,
+      '(body)',
+    ],
     ['an unknown route', withRequest(POST, { httpMethod: 'GET', path: '/jobs' }), 404, '(path)'],
-    ['a wrong method on a known path', withRequest(POST, { httpMethod: 'DELETE', path: '/datasets/seed-7-faebfe2169d6338f' }), 405, '(method)'],
-    ['a malformed dataset id', withRequest(POST, { httpMethod: 'GET', path: '/datasets/seed-7-XYZ' }), 400, 'datasetId'],
-    ['an unknown dataset', withRequest(POST, { httpMethod: 'GET', path: '/datasets/seed-7-0123456789abcdef' }), 404, 'datasetId'],
+    [
+      'a wrong method on a known path',
+      withRequest(POST, { httpMethod: 'DELETE', path: '/datasets/seed-7-faebfe2169d6338f' }),
+      405,
+      '(method)',
+    ],
+    [
+      'a malformed dataset id',
+      withRequest(POST, { httpMethod: 'GET', path: '/datasets/seed-7-XYZ' }),
+      400,
+      'datasetId',
+    ],
+    [
+      'an unknown dataset',
+      withRequest(POST, { httpMethod: 'GET', path: '/datasets/seed-7-0123456789abcdef' }),
+      404,
+      'datasetId',
+    ],
     ['a list without seed', withRequest(POST, { httpMethod: 'GET', queryStringParameters: null }), 400, 'seed'],
-    ['a list with a bad limit', withRequest(POST, { httpMethod: 'GET', queryStringParameters: { seed: '7', limit: '0' } }), 400, 'limit'],
+    [
+      'a list with a bad limit',
+      withRequest(POST, { httpMethod: 'GET', queryStringParameters: { seed: '7', limit: '0' } }),
+      400,
+      'limit',
+    ],
   ])('%s → %i', async (_name, event, status, field) => {
     const response = await h.api(event);
     expect(response.statusCode).toBe(status);
@@ -174,7 +210,9 @@ describe('POST over the sync threshold: a background job', () => {
     expect(response.statusCode).toBe(202);
     expect(response.json).toMatchObject({ datasetId, status: 'running' });
     expect(response.headers?.Location).toBe(`/prod/datasets/${datasetId}`);
-    expect(h.jobs).toEqual([{ kind: GENERATE_JOB_KIND, config: parseConfig(JSON.parse(event.body!)), requestedAt: expect.any(String) }]);
+    expect(h.jobs).toEqual([
+      { kind: GENERATE_JOB_KIND, config: parseConfig(JSON.parse(event.body!)), requestedAt: expect.any(String) },
+    ]);
     const prefix = `tierdrift/seed=7/${datasetId.split('-')[2]}`;
     expect(await h.keys()).toEqual([`${prefix}/_run.json`]);
 
@@ -204,7 +242,9 @@ describe('POST over the sync threshold: a background job', () => {
     const done = await h.api(get);
     expect(done.statusCode).toBe(200);
     expect((done.json as unknown as DatasetDescription).files).toHaveLength(DATASET_FILES.length);
-    const marker = JSON.parse((await h.storage.read(`tierdrift/seed=11/${datasetId.split('-')[2]}/_run.json`))!.toString());
+    const marker = JSON.parse(
+      (await h.storage.read(`tierdrift/seed=11/${datasetId.split('-')[2]}/_run.json`))!.toString(),
+    );
     expect(marker).toMatchObject({ datasetId, trigger: 'job', endedAt: expect.any(String) });
     // Published: a new POST answers 200 at once instead of starting a run.
     expect((await h.api(post)).statusCode).toBe(200);
@@ -213,7 +253,11 @@ describe('POST over the sync threshold: a background job', () => {
 
   it('a config with few users but a huge upload rate also runs in the background', async () => {
     const h = await createHarness(s3);
-    const body = JSON.stringify({ users: 100, freeUploadsPerDay: { mean: 100000 }, premiumUploadsPerDay: { mean: 100000 } });
+    const body = JSON.stringify({
+      users: 100,
+      freeUploadsPerDay: { mean: 100000 },
+      premiumUploadsPerDay: { mean: 100000 },
+    });
     expect((await h.api(withRequest(POST, { body }))).statusCode).toBe(202);
     expect(h.jobs).toHaveLength(1);
   });

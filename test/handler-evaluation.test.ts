@@ -40,14 +40,22 @@ describe('POST /datasets/{datasetId}/evaluations', () => {
   });
 
   it('thresholds from the query string; a bad one is a 400 naming it', async () => {
-    const strict = await h.api(withRequest(post(scoringPredictions()), { queryStringParameters: { minJustUpgraded: '0.95', maxJustDowngraded: '0' } }));
+    const strict = await h.api(
+      withRequest(post(scoringPredictions()), {
+        queryStringParameters: { minJustUpgraded: '0.95', maxJustDowngraded: '0' },
+      }),
+    );
     expect(strict.statusCode).toBe(200);
     expect(strict.json.expectations).toMatchObject([
       { scenario: 'just_downgraded', threshold: 0, passed: true },
       { scenario: 'just_upgraded', threshold: 0.95, passed: false },
       { scenario: 'premium_long', threshold: expect.closeTo(0.3, 15), passed: true },
     ]);
-    const bad = await h.api(withRequest(post(scoringPredictions()), { queryStringParameters: { maxJustDowngraded: '2', minPremiumLongRatio: 'x' } }));
+    const bad = await h.api(
+      withRequest(post(scoringPredictions()), {
+        queryStringParameters: { maxJustDowngraded: '2', minPremiumLongRatio: 'x' },
+      }),
+    );
     expect(bad.statusCode).toBe(400);
     expect(errorsOf(bad.json)).toEqual([
       { field: 'maxJustDowngraded', rule: 'must be a number from 0 to 1' },
@@ -72,7 +80,12 @@ describe('POST /datasets/{datasetId}/evaluations', () => {
   });
 
   it.each([
-    ['an unknown dataset', post(scoringPredictions(), '/datasets/seed-7-0123456789abcdef/evaluations'), 404, 'datasetId'],
+    [
+      'an unknown dataset',
+      post(scoringPredictions(), '/datasets/seed-7-0123456789abcdef/evaluations'),
+      404,
+      'datasetId',
+    ],
     ['a malformed dataset id', post(scoringPredictions(), '/datasets/seed-7-XYZ/evaluations'), 400, 'datasetId'],
     ['a body over MAX_BODY_BYTES', post(`${scoringPredictions()}${'\n'.repeat(2048)}`), 413, '(body)'],
     ['GET', withRequest(post(null), { httpMethod: 'GET' }), 405, '(method)'],
@@ -106,7 +119,9 @@ describe('events/api-post-evaluation.json', () => {
     const config = { seed: 7, users: 3 };
     const { datasetId } = datasetAddress(parseConfig(config));
     expect(event.pathParameters?.datasetId).toBe(datasetId);
-    expect((await h.api(withRequest(apiEvent('api-post-default.json'), { body: JSON.stringify(config) }))).statusCode).toBe(201);
+    expect(
+      (await h.api(withRequest(apiEvent('api-post-default.json'), { body: JSON.stringify(config) }))).statusCode,
+    ).toBe(201);
 
     const response = await h.api(event);
     expect(response.statusCode).toBe(200);
@@ -114,6 +129,8 @@ describe('events/api-post-evaluation.json', () => {
     const expected = await evaluatePredictions(h.storage, prefix, datasetId, parsePredictions(event.body!));
     expect(response.json).toEqual(JSON.parse(JSON.stringify(expected)));
     const manifest = JSON.parse((await h.storage.read(`${prefix}/manifest.json`))!.toString());
-    expect(response.json.rows).toBe(manifest.files.find((f: { name: string }) => f.name === 'tasks/upload_50gb_next_hour.csv').rows);
+    expect(response.json.rows).toBe(
+      manifest.files.find((f: { name: string }) => f.name === 'tasks/upload_50gb_next_hour.csv').rows,
+    );
   });
 });

@@ -11,7 +11,12 @@ import { PART_TABLES } from '../lambda/fanout/run-shard.js';
 import { GENERATE_JOB_KIND } from '../lambda/handler/background-job.js';
 import { executionArnOf, stepFunctionsFanoutStarter } from '../lambda/handler/aws-adapters.js';
 import { EnvironmentError, loadEnvironment } from '../lambda/handler/environment.js';
-import { fanoutStarter, MAX_FANOUT_RETRIES, type ExecutionStatus, type FanoutExecutions } from '../lambda/handler/fanout-executions.js';
+import {
+  fanoutStarter,
+  MAX_FANOUT_RETRIES,
+  type ExecutionStatus,
+  type FanoutExecutions,
+} from '../lambda/handler/fanout-executions.js';
 import { FANOUT_KINDS, type FanoutPlanJob } from '../lambda/fanout/fanout-payloads.js';
 import { publishDataset } from '../lambda/publish/publish-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
@@ -42,7 +47,10 @@ const emulated = (invoke: Invoke) => new LocalStateMachine({ ...fanout, invoke, 
 
 /** How often the definition retries a state after any error (its States.ALL retrier). */
 function retriesOfAll(state: string): number {
-  const states = fanout.definition.States as Record<string, { Retry: { ErrorEquals: string[]; MaxAttempts: number }[] }>;
+  const states = fanout.definition.States as Record<
+    string,
+    { Retry: { ErrorEquals: string[]; MaxAttempts: number }[] }
+  >;
   return states[state].Retry.find((r) => r.ErrorEquals.includes('States.ALL'))!.MaxAttempts;
 }
 
@@ -82,8 +90,12 @@ describe('the fan-out steps through the handler (fanout-plan.json), as the state
     expect(kinds).toEqual([plan, count, count, count, count, offsets, shard, shard, shard, shard, commit]);
     await expectBytesOfPublishDataset(h, PLAN, report.prefix);
     // The dataset's files, its manifest and the run marker: no parts or reports left.
-    const listed = (JSON.parse((await h.storage.read(`${report.prefix}/manifest.json`))!.toString()) as { files: { name: string }[] }).files.map((f) => f.name);
-    expect(await h.keys()).toEqual(['_run.json', 'manifest.json', ...listed].map((f) => `${report.prefix}/${f}`).sort());
+    const listed = (
+      JSON.parse((await h.storage.read(`${report.prefix}/manifest.json`))!.toString()) as { files: { name: string }[] }
+    ).files.map((f) => f.name);
+    expect(await h.keys()).toEqual(
+      ['_run.json', 'manifest.json', ...listed].map((f) => `${report.prefix}/${f}`).sort(),
+    );
     const marker = JSON.parse((await h.storage.read(`${report.prefix}/_run.json`))!.toString());
     expect(marker).toMatchObject({ datasetId, trigger: 'fanout', endedAt: expect.any(String) });
 
@@ -101,7 +113,8 @@ describe('the fan-out steps through the handler (fanout-plan.json), as the state
       const { kind, shard } = payload as { kind: string; shard?: { index: number } };
       if (kind === FANOUT_KINDS.shard) {
         attempts.push(shard!.index);
-        if (shard!.index === 2 && attempts.filter((i) => i === 2).length === 1) throw new Error('injected: shard 2 failed once');
+        if (shard!.index === 2 && attempts.filter((i) => i === 2).length === 1)
+          throw new Error('injected: shard 2 failed once');
       }
       return result;
     }).run(PLAN);
@@ -114,18 +127,40 @@ describe('the fan-out steps through the handler (fanout-plan.json), as the state
   it('each step returns the small JSON the next one takes', async () => {
     const h = await createHarness(s3, {}, SMALL_SHARDS);
     const run = (await h.handler(PLAN)) as { config: unknown; runId: string; startedAt: string; shards: unknown[] };
-    expect(run).toEqual({ config: parseConfig(PLAN.config), runId: expect.stringMatching(/^[0-9a-f-]{36}$/), startedAt: expect.any(String), shards: expect.any(Array) });
+    expect(run).toEqual({
+      config: parseConfig(PLAN.config),
+      runId: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      startedAt: expect.any(String),
+      shards: expect.any(Array),
+    });
     expect(run.shards[0]).toEqual({ index: 0, from: 1, to: 300 });
-    expect(await h.handler({ kind: FANOUT_KINDS.count, config: run.config, shard: run.shards[1] })).toEqual({ index: 1, uploads: expect.any(Number) });
+    expect(await h.handler({ kind: FANOUT_KINDS.count, config: run.config, shard: run.shards[1] })).toEqual({
+      index: 1,
+      uploads: expect.any(Number),
+    });
   });
 
   it('a malformed step payload fails the invocation (the state machine retries, then fails) and writes nothing', async () => {
     const h = await createHarness(s3);
-    await expect(h.handler({ kind: FANOUT_KINDS.count, config: PLAN.config })).rejects.toThrow(/invalid job payload: shard: /);
-    await expect(h.handler({ kind: FANOUT_KINDS.shard, config: { ...PLAN.config, users: 0 }, runId: 'r', shard: { index: 0, from: 1, to: 1, txnFrom: 1 } })).rejects.toThrow(
-      /invalid job config: users/,
+    await expect(h.handler({ kind: FANOUT_KINDS.count, config: PLAN.config })).rejects.toThrow(
+      /invalid job payload: shard: /,
     );
-    await expect(h.handler({ kind: FANOUT_KINDS.shard, config: PLAN.config, runId: '../x', shard: { index: 0, from: 1, to: 1, txnFrom: 1 } })).rejects.toThrow(/invalid run id/);
+    await expect(
+      h.handler({
+        kind: FANOUT_KINDS.shard,
+        config: { ...PLAN.config, users: 0 },
+        runId: 'r',
+        shard: { index: 0, from: 1, to: 1, txnFrom: 1 },
+      }),
+    ).rejects.toThrow(/invalid job config: users/);
+    await expect(
+      h.handler({
+        kind: FANOUT_KINDS.shard,
+        config: PLAN.config,
+        runId: '../x',
+        shard: { index: 0, from: 1, to: 1, txnFrom: 1 },
+      }),
+    ).rejects.toThrow(/invalid run id/);
     expect(await h.keys()).toEqual([]);
   });
 });
@@ -141,7 +176,12 @@ describe('POST at or above FANOUT_MIN_USERS: the state machine', () => {
     expect(response.statusCode).toBe(202);
     expect(response.json).toMatchObject({ datasetId, status: 'running' });
     expect(response.headers?.Location).toBe(`/prod/datasets/${datasetId}`);
-    expect(h.executions).toEqual([{ name: datasetId, input: { kind: FANOUT_KINDS.plan, config: parseConfig(JSON.parse(body)), requestedAt: expect.any(String) } }]);
+    expect(h.executions).toEqual([
+      {
+        name: datasetId,
+        input: { kind: FANOUT_KINDS.plan, config: parseConfig(JSON.parse(body)), requestedAt: expect.any(String) },
+      },
+    ]);
     expect(h.jobs).toEqual([]);
     const prefix = `tierdrift/${datasetAddress(parseConfig(JSON.parse(body))).prefix}`;
     expect(await h.keys()).toEqual([`${prefix}/_run.json`]);
@@ -177,14 +217,24 @@ describe('POST at or above FANOUT_MIN_USERS: the state machine', () => {
   });
 
   it('a failed StartExecution: 500, and the run marker records the run as over, so a new POST may retry', async () => {
-    const h = await createHarness(s3, { FANOUT_MIN_USERS: '1000' }, {
-      startFanout: async () => {
-        throw new Error('AccessDeniedException');
+    const h = await createHarness(
+      s3,
+      { FANOUT_MIN_USERS: '1000' },
+      {
+        startFanout: async () => {
+          throw new Error('AccessDeniedException');
+        },
       },
-    });
+    );
     expect((await h.api(post)).statusCode).toBe(500);
-    const marker = JSON.parse((await h.storage.read(`tierdrift/${datasetAddress(parseConfig(JSON.parse(body))).prefix}/_run.json`))!.toString());
-    expect(marker).toMatchObject({ datasetId, endedAt: expect.any(String), error: expect.stringMatching(/AccessDeniedException/) });
+    const marker = JSON.parse(
+      (await h.storage.read(`tierdrift/${datasetAddress(parseConfig(JSON.parse(body))).prefix}/_run.json`))!.toString(),
+    );
+    expect(marker).toMatchObject({
+      datasetId,
+      endedAt: expect.any(String),
+      error: expect.stringMatching(/AccessDeniedException/),
+    });
   });
 });
 
@@ -193,7 +243,8 @@ describe('default limits: the fan-out is reachable', () => {
 
   it('a seedrandom config from FANOUT_MIN_USERS (1,000,000) up to the schema maximum (10,000,000) goes to the state machine', async () => {
     const h = await createHarness(s3);
-    for (const users of [10_000_000, 1_000_000]) expect((await h.api(postOf({ engine: 'seedrandom', seed: 5, users }))).statusCode).toBe(202);
+    for (const users of [10_000_000, 1_000_000])
+      expect((await h.api(postOf({ engine: 'seedrandom', seed: 5, users }))).statusCode).toBe(202);
     expect(h.executions.map((e) => e.input.config.users)).toEqual([10_000_000, 1_000_000]);
     expect(h.jobs).toEqual([]);
   });
@@ -216,10 +267,16 @@ describe('default limits: the fan-out is reachable', () => {
       expect(response.statusCode).toBe(400);
       return (response.json.errors as { field: string; rule: string }[]).find((e) => e.field === 'users')?.rule;
     };
-    expect(await usersRule({ seed: 5, users: 1_000_001 })).toMatch(/^must be at most 1000000 on this deployment \(SINGLE_RUN_MAX_USERS: .*only seedrandom configs can be split, up to 5000000/);
+    expect(await usersRule({ seed: 5, users: 1_000_001 })).toMatch(
+      /^must be at most 1000000 on this deployment \(SINGLE_RUN_MAX_USERS: .*only seedrandom configs can be split, up to 5000000/,
+    );
     // Reported with the config's other problems: the cap is read from the request as given.
-    expect(await usersRule({ seed: -1, users: 2_000_000 })).toMatch(/^must be at most 1000000 on this deployment \(SINGLE_RUN_MAX_USERS/);
-    expect(await usersRule({ engine: 'seedrandom', seed: 5, users: 5_000_001 })).toBe('must be at most 5000000 on this deployment (MAX_USERS)');
+    expect(await usersRule({ seed: -1, users: 2_000_000 })).toMatch(
+      /^must be at most 1000000 on this deployment \(SINGLE_RUN_MAX_USERS/,
+    );
+    expect(await usersRule({ engine: 'seedrandom', seed: 5, users: 5_000_001 })).toBe(
+      'must be at most 5000000 on this deployment (MAX_USERS)',
+    );
     expect(h.jobs).toEqual([]);
     expect(h.executions).toEqual([]);
     expect(await h.keys()).toEqual([]);
@@ -253,7 +310,9 @@ describe('execution names: an ended execution does not block its dataset for 90 
     }
     expect(await start(id, PLAN)).toBe('already-running'); // <id>-r5 runs
     statuses.set(`${id}-r${MAX_FANOUT_RETRIES}`, 'FAILED');
-    await expect(start(id, PLAN)).rejects.toThrow(`the fan-out of ${id} ended without a dataset ${MAX_FANOUT_RETRIES + 1} times`);
+    await expect(start(id, PLAN)).rejects.toThrow(
+      `the fan-out of ${id} ended without a dataset ${MAX_FANOUT_RETRIES + 1} times`,
+    );
     expect(statuses.size).toBe(MAX_FANOUT_RETRIES + 1);
   });
 
@@ -271,9 +330,20 @@ describe('execution names: an ended execution does not block its dataset for 90 
         const input = JSON.parse(body) as { name?: string; stateMachineArn?: string; executionArn?: string };
         calls.push(`${operation} ${input.name ?? input.executionArn}`);
         const arn = input.executionArn ?? executionArnOf(input.stateMachineArn!, input.name!);
-        const reply = (status: number, value: unknown) => res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(value));
-        if (operation === 'DescribeExecution') return reply(200, { executionArn: arn, stateMachineArn: machineArn, status: statuses.get(arn), startDate: 1_700_000_000 });
-        if (statuses.has(arn)) return reply(400, { __type: 'com.amazonaws.swf.service.v2.model#ExecutionAlreadyExists', message: `Execution Already Exists: '${arn}'` });
+        const reply = (status: number, value: unknown) =>
+          res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0' }).end(JSON.stringify(value));
+        if (operation === 'DescribeExecution')
+          return reply(200, {
+            executionArn: arn,
+            stateMachineArn: machineArn,
+            status: statuses.get(arn),
+            startDate: 1_700_000_000,
+          });
+        if (statuses.has(arn))
+          return reply(400, {
+            __type: 'com.amazonaws.swf.service.v2.model#ExecutionAlreadyExists',
+            message: `Execution Already Exists: '${arn}'`,
+          });
         statuses.set(arn, 'RUNNING');
         return reply(200, { executionArn: arn, startDate: 1_700_000_000 });
       });
@@ -313,10 +383,15 @@ describe('execution names: an ended execution does not block its dataset for 90 
       const kind = (payload as { kind: string }).kind;
       if (kind === FANOUT_KINDS.commit) commits++;
       if (kind === FANOUT_KINDS.commit && failCommit) throw new Error('injected: the commit failed');
-      if (kind === FANOUT_KINDS.cleanup) partsBeforeCleanup = (await h.keys()).filter((k) => k.includes('/_parts/')).length;
+      if (kind === FANOUT_KINDS.cleanup)
+        partsBeforeCleanup = (await h.keys()).filter((k) => k.includes('/_parts/')).length;
       return h.handler(payload);
     });
-    const h: Harness = await createHarness(s3, { FANOUT_MIN_USERS: '1000' }, { ...SMALL_SHARDS, startFanout: fanoutStarter(machine) });
+    const h: Harness = await createHarness(
+      s3,
+      { FANOUT_MIN_USERS: '1000' },
+      { ...SMALL_SHARDS, startFanout: fanoutStarter(machine) },
+    );
 
     expect((await h.api(post)).statusCode).toBe(202);
     await machine.settled();
@@ -327,7 +402,12 @@ describe('execution names: an ended execution does not block its dataset for 90 
     expect(partsBeforeCleanup).toBe(4 * (PART_TABLES.length + 1)); // 4 shards × (a part per table, the report)
     expect(await h.keys()).toEqual([`${prefix}/_run.json`]);
     const marker = JSON.parse((await h.storage.read(`${prefix}/_run.json`))!.toString());
-    expect(marker).toMatchObject({ datasetId, trigger: 'fanout', endedAt: expect.any(String), error: 'Error: injected: the commit failed' });
+    expect(marker).toMatchObject({
+      datasetId,
+      trigger: 'fanout',
+      endedAt: expect.any(String),
+      error: 'Error: injected: the commit failed',
+    });
     expect((await h.api(get)).statusCode).toBe(404);
 
     failCommit = false;
@@ -353,7 +433,10 @@ describe('execution names: an ended execution does not block its dataset for 90 
     ).rejects.toThrow('injected: the plan failed');
     const prefix = `tierdrift/${datasetAddress(parseConfig(failing.config)).prefix}`;
     expect(await h.keys()).toEqual([`${prefix}/_run.json`]);
-    expect(JSON.parse((await h.storage.read(`${prefix}/_run.json`))!.toString())).toMatchObject({ trigger: 'fanout', error: 'Error: injected: the plan failed' });
+    expect(JSON.parse((await h.storage.read(`${prefix}/_run.json`))!.toString())).toMatchObject({
+      trigger: 'fanout',
+      error: 'Error: injected: the plan failed',
+    });
   });
 });
 
@@ -400,14 +483,24 @@ describe('the run marker of a fan-out longer than RUN_MARKER_STALE_SECONDS', () 
 
 describe('environment: FANOUT_MIN_USERS and STATE_MACHINE_ARN', () => {
   it('defaults to 1,000,000 users and no state machine; reads both', () => {
-    expect(loadEnvironment({ BUCKET_NAME: 'my-bucket' }).fanout).toEqual({ minUsers: 1_000_000, stateMachineArn: undefined });
+    expect(loadEnvironment({ BUCKET_NAME: 'my-bucket' }).fanout).toEqual({
+      minUsers: 1_000_000,
+      stateMachineArn: undefined,
+    });
     const arn = 'arn:aws:states:eu-west-1:123456789012:stateMachine:Tierdrift-fanout';
-    expect(loadEnvironment({ BUCKET_NAME: 'my-bucket', FANOUT_MIN_USERS: '5000', STATE_MACHINE_ARN: arn }).fanout).toEqual({ minUsers: 5000, stateMachineArn: arn });
+    expect(
+      loadEnvironment({ BUCKET_NAME: 'my-bucket', FANOUT_MIN_USERS: '5000', STATE_MACHINE_ARN: arn }).fanout,
+    ).toEqual({ minUsers: 5000, stateMachineArn: arn });
   });
 
   it('MAX_USERS defaults to the schema maximum, SINGLE_RUN_MAX_USERS to 1,000,000; FANOUT_MIN_USERS may not leave a gap above it', () => {
-    expect(loadEnvironment({ BUCKET_NAME: 'my-bucket' })).toMatchObject({ maxUsers: 10_000_000, singleRunMaxUsers: 1_000_000 });
-    expect(loadEnvironment({ BUCKET_NAME: 'my-bucket', SINGLE_RUN_MAX_USERS: '2000000', FANOUT_MIN_USERS: '2000001' })).toMatchObject({
+    expect(loadEnvironment({ BUCKET_NAME: 'my-bucket' })).toMatchObject({
+      maxUsers: 10_000_000,
+      singleRunMaxUsers: 1_000_000,
+    });
+    expect(
+      loadEnvironment({ BUCKET_NAME: 'my-bucket', SINGLE_RUN_MAX_USERS: '2000000', FANOUT_MIN_USERS: '2000001' }),
+    ).toMatchObject({
       singleRunMaxUsers: 2_000_000,
       fanout: { minUsers: 2_000_001 },
     });
@@ -418,10 +511,17 @@ describe('environment: FANOUT_MIN_USERS and STATE_MACHINE_ARN', () => {
 
   it('names bad values', () => {
     try {
-      loadEnvironment({ BUCKET_NAME: 'my-bucket', FANOUT_MIN_USERS: '0', STATE_MACHINE_ARN: 'arn:aws:lambda:eu-west-1:123456789012:function:x' });
+      loadEnvironment({
+        BUCKET_NAME: 'my-bucket',
+        FANOUT_MIN_USERS: '0',
+        STATE_MACHINE_ARN: 'arn:aws:lambda:eu-west-1:123456789012:function:x',
+      });
       expect.unreachable();
     } catch (error) {
-      expect((error as EnvironmentError).problems.map((p) => p.variable)).toEqual(['FANOUT_MIN_USERS', 'STATE_MACHINE_ARN']);
+      expect((error as EnvironmentError).problems.map((p) => p.variable)).toEqual([
+        'FANOUT_MIN_USERS',
+        'STATE_MACHINE_ARN',
+      ]);
     }
   });
 });

@@ -21,14 +21,26 @@ afterAll(() => s3?.stop());
 const POST = apiEvent('api-post-default.json');
 const post = (config: object) => withRequest(POST, { body: JSON.stringify(config) });
 const prefixOf = (config: object) => `tierdrift/${datasetAddress(parseConfig(config)).prefix}`;
-const getOf = (config: object) => withRequest(POST, { httpMethod: 'GET', path: `/datasets/${datasetAddress(parseConfig(config)).datasetId}`, body: null });
+const getOf = (config: object) =>
+  withRequest(POST, {
+    httpMethod: 'GET',
+    path: `/datasets/${datasetAddress(parseConfig(config)).datasetId}`,
+    body: null,
+  });
 /** How many times a file of the dataset was written (a PutObject or a multipart upload started): one per generation. */
 const writesOf = (h: Harness, file: string) =>
-  log.requests(h.bucket).filter((r) => ['PutObject', 'CreateMultipartUpload'].some((op) => describeRequest(r) === `${op} ${file}`)).length;
-const markerOf = async (h: Harness, prefix: string) => JSON.parse((await h.storage.read(runMarkerKey(prefix)))!.toString()) as RunMarker;
+  log
+    .requests(h.bucket)
+    .filter((r) => ['PutObject', 'CreateMultipartUpload'].some((op) => describeRequest(r) === `${op} ${file}`)).length;
+const markerOf = async (h: Harness, prefix: string) =>
+  JSON.parse((await h.storage.read(runMarkerKey(prefix)))!.toString()) as RunMarker;
 /** A run of the dataset under way in another invocation: its fresh, open marker. */
 async function runElsewhere(h: Harness, config: object): Promise<RunMarker> {
-  const marker: RunMarker = { datasetId: datasetAddress(parseConfig(config)).datasetId, startedAt: new Date().toISOString(), trigger: 'api' };
+  const marker: RunMarker = {
+    datasetId: datasetAddress(parseConfig(config)).datasetId,
+    startedAt: new Date().toISOString(),
+    trigger: 'api',
+  };
   expect(await claimRun(h.storage, prefixOf(config), marker, 900)).toBe(true);
   return marker;
 }
@@ -43,7 +55,10 @@ describe('single flight: concurrent identical synchronous POSTs', () => {
     expect(writesOf(h, 'uploads.csv')).toBe(1);
     const statuses = responses.map((r) => r.statusCode);
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
-    expect(statuses.every((s) => s === 201 || s === 200 || s === 202), String(statuses)).toBe(true);
+    expect(
+      statuses.every((s) => s === 201 || s === 200 || s === 202),
+      String(statuses),
+    ).toBe(true);
     const created = responses.find((r) => r.statusCode === 201)!.json as unknown as DatasetDescription;
     for (const r of responses) {
       expect(r.headers?.Location).toBe(`/prod/datasets/${created.datasetId}`);
@@ -52,7 +67,10 @@ describe('single flight: concurrent identical synchronous POSTs', () => {
     }
     const keys = await h.keys();
     expect(keys.filter((k) => k.endsWith('/manifest.json'))).toEqual([`${created.prefix}/manifest.json`]);
-    expect(await markerOf(h, created.prefix)).toMatchObject({ datasetId: created.datasetId, endedAt: expect.any(String) });
+    expect(await markerOf(h, created.prefix)).toMatchObject({
+      datasetId: created.datasetId,
+      endedAt: expect.any(String),
+    });
     expect((await markerOf(h, created.prefix)).error).toBeUndefined();
   }, 120_000);
 
@@ -86,7 +104,9 @@ describe('single flight: concurrent identical synchronous POSTs', () => {
     const waiting = h.api(post(config));
     await untilWaiting(h);
     // The other run, as a background job runs it: publishes, then ends the marker.
-    expect(await h.handler({ kind: 'tierdrift.generate', config: parseConfig(config) })).toMatchObject({ status: 'created' });
+    expect(await h.handler({ kind: 'tierdrift.generate', config: parseConfig(config) })).toMatchObject({
+      status: 'created',
+    });
     const answered = await waiting;
     expect(answered.statusCode).toBe(200);
     expect((answered.json as unknown as DatasetDescription).manifest.datasetId).toBe(marker.datasetId);
@@ -116,7 +136,10 @@ describe('single flight: concurrent identical synchronous POSTs', () => {
     log.restart(h.bucket, 3);
     const failed = await h.api(post(config));
     expect(failed.statusCode).toBe(500);
-    expect(await markerOf(h, prefix)).toMatchObject({ endedAt: expect.any(String), error: expect.stringContaining('InjectedFault') });
+    expect(await markerOf(h, prefix)).toMatchObject({
+      endedAt: expect.any(String),
+      error: expect.stringContaining('InjectedFault'),
+    });
     log.restart(h.bucket);
     const retried = await h.api(post(config));
     expect(retried.statusCode).toBe(201);
@@ -127,5 +150,6 @@ describe('single flight: concurrent identical synchronous POSTs', () => {
 
 /** Resolves once a POST (started after `log.restart`) has found the run taken and polls its marker: its second read of it. */
 async function untilWaiting(h: Harness): Promise<void> {
-  while (log.requests(h.bucket).filter((r) => describeRequest(r) === 'GetObject _run.json').length < 2) await setTimeout(10);
+  while (log.requests(h.bucket).filter((r) => describeRequest(r) === 'GetObject _run.json').length < 2)
+    await setTimeout(10);
 }

@@ -18,11 +18,19 @@ beforeAll(async () => {
 });
 afterAll(() => s3?.stop());
 
-const prefixOf = (config: Record<string, unknown>, root = 'tierdrift') => `${root}/${datasetAddress(parseConfig(config)).prefix}`;
+const prefixOf = (config: Record<string, unknown>, root = 'tierdrift') =>
+  `${root}/${datasetAddress(parseConfig(config)).prefix}`;
 
 it('every Lambda event sample in events/ is exercised by the handler tests', () => {
   const samples = readdirSync(new URL('../events/', import.meta.url)).filter((f) => !f.startsWith('config-'));
-  const tests = ['handler-api.test.ts', 'handler-triggers.test.ts', 'handler-fanout.test.ts', 'handler-evaluation.test.ts'].map((t) => readFileSync(new URL(t, import.meta.url), 'utf8')).join('');
+  const tests = [
+    'handler-api.test.ts',
+    'handler-triggers.test.ts',
+    'handler-fanout.test.ts',
+    'handler-evaluation.test.ts',
+  ]
+    .map((t) => readFileSync(new URL(t, import.meta.url), 'utf8'))
+    .join('');
   expect(samples.filter((f) => !tests.includes(`'${f}'`))).toEqual([]);
   expect(samples).toHaveLength(10);
 });
@@ -63,14 +71,21 @@ describe('the nightly schedule (schedule-nightly.json)', () => {
     const report = await h.handler({ fixtures: [{ name: 'today', config: { users: 10 }, seedFromDate: true }] });
     const d = new Date();
     const seed = d.getUTCFullYear() * 10000 + (d.getUTCMonth() + 1) * 100 + d.getUTCDate();
-    expect(report).toMatchObject({ fixtures: [{ ok: true, pointer: { datasetId: expect.stringMatching(new RegExp(`^seed-${seed}-`)) } }] });
+    expect(report).toMatchObject({
+      fixtures: [{ ok: true, pointer: { datasetId: expect.stringMatching(new RegExp(`^seed-${seed}-`)) } }],
+    });
   });
 
   it('one bad fixture: the others are still published and pointed to, then the invocation fails', async () => {
     const h = await createHarness(s3);
     const { fixtures } = readEvent<{ fixtures: unknown[] }>('schedule-nightly.json');
     const payload = {
-      fixtures: [fixtures[0], { name: 'broken', config: { users: 0 } }, { name: 'dated', config: { seed: 1 }, seedFromDate: true }, fixtures[1]],
+      fixtures: [
+        fixtures[0],
+        { name: 'broken', config: { users: 0 } },
+        { name: 'dated', config: { seed: 1 }, seedFromDate: true },
+        fixtures[1],
+      ],
       scheduledTime: '2026-11-24T03:00:00Z',
     };
     const failure = await h.handler(payload).then(
@@ -78,7 +93,9 @@ describe('the nightly schedule (schedule-nightly.json)', () => {
       (error: unknown) => error,
     );
     expect(failure).toBeInstanceOf(NightlyRunError);
-    expect((failure as Error).message).toMatch(/^2 of 4 fixtures failed: broken \(users: .*\), dated \(seed: must not be given with seedFromDate\)/);
+    expect((failure as Error).message).toMatch(
+      /^2 of 4 fixtures failed: broken \(users: .*\), dated \(seed: must not be given with seedFromDate\)/,
+    );
     const keys = await h.keys();
     expect(keys).toContain('tierdrift/latest/notebook.json');
     expect(keys).toContain('tierdrift/latest/rolling.json');
@@ -88,8 +105,16 @@ describe('the nightly schedule (schedule-nightly.json)', () => {
 
   it('a malformed payload (bad or duplicate names) is refused whole, before anything is written', async () => {
     const h = await createHarness(s3);
-    const payload = { fixtures: [{ name: 'Bad_Name', config: {} }, { name: 'a', config: {} }, { name: 'a', config: {} }] };
-    await expect(h.handler(payload)).rejects.toThrow(/fixtures\.0\.name: must be 1 to 63 lowercase.*fixtures\.2\.name: duplicate fixture name "a"/);
+    const payload = {
+      fixtures: [
+        { name: 'Bad_Name', config: {} },
+        { name: 'a', config: {} },
+        { name: 'a', config: {} },
+      ],
+    };
+    await expect(h.handler(payload)).rejects.toThrow(
+      /fixtures\.0\.name: must be 1 to 63 lowercase.*fixtures\.2\.name: duplicate fixture name "a"/,
+    );
     expect(await h.keys()).toEqual([]);
   });
 });
@@ -99,9 +124,23 @@ describe('the background job (background-job.json)', () => {
     const h = await createHarness(s3);
     const job = readEvent<{ config: Record<string, unknown> }>('background-job.json');
     const prefix = prefixOf(job.config);
-    expect(await h.handler(job)).toEqual({ datasetId: datasetAddress(parseConfig(job.config)).datasetId, status: 'created', prefix });
+    expect(await h.handler(job)).toEqual({
+      datasetId: datasetAddress(parseConfig(job.config)).datasetId,
+      status: 'created',
+      prefix,
+    });
     const keys = await h.keys();
-    const files = ['_run.json', 'items.csv', 'manifest.json', 'schema.json', 'tasks/upload_50gb_next_hour.csv', 'tiers.csv', 'truth/users.csv', 'uploads.csv', 'users.csv'];
+    const files = [
+      '_run.json',
+      'items.csv',
+      'manifest.json',
+      'schema.json',
+      'tasks/upload_50gb_next_hour.csv',
+      'tiers.csv',
+      'truth/users.csv',
+      'uploads.csv',
+      'users.csv',
+    ];
     expect(keys).toEqual(files.map((f) => `${prefix}/${f}`));
     const marker = JSON.parse((await h.storage.read(`${prefix}/_run.json`))!.toString());
     expect(marker.endedAt >= marker.startedAt).toBe(true);
@@ -109,7 +148,9 @@ describe('the background job (background-job.json)', () => {
 
   it('an invalid job fails the invocation (Lambda then retries it) and writes nothing', async () => {
     const h = await createHarness(s3);
-    await expect(h.handler({ kind: 'tierdrift.generate', config: { users: -1 } })).rejects.toThrow(/invalid job config: users/);
+    await expect(h.handler({ kind: 'tierdrift.generate', config: { users: -1 } })).rejects.toThrow(
+      /invalid job config: users/,
+    );
     expect(await h.keys()).toEqual([]);
   });
 
@@ -131,20 +172,33 @@ describe('observability', () => {
     try {
       delete process.env.POWERTOOLS_METRICS_DISABLED;
       const deps = dependenciesFromEnvironment({ BUCKET_NAME: bucket });
-      const handler = createHandler({ ...deps, logger: new Logger({ serviceName: 'tierdrift' }), metrics: new Metrics({ namespace: 'tierdrift', serviceName: 'tierdrift' }) });
+      const handler = createHandler({
+        ...deps,
+        logger: new Logger({ serviceName: 'tierdrift' }),
+        metrics: new Metrics({ namespace: 'tierdrift', serviceName: 'tierdrift' }),
+      });
       await handler({ kind: 'tierdrift.generate', config: { seed: 5, users: 200 } });
     } finally {
       write.mockRestore();
     }
-    const records = lines.flatMap((l) => l.split('\n')).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const records = lines
+      .flatMap((l) => l.split('\n'))
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const log = records.find((r) => r.message === 'dataset published');
-    expect(log).toMatchObject({ level: 'INFO', datasetId: datasetAddress(parseConfig({ seed: 5, users: 200 })).datasetId, trigger: 'job' });
+    expect(log).toMatchObject({
+      level: 'INFO',
+      datasetId: datasetAddress(parseConfig({ seed: 5, users: 200 })).datasetId,
+      trigger: 'job',
+    });
     expect(log?.rows).toBeGreaterThan(200);
     expect(log?.bytes).toBeGreaterThan(0);
     expect(typeof log?.durationMs).toBe('number');
     const emf = records.filter((r) => r._aws !== undefined);
     expect(emf).toHaveLength(1);
-    const directive = (emf[0]._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] }).CloudWatchMetrics[0];
+    const directive = (
+      emf[0]._aws as { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string }[] }[] }
+    ).CloudWatchMetrics[0];
     expect(directive.Namespace).toBe('tierdrift');
     expect(directive.Metrics.map((m) => m.Name).sort()).toEqual(['bytes', 'duration', 'rows']);
     expect(directive.Dimensions[0]).toContain('trigger');
@@ -175,7 +229,14 @@ describe('environment', () => {
   it('names every bad variable and its rule', () => {
     const error = (() => {
       try {
-        loadEnvironment({ BUCKET_NAME: 'Not_A_Bucket', ROOT_PREFIX: '/x/', ROLLING_PREFIX: 'a//b', MAX_USERS: '20000000', SYNC_MAX_USERS: 'lots', PRESIGN_EXPIRES_SECONDS: '0' });
+        loadEnvironment({
+          BUCKET_NAME: 'Not_A_Bucket',
+          ROOT_PREFIX: '/x/',
+          ROLLING_PREFIX: 'a//b',
+          MAX_USERS: '20000000',
+          SYNC_MAX_USERS: 'lots',
+          PRESIGN_EXPIRES_SECONDS: '0',
+        });
       } catch (e) {
         return e;
       }

@@ -64,7 +64,9 @@ function clean(): Rows {
 function run(rows: Rows, ctx: IntegrityContext = CTX) {
   const checker = new IntegrityChecker(ctx);
   for (const [id, size] of rows.items) checker.addItem(id, size);
-  const ids = [...new Set([...rows.users, ...rows.tiers.map((t) => t.user), ...rows.uploads.map((u) => u.user)])].sort((a, b) => a - b);
+  const ids = [...new Set([...rows.users, ...rows.tiers.map((t) => t.user), ...rows.uploads.map((u) => u.user)])].sort(
+    (a, b) => a - b,
+  );
   for (const id of ids) {
     for (const u of rows.users) if (u === id) checker.addUser(u);
     for (const t of rows.tiers) if (t.user === id) checker.addTier(t.user, t.from, t.until, t.tier);
@@ -98,14 +100,23 @@ function check(checks: CheckResult[], name: string): CheckResult {
 }
 
 /** Runs the rows and asserts that exactly `name` fails, with `violations` violations and an example matching `example`. */
-function expectOnlyFailure(rows: Rows, name: string, violations: number, example: RegExp | string, ctx: IntegrityContext = CTX) {
+function expectOnlyFailure(
+  rows: Rows,
+  name: string,
+  violations: number,
+  example: RegExp | string,
+  ctx: IntegrityContext = CTX,
+) {
   const { checks } = run(rows, ctx);
   expect(failing(checks)).toEqual([name]);
   const c = check(checks, name);
   expect(c.violations).toBe(violations);
   expect(c.passed).toBe(false);
   expect(c.examples.length).toBe(Math.min(violations, 10));
-  expect(c.examples.some((e) => (typeof example === 'string' ? e.includes(example) : example.test(e))), JSON.stringify(c.examples)).toBe(true);
+  expect(
+    c.examples.some((e) => (typeof example === 'string' ? e.includes(example) : example.test(e))),
+    JSON.stringify(c.examples),
+  ).toBe(true);
   return c;
 }
 
@@ -144,7 +155,13 @@ describe('clean rows', () => {
   it('a premium interval starting at the window start is not an upgrade', () => {
     const rows = clean();
     // User 1 premium→free→premium: only the second premium interval is an upgrade.
-    rows.tiers.splice(0, 1, { user: 1, from: S, until: S + 2 * D, tier: 'premium' }, { user: 1, from: S + 2 * D, until: S + 4 * D, tier: 'free' }, { user: 1, from: S + 4 * D, until: E, tier: 'premium' });
+    rows.tiers.splice(
+      0,
+      1,
+      { user: 1, from: S, until: S + 2 * D, tier: 'premium' },
+      { user: 1, from: S + 2 * D, until: S + 4 * D, tier: 'free' },
+      { user: 1, from: S + 4 * D, until: E, tier: 'premium' },
+    );
     rows.uploads[0].at = S + 4 * D + 30; // 50 GB, first hour of the upgrade
     const { checks, summary } = run(rows);
     expect(failing(checks)).toEqual([]);
@@ -295,7 +312,9 @@ describe('one corrupted thing at a time', () => {
     checker.addTier(1, S + 3 * D, E, 'premium');
     const { checks } = checker.finish();
     expect(failing(checks)).toContain('tiers_cover_window');
-    expect(check(checks, 'tiers_cover_window').examples.some((e) => /user_id=1 \(tiers not grouped by user\)/.test(e))).toBe(true);
+    expect(
+      check(checks, 'tiers_cover_window').examples.some((e) => /user_id=1 \(tiers not grouped by user\)/.test(e)),
+    ).toBe(true);
   });
 
   it('tier_changes_min_gap: two changes closer than minTierGapHours', () => {

@@ -19,7 +19,12 @@ import {
 
 /** IAM's object-ARN wildcard: `*` matches any run of characters, `/` included. */
 const grants = (pattern: string, key: string): boolean =>
-  new RegExp(`^${pattern.split('*').map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&')).join('.*')}$`).test(key);
+  new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  ).test(key);
 
 const address = datasetAddress(parseConfig({ seed: 42, users: 10 }));
 
@@ -47,7 +52,11 @@ describe('key layout', () => {
     const kept = datasetKeys(address, root);
     const rolling = datasetKeys(address, rollingRoot(root));
     const run = runPrefixOf(kept.prefix, 'r-1');
-    const published = [kept, rolling].flatMap(({ prefix, manifestKey }) => [manifestKey, runMarkerKey(prefix), ...DATASET_FILES.map((f) => fileKey(prefix, f.file))]);
+    const published = [kept, rolling].flatMap(({ prefix, manifestKey }) => [
+      manifestKey,
+      runMarkerKey(prefix),
+      ...DATASET_FILES.map((f) => fileKey(prefix, f.file)),
+    ]);
     const parts = [partKey(run, 'users', 0), reportKey(run, 0)];
     const pointer = latestPointerKey(root, 'daily');
 

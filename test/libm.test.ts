@@ -51,7 +51,8 @@ function checkFixture(name: keyof typeof NAIVE, f: (...a: number[]) => number, m
     const want = d[i + arity];
     const args = Array.from(d.subarray(i, i + arity));
     const got = f(...args);
-    if (!same(got, want)) bad.push(`${name}(${args.join(', ')}) = ${got} [${hexOf(got)}], want ${want} [${hexOf(want)}]`);
+    if (!same(got, want))
+      bad.push(`${name}(${args.join(', ')}) = ${got} [${hexOf(got)}], want ${want} [${hexOf(want)}]`);
     if (!same(naive(...args), want)) misses.naive++;
     if (!same(v8(...args), want)) misses.v8++;
   }
@@ -60,7 +61,9 @@ function checkFixture(name: keyof typeof NAIVE, f: (...a: number[]) => number, m
   expect(misses.naive).toBeGreaterThan(n / 10);
   // V8's own Math.${name} is not asserted on: how close it comes to glibc changes between V8 versions
   // (Math.pow misses glibc on 6,284 of the pow cases under Node 20, on 13 under Node 24).
-  console.info(`${name}: ${n} cases; the naive version misses ${misses.naive}, V8's Math.${name} (Node ${process.version}) ${misses.v8}`);
+  console.info(
+    `${name}: ${n} cases; the naive version misses ${misses.naive}, V8's Math.${name} (Node ${process.version}) ${misses.v8}`,
+  );
 }
 
 describe('libm fixtures (Python / glibc 2.36 FMA variants, bit-exact)', () => {

@@ -12,7 +12,8 @@ const script = readFileSync(new URL('../docs/load_dataset.py', import.meta.url),
 const schema = buildDatasetSchema(parseConfig({ openEndedTiers: true }));
 const table = (name: string): SchemaTable => {
   const found = schema.tables.find((t) => t.name === name);
-  if (!found) throw new Error(`docs/load_dataset.py names table ${JSON.stringify(name)}, which schema.json does not have`);
+  if (!found)
+    throw new Error(`docs/load_dataset.py names table ${JSON.stringify(name)}, which schema.json does not have`);
   return found;
 };
 /** The one primary key a single-key loader can take: the column, or None for a composite key. */
@@ -20,11 +21,18 @@ const singleKey = (t: SchemaTable): string => (t.primaryKey.length === 1 ? `"${t
 /** `key=value` arguments of a call, values as written (a string literal, None, or a dict). */
 const kwargs = (args: string): Record<string, string> =>
   Object.fromEntries([...args.matchAll(/(\w+)=("[^"]*"|None|\{[^}]*\})/g)].map((m) => [m[1], m[2]]));
-const dictOf = (text: string): Record<string, string> => Object.fromEntries([...text.matchAll(/"(\w+)":\s*"(\w+)"/g)].map((m) => [m[1], m[2]]));
+const dictOf = (text: string): Record<string, string> =>
+  Object.fromEntries([...text.matchAll(/"(\w+)":\s*"(\w+)"/g)].map((m) => [m[1], m[2]]));
 const quoted = (name: string | null | undefined) => (name == null ? undefined : `"${name}"`);
 const graphTables = ['users', 'tiers', 'items', 'uploads'];
 const linksAmong = (names: string[]) =>
-  names.flatMap((n) => table(n).foreignKeys.filter((fk) => names.includes(fk.references.table)).map((fk) => `${n}.${fk.column} -> ${fk.references.table}`)).sort();
+  names
+    .flatMap((n) =>
+      table(n)
+        .foreignKeys.filter((fk) => names.includes(fk.references.table))
+        .map((fk) => `${n}.${fk.column} -> ${fk.references.table}`),
+    )
+    .sort();
 
 describe('docs/load_dataset.py against schema.json', () => {
   it('every dfs["..."] is a table of schema.json', () => {
@@ -48,7 +56,9 @@ describe('docs/load_dataset.py against schema.json', () => {
   });
 
   it('KumoRFM: the links are exactly the foreign keys among the graph tables', () => {
-    const links = [...script.matchAll(/graph\.link\(src_table="(\w+)", fkey="(\w+)", dst_table="(\w+)"\)/g)].map((m) => `${m[1]}.${m[2]} -> ${m[3]}`);
+    const links = [...script.matchAll(/graph\.link\(src_table="(\w+)", fkey="(\w+)", dst_table="(\w+)"\)/g)].map(
+      (m) => `${m[1]}.${m[2]} -> ${m[3]}`,
+    );
     expect(links.sort()).toEqual(linksAmong(graphTables));
   });
 
@@ -60,7 +70,9 @@ describe('docs/load_dataset.py against schema.json', () => {
   });
 
   it('RelBench: each Table with the foreign keys, single primary key and time column schema.json gives', () => {
-    const calls = [...script.matchAll(/^\s+"(\w+)": Table\(dfs\["(\w+)"\](?:\.drop\(columns=\["(\w+)"\]\))?, (.*)\),$/gm)];
+    const calls = [
+      ...script.matchAll(/^\s+"(\w+)": Table\(dfs\["(\w+)"\](?:\.drop\(columns=\["(\w+)"\]\))?, (.*)\),$/gm),
+    ];
     expect(calls.map((m) => m[1])).toEqual(graphTables);
     for (const [, key, name, dropped, args] of calls) {
       expect(key).toBe(name);
@@ -81,6 +93,8 @@ describe('docs/load_dataset.py against schema.json', () => {
     const kept = /\[\["(\w+)", "(\w+)", "(\w+)"\]\]/.exec(script)!.slice(1);
     expect(kept).toEqual([task.entity.column, task.anchorColumn, task.labelColumn]);
     for (const c of kept) expect(columns).toContain(c);
-    expect(script).toMatch(new RegExp(`time_col="${task.anchorColumn}",\\n\\s+\\)\\n\\s+for split in task\\["splits"\\]`));
+    expect(script).toMatch(
+      new RegExp(`time_col="${task.anchorColumn}",\\n\\s+\\)\\n\\s+for split in task\\["splits"\\]`),
+    );
   });
 });

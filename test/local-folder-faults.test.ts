@@ -16,7 +16,10 @@ interface Call {
 }
 
 /** The real calls, each recorded; the one `fail` picks throws ENOSPC as the kernel would, without being made. */
-function recordingCalls(fail: (call: Call, index: number) => boolean = () => false): { calls: FolderCalls; log: Call[] } {
+function recordingCalls(fail: (call: Call, index: number) => boolean = () => false): {
+  calls: FolderCalls;
+  log: Call[];
+} {
   const log: Call[] = [];
   const calls = {} as Record<keyof FolderCalls, unknown>;
   for (const op of Object.keys(nodeFolderCalls) as Array<keyof FolderCalls>) {
@@ -25,7 +28,11 @@ function recordingCalls(fail: (call: Call, index: number) => boolean = () => fal
       const call = { op, path: String(op === 'rename' || op === 'link' ? args[1] : args[0]) };
       log.push(call);
       if (!fail(call, log.length - 1)) return real(...args);
-      const error = Object.assign(new Error(`ENOSPC: no space left on device, ${op}`), { code: 'ENOSPC', errno: -28, syscall: op });
+      const error = Object.assign(new Error(`ENOSPC: no space left on device, ${op}`), {
+        code: 'ENOSPC',
+        errno: -28,
+        syscall: op,
+      });
       if (op === 'write') throw error; // the one synchronous call
       return Promise.reject(error);
     };
@@ -83,7 +90,9 @@ describe('LocalFolderStorage on a full disk (injected ENOSPC)', () => {
   it("(a) a data file's write: `disk full writing <path>`, its temp file removed", async () => {
     const dir = freshDir();
     let writes = 0;
-    const { calls } = recordingCalls((c) => c.op === 'write' && isTemp(c.path, join(dir, 'd', 'uploads.csv')) && ++writes === 3);
+    const { calls } = recordingCalls(
+      (c) => c.op === 'write' && isTemp(c.path, join(dir, 'd', 'uploads.csv')) && ++writes === 3,
+    );
     const storage = new LocalFolderStorage(dir, { calls });
     const writer = storage.createWriter('d/uploads.csv');
     await writer.write(chunk);
@@ -166,7 +175,12 @@ describe('LocalFolderStorage reading', () => {
 });
 
 describe('publishDataset on a full disk, whichever call fails', () => {
-  const config = parseConfig({ users: 1500, seed: 9, premiumUploadsPerDay: { mean: 12, std: 3 }, freeUploadsPerDay: { mean: 4, std: 1 } });
+  const config = parseConfig({
+    users: 1500,
+    seed: 9,
+    premiumUploadsPerDay: { mean: 12, std: 3 },
+    freeUploadsPerDay: { mean: 4, std: 1 },
+  });
   let probeDir: string;
   let probe: Call[] = [];
   let linkAt = -1;
@@ -181,7 +195,9 @@ describe('publishDataset on a full disk, whichever call fails', () => {
 
   it('the probe run makes every kind of call, several writes to each data file', () => {
     expect(new Set(probe.map((c) => c.op))).toEqual(new Set(Object.keys(nodeFolderCalls)));
-    expect(probe.filter((c) => c.op === 'write' && c.path.includes('uploads.csv.tmp-')).length).toBeGreaterThanOrEqual(3);
+    expect(probe.filter((c) => c.op === 'write' && c.path.includes('uploads.csv.tmp-')).length).toBeGreaterThanOrEqual(
+      3,
+    );
   });
 
   it('up to the manifest link: a one-line OperationError naming the file, no temp file anywhere, no manifest', async () => {
@@ -192,11 +208,14 @@ describe('publishDataset on a full disk, whichever call fails', () => {
       const { calls } = recordingCalls((_, i) => i === k);
       const error = await failure(publishDataset(config, { storage: new LocalFolderStorage(dir, { calls }) }));
       const what = `${k} ${probe[k].op} ${probe[k].path}`;
-      const line = new RegExp(`^disk full (creating|writing|syncing|committing|publishing|syncing the folder of) (${dir}/[^\\s]+)$`).exec(error.message);
+      const line = new RegExp(
+        `^disk full (creating|writing|syncing|committing|publishing|syncing the folder of) (${dir}/[^\\s]+)$`,
+      ).exec(error.message);
       // The file the call was for (its temp file's target), or for a folder sync, a file or folder in it.
       const named = join(dir, relative(probeDir, probe[k].path)).replace(/\.tmp-.*$/, '');
       if (!(error instanceof OperationError)) wrong[what] = `not an OperationError: ${error.stack}`;
-      else if (!line || (probe[k].op === 'syncFolder' ? !line[2].startsWith(`${named}/`) : line[2] !== named)) wrong[what] = `message: ${error.message}`;
+      else if (!line || (probe[k].op === 'syncFolder' ? !line[2].startsWith(`${named}/`) : line[2] !== named))
+        wrong[what] = `message: ${error.message}`;
       else if (temps(dir).length) wrong[what] = `left ${temps(dir).join(', ')}`;
       else if (tree(dir).some((p) => p.endsWith('manifest.json'))) wrong[what] = 'a manifest';
     }
@@ -220,10 +239,13 @@ describe('durability: what the manifest stands on is on disk before it is linked
   it('each file synced before its rename, each folder synced after its renames and new folders, then the manifest written, synced, linked, its folder synced', async () => {
     const dir = freshDir();
     const { calls, log } = recordingCalls();
-    const outcome = await publishDataset(parseConfig({ users: 300, seed: 5 }), { storage: new LocalFolderStorage(dir, { calls }) });
+    const outcome = await publishDataset(parseConfig({ users: 300, seed: 5 }), {
+      storage: new LocalFolderStorage(dir, { calls }),
+    });
     const datasetDir = join(dir, outcome.prefix);
     const manifest = join(datasetDir, 'manifest.json');
-    const at = (op: Call['op'], path: string, from = 0): number => log.findIndex((c, i) => i >= from && c.op === op && c.path === path);
+    const at = (op: Call['op'], path: string, from = 0): number =>
+      log.findIndex((c, i) => i >= from && c.op === op && c.path === path);
     const link = at('link', manifest);
     expect(link).toBeGreaterThan(0);
 
@@ -234,12 +256,18 @@ describe('durability: what the manifest stands on is on disk before it is linked
       const lastWrite = lastIndex(log, (c) => c.op === 'write' && isTemp(c.path, target));
       expect({ name, ordered: lastWrite < sync && sync < rename && rename < link }).toEqual({ name, ordered: true });
       const folderSync = at('syncFolder', dirname(target), rename);
-      expect({ name, folderSyncedBeforeLink: folderSync > rename && folderSync < link }).toEqual({ name, folderSyncedBeforeLink: true });
+      expect({ name, folderSyncedBeforeLink: folderSync > rename && folderSync < link }).toEqual({
+        name,
+        folderSyncedBeforeLink: true,
+      });
     }
     // Every folder created on the way (the dataset's, truth/, tasks/) is synced into its parent before the link.
     for (const folder of [datasetDir, join(datasetDir, 'truth'), join(datasetDir, 'tasks')]) {
       const synced = lastIndex(log, (c, i) => i < link && c.op === 'syncFolder' && c.path === dirname(folder));
-      expect({ folder, synced: synced > log.findIndex((c) => c.op === 'mkdir' && c.path.startsWith(folder)) }).toEqual({ folder, synced: true });
+      expect({ folder, synced: synced > log.findIndex((c) => c.op === 'mkdir' && c.path.startsWith(folder)) }).toEqual({
+        folder,
+        synced: true,
+      });
     }
     const manifestSync = log.findIndex((c) => c.op === 'sync' && isTemp(c.path, manifest));
     expect(lastIndex(log, (c) => c.op === 'write' && isTemp(c.path, manifest))).toBeLessThan(manifestSync);
@@ -256,7 +284,8 @@ describe('removeStale: the temp files of dead runs', () => {
   function file(path: string, ageSeconds = 0): string {
     mkdirSync(dirname(path), { recursive: true });
     writeFileSync(path, 'partial');
-    if (ageSeconds) utimesSync(path, new Date(Date.now() - ageSeconds * 1000), new Date(Date.now() - ageSeconds * 1000));
+    if (ageSeconds)
+      utimesSync(path, new Date(Date.now() - ageSeconds * 1000), new Date(Date.now() - ageSeconds * 1000));
     return path;
   }
 
@@ -274,7 +303,16 @@ describe('removeStale: the temp files of dead runs', () => {
 
     expect(await new LocalFolderStorage(dir).removeStale!('seed=1/abc', 900)).toBe(3);
     expect(tree(join(dir, 'seed=1'))).toEqual(
-      [live, liveInSubfolder, finished, otherDataset, dirname(live), join(dataset, 'truth'), join(dataset, 'tasks'), dirname(otherDataset)]
+      [
+        live,
+        liveInSubfolder,
+        finished,
+        otherDataset,
+        dirname(live),
+        join(dataset, 'truth'),
+        join(dataset, 'tasks'),
+        dirname(otherDataset),
+      ]
         .map((p) => p.slice(join(dir, 'seed=1').length + 1))
         .sort(),
     );

@@ -61,7 +61,17 @@ describe('config key openEndedTiers', () => {
 describe('tiers.csv with openEndedTiers', () => {
   const configs: [string, GenerationConfigInput][] = [
     ['reference engine, the notebook config', {}],
-    ['seedrandom engine, 500 users, odd-second window', { engine: 'seedrandom', seed: 3, users: 500, start: '2024-02-27T12:34:56Z', end: '2024-03-03T01:02:03Z', minTierGapHours: 7.25 }],
+    [
+      'seedrandom engine, 500 users, odd-second window',
+      {
+        engine: 'seedrandom',
+        seed: 3,
+        users: 500,
+        start: '2024-02-27T12:34:56Z',
+        end: '2024-03-03T01:02:03Z',
+        minTierGapHours: 7.25,
+      },
+    ],
   ];
   for (const [name, input] of configs) {
     it(`${name}: only each user's last until_datetime differs, and it is empty`, () => {
@@ -97,12 +107,16 @@ describe('readers accept an empty until_datetime', () => {
   it('readUserTimeline: until null for the open-ended interval, merged like any other', async () => {
     writeFileSync(join(root, 'tiers.csv'), TIERS);
     const storage = new LocalFolderStorage(root);
-    expect(await readUserTimeline(storage, '', 1)).toEqual([{ tier: 'premium', from: '2025-03-01T00:00:00Z', until: null }]);
+    expect(await readUserTimeline(storage, '', 1)).toEqual([
+      { tier: 'premium', from: '2025-03-01T00:00:00Z', until: null },
+    ]);
     expect(await readUserTimeline(storage, '', 2)).toEqual([
       { tier: 'free', from: '2025-03-01T00:00:00Z', until: '2025-03-03T00:00:00Z' },
       { tier: 'premium', from: '2025-03-03T00:00:00Z', until: null },
     ]);
-    expect(await readUserTimeline(storage, '', 3)).toEqual([{ tier: 'free', from: '2025-03-01T00:00:00Z', until: null }]);
+    expect(await readUserTimeline(storage, '', 3)).toEqual([
+      { tier: 'free', from: '2025-03-01T00:00:00Z', until: null },
+    ]);
   });
 
   it('the CLI report prints an open-ended period without a length', () => {
@@ -124,8 +138,11 @@ describe('readers accept an empty until_datetime', () => {
     await writer.write(Buffer.from(TIERS));
     await writer.commit();
     const run = await new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-      execFile(process.execPath, ['bin/tierdrift.mjs', 'tiers', dir, '--user', '2'], { cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 60_000 }, (error, stdout, stderr) =>
-        resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
+      execFile(
+        process.execPath,
+        ['bin/tierdrift.mjs', 'tiers', dir, '--user', '2'],
+        { cwd: fileURLToPath(new URL('..', import.meta.url)), timeout: 60_000 },
+        (error, stdout, stderr) => resolve({ code: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
       );
     });
     expect(run.code, run.stderr).toBe(0);
@@ -138,7 +155,11 @@ describe('publishing with openEndedTiers', () => {
   it('only tiers.csv (and schema.json) differ: one empty end time per user; the checks pass on the same values', async () => {
     const base = { engine: 'seedrandom', seed: 8, users: 300 } as const;
     const [closed, open] = await Promise.all(
-      [false, true].map((openEndedTiers) => publishDataset(parseConfig({ ...base, openEndedTiers }), { storage: new LocalFolderStorage(join(root, `publish-${openEndedTiers}`)) })),
+      [false, true].map((openEndedTiers) =>
+        publishDataset(parseConfig({ ...base, openEndedTiers }), {
+          storage: new LocalFolderStorage(join(root, `publish-${openEndedTiers}`)),
+        }),
+      ),
     );
     expect(open.manifest.checksPassed).toBe(true);
     expect(open.manifest.checks).toEqual(closed.manifest.checks);
@@ -167,12 +188,16 @@ describe('the API on a dataset with openEndedTiers', () => {
   it('GET .../users/{userId}/tiers answers until: null for the span still in effect', async () => {
     const h = await createHarness(s3);
     const post = apiEvent('api-post-default.json');
-    const created = await h.api(withRequest(post, { body: JSON.stringify({ seed: 3, users: 40, openEndedTiers: true }) }));
+    const created = await h.api(
+      withRequest(post, { body: JSON.stringify({ seed: 3, users: 40, openEndedTiers: true }) }),
+    );
     expect(created.statusCode).toBe(201);
     const id = created.json.datasetId as string;
     // Users 33..40 are cohort 5 (free, premium, free): three spans.
     for (const user of [1, 40]) {
-      const got = await h.api(withRequest(apiEvent('api-get-tiers.json'), { path: `/datasets/${id}/users/${user}/tiers` }));
+      const got = await h.api(
+        withRequest(apiEvent('api-get-tiers.json'), { path: `/datasets/${id}/users/${user}/tiers` }),
+      );
       expect(got.statusCode).toBe(200);
       const tiers = got.json.tiers as { tier: string; from: string; until: string | null }[];
       expect(tiers.at(-1)!.until).toBeNull();

@@ -38,16 +38,25 @@ describe('POST /datasets', () => {
     const h = await createHarness(s3);
     const response = await h.api(post({ users: 1, tasks: { gridHours: 1e-10 } }));
     expect(response.statusCode).toBe(400);
-    expect(errorsOf(response.json)).toEqual([{ field: 'tasks.gridHours', rule: 'must be at least 1 second (1/3600 hours)' }]);
+    expect(errorsOf(response.json)).toEqual([
+      { field: 'tasks.gridHours', rule: 'must be at least 1 second (1/3600 hours)' },
+    ]);
     expect(await h.keys()).toEqual([]);
     expect(h.jobs).toEqual([]);
   }, 60_000);
 
-  it("a rate whose far tail asks one user for more uploads than one user may have: 400 naming the rate", async () => {
+  it('a rate whose far tail asks one user for more uploads than one user may have: 400 naming the rate', async () => {
     const h = await createHarness(s3);
-    const response = await h.api(post({ users: 5, end: '2026-03-01T00:00:00Z', premiumUploadsPerDay: { mean: 8000, std: 4000 } }));
+    const response = await h.api(
+      post({ users: 5, end: '2026-03-01T00:00:00Z', premiumUploadsPerDay: { mean: 8000, std: 4000 } }),
+    );
     expect(response.statusCode).toBe(400);
-    expect(errorsOf(response.json)).toEqual([{ field: 'premiumUploadsPerDay', rule: expect.stringContaining(`more than the ${MAX_USER_UPLOADS} one user may have`) }]);
+    expect(errorsOf(response.json)).toEqual([
+      {
+        field: 'premiumUploadsPerDay',
+        rule: expect.stringContaining(`more than the ${MAX_USER_UPLOADS} one user may have`),
+      },
+    ]);
     expect(await h.keys()).toEqual([]);
   }, 60_000);
 
@@ -71,8 +80,12 @@ describe('POST /datasets', () => {
     const h = await createHarness(s3);
     const big = await h.api(post({ users: 1000, tasks: { gridHours: ONE_SECOND } }));
     expect(big.statusCode).toBe(400);
-    expect(errorsOf(big.json)[0].rule).toContain(`more than the ${DEFAULT_MAX_OUTPUT_BYTES} bytes allowed (MAX_OUTPUT_BYTES)`);
-    const day = await h.api(post({ users: 1000, end: '2025-03-02T00:00:00Z', minTierGapHours: 1, tasks: { gridHours: ONE_SECOND } }));
+    expect(errorsOf(big.json)[0].rule).toContain(
+      `more than the ${DEFAULT_MAX_OUTPUT_BYTES} bytes allowed (MAX_OUTPUT_BYTES)`,
+    );
+    const day = await h.api(
+      post({ users: 1000, end: '2025-03-02T00:00:00Z', minTierGapHours: 1, tasks: { gridHours: ONE_SECOND } }),
+    );
     expect(day.statusCode).toBe(202);
     expect(h.jobs).toHaveLength(1);
     // Only the run marker: nothing generated inside the request.
@@ -91,15 +104,17 @@ describe('POST /datasets', () => {
 describe('background jobs refuse what is over their limits too', () => {
   it('a job over SINGLE_RUN_MAX_BYTES fails before writing anything', async () => {
     const h = await createHarness(s3, { SINGLE_RUN_MAX_BYTES: '1000000' });
-    await expect(h.handler({ kind: 'tierdrift.generate', config: { users: 10_000 }, requestedAt: new Date().toISOString() })).rejects.toThrow(
-      /invalid job config: \(config\): would write about .* more than the 1000000 bytes allowed/,
-    );
+    await expect(
+      h.handler({ kind: 'tierdrift.generate', config: { users: 10_000 }, requestedAt: new Date().toISOString() }),
+    ).rejects.toThrow(/invalid job config: \(config\): would write about .* more than the 1000000 bytes allowed/);
     expect(await h.keys()).toEqual([]);
   }, 60_000);
 
   it('a nightly fixture over the limit is reported failed, and writes nothing', async () => {
     const h = await createHarness(s3, { MAX_OUTPUT_BYTES: '1000000' });
-    await expect(h.handler({ fixtures: [{ name: 'big', config: { users: 10_000 } }] })).rejects.toThrow(/big \(\(config\): would write about/);
+    await expect(h.handler({ fixtures: [{ name: 'big', config: { users: 10_000 } }] })).rejects.toThrow(
+      /big \(\(config\): would write about/,
+    );
     expect(await h.keys()).toEqual([]);
   }, 60_000);
 });
@@ -126,7 +141,9 @@ describe('the CLI', () => {
 
   it('over --max-output-bytes (default the same as MAX_OUTPUT_BYTES): exit 2 naming the estimate and the limit', async () => {
     const run = await refused(['--users', '10000', '--max-output-bytes', '1000000']);
-    expect(run.stderr).toMatch(/- \(config\): would write about .* more than the 1000000 bytes allowed \(--max-output-bytes\)/);
+    expect(run.stderr).toMatch(
+      /- \(config\): would write about .* more than the 1000000 bytes allowed \(--max-output-bytes\)/,
+    );
     const fine = await refused(['--config', configFile({ users: 1000, tasks: { gridHours: ONE_SECOND } })]);
     expect(fine.stderr).toContain(`more than the ${DEFAULT_MAX_OUTPUT_BYTES} bytes allowed (--max-output-bytes)`);
     const help = await runCli(['generate', '--help']);
@@ -139,7 +156,11 @@ describe('the CLI', () => {
 it(`an engine asked for more than ${MAX_USER_UPLOADS} uploads for one user fails in one line (the config check bypassed)`, () => {
   for (const engine of ['reference', 'seedrandom'] as const) {
     // 1,000,000 a day for 10 days: validation refuses it; built by hand, it reaches the engines' own limit.
-    const config = { ...parseConfig({ engine, users: 1 }), freeUploadsPerDay: { mean: 1e6, std: 0 }, premiumUploadsPerDay: { mean: 1e6, std: 0 } };
+    const config = {
+      ...parseConfig({ engine, users: 1 }),
+      freeUploadsPerDay: { mean: 1e6, std: 0 },
+      premiumUploadsPerDay: { mean: 1e6, std: 0 },
+    };
     expect(() => {
       for (const batch of createEngine(config)) void batch;
     }).toThrow(new RegExp(`^generating user 1: more than ${MAX_USER_UPLOADS} uploads, the most one user may have`));

@@ -23,21 +23,39 @@ beforeAll(async () => {
 });
 
 export const SPLIT_CONFIGS: Array<{ name: string; raw: GenerationConfigInput }> = [
-  { name: 'default rates, 1001 users (not divisible by 2, 3 or 7)', raw: { engine: 'seedrandom', seed: 9, users: 1001 } },
+  {
+    name: 'default rates, 1001 users (not divisible by 2, 3 or 7)',
+    raw: { engine: 'seedrandom', seed: 9, users: 1001 },
+  },
   {
     name: 'high rates, cohort sizes',
-    raw: { engine: 'seedrandom', seed: 4, users: 250, premiumUploadsPerDay: { mean: 120, std: 30 }, cohortSizes: [10, 100, 40, 60, 40] },
+    raw: {
+      engine: 'seedrandom',
+      seed: 4,
+      users: 250,
+      premiumUploadsPerDay: { mean: 120, std: 30 },
+      cohortSizes: [10, 100, 40, 60, 40],
+    },
   },
   {
     // Free-only users with a tiny rate: most blocks and shards have no uploads at all.
     name: 'almost no uploads (empty blocks)',
-    raw: { engine: 'seedrandom', seed: 1, users: 500, freeUploadsPerDay: { mean: 0.0005, std: 0 }, cohortSizes: [0, 500, 0, 0, 0] },
+    raw: {
+      engine: 'seedrandom',
+      seed: 1,
+      users: 500,
+      freeUploadsPerDay: { mean: 0.0005, std: 0 },
+      cohortSizes: [0, 500, 0, 0, 0],
+    },
   },
   // A row writer that depends on the config: every thread must build its writers from it.
   { name: 'open-ended tiers', raw: { engine: 'seedrandom', seed: 6, users: 300, openEndedTiers: true } },
 ];
 
-async function publish(raw: GenerationConfigInput, options: { workers?: number; worker?: boolean; blockUsers?: number }) {
+async function publish(
+  raw: GenerationConfigInput,
+  options: { workers?: number; worker?: boolean; blockUsers?: number },
+) {
   const dir = join(tmp, `run-${++counter}`);
   const outcome = await publishDataset(parseConfig(raw), {
     storage: new LocalFolderStorage(dir),
@@ -48,7 +66,10 @@ async function publish(raw: GenerationConfigInput, options: { workers?: number; 
   return { dir, outcome };
 }
 
-function expectSameBytes(a: { dir: string; outcome: PublishOutcome }, b: { dir: string; outcome: PublishOutcome }): void {
+function expectSameBytes(
+  a: { dir: string; outcome: PublishOutcome },
+  b: { dir: string; outcome: PublishOutcome },
+): void {
   expect(b.outcome.manifest.files).toEqual(a.outcome.manifest.files);
   expect(b.outcome.manifest.checks).toEqual(a.outcome.manifest.checks);
   expect(b.outcome.manifest.summary).toEqual(a.outcome.manifest.summary);
@@ -64,7 +85,9 @@ describe('generate with N worker threads', () => {
     let single: Awaited<ReturnType<typeof publish>>;
     beforeAll(async () => {
       single = await publish(raw, {});
-      const uploads = readFileSync(join(single.dir, single.outcome.prefix, 'uploads.csv'), 'latin1').split('\r\n').slice(1, -1);
+      const uploads = readFileSync(join(single.dir, single.outcome.prefix, 'uploads.csv'), 'latin1')
+        .split('\r\n')
+        .slice(1, -1);
       // txn ids are 1..n in file order, whatever the engine numbered them.
       uploads.forEach((line, i) => expect(line.split(',')[0]).toBe(String(i + 1)));
       expect(single.outcome.manifest.checksPassed).toBe(true);
@@ -95,18 +118,25 @@ describe('generate with N worker threads', () => {
 
   it('writes open-ended tiers from the worker threads', async () => {
     const { dir, outcome } = await publish(SPLIT_CONFIGS[3].raw, { workers: 2, worker: true, blockUsers: 7 });
-    const tiers = readFileSync(join(dir, outcome.prefix, 'tiers.csv'), 'latin1').split('\r\n').slice(1, -1);
+    const tiers = readFileSync(join(dir, outcome.prefix, 'tiers.csv'), 'latin1')
+      .split('\r\n')
+      .slice(1, -1);
     const openRows = tiers.filter((line) => line.split(',')[2] === '');
     expect(openRows.map((line) => line.split(',')[0])).toEqual(Array.from({ length: 300 }, (_, i) => String(i + 1)));
   });
-
 });
 
 describe('the reference engine on two threads (split by table)', () => {
   const REFERENCE_CONFIGS: Array<{ name: string; raw: GenerationConfigInput }> = [
     { name: 'seed 42, 1001 users', raw: { seed: 42, users: 1001 } },
-    { name: 'high rates (blocks of few users)', raw: { seed: 4, users: 250, premiumUploadsPerDay: { mean: 120, std: 30 }, cohortSizes: [10, 100, 40, 60, 40] } },
-    { name: 'almost no uploads', raw: { seed: 1, users: 500, freeUploadsPerDay: { mean: 0.0005, std: 0 }, cohortSizes: [0, 500, 0, 0, 0] } },
+    {
+      name: 'high rates (blocks of few users)',
+      raw: { seed: 4, users: 250, premiumUploadsPerDay: { mean: 120, std: 30 }, cohortSizes: [10, 100, 40, 60, 40] },
+    },
+    {
+      name: 'almost no uploads',
+      raw: { seed: 1, users: 500, freeUploadsPerDay: { mean: 0.0005, std: 0 }, cohortSizes: [0, 500, 0, 0, 0] },
+    },
     { name: 'open-ended tiers', raw: { seed: 6, users: 300, openEndedTiers: true } },
     { name: 'one user', raw: { seed: 3, users: 1 } },
   ];
@@ -169,7 +199,9 @@ else await import('./engine-worker.mjs');
       blockUsers: 10,
     });
     await expect(run).rejects.toThrow(/companion failed on purpose/);
-    const left = existsSync(dir) ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()) : [];
+    const left = existsSync(dir)
+      ? readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile())
+      : [];
     expect(left.map((e) => e.name)).toEqual([]);
   });
 

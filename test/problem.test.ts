@@ -11,7 +11,9 @@ describe('zod issues as problems', () => {
       { field: 'a', rule: expect.stringContaining('>=1') },
       { field: 'inner.b', rule: expect.stringContaining('string') },
     ]);
-    expect(issueProblems(z.int().safeParse('no').error!.issues, { whole: '(x)' })).toEqual([{ field: '(x)', rule: expect.any(String) }]);
+    expect(issueProblems(z.int().safeParse('no').error!.issues, { whole: '(x)' })).toEqual([
+      { field: '(x)', rule: expect.any(String) },
+    ]);
   });
 
   it('makes each unknown key a problem of its own, naming the allowed keys when told them', () => {
@@ -20,7 +22,9 @@ describe('zod issues as problems', () => {
       { field: 'inner.c', rule: 'unknown key' },
       { field: 'inner.d', rule: 'unknown key' },
     ]);
-    expect(issueProblems(issues, { whole: '(x)', allowedKeys: (path) => (path.join('.') === 'inner' ? ['b'] : []) })[0]).toEqual({
+    expect(
+      issueProblems(issues, { whole: '(x)', allowedKeys: (path) => (path.join('.') === 'inner' ? ['b'] : []) })[0],
+    ).toEqual({
       field: 'inner.c',
       rule: 'unknown key (allowed: b)',
     });

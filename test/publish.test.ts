@@ -12,8 +12,18 @@ import { verifyDataset } from '../lambda/publish/verify-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 import type { DatasetStorage, StagedWriter } from '../lambda/storage/storage.js';
 
-const PKG = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { name: string; version: string };
-const CSVS = ['users.csv', 'tiers.csv', 'items.csv', 'uploads.csv', 'truth/users.csv', 'tasks/upload_50gb_next_hour.csv'];
+const PKG = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
+  name: string;
+  version: string;
+};
+const CSVS = [
+  'users.csv',
+  'tiers.csv',
+  'items.csv',
+  'uploads.csv',
+  'truth/users.csv',
+  'tasks/upload_50gb_next_hour.csv',
+];
 /** Every file of a dataset in manifest order (the CSVs, then schema.json), and the folders they need. */
 const FILES = [...CSVS, 'schema.json'];
 const FOLDERS = ['truth', 'tasks'];
@@ -23,7 +33,16 @@ const COLUMNS: Record<string, string[]> = {
   'items.csv': ['item_id', 'size_gb'],
   'uploads.csv': ['txn_id', 'user_id', 'item_id', 'datetime'],
   'truth/users.csv': ['user_id', 'cohort', 'free_rate_per_hour', 'premium_rate_per_hour'],
-  'tasks/upload_50gb_next_hour.csv': ['user_id', 'anchor_time', 'scenario', 'tier_at_anchor', 'hours_in_tier', 'label', 'oracle_probability', 'split'],
+  'tasks/upload_50gb_next_hour.csv': [
+    'user_id',
+    'anchor_time',
+    'scenario',
+    'tier_at_anchor',
+    'hours_in_tier',
+    'label',
+    'oracle_probability',
+    'split',
+  ],
 };
 /** A storage key's path inside its dataset (`seed=…/<hash>/truth/users.csv` → `truth/users.csv`). */
 const inDataset = (key: string): string => key.split('/').slice(2).join('/');
@@ -44,7 +63,9 @@ function tree(dir: string): string[] {
   return (readdirSync(dir, { recursive: true }) as string[]).map((p) => p.split('\\').join('/')).sort();
 }
 
-type Event = { op: 'write' | 'commit' | 'abort'; key: string; bytes?: number } | { op: 'putIfAbsent'; key: string; result?: boolean };
+type Event =
+  | { op: 'write' | 'commit' | 'abort'; key: string; bytes?: number }
+  | { op: 'putIfAbsent'; key: string; result?: boolean };
 
 /** LocalFolderStorage that records every call, and can fail the k-th write (counted across files). */
 class RecordingStorage implements DatasetStorage {
@@ -125,7 +146,8 @@ function summaryFromCsvs(dir: string, config: GenerationConfig) {
     for (let i = 1; i < list.length; i++) {
       if (list[i].tier !== 'premium' || list[i - 1].tier !== 'free' || list[i].from <= start) continue;
       upgrades++;
-      if (large.some((l) => l.user === u && l.at >= list[i].from && l.at < list[i].from + 3600)) upgradesWithSpikeWithinHour++;
+      if (large.some((l) => l.user === u && l.at >= list[i].from && l.at < list[i].from + 3600))
+        upgradesWithSpikeWithinHour++;
     }
   }
   return { uploadsByTierAndSize, upgrades, upgradesWithSpikeWithinHour };
@@ -149,7 +171,13 @@ describe('publishDataset with LocalFolderStorage (default config)', () => {
     expect(outcome.status).toBe('created');
     expect(outcome.prefix).toBe(`seed=42/${hash}`);
     expect(outcome.manifestKey).toBe(`seed=42/${hash}/manifest.json`);
-    expect(tree(dir)).toEqual(['seed=42', `seed=42/${hash}`, ...[...FOLDERS, ...FILES, 'manifest.json'].map((f) => `seed=42/${hash}/${f}`)].sort());
+    expect(tree(dir)).toEqual(
+      [
+        'seed=42',
+        `seed=42/${hash}`,
+        ...[...FOLDERS, ...FILES, 'manifest.json'].map((f) => `seed=42/${hash}/${f}`),
+      ].sort(),
+    );
   });
 
   it('writes the manifest last, after every CSV is committed, and aborts nothing', () => {
@@ -251,7 +279,12 @@ describe('publishDataset under a root prefix', () => {
 
 describe('a failing storage write', () => {
   // Enough users that uploads.csv is flushed several times during generation (> 1 MiB).
-  const config = parseConfig({ users: 1500, seed: 9, premiumUploadsPerDay: { mean: 12, std: 3 }, freeUploadsPerDay: { mean: 4, std: 1 } });
+  const config = parseConfig({
+    users: 1500,
+    seed: 9,
+    premiumUploadsPerDay: { mean: 12, std: 3 },
+    freeUploadsPerDay: { mean: 4, std: 1 },
+  });
   let totalWrites = 0;
 
   beforeAll(async () => {
@@ -279,7 +312,12 @@ describe('a failing storage write', () => {
   it('the first write failing aborts every writer', async () => {
     const storage = new RecordingStorage(new LocalFolderStorage(freshDir()), 1);
     await expect(publishDataset(config, { storage })).rejects.toThrow(/injected failure/);
-    expect(storage.events.filter((e) => e.op === 'abort').map((e) => inDataset(e.key)).sort()).toEqual([...CSVS].sort());
+    expect(
+      storage.events
+        .filter((e) => e.op === 'abort')
+        .map((e) => inDataset(e.key))
+        .sort(),
+    ).toEqual([...CSVS].sort());
     expect(storage.events.some((e) => e.op === 'putIfAbsent')).toBe(false);
   });
 });
@@ -294,7 +332,13 @@ describe('two concurrent publishes of the same config', () => {
     ]);
     expect([a.status, b.status].sort()).toEqual(['created', 'existing']);
     const hash = configHash(config);
-    expect(tree(dir)).toEqual(['seed=77', `seed=77/${hash}`, ...[...FOLDERS, ...FILES, 'manifest.json'].map((f) => `seed=77/${hash}/${f}`)].sort());
+    expect(tree(dir)).toEqual(
+      [
+        'seed=77',
+        `seed=77/${hash}`,
+        ...[...FOLDERS, ...FILES, 'manifest.json'].map((f) => `seed=77/${hash}/${f}`),
+      ].sort(),
+    );
     const onDisk = JSON.parse(readFileSync(join(dir, a.manifestKey), 'utf8'));
     const created = a.status === 'created' ? a : b;
     const existing = a.status === 'created' ? b : a;
@@ -307,7 +351,9 @@ describe('two concurrent publishes of the same config', () => {
   it('many racing publishers: exactly one creates', async () => {
     const dir = freshDir();
     const config = parseConfig({ users: 50, seed: 78 });
-    const outcomes = await Promise.all(Array.from({ length: 5 }, () => publishDataset(config, { storage: new LocalFolderStorage(dir) })));
+    const outcomes = await Promise.all(
+      Array.from({ length: 5 }, () => publishDataset(config, { storage: new LocalFolderStorage(dir) })),
+    );
     expect(outcomes.filter((o) => o.status === 'created')).toHaveLength(1);
     expect(tree(dir).filter((p) => p.includes('.tmp-'))).toEqual([]);
   });

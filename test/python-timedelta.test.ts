@@ -17,7 +17,9 @@ interface TimedeltaFixture {
   totalSeconds: { us: number; seconds: string }[];
 }
 
-const fixture = JSON.parse(readFileSync(new URL('./fixtures/timedelta.json', import.meta.url), 'utf8')) as TimedeltaFixture;
+const fixture = JSON.parse(
+  readFileSync(new URL('./fixtures/timedelta.json', import.meta.url), 'utf8'),
+) as TimedeltaFixture;
 
 function mismatches<T extends { value: string; us: number }>(cases: T[], unitUs: number) {
   return cases
@@ -34,7 +36,8 @@ describe('timedeltaFromFloat vs CPython timedelta(seconds=f)', () => {
     expect(halves.length).toBeGreaterThanOrEqual(50);
     expect(positive.length).toBeGreaterThanOrEqual(800);
     // Round-half-to-even sends some halves up and some down relative to truncation.
-    const truncated = (c: { value: string }) => Math.trunc(Number(c.value)) * 1e6 + Math.trunc(1e6 * (Number(c.value) - Math.trunc(Number(c.value))));
+    const truncated = (c: { value: string }) =>
+      Math.trunc(Number(c.value)) * 1e6 + Math.trunc(1e6 * (Number(c.value) - Math.trunc(Number(c.value))));
     expect(halves.some((c) => c.us === truncated(c))).toBe(true);
     expect(halves.some((c) => c.us === truncated(c) + 1)).toBe(true);
   });
@@ -106,7 +109,9 @@ describe('halveTimedelta vs CPython timedelta(microseconds=n) / 2 (round half to
   });
 
   it('matches every fixture value (odd/even, big values up to 2^53)', () => {
-    const bad = fixture.halve.filter((c) => halveTimedelta(c.us) !== c.half).map((c) => ({ ...c, actual: halveTimedelta(c.us) }));
+    const bad = fixture.halve
+      .filter((c) => halveTimedelta(c.us) !== c.half)
+      .map((c) => ({ ...c, actual: halveTimedelta(c.us) }));
     expect(bad).toEqual([]);
     expect(fixture.halve.some((c) => c.us % 2 === 1 && c.us > 1e12)).toBe(true);
   });

@@ -45,7 +45,10 @@ describe('PythonRandom (CPython random.seed(n); random.random())', () => {
   for (const { seed, random } of fixture.python_random) {
     it(`seed ${seed}: first ${random.length} random() values`, () => {
       const rng = new PythonRandom(seed);
-      expectSameDoubles(random.map(() => rng.random()), random.map(num));
+      expectSameDoubles(
+        random.map(() => rng.random()),
+        random.map(num),
+      );
     });
   }
 
@@ -56,7 +59,10 @@ describe('PythonRandom (CPython random.seed(n); random.random())', () => {
   it('uses |n| as CPython does (random.seed(-5) == random.seed(5))', () => {
     const a = new PythonRandom(-42);
     const expected = fixture.python_random.find((c) => c.seed === 42)!.random.map(num);
-    expectSameDoubles(expected.map(() => a.random()), expected);
+    expectSameDoubles(
+      expected.map(() => a.random()),
+      expected,
+    );
   });
 });
 
@@ -65,12 +71,18 @@ describe('NumpyLegacyRandom (np.random.seed(n))', () => {
     describe(`seed ${c.seed}`, () => {
       it('random_sample / double()', () => {
         const rng = new NumpyLegacyRandom(c.seed);
-        expectSameDoubles(c.random_sample.map(() => rng.double()), c.random_sample.map(num));
+        expectSameDoubles(
+          c.random_sample.map(() => rng.double()),
+          c.random_sample.map(num),
+        );
       });
 
       it('standard_normal sequence / gauss() (pairs: fresh value, then the cached partner)', () => {
         const rng = new NumpyLegacyRandom(c.seed);
-        expectSameDoubles(c.standard_normal.map(() => rng.gauss()), c.standard_normal.map(num));
+        expectSameDoubles(
+          c.standard_normal.map(() => rng.gauss()),
+          c.standard_normal.map(num),
+        );
       });
 
       it('a uniform between two gaussians does not disturb the cached gaussian', () => {
@@ -89,7 +101,10 @@ describe('NumpyLegacyRandom (np.random.seed(n))', () => {
       for (const { mu, sigma, values } of c.lognormal) {
         it(`lognormal(${mu}, ${sigma})`, () => {
           const rng = new NumpyLegacyRandom(c.seed);
-          expectSameDoubles(values.map(() => rng.lognormal(num(mu), num(sigma))), values.map(num));
+          expectSameDoubles(
+            values.map(() => rng.lognormal(num(mu), num(sigma))),
+            values.map(num),
+          );
         });
       }
 
@@ -145,13 +160,16 @@ describe('numpyLoggam (numpy random_loggam, Stirling series)', () => {
 });
 
 describe('NumpyLegacyRandom.poissonRepeat', () => {
-  it.each([0, 0.04, 0.125, 2.5, 9.99, 10, 37.2])('equals n separate poisson(%d) calls, stream position included', (lam) => {
-    const a = new NumpyLegacyRandom(2025);
-    const b = new NumpyLegacyRandom(2025);
-    const out = new Int32Array(500);
-    a.poissonRepeat(lam, 500, out);
-    const separate = Array.from({ length: 500 }, () => b.poisson(lam));
-    expect(Array.from(out)).toEqual(separate);
-    expect(a.double()).toBe(b.double());
-  });
+  it.each([0, 0.04, 0.125, 2.5, 9.99, 10, 37.2])(
+    'equals n separate poisson(%d) calls, stream position included',
+    (lam) => {
+      const a = new NumpyLegacyRandom(2025);
+      const b = new NumpyLegacyRandom(2025);
+      const out = new Int32Array(500);
+      a.poissonRepeat(lam, 500, out);
+      const separate = Array.from({ length: 500 }, () => b.poisson(lam));
+      expect(Array.from(out)).toEqual(separate);
+      expect(a.double()).toBe(b.double());
+    },
+  );
 });

@@ -14,7 +14,10 @@ beforeAll(async () => {
   await s3.createBucket('limited');
   storage = new S3Storage(createS3Client(), 'limited');
   await storage.putIfAbsent('root/present.json', '{}');
-  s3.failWhen((_n, method, url) => method === 'GET' && !url.includes('list-type'), { status: 403, code: 'AccessDenied' });
+  s3.failWhen((_n, method, url) => method === 'GET' && !url.includes('list-type'), {
+    status: 403,
+    code: 'AccessDenied',
+  });
 });
 afterAll(async () => {
   storage?.client.destroy();
@@ -27,7 +30,9 @@ it('a 403 on a key that a listing does not show reads as absent', async () => {
 });
 
 it('a 403 on a key that exists stays an error', async () => {
-  await expect(storage.read('root/present.json')).rejects.toThrow('S3 AccessDenied (403) on GetObject of s3://limited/root/present.json');
+  await expect(storage.read('root/present.json')).rejects.toThrow(
+    'S3 AccessDenied (403) on GetObject of s3://limited/root/present.json',
+  );
 });
 
 it('without permission to list multipart uploads, removing stale ones removes none and does not fail the run', async () => {

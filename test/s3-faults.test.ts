@@ -18,7 +18,8 @@ import { runCli } from './support/run-cli.js';
 const SHORT: S3Timeouts = { connectMs: 1_000, requestMs: 5_000, idleMs: 1_500, maxAttempts: 3, abortMs: 5_000 };
 const config = parseConfig({ users: 12_000 });
 const { prefix } = datasetKeys(datasetAddress(config), 'data');
-const keyPattern = (bucket: string, file: string) => `s3://${bucket}/${prefix}/${file}`.replace(/[.?*+^$()[\]{}|\\/]/g, '\\$&');
+const keyPattern = (bucket: string, file: string) =>
+  `s3://${bucket}/${prefix}/${file}`.replace(/[.?*+^$()[\]{}|\\/]/g, '\\$&');
 
 let s3: LocalS3;
 let proxy: FaultProxy;
@@ -32,7 +33,10 @@ const publish = (bucket: string) => publishDataset(config, { storage: viaProxy(b
 /** What the loopback server holds for the dataset, read past the proxy. */
 async function leftovers(bucket: string): Promise<{ manifest: boolean; incompleteUploads: number }> {
   const keys = (await new S3Storage(direct, bucket).list(`${prefix}/`)).keys;
-  return { manifest: keys.includes(`${prefix}/${MANIFEST_FILE}`), incompleteUploads: s3.incompleteUploads(bucket).length };
+  return {
+    manifest: keys.includes(`${prefix}/${MANIFEST_FILE}`),
+    incompleteUploads: s3.incompleteUploads(bucket).length,
+  };
 }
 
 /** The run fails with `message`, leaving no manifest and no incomplete upload; healed, it publishes the clean bytes. */
@@ -53,10 +57,28 @@ async function succeedsIdentical(bucket: string): Promise<void> {
 beforeAll(async () => {
   s3 = await startLocalS3({ now: () => Date.now() + clock });
   s3.useAsSdkEndpoint();
-  direct = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+  direct = new S3Client({
+    endpoint: s3.endpoint,
+    region: 'us-east-1',
+    forcePathStyle: true,
+    credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+  });
   proxy = await startFaultProxy(s3.endpoint);
   process.env.AWS_ENDPOINT_URL_S3 = proxy.endpoint;
-  for (const bucket of ['clean', 'stall', 'stall-once', 'reset', 'reset-once', 'throttled', 'slow', 'slow-manifest', 'outage', 'dead-network', 'killed', 'cli-slow']) {
+  for (const bucket of [
+    'clean',
+    'stall',
+    'stall-once',
+    'reset',
+    'reset-once',
+    'throttled',
+    'slow',
+    'slow-manifest',
+    'outage',
+    'dead-network',
+    'killed',
+    'cli-slow',
+  ]) {
     await s3.createBucket(bucket);
   }
   clean = await publish('clean');
@@ -70,7 +92,12 @@ afterAll(async () => {
 describe('S3 faults through a proxy, publishing with S3Storage', () => {
   it('a connection that stalls mid-part on every attempt: one line naming the part, the upload aborted, no manifest', async () => {
     proxy.set({ kind: 'stall', match: /^PUT \S*\/uploads\.csv\?\S*partNumber=1&/, afterBytes: 1 << 20 });
-    await failsThenHeals('stall', new RegExp(`^S3 connection stalled \\(no bytes for 1\\.5 s\\) on UploadPart 1 of ${keyPattern('stall', 'uploads.csv')} after 3 attempts$`));
+    await failsThenHeals(
+      'stall',
+      new RegExp(
+        `^S3 connection stalled \\(no bytes for 1\\.5 s\\) on UploadPart 1 of ${keyPattern('stall', 'uploads.csv')} after 3 attempts$`,
+      ),
+    );
   }, 60_000);
 
   it('a connection that stalls once: the retry goes through and the bytes are the same', async () => {
@@ -81,7 +108,12 @@ describe('S3 faults through a proxy, publishing with S3Storage', () => {
 
   it('a connection reset at byte K of every attempt: one line naming the part and ECONNRESET, nothing left', async () => {
     proxy.set({ kind: 'reset', match: /^PUT \S*\/upload_50gb_next_hour\.csv\?\S*partNumber=1&/, afterBytes: 3 << 20 });
-    await failsThenHeals('reset', new RegExp(`^S3 connection reset \\(ECONNRESET\\) on UploadPart 1 of ${keyPattern('reset', 'tasks/upload_50gb_next_hour.csv')} after 3 attempts$`));
+    await failsThenHeals(
+      'reset',
+      new RegExp(
+        `^S3 connection reset \\(ECONNRESET\\) on UploadPart 1 of ${keyPattern('reset', 'tasks/upload_50gb_next_hour.csv')} after 3 attempts$`,
+      ),
+    );
   }, 60_000);
 
   it('a connection reset once: retried, same bytes', async () => {
@@ -98,13 +130,21 @@ describe('S3 faults through a proxy, publishing with S3Storage', () => {
 
   it('persistent 503 SlowDown on a part: `S3 SlowDown (503) on UploadPart 1 of … after 3 attempts`, nothing left', async () => {
     proxy.set({ kind: 'slowDown', match: /^PUT \S*\/uploads\.csv\?\S*partNumber=1&/ });
-    await failsThenHeals('slow', new RegExp(`^S3 SlowDown \\(503\\) on UploadPart 1 of ${keyPattern('slow', 'uploads.csv')} after 3 attempts$`));
+    await failsThenHeals(
+      'slow',
+      new RegExp(`^S3 SlowDown \\(503\\) on UploadPart 1 of ${keyPattern('slow', 'uploads.csv')} after 3 attempts$`),
+    );
     expect(proxy.picked).toBe(0); // healed: nothing picked since
   }, 60_000);
 
   it('persistent 503 SlowDown on the manifest: named, and no manifest', async () => {
     proxy.set({ kind: 'slowDown', match: /^PUT \S*\/manifest\.json/ });
-    await failsThenHeals('slow-manifest', new RegExp(`^S3 SlowDown \\(503\\) on PutObject of ${keyPattern('slow-manifest', MANIFEST_FILE)} after 3 attempts$`));
+    await failsThenHeals(
+      'slow-manifest',
+      new RegExp(
+        `^S3 SlowDown \\(503\\) on PutObject of ${keyPattern('slow-manifest', MANIFEST_FILE)} after 3 attempts$`,
+      ),
+    );
   }, 60_000);
 
   it('an outage mid-upload fails in one line; the next run aborts the upload the dead connection left', async () => {
@@ -115,7 +155,9 @@ describe('S3 faults through a proxy, publishing with S3Storage', () => {
       // Once a multipart upload is open, the network goes away: the run's abort cannot reach S3.
       while (s3.incompleteUploads('outage').length === 0) await new Promise((r) => setTimeout(r, 20));
       proxy.set({ kind: 'outage' });
-      await expect(run).rejects.toThrow(/^S3 connection (reset|refused|closed) \(E[A-Z]+\) on \w+( \d+)? of s3:\/\/outage\/\S+ after 3 attempts$/);
+      await expect(run).rejects.toThrow(
+        /^S3 connection (reset|refused|closed) \(E[A-Z]+\) on \w+( \d+)? of s3:\/\/outage\/\S+ after 3 attempts$/,
+      );
     } finally {
       clock = 0;
     }
@@ -133,7 +175,9 @@ describe('S3 faults through a proxy, publishing with S3Storage', () => {
       const run = publish('dead-network');
       while (s3.incompleteUploads('dead-network').length === 0) await new Promise((r) => setTimeout(r, 20));
       proxy.set({ kind: 'stall', afterBytes: 0 }); // every request from now on: not one byte through
-      await expect(run).rejects.toThrow(/^S3 connection stalled \(no bytes for 1\.5 s\) on \w+( \d+)? of s3:\/\/dead-network\/\S+ after 3 attempts$/);
+      await expect(run).rejects.toThrow(
+        /^S3 connection stalled \(no bytes for 1\.5 s\) on \w+( \d+)? of s3:\/\/dead-network\/\S+ after 3 attempts$/,
+      );
     } finally {
       clock = 0;
     }
@@ -154,7 +198,12 @@ describe('S3 faults through a proxy, publishing with S3Storage', () => {
     expect(s3.incompleteUploads('killed')).toHaveLength(4);
 
     await publish('killed');
-    expect(s3.incompleteUploads('killed').map((u) => [u.key, u.uploadId]).sort()).toEqual(
+    expect(
+      s3
+        .incompleteUploads('killed')
+        .map((u) => [u.key, u.uploadId])
+        .sort(),
+    ).toEqual(
       [
         ['data/seed=1/other-dataset/uploads.csv', expect.any(String)],
         [`${prefix}/uploads.csv`, live.UploadId],
@@ -166,11 +215,15 @@ describe('S3 faults through a proxy, publishing with S3Storage', () => {
 describe('S3 faults through the CLI', () => {
   it('persistent 503 SlowDown: exit 1 and the one line on stderr', async () => {
     proxy.set({ kind: 'slowDown', match: /^PUT \S*\/uploads\.csv\?\S*partNumber=1&/ });
-    const run = await runCli(['generate', '--users', '12000', '--dest', 's3://cli-slow/data'], { AWS_ENDPOINT_URL_S3: proxy.endpoint });
+    const run = await runCli(['generate', '--users', '12000', '--dest', 's3://cli-slow/data'], {
+      AWS_ENDPOINT_URL_S3: proxy.endpoint,
+    });
     proxy.set({ kind: 'pass' });
     expect(run.code).toBe(1);
     const first = run.stderr.split('\n').find((line) => line.includes('S3 ')) ?? run.stderr;
-    expect(first).toMatch(new RegExp(`S3 SlowDown \\(503\\) on UploadPart 1 of ${keyPattern('cli-slow', 'uploads.csv')} after 3 attempts$`));
+    expect(first).toMatch(
+      new RegExp(`S3 SlowDown \\(503\\) on UploadPart 1 of ${keyPattern('cli-slow', 'uploads.csv')} after 3 attempts$`),
+    );
     expect(run.stderr).not.toMatch(/AbortError/);
     expect(await leftovers('cli-slow')).toEqual({ manifest: false, incompleteUploads: 0 });
   }, 90_000);

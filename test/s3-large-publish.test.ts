@@ -31,7 +31,12 @@ function cli(...args: string[]): Promise<{ code: number | null; stdout: string; 
       { cwd: REPO, env: { ...process.env }, timeout: 240_000, maxBuffer: 16 << 20 },
       (error, stdout, stderr) => {
         const peakKb = Number(/^peak-rss-kb (\d+)$/m.exec(stderr)?.[1]);
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr, peakRssMb: peakKb / 1024 });
+        resolve({
+          code: error ? (typeof error.code === 'number' ? error.code : null) : 0,
+          stdout,
+          stderr,
+          peakRssMb: peakKb / 1024,
+        });
       },
     );
   });
@@ -40,14 +45,20 @@ function cli(...args: string[]): Promise<{ code: number | null; stdout: string; 
 it(`publishes 200,000 users to S3 through multipart uploads in under ${PEAK_RSS_LIMIT_MB} MB peak RSS, and the dataset verifies`, async () => {
   const run = await cli('generate', '--users', '200000', '--dest', 's3://big/root', '--json');
   expect(run.code, run.stderr).toBe(0);
-  const manifest = JSON.parse(run.stdout) as { datasetId: string; configHash: string; files: { name: string; bytes: number }[] };
+  const manifest = JSON.parse(run.stdout) as {
+    datasetId: string;
+    configHash: string;
+    files: { name: string; bytes: number }[];
+  };
   const uploads = manifest.files.find((f) => f.name === 'uploads.csv')!;
   expect(uploads.bytes).toBeGreaterThan(100 << 20);
   // The CSVs went up in parts, never whole.
   const requests = log.requests('big').map(describeRequest);
   expect(requests.filter((r) => r === 'UploadPart uploads.csv').length).toBe(Math.ceil(uploads.bytes / PART_BYTES));
   expect(requests).not.toContain('PutObject uploads.csv');
-  console.log(`200,000 users: uploads.csv ${(uploads.bytes / 2 ** 20).toFixed(0)} MiB, peak RSS ${run.peakRssMb.toFixed(0)} MB`);
+  console.log(
+    `200,000 users: uploads.csv ${(uploads.bytes / 2 ** 20).toFixed(0)} MiB, peak RSS ${run.peakRssMb.toFixed(0)} MB`,
+  );
   expect(run.peakRssMb).toBeGreaterThan(0);
   expect(run.peakRssMb).toBeLessThan(PEAK_RSS_LIMIT_MB);
 

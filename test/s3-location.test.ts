@@ -26,11 +26,21 @@ describe('S3 locations', () => {
       ['bucket.', 'must begin and end with a letter or digit'],
       ['my..bucket', 'must not contain two adjacent periods'],
       ['192.168.5.4', 'must not be formatted as an IP address'],
-      ...['xn--b', 'sthree-b', 'amzn-s3-demo-b'].map((n): [string, string] => [n, 'must not start with xn--, sthree- or amzn-s3-demo-']),
-      ...['b-s3alias', 'b--ol-s3', 'b.mrap', 'b--x-s3', 'b--table-s3'].map((n): [string, string] => [n, 'must not end with -s3alias, --ol-s3, .mrap, --x-s3 or --table-s3']),
+      ...['xn--b', 'sthree-b', 'amzn-s3-demo-b'].map((n): [string, string] => [
+        n,
+        'must not start with xn--, sthree- or amzn-s3-demo-',
+      ]),
+      ...['b-s3alias', 'b--ol-s3', 'b.mrap', 'b--x-s3', 'b--table-s3'].map((n): [string, string] => [
+        n,
+        'must not end with -s3alias, --ol-s3, .mrap, --x-s3 or --table-s3',
+      ]),
     ];
-    for (const [name, rule] of cases) expect(bucketNameProblem(name), name).toBe(rule && `bucket name ${JSON.stringify(name)} ${rule}`);
-    expect(readS3Uri('s3://my..bucket/x')).toEqual({ ok: false, problem: 'bucket name "my..bucket" must not contain two adjacent periods' });
+    for (const [name, rule] of cases)
+      expect(bucketNameProblem(name), name).toBe(rule && `bucket name ${JSON.stringify(name)} ${rule}`);
+    expect(readS3Uri('s3://my..bucket/x')).toEqual({
+      ok: false,
+      problem: 'bucket name "my..bucket" must not contain two adjacent periods',
+    });
   });
 
   it("the Lambda's BUCKET_NAME follows the same rules, naming the one broken", () => {

@@ -99,8 +99,13 @@ async function failThenRetry(k: number): Promise<void> {
   const bucket = `fault-${k}`;
   await s3.createBucket(bucket);
   log.restart(bucket, k);
-  await expect(publish(bucket), `k=${k}`).rejects.toThrow(/^S3 InjectedFault \(400\) on \w+( \d+)? of s3:\/\/fault-\d+\/\S+$/);
-  expect(log.requests(bucket).filter((r) => r.faulted), `k=${k}`).toHaveLength(1);
+  await expect(publish(bucket), `k=${k}`).rejects.toThrow(
+    /^S3 InjectedFault \(400\) on \w+( \d+)? of s3:\/\/fault-\d+\/\S+$/,
+  );
+  expect(
+    log.requests(bucket).filter((r) => r.faulted),
+    `k=${k}`,
+  ).toHaveLength(1);
   expect(await allKeys(bucket), `k=${k}`).not.toContain(clean.manifestKey);
   expect(s3.incompleteUploads(bucket).length, `k=${k}`).toBe(0);
 
@@ -117,13 +122,24 @@ describe('ten identical publishes at once', () => {
   it('one creates, nine find it existing; one manifest, the winner’s, and every file verifies', async () => {
     await s3.createBucket('race');
     const small = parseConfig({ users: 800, seed: 9 });
-    const outcomes = await Promise.all(Array.from({ length: 10 }, () => publishDataset(small, { storage: storage('race'), root: 'r' })));
+    const outcomes = await Promise.all(
+      Array.from({ length: 10 }, () => publishDataset(small, { storage: storage('race'), root: 'r' })),
+    );
     expect(outcomes.filter((o) => o.status === 'created')).toHaveLength(1);
     expect(outcomes.filter((o) => o.status === 'existing')).toHaveLength(9);
     const winner = outcomes.find((o) => o.status === 'created')!;
     const keys = await allKeys('race');
     expect(keys.filter((k) => k.endsWith(MANIFEST_FILE))).toEqual([winner.manifestKey]);
-    const files = ['items.csv', MANIFEST_FILE, 'schema.json', 'tasks/upload_50gb_next_hour.csv', 'tiers.csv', 'truth/users.csv', 'uploads.csv', 'users.csv'];
+    const files = [
+      'items.csv',
+      MANIFEST_FILE,
+      'schema.json',
+      'tasks/upload_50gb_next_hour.csv',
+      'tiers.csv',
+      'truth/users.csv',
+      'uploads.csv',
+      'users.csv',
+    ];
     expect(keys.sort()).toEqual(files.map((f) => `${winner.prefix}/${f}`).sort());
     expect(await readManifest(storage('race'), winner.manifestKey)).toEqual(winner.manifest);
     for (const outcome of outcomes) expect(outcome.manifest).toEqual(winner.manifest);

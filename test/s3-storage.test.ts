@@ -35,7 +35,9 @@ describe('S3Storage', () => {
 
   it('a missing bucket is an error, not an absent object', async () => {
     const elsewhere = new S3Storage(storage.client, 'no-such-bucket');
-    await expect(elsewhere.read('manifest.json')).rejects.toThrow('S3 NoSuchBucket (404) on GetObject of s3://no-such-bucket/manifest.json');
+    await expect(elsewhere.read('manifest.json')).rejects.toThrow(
+      'S3 NoSuchBucket (404) on GetObject of s3://no-such-bucket/manifest.json',
+    );
   });
 
   it('putIfAbsent writes once: true, then false, and the first body stays', async () => {
@@ -99,7 +101,9 @@ describe('S3Storage', () => {
       for (let at = 0; at < bytes.length; at += 1 << 20) await writer.write(bytes.subarray(at, at + (1 << 20)));
       await writer.commit();
     })();
-    await expect(written).rejects.toThrow(/^S3 InjectedFault \(400\) on UploadPart 1 of s3:\/\/unit\/big\/failed\.bin$/);
+    await expect(written).rejects.toThrow(
+      /^S3 InjectedFault \(400\) on UploadPart 1 of s3:\/\/unit\/big\/failed\.bin$/,
+    );
     await writer.abort();
     expect(log.requests('unit').find((r) => r.faulted)?.url).toMatch(/partNumber=1/);
     expect(s3.incompleteUploads('unit').length).toBe(0);

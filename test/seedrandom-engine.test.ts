@@ -37,7 +37,9 @@ const snapshot = (b: UserBatch, withTxn = true) => ({
   ]),
 });
 const run = (raw: object, users?: { from: number; to: number }, withTxn = true, uploadVariant?: number) =>
-  Array.from(createEngine(parseConfig({ engine: 'seedrandom', ...raw }), users, { uploadVariant }), (b) => snapshot(b, withTxn));
+  Array.from(createEngine(parseConfig({ engine: 'seedrandom', ...raw }), users, { uploadVariant }), (b) =>
+    snapshot(b, withTxn),
+  );
 
 describe('seedrandom engine: determinism and ranges', () => {
   const raw = { seed: 11, users: 500, freeUploadsPerDay: { mean: 0.05, std: 0.05 } }; // many users with no uploads
@@ -68,9 +70,10 @@ describe('seedrandom engine: determinism and ranges', () => {
     ];
     for (const range of ranges) {
       const part = run(raw, range);
-      expect(part.map((u) => ({ ...u, uploads: u.uploads.map((x) => x.slice(1)) })), JSON.stringify(range)).toEqual(
-        full.slice(range.from - 1, Math.max(range.from - 1, range.to)),
-      );
+      expect(
+        part.map((u) => ({ ...u, uploads: u.uploads.map((x) => x.slice(1)) })),
+        JSON.stringify(range),
+      ).toEqual(full.slice(range.from - 1, Math.max(range.from - 1, range.to)));
       const txn = part.flatMap((u) => u.uploads.map((x) => x[0]));
       expect(txn).toEqual(txn.map((_, i) => i + 1));
     }
@@ -86,7 +89,12 @@ describe('seedrandom engine: determinism and ranges', () => {
   });
 
   it("runs each user's streams as seedrandom.alea('', { state: userStreamState(seed, userId, purpose) }), draw for draw", () => {
-    const cases = [[0, 1, PROFILE_STREAM], [42, 7, uploadStream(0)], [4_294_967_295, 10_000_000, uploadStream(3)], [123_456, 99_999, 0xffffffff]];
+    const cases = [
+      [0, 1, PROFILE_STREAM],
+      [42, 7, uploadStream(0)],
+      [4_294_967_295, 10_000_000, uploadStream(3)],
+      [123_456, 99_999, 0xffffffff],
+    ];
     for (const [seed, uid, purpose] of cases) {
       const state = userStreamState(seed, uid, purpose);
       const pkg = seedrandom.alea('', { state });
@@ -122,7 +130,10 @@ describe('seedrandom engine: determinism and ranges', () => {
     const z2 = normalQuantile(r() + 2 ** -33);
     const free = lognormalParams(1, 0.7);
     const premium = lognormalParams(3, 1);
-    expect(batch.rates).toEqual([fastExp(free.mu + free.sigma * z1) / 24, fastExp(premium.mu + premium.sigma * z2) / 24]);
+    expect(batch.rates).toEqual([
+      fastExp(free.mu + free.sigma * z1) / 24,
+      fastExp(premium.mu + premium.sigma * z2) / 24,
+    ]);
     // fastExp stands in for the libm's exp.
     expect(batch.rates[0]).toBeCloseTo(exp(free.mu + free.sigma * z1) / 24, 12);
   });
@@ -131,10 +142,17 @@ describe('seedrandom engine: determinism and ranges', () => {
     const base = run(raw);
     expect(run(raw, undefined, true, 0)).toEqual(base);
     const variants = [1, 2, 4_294_967_294].map((v) => run(raw, undefined, true, v));
-    const profile = (u: (typeof base)[number]) => ({ userId: u.userId, cohort: u.cohort, rates: u.rates, tiers: u.tiers });
+    const profile = (u: (typeof base)[number]) => ({
+      userId: u.userId,
+      cohort: u.cohort,
+      rates: u.rates,
+      tiers: u.tiers,
+    });
     for (const other of variants) {
       expect(other.map(profile)).toEqual(base.map(profile));
-      const same = other.filter((u, i) => u.uploads.length > 0 && JSON.stringify(u.uploads) === JSON.stringify(base[i].uploads));
+      const same = other.filter(
+        (u, i) => u.uploads.length > 0 && JSON.stringify(u.uploads) === JSON.stringify(base[i].uploads),
+      );
       expect(same.length).toBeLessThan(10);
     }
     expect(JSON.stringify(variants[0])).not.toBe(JSON.stringify(variants[1]));
@@ -142,7 +160,9 @@ describe('seedrandom engine: determinism and ranges', () => {
     const full = run(raw, undefined, false, 2);
     expect(run(raw, { from: 101, to: 140 }, false, 2)).toEqual(full.slice(100, 140));
     for (const bad of [-1, 0.5, 4_294_967_295]) expect(() => run(raw, undefined, true, bad)).toThrow(RangeError);
-    expect(() => createEngine(parseConfig({ ...raw, engine: 'reference' }), undefined, { uploadVariant: 1 })).toThrow(/reference engine/);
+    expect(() => createEngine(parseConfig({ ...raw, engine: 'reference' }), undefined, { uploadVariant: 1 })).toThrow(
+      /reference engine/,
+    );
   });
 
   it('fills freeRatePerHour and premiumRatePerHour in both engines', () => {
@@ -170,14 +190,23 @@ describe('seedrandom engine: integrity by construction', () => {
     const start = parseUtcTimestamp('2024-01-01T00:00:00Z')! + 1 + 2 * Math.floor(r() * 5_000_000); // odd seconds
     const windowSeconds = pick([7200, 7201, 10_801, 86_399, 3 * 86_400 + 1, 10 * 86_400 - 1, 60 * 86_400 + 3]);
     const windowHours = windowSeconds / 3600;
-    const gap = pick([0, 0.0001, 1, windowHours / 3.2, windowHours / 3, windowHours / 2, windowHours * 0.999, r() * windowHours]);
+    const gap = pick([
+      0,
+      0.0001,
+      1,
+      windowHours / 3.2,
+      windowHours / 3,
+      windowHours / 2,
+      windowHours * 0.999,
+      r() * windowHours,
+    ]);
     const highRates = windowSeconds <= 86_400 * 3 && users < 500;
     const rate = () => ({ mean: highRates ? pick([0.5, 50, 2000]) : pick([0.01, 1, 5]), std: pick([0, 0.5, 3]) });
     let cohortSizes: number[] | null = null;
     if (k % 3 === 0) {
       const cuts = [0, 0, 0, 0].map(() => Math.floor(r() * (users + 1))).sort((a, b) => a - b);
       cohortSizes = [cuts[0], cuts[1] - cuts[0], cuts[2] - cuts[1], cuts[3] - cuts[2], users - cuts[3]];
-      if (k % 2 === 0) cohortSizes[1] += cohortSizes[0], (cohortSizes[0] = 0);
+      if (k % 2 === 0) ((cohortSizes[1] += cohortSizes[0]), (cohortSizes[0] = 0));
     }
     return {
       engine: 'seedrandom',
@@ -189,7 +218,11 @@ describe('seedrandom engine: integrity by construction', () => {
       freeUploadsPerDay: rate(),
       premiumUploadsPerDay: rate(),
       premiumLargeShare: pick([0, 0.4, 1]),
-      upgradeSpike: { probability: pick([0, 0.9, 1]), maxUploads: pick([1, 2] as const), secondUploadProbability: pick([0, 0.15, 1]) },
+      upgradeSpike: {
+        probability: pick([0, 0.9, 1]),
+        maxUploads: pick([1, 2] as const),
+        secondUploadProbability: pick([0, 0.15, 1]),
+      },
       cohortSizes,
     };
   });

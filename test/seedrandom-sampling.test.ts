@@ -44,7 +44,8 @@ describe('normalQuantile', () => {
       [0.01, -2.3263478740408408],
       [1e-10, -6.361340902404056],
     ];
-    for (const [p, z] of known) expect(Math.abs(normalQuantile(p) - z), String(p)).toBeLessThanOrEqual(1.2e-9 * Math.abs(z) + 1e-9);
+    for (const [p, z] of known)
+      expect(Math.abs(normalQuantile(p) - z), String(p)).toBeLessThanOrEqual(1.2e-9 * Math.abs(z) + 1e-9);
     let previous = -Infinity;
     for (let k = 1; k < 10_000; k++) {
       const p = k / 10_000;

@@ -35,8 +35,18 @@ function normalCdf(x: number): number {
   const erfc =
     t *
     Math.exp(
-      -z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 +
-        t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? 1 - erfc / 2 : erfc / 2;
 }
@@ -52,7 +62,8 @@ function normalQuantile(p: number): number {
   return (lo + hi) / 2;
 }
 const zCritical = (tests: number) => normalQuantile(1 - ALPHA / (2 * tests));
-const ksCritical = (n: number, m: number, tests: number) => Math.sqrt(-Math.log(ALPHA / tests / 2) / 2) * Math.sqrt((n + m) / (n * m));
+const ksCritical = (n: number, m: number, tests: number) =>
+  Math.sqrt(-Math.log(ALPHA / tests / 2) / 2) * Math.sqrt((n + m) / (n * m));
 
 function meanVar(xs: number[]): { n: number; mean: number; variance: number } {
   const n = xs.length;
@@ -167,7 +178,10 @@ interface Outcome {
   critical: number;
 }
 
-function compare(a: Sample, b: Sample): { rates: Outcome[]; share: Outcome[]; spike: Outcome[]; gaps: Outcome[]; changes: Outcome[] } {
+function compare(
+  a: Sample,
+  b: Sample,
+): { rates: Outcome[]; share: Outcome[]; spike: Outcome[]; gaps: Outcome[]; changes: Outcome[] } {
   const rateKeys = [...a.counts.keys()].sort();
   const rates = rateKeys.map((key) => ({
     name: `uploads per user, cohort/interval ${key} (per user-hour: ${(sum(a.counts.get(key)!) / a.hours.get(key)!).toFixed(4)} vs ${(sum(b.counts.get(key)!) / b.hours.get(key)!).toFixed(4)})`,
@@ -218,7 +232,8 @@ describe(`seedrandom engine vs reference engine, ${USERS} users each (α = ${ALP
   const result = compare(reference, ours);
 
   it('reports its statistics', () => {
-    for (const o of Object.values(result).flat()) console.log(`${o.name}: ${o.statistic.toFixed(4)} (critical ${o.critical.toFixed(4)})`);
+    for (const o of Object.values(result).flat())
+      console.log(`${o.name}: ${o.statistic.toFixed(4)} (critical ${o.critical.toFixed(4)})`);
   });
 
   it('critical values are what the formulas give', () => {
@@ -228,17 +243,27 @@ describe(`seedrandom engine vs reference engine, ${USERS} users each (α = ${ALP
 
   it.each(['rates', 'share', 'spike', 'gaps', 'changes'] as const)('%s: no difference detected', (group) => {
     expect(result[group].length).toBeGreaterThan(0);
-    for (const o of result[group]) expect(o.statistic, `${o.name}: ${o.statistic.toFixed(4)} >= ${o.critical.toFixed(4)}`).toBeLessThan(o.critical);
+    for (const o of result[group])
+      expect(o.statistic, `${o.name}: ${o.statistic.toFixed(4)} >= ${o.critical.toFixed(4)}`).toBeLessThan(o.critical);
   });
 
   it('the same statistics detect a deliberately wrong model on one side', () => {
-    const wrongRate = compare(reference, sample({ ...config, engine: 'seedrandom', premiumUploadsPerDay: { mean: 3.3, std: 1.0 } }));
+    const wrongRate = compare(
+      reference,
+      sample({ ...config, engine: 'seedrandom', premiumUploadsPerDay: { mean: 3.3, std: 1.0 } }),
+    );
     expect(passes(wrongRate.rates).some((n) => n.includes('1/0'))).toBe(true); // cohort 1: premium all window
     const wrongShare = compare(reference, sample({ ...config, engine: 'seedrandom', premiumLargeShare: 0.43 }));
     expect(passes(wrongShare.share)).toHaveLength(1);
-    const wrongSpike = compare(reference, sample({ ...config, engine: 'seedrandom', upgradeSpike: { probability: 0.85 } }));
+    const wrongSpike = compare(
+      reference,
+      sample({ ...config, engine: 'seedrandom', upgradeSpike: { probability: 0.85 } }),
+    );
     expect(passes(wrongSpike.spike).length).toBeGreaterThan(0);
-    const wrongGaps = compare(reference, sample({ ...config, engine: 'seedrandom', freeUploadsPerDay: { mean: 1.3, std: 0.7 } }));
+    const wrongGaps = compare(
+      reference,
+      sample({ ...config, engine: 'seedrandom', freeUploadsPerDay: { mean: 1.3, std: 0.7 } }),
+    );
     expect(passes(wrongGaps.gaps)).toHaveLength(1);
     const wrongChanges = compare(reference, sample({ ...config, engine: 'seedrandom', minTierGapHours: 48 }));
     expect(passes(wrongChanges.changes).length).toBeGreaterThan(2);

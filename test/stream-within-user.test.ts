@@ -97,26 +97,64 @@ describe('every path writes the same bytes when chunks are cut inside users', ()
 
   // Three users of ~170,000 task rows each (~13 MB): every user spans several chunks.
   const cases: Array<{ name: string; raw: GenerationConfigInput; workers: number; blockUsers?: number }> = [
-    { name: 'seedrandom, blocks of one user on 2 workers', raw: { engine: 'seedrandom', seed: 3, users: 3, end: '2025-03-03T00:00:00Z', minTierGapHours: 1, tasks: { gridHours: ONE_SECOND } }, workers: 2, blockUsers: 1 },
-    { name: 'reference, tables split over 2 workers', raw: { seed: 3, users: 3, end: '2025-03-03T00:00:00Z', minTierGapHours: 1, tasks: { gridHours: ONE_SECOND } }, workers: 2 },
+    {
+      name: 'seedrandom, blocks of one user on 2 workers',
+      raw: {
+        engine: 'seedrandom',
+        seed: 3,
+        users: 3,
+        end: '2025-03-03T00:00:00Z',
+        minTierGapHours: 1,
+        tasks: { gridHours: ONE_SECOND },
+      },
+      workers: 2,
+      blockUsers: 1,
+    },
+    {
+      name: 'reference, tables split over 2 workers',
+      raw: { seed: 3, users: 3, end: '2025-03-03T00:00:00Z', minTierGapHours: 1, tasks: { gridHours: ONE_SECOND } },
+      workers: 2,
+    },
   ];
   for (const { name, raw, workers, blockUsers } of cases) {
-    it(name, async () => {
-      const config = parseConfig(raw);
-      const one = await publishDataset(config, { storage: new LocalFolderStorage(join(tmp, `${name}-1`)) });
-      const many = await publishDataset(config, { storage: new LocalFolderStorage(join(tmp, `${name}-n`)), engineWorker: workerUrl, workers, blockUsers });
-      expect(one.manifest.files.find((f) => f.name.startsWith('tasks/'))!.rows).toBeGreaterThan(3 * 150_000);
-      expect(many.manifest.files).toEqual(one.manifest.files);
-      expect(many.manifest.summary).toEqual(one.manifest.summary);
-    }, 120_000);
+    it(
+      name,
+      async () => {
+        const config = parseConfig(raw);
+        const one = await publishDataset(config, { storage: new LocalFolderStorage(join(tmp, `${name}-1`)) });
+        const many = await publishDataset(config, {
+          storage: new LocalFolderStorage(join(tmp, `${name}-n`)),
+          engineWorker: workerUrl,
+          workers,
+          blockUsers,
+        });
+        expect(one.manifest.files.find((f) => f.name.startsWith('tasks/'))!.rows).toBeGreaterThan(3 * 150_000);
+        expect(many.manifest.files).toEqual(one.manifest.files);
+        expect(many.manifest.summary).toEqual(one.manifest.summary);
+      },
+      120_000,
+    );
   }
 
   it('a user over the per-user upload limit fails a worker run with the one-line error, not a stack', async () => {
     for (const engine of ['reference', 'seedrandom'] as const) {
       // Validation refuses these rates; built by hand, they reach the engines' own limit.
-      const config = { ...parseConfig({ engine, users: 2 }), freeUploadsPerDay: { mean: 1e6, std: 0 }, premiumUploadsPerDay: { mean: 1e6, std: 0 } };
-      const run = publishDataset(config, { storage: new LocalFolderStorage(join(tmp, `over-${engine}`)), engineWorker: workerUrl, workers: 2, blockUsers: 1 });
-      await expect(run).rejects.toThrow(new RegExp(`^generating user \\d: more than ${MAX_USER_UPLOADS} uploads, the most one user may have \\([^\\n]*\\)$`));
+      const config = {
+        ...parseConfig({ engine, users: 2 }),
+        freeUploadsPerDay: { mean: 1e6, std: 0 },
+        premiumUploadsPerDay: { mean: 1e6, std: 0 },
+      };
+      const run = publishDataset(config, {
+        storage: new LocalFolderStorage(join(tmp, `over-${engine}`)),
+        engineWorker: workerUrl,
+        workers: 2,
+        blockUsers: 1,
+      });
+      await expect(run).rejects.toThrow(
+        new RegExp(
+          `^generating user \\d: more than ${MAX_USER_UPLOADS} uploads, the most one user may have \\([^\\n]*\\)$`,
+        ),
+      );
       await expect(run).rejects.toHaveProperty('name', 'OperationError');
     }
   }, 120_000);
@@ -131,7 +169,12 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
       { cwd: REPO, env: { ...process.env, NO_COLOR: '1' }, timeout: 240_000, maxBuffer: 16 << 20 },
       (error, stdout, stderr) => {
         const peakKb = Number(/^peak-rss-kb (\d+)$/m.exec(stderr)?.[1]);
-        resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr, peakRssMb: peakKb / 1024 });
+        resolve({
+          code: error ? (typeof error.code === 'number' ? error.code : null) : 0,
+          stdout,
+          stderr,
+          peakRssMb: peakKb / 1024,
+        });
       },
     );
   });
@@ -139,18 +182,25 @@ function cli(args: string[]): Promise<{ code: number | null; stdout: string; std
 
 it('the CLI streams one user with 3.4 million task rows (a 1-second grid over 40 days) in far less memory than the file, the same bytes on 1 and 2 workers', async () => {
   const configFile = join(tmp, 'one-user.json');
-  writeFileSync(configFile, JSON.stringify({ users: 1, end: '2025-04-10T00:00:00Z', tasks: { gridHours: ONE_SECOND } }));
+  writeFileSync(
+    configFile,
+    JSON.stringify({ users: 1, end: '2025-04-10T00:00:00Z', tasks: { gridHours: ONE_SECOND } }),
+  );
   const manifests = [];
   for (const workers of ['1', '2']) {
     const dest = join(tmp, `cli-${workers}`);
     const run = await cli(['generate', '--config', configFile, '--dest', dest, '--workers', workers, '--json']);
     expect(run.code, run.stderr).toBe(0);
-    const manifest = JSON.parse(run.stdout) as { files: { name: string; rows: number; bytes: number; sha256: string }[] };
+    const manifest = JSON.parse(run.stdout) as {
+      files: { name: string; rows: number; bytes: number; sha256: string }[];
+    };
     const tasks = manifest.files.find((f) => f.name === 'tasks/upload_50gb_next_hour.csv')!;
     expect(tasks.rows).toBeGreaterThan(3_400_000);
     expect(tasks.bytes).toBeGreaterThan(250e6);
     // Whole in one buffer, the user's task rows alone would take more than the file's size (~640 MB peak before).
-    console.log(`one user, ${tasks.rows} task rows (${(tasks.bytes / 1e6).toFixed(0)} MB) on ${workers} worker(s): peak RSS ${run.peakRssMb.toFixed(0)} MB`);
+    console.log(
+      `one user, ${tasks.rows} task rows (${(tasks.bytes / 1e6).toFixed(0)} MB) on ${workers} worker(s): peak RSS ${run.peakRssMb.toFixed(0)} MB`,
+    );
     expect(run.peakRssMb).toBeGreaterThan(0);
     expect(run.peakRssMb).toBeLessThan(200);
     manifests.push(manifest.files);

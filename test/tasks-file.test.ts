@@ -60,13 +60,20 @@ function expectedRows(config: GenerationConfig, files: Record<string, string>): 
     large.set(Number(u), list);
   }
   const truth = new Map(
-    csvRows(files[TRUTH_FILE], 'user_id,cohort,free_rate_per_hour,premium_rate_per_hour').map(([u, , , premium]) => [Number(u), Number(premium)]),
+    csvRows(files[TRUTH_FILE], 'user_id,cohort,free_rate_per_hour,premium_rate_per_hour').map(([u, , , premium]) => [
+      Number(u),
+      Number(premium),
+    ]),
   );
 
   const grid = Math.round(config.tasks.gridHours * H);
   const window = end - start;
-  const valFrom = config.tasks.valFrom ? seconds(config.tasks.valFrom) : start + Math.floor((0.7 * window) / H + 1e-9) * H;
-  const testFrom = config.tasks.testFrom ? seconds(config.tasks.testFrom) : start + Math.floor((0.85 * window) / H + 1e-9) * H;
+  const valFrom = config.tasks.valFrom
+    ? seconds(config.tasks.valFrom)
+    : start + Math.floor((0.7 * window) / H + 1e-9) * H;
+  const testFrom = config.tasks.testFrom
+    ? seconds(config.tasks.testFrom)
+    : start + Math.floor((0.85 * window) / H + 1e-9) * H;
   const q = config.upgradeSpike.probability;
   const p2 = config.upgradeSpike.maxUploads === 2 ? config.upgradeSpike.secondUploadProbability : 0;
   const s = config.premiumLargeShare;
@@ -104,7 +111,16 @@ function expectedRows(config: GenerationConfig, files: Record<string, string>): 
       }
       const oracle = 1 - Math.exp(-truth.get(u)! * s * premiumHours) * noSpike;
       const split = t >= testFrom ? 'test' : t >= valFrom ? 'val' : 'train';
-      rows.push([String(u), new Date(t * 1000).toISOString().replace('.000Z', 'Z'), scenario, tier.premium ? 'premium' : 'free', hours.toFixed(4), label, String(oracle), split]);
+      rows.push([
+        String(u),
+        new Date(t * 1000).toISOString().replace('.000Z', 'Z'),
+        scenario,
+        tier.premium ? 'premium' : 'free',
+        hours.toFixed(4),
+        label,
+        String(oracle),
+        split,
+      ]);
     }
   }
   return rows;
@@ -121,24 +137,33 @@ async function generate(input: GenerationConfigInput, options: { workers?: numbe
 
 const CASES: [string, GenerationConfigInput][] = [
   ['reference engine, default model', { users: 150 }],
-  ['reference engine, maxUploads 1, 5 h grid, given split boundaries', {
-    users: 120,
-    seed: 3,
-    upgradeSpike: { maxUploads: 1 },
-    tasks: { gridHours: 5, valFrom: '2025-03-04T10:00:00Z', testFrom: '2025-03-09T00:00:00Z' },
-  }],
+  [
+    'reference engine, maxUploads 1, 5 h grid, given split boundaries',
+    {
+      users: 120,
+      seed: 3,
+      upgradeSpike: { maxUploads: 1 },
+      tasks: { gridHours: 5, valFrom: '2025-03-04T10:00:00Z', testFrom: '2025-03-09T00:00:00Z' },
+    },
+  ],
   ['seedrandom engine, open-ended tiers', { engine: 'seedrandom', users: 200, seed: 11, openEndedTiers: true }],
   // A 2-hour window and a 1-second grid: every change lands on a grid anchor, or after end − 1 h.
-  ['seedrandom engine, 2 h window, 1 s grid', {
-    engine: 'seedrandom',
-    users: 15,
-    end: '2025-03-01T02:00:00Z',
-    minTierGapHours: 0.25,
-    premiumUploadsPerDay: { mean: 200 },
-    tasks: { gridHours: 1 / 3600 },
-  }],
+  [
+    'seedrandom engine, 2 h window, 1 s grid',
+    {
+      engine: 'seedrandom',
+      users: 15,
+      end: '2025-03-01T02:00:00Z',
+      minTierGapHours: 0.25,
+      premiumUploadsPerDay: { mean: 200 },
+      tasks: { gridHours: 1 / 3600 },
+    },
+  ],
   // Default 12 h grid in a 6 h window: change anchors only.
-  ['seedrandom engine, window shorter than the grid', { engine: 'seedrandom', users: 60, end: '2025-03-01T06:00:00Z', minTierGapHours: 1 }],
+  [
+    'seedrandom engine, window shorter than the grid',
+    { engine: 'seedrandom', users: 60, end: '2025-03-01T06:00:00Z', minTierGapHours: 1 },
+  ],
 ];
 
 describe.each(CASES)('%s', (_name, input) => {
@@ -149,13 +174,18 @@ describe.each(CASES)('%s', (_name, input) => {
 
   it('the task file equals the naive recomputation from tiers.csv, uploads.csv and truth/users.csv', () => {
     const expected = expectedRows(run.config, run.files);
-    const actual = csvRows(run.files[TASK_FILE], 'user_id,anchor_time,scenario,tier_at_anchor,hours_in_tier,label,oracle_probability,split');
+    const actual = csvRows(
+      run.files[TASK_FILE],
+      'user_id,anchor_time,scenario,tier_at_anchor,hours_in_tier,label,oracle_probability,split',
+    );
     expect(actual.length).toBe(expected.length);
     const oracleIndex = 6;
     for (let r = 0; r < actual.length; r++) {
       const a = actual[r];
       const e = expected[r];
-      const same = a.length === e.length && a.every((v, i) => (i === oracleIndex ? Math.abs(Number(v) - Number(e[i])) <= 1e-12 : v === e[i]));
+      const same =
+        a.length === e.length &&
+        a.every((v, i) => (i === oracleIndex ? Math.abs(Number(v) - Number(e[i])) <= 1e-12 : v === e[i]));
       if (!same) expect(a, `row ${r + 1}`).toEqual(e);
       // Shortest round-trip text.
       expect(String(Number(a[oracleIndex]))).toBe(a[oracleIndex]);
@@ -164,7 +194,10 @@ describe.each(CASES)('%s', (_name, input) => {
 
   it('one row per (user_id, anchor_time), sorted; counts as the anchor rules say; manifest figures', () => {
     const rows = csvRows(run.files[TASK_FILE], run.files[TASK_FILE].slice(0, run.files[TASK_FILE].indexOf('\r\n')));
-    const unsorted = rows.findIndex((row, r) => r > 0 && !(Number(row[0]) > Number(rows[r - 1][0]) || (row[0] === rows[r - 1][0] && row[1] > rows[r - 1][1])));
+    const unsorted = rows.findIndex(
+      (row, r) =>
+        r > 0 && !(Number(row[0]) > Number(rows[r - 1][0]) || (row[0] === rows[r - 1][0] && row[1] > rows[r - 1][1])),
+    );
     expect(unsorted, 'first row not after the one before it (by user_id, then anchor_time)').toBe(-1);
     // Grid anchors per user, plus the changes, minus the changes that are on a grid anchor.
     const { config } = run;
@@ -186,7 +219,11 @@ describe.each(CASES)('%s', (_name, input) => {
     for (const name of [TASK_FILE, TRUTH_FILE]) {
       const entry = run.outcome.manifest.files.find((f) => f.name === name)!;
       const bytes = Buffer.from(run.files[name], 'latin1');
-      expect(entry, name).toMatchObject({ rows: run.files[name].split('\r\n').length - 2, bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') });
+      expect(entry, name).toMatchObject({
+        rows: run.files[name].split('\r\n').length - 2,
+        bytes: bytes.length,
+        sha256: createHash('sha256').update(bytes).digest('hex'),
+      });
     }
   });
 
@@ -195,7 +232,12 @@ describe.each(CASES)('%s', (_name, input) => {
     expect(rows.length).toBe(run.config.users);
     let u = 0;
     for (const batch of createEngine(run.config)) {
-      expect(rows[u]).toEqual([String(batch.userId), String(batch.cohort), String(batch.freeRatePerHour), String(batch.premiumRatePerHour)]);
+      expect(rows[u]).toEqual([
+        String(batch.userId),
+        String(batch.cohort),
+        String(batch.freeRatePerHour),
+        String(batch.premiumRatePerHour),
+      ]);
       u++;
     }
   });

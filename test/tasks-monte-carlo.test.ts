@@ -55,7 +55,13 @@ function monteCarlo(input: GenerationConfigInput, oracles: OracleVariant[]): Map
   const config = parseConfig({ ...input, engine: 'seedrandom' });
   const settings = taskSettings(config);
   const tallies = new Map(
-    oracles.map((o) => [o.name, Object.fromEntries(SCENARIOS.map((s) => [s, { anchors: 0, labels: 0, oracle: 0, variance: 0 }])) as Record<Scenario, Tally>]),
+    oracles.map((o) => [
+      o.name,
+      Object.fromEntries(SCENARIOS.map((s) => [s, { anchors: 0, labels: 0, oracle: 0, variance: 0 }])) as Record<
+        Scenario,
+        Tally
+      >,
+    ]),
   );
   const anchors = new AnchorCursor();
   for (let variant = 0; variant < VARIANTS; variant++) {
@@ -64,7 +70,12 @@ function monteCarlo(input: GenerationConfigInput, oracles: OracleVariant[]): Map
       while (anchors.next()) {
         const label = labelOf(batch, anchors.at);
         for (const o of oracles) {
-          const p = oracleProbability(anchors.at, batch, (o.rate ?? ((r) => r))(batch.premiumRatePerHour), o.params(settings));
+          const p = oracleProbability(
+            anchors.at,
+            batch,
+            (o.rate ?? ((r) => r))(batch.premiumRatePerHour),
+            o.params(settings),
+          );
           const tally = tallies.get(o.name)![SCENARIOS[anchors.scenario]];
           tally.anchors++;
           tally.labels += label;
@@ -102,7 +113,11 @@ describe('oracle_probability against a Monte-Carlo estimate (seedrandom engine, 
   // B: only upgrading cohorts, an hourly grid (an anchor in the hour before every upgrade, so
   //    partial spike windows, 0 < f < 1, are common), a large second-upload probability.
   const cases: [string, GenerationConfigInput, string[]][] = [
-    ['default model, 12 h grid', { users: 1500 }, ['spike ignored', 'q halved', '50 GB share halved', 'premium rate 20% low']],
+    [
+      'default model, 12 h grid',
+      { users: 1500 },
+      ['spike ignored', 'q halved', '50 GB share halved', 'premium rate 20% low'],
+    ],
     [
       'upgrading cohorts, 1 h grid, p2 = 0.6',
       {
@@ -121,7 +136,8 @@ describe('oracle_probability against a Monte-Carlo estimate (seedrandom engine, 
       const truth = tallies.get(TRUE_ORACLE.name)!;
       expect(rejected(truth)).toEqual([]);
       // Enough anchors in each scenario the case is about to make the check worth something.
-      for (const s of ['just_upgraded', 'premium_long', 'premium_recent', 'free'] as const) expect(truth[s].anchors).toBeGreaterThan(1000);
+      for (const s of ['just_upgraded', 'premium_long', 'premium_recent', 'free'] as const)
+        expect(truth[s].anchors).toBeGreaterThan(1000);
       for (const wrong of mustReject) expect(rejected(tallies.get(wrong)!), wrong).not.toEqual([]);
     });
   }

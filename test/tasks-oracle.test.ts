@@ -109,7 +109,12 @@ describe('oracleProbability', () => {
   });
 
   it('a spike window of zero length as written counts when its instant is in W', () => {
-    const instant = { tierCount: 3, tierFrom: Float64Array.of(START, START + 5 * H, START + 5 * H), tierUntil: Float64Array.of(START + 5 * H, START + 5 * H, START + 9 * H), tierIsPremium: Uint8Array.of(0, 1, 0) };
+    const instant = {
+      tierCount: 3,
+      tierFrom: Float64Array.of(START, START + 5 * H, START + 5 * H),
+      tierUntil: Float64Array.of(START + 5 * H, START + 5 * H, START + 9 * H),
+      tierIsPremium: Uint8Array.of(0, 1, 0),
+    };
     expect(oracleProbability(START + 4.5 * H, instant, R, PARAMS)).toBeCloseTo(expected(0, [1]), 15);
     expect(oracleProbability(START + 5 * H, instant, R, PARAMS)).toBe(0);
   });

@@ -40,16 +40,19 @@ describe('parseUnambiguousJson', () => {
     expect((found as { duplicateKey: string }).duplicateKey).toBe(`${'a.0.'.repeat(n)}x`);
   });
 
-  it.each(['{"seed": 7,', '{"a": 1,}', '// c\n{}', "{'a': 1}", '{"a": 01}', '', 'NaN'])('refuses %j with JSON.parse\'s own message', (text) => {
-    let message = '';
-    try {
-      JSON.parse(text);
-    } catch (error) {
-      message = (error as Error).message;
-    }
-    expect(message).not.toBe('');
-    expect(parseUnambiguousJson(text)).toEqual({ ok: false, syntaxError: message });
-  });
+  it.each(['{"seed": 7,', '{"a": 1,}', '// c\n{}', "{'a': 1}", '{"a": 01}', '', 'NaN'])(
+    "refuses %j with JSON.parse's own message",
+    (text) => {
+      let message = '';
+      try {
+        JSON.parse(text);
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).not.toBe('');
+      expect(parseUnambiguousJson(text)).toEqual({ ok: false, syntaxError: message });
+    },
+  );
 });
 
 describe('the CLI refuses a config file that repeats a key', () => {

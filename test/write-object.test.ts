@@ -53,7 +53,9 @@ describe('writeObject / writeObjects', () => {
         throw new Error('abort failed');
       },
     });
-    await expect(writeObjects({ createWriter: writer }, ['first', 'second'], async (ws) => ws[0].write(new Uint8Array()))).rejects.toThrow('commit failed');
+    await expect(
+      writeObjects({ createWriter: writer }, ['first', 'second'], async (ws) => ws[0].write(new Uint8Array())),
+    ).rejects.toThrow('commit failed');
     expect(log).toEqual(['write first', 'commit first', 'commit second', 'abort first', 'abort second']);
   });
 });

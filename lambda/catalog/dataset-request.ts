@@ -8,7 +8,12 @@ import { outputProblem } from './sync-rule.js';
  * problems rather than as a separate kind of error; `setting` names the cap in the problem. With
  * `output`, a valid config estimated to write more than `output.maxBytes` is refused too.
  */
-export function validateDatasetRequest(raw: unknown, maxUsers: number, setting?: string, output?: { maxBytes: number; setting: string }): ValidationResult {
+export function validateDatasetRequest(
+  raw: unknown,
+  maxUsers: number,
+  setting?: string,
+  output?: { maxBytes: number; setting: string },
+): ValidationResult {
   const result = validateConfig(raw);
   const users = (raw as { users?: unknown } | null)?.users;
   const usersOk = result.ok || !result.problems.some((p) => p.field === 'users');
@@ -16,6 +21,9 @@ export function validateDatasetRequest(raw: unknown, maxUsers: number, setting?:
     const tooBig = result.ok && output && outputProblem(estimateOutput(result.config), output.maxBytes, output.setting);
     return tooBig ? { ok: false, problems: [tooBig] } : result;
   }
-  const problem = { field: 'users', rule: `must be at most ${maxUsers} on this deployment${setting ? ` (${setting})` : ''}` };
+  const problem = {
+    field: 'users',
+    rule: `must be at most ${maxUsers} on this deployment${setting ? ` (${setting})` : ''}`,
+  };
   return { ok: false, problems: [...(result.ok ? [] : result.problems), problem] };
 }

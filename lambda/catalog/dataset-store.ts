@@ -32,5 +32,10 @@ export async function findPublished(store: DatasetStore, prefix: string): Promis
 }
 
 export function publishedOf(outcome: PublishOutcome): PublishedDataset {
-  return { datasetId: outcome.address.datasetId, prefix: outcome.prefix, manifestKey: outcome.manifestKey, manifest: outcome.manifest };
+  return {
+    datasetId: outcome.address.datasetId,
+    prefix: outcome.prefix,
+    manifestKey: outcome.manifestKey,
+    manifest: outcome.manifest,
+  };
 }

@@ -24,7 +24,12 @@ export interface DatasetPage {
  * after every key in that folder: `<hash>0` sorts after `<hash>/…` ('0' follows '/') and before
  * any later hash.
  */
-export async function listDatasets(store: DatasetStore, seed: number, limit: number, after?: string): Promise<DatasetPage> {
+export async function listDatasets(
+  store: DatasetStore,
+  seed: number,
+  limit: number,
+  after?: string,
+): Promise<DatasetPage> {
   const seedPrefix = seedPrefixOf(store.root, seed);
   const startAfter = after === undefined ? undefined : `${seedPrefix}${after}0`;
   const page = await store.storage.list(seedPrefix, { delimiter: '/', limit, startAfter });
@@ -45,7 +50,9 @@ export async function listDatasets(store: DatasetStore, seed: number, limit: num
       : [],
   );
   const last = folders.at(-1);
-  return page.nextToken === undefined || last === undefined ? { datasets } : { datasets, nextToken: last.slice(seedPrefix.length) };
+  return page.nextToken === undefined || last === undefined
+    ? { datasets }
+    : { datasets, nextToken: last.slice(seedPrefix.length) };
 }
 
 /** When a copy was committed: its generation's start plus its duration. */

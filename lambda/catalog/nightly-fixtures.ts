@@ -31,7 +31,12 @@ export const nightlyPayloadSchema = z
   .superRefine((payload, ctx) => {
     const seen = new Set<string>();
     payload.fixtures.forEach((fixture, i) => {
-      if (seen.has(fixture.name)) ctx.addIssue({ code: 'custom', path: ['fixtures', i, 'name'], message: `duplicate fixture name "${fixture.name}"` });
+      if (seen.has(fixture.name))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['fixtures', i, 'name'],
+          message: `duplicate fixture name "${fixture.name}"`,
+        });
       seen.add(fixture.name);
     });
   });
@@ -87,7 +92,11 @@ async function publishFixture(fixture: NightlyFixture, run: NightlyRun): Promise
   const raw = fixture.config;
   const isObject = typeof raw === 'object' && raw !== null && !Array.isArray(raw);
   if (fixture.seedFromDate && isObject && 'seed' in raw) {
-    return { name: fixture.name, ok: false, problems: [{ field: 'seed', rule: 'must not be given with seedFromDate' }] };
+    return {
+      name: fixture.name,
+      ok: false,
+      problems: [{ field: 'seed', rule: 'must not be given with seedFromDate' }],
+    };
   }
   const requested = fixture.seedFromDate && isObject ? { ...raw, seed: seedOfDate(run.runTime) } : raw;
   const { maxUsers, maxBytes, bytesSetting } = run.limits;

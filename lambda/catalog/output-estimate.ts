@@ -112,10 +112,16 @@ export function estimateUserRows(config: GenerationConfig, from = 1, to = config
   const spike = config.upgradeSpike;
   const spikes = spike.probability * (1 + (spike.maxUploads > 1 ? spike.secondUploadProbability : 0));
   // Cohort index c (cohort c + 1); cohorts 4 and 5 upgrade once.
-  const uploadsOf = (c: number): number => COHORT_PREMIUM_SHARE[c] * premium + (1 - COHORT_PREMIUM_SHARE[c]) * free + (c >= 3 ? spikes : 0);
+  const uploadsOf = (c: number): number =>
+    COHORT_PREMIUM_SHARE[c] * premium + (1 - COHORT_PREMIUM_SHARE[c]) * free + (c >= 3 ? spikes : 0);
   const blocks = cohortBlocks(config);
   // txn ids run to the whole run's uploads: every row's is counted as long as the last one.
-  const txnDigits = digits(Math.max(1, blocks.reduce((sum, [lo, hi], c) => sum + (hi - lo + 1) * uploadsOf(c), 0)));
+  const txnDigits = digits(
+    Math.max(
+      1,
+      blocks.reduce((sum, [lo, hi], c) => sum + (hi - lo + 1) * uploadsOf(c), 0),
+    ),
+  );
 
   const sums: Record<UserTableName, RowsEstimate> = {
     users: { rows: 0, bytes: 0 },
@@ -135,7 +141,8 @@ export function estimateUserRows(config: GenerationConfig, from = 1, to = config
     sums.users.bytes += userRowBytes(a, b);
     sums.tiers.rows += users * tiers;
     const openEnd = config.openEndedTiers ? TIMESTAMP : 0;
-    sums.tiers.bytes += tiers * idDigits + users * (tiers * (3 + 2 * TIMESTAMP + CRLF) + COHORT_TIER_LETTERS[c] - openEnd);
+    sums.tiers.bytes +=
+      tiers * idDigits + users * (tiers * (3 + 2 * TIMESTAMP + CRLF) + COHORT_TIER_LETTERS[c] - openEnd);
     const uploads = uploadsOf(c);
     sums.uploads.rows += users * uploads;
     sums.uploads.bytes += uploads * (idDigits + users * (txnDigits + 3 + 1 + TIMESTAMP + CRLF));
@@ -143,7 +150,14 @@ export function estimateUserRows(config: GenerationConfig, from = 1, to = config
     sums.truth_users.bytes += idDigits + users * (4 + 2 * RATE_TEXT + CRLF);
     const anchors = gridAnchors + tiers - 1;
     const share = COHORT_PREMIUM_SHARE[c];
-    const rowText = 1 + TIMESTAMP + hoursText + LABEL + SPLIT_EOL + share * (SCENARIO_TIER_PREMIUM + PROBABILITY_TEXT) + (1 - share) * (SCENARIO_TIER_FREE + 1);
+    const rowText =
+      1 +
+      TIMESTAMP +
+      hoursText +
+      LABEL +
+      SPLIT_EOL +
+      share * (SCENARIO_TIER_PREMIUM + PROBABILITY_TEXT) +
+      (1 - share) * (SCENARIO_TIER_FREE + 1);
     sums.tasks_upload_50gb_next_hour.rows += users * anchors;
     sums.tasks_upload_50gb_next_hour.bytes += anchors * (idDigits + users * rowText);
   });
@@ -155,7 +169,8 @@ export function estimateOutput(config: GenerationConfig): OutputEstimate {
   const perUser = estimateUserRows(config);
   const files: FileEstimate[] = DATASET_FILES.map((f) => {
     const header = Buffer.byteLength(headerLine(f));
-    if (f.userTable === undefined) return { name: f.file, rows: ITEMS.length, bytes: header + Buffer.byteLength(itemLines()) };
+    if (f.userTable === undefined)
+      return { name: f.file, rows: ITEMS.length, bytes: header + Buffer.byteLength(itemLines()) };
     return { name: f.file, rows: perUser[f.userTable].rows, bytes: header + perUser[f.userTable].bytes };
   });
   files.push({ name: SCHEMA_FILE, rows: 0, bytes: Buffer.byteLength(schemaJsonText(config)) });

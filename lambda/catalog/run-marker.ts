@@ -44,7 +44,12 @@ export async function openRunMarker(storage: DatasetStorage, prefix: string): Pr
  * Starts a run unless a fresh one is under way: true when the caller now owns the run. The
  * no-overwrite write keeps two simultaneous requests from both starting one.
  */
-export async function claimRun(storage: DatasetStorage, prefix: string, marker: RunMarker, staleSeconds: number): Promise<boolean> {
+export async function claimRun(
+  storage: DatasetStorage,
+  prefix: string,
+  marker: RunMarker,
+  staleSeconds: number,
+): Promise<boolean> {
   const key = runMarkerKey(prefix);
   if (await storage.putIfAbsent(key, JSON.stringify(marker))) return true;
   if (await freshRunMarker(storage, prefix, new Date(marker.startedAt), staleSeconds)) return false;
@@ -67,6 +72,16 @@ export async function refreshRun(storage: DatasetStorage, prefix: string, now: D
 }
 
 /** Supersedes the marker: the run is over (published, or given up with `error`). */
-export async function endRun(storage: DatasetStorage, prefix: string, marker: RunMarker, endedAt: Date, error?: string): Promise<void> {
-  await writeJsonObject(storage, runMarkerKey(prefix), { ...marker, endedAt: endedAt.toISOString(), ...(error && { error }) });
+export async function endRun(
+  storage: DatasetStorage,
+  prefix: string,
+  marker: RunMarker,
+  endedAt: Date,
+  error?: string,
+): Promise<void> {
+  await writeJsonObject(storage, runMarkerKey(prefix), {
+    ...marker,
+    endedAt: endedAt.toISOString(),
+    ...(error && { error }),
+  });
 }

@@ -24,13 +24,21 @@ export type RunPlace = 'request' | 'job' | 'fanout';
  * more than one invocation writes), else on one asynchronous invocation. A problem when the
  * estimate is over the output cap, or over what one invocation writes when the config cannot be split.
  */
-export function placeRun(config: GenerationConfig, limits: RunLimits): { place: RunPlace; estimate: OutputEstimate } | { problem: Problem } {
+export function placeRun(
+  config: GenerationConfig,
+  limits: RunLimits,
+): { place: RunPlace; estimate: OutputEstimate } | { problem: Problem } {
   const estimate = estimateOutput(config);
   const overCap = outputProblem(estimate, limits.maxOutputBytes, 'MAX_OUTPUT_BYTES');
   if (overCap) return { problem: overCap };
-  const fanout = supportsUserRanges(config) && (config.users >= limits.fanout.minUsers || estimate.bytes > limits.singleRunMaxBytes);
+  const fanout =
+    supportsUserRanges(config) && (config.users >= limits.fanout.minUsers || estimate.bytes > limits.singleRunMaxBytes);
   if (fanout) return { place: 'fanout', estimate };
-  const overRun = outputProblem(estimate, limits.singleRunMaxBytes, 'SINGLE_RUN_MAX_BYTES: what one invocation writes; only seedrandom configs can be split');
+  const overRun = outputProblem(
+    estimate,
+    limits.singleRunMaxBytes,
+    'SINGLE_RUN_MAX_BYTES: what one invocation writes; only seedrandom configs can be split',
+  );
   if (overRun) return { problem: overRun };
   const background = config.users > limits.sync.maxUsers || estimate.rows > limits.sync.maxRows;
   return { place: background ? 'job' : 'request', estimate };

@@ -39,7 +39,8 @@ export function failureReport(error: unknown, running: string, debug: boolean): 
  */
 function knownFailure(error: unknown): string | undefined {
   if (error instanceof OperationError || error instanceof DatasetFetchError) return error.message;
-  if (error instanceof FailedChecksError) return [error.message, ...error.failed.flatMap((c) => (c.note ? [`${c.name}: ${c.note}`] : []))].join('; ');
+  if (error instanceof FailedChecksError)
+    return [error.message, ...error.failed.flatMap((c) => (c.note ? [`${c.name}: ${c.note}`] : []))].join('; ');
   return undefined;
 }
 
@@ -50,7 +51,11 @@ function knownFailure(error: unknown): string | undefined {
 function causeChain(error: unknown): string {
   const parts: string[] = [];
   const seen = new Set<unknown>();
-  for (let e: unknown = error; e !== undefined && !seen.has(e) && parts.length < 8; e = e instanceof Error ? e.cause : undefined) {
+  for (
+    let e: unknown = error;
+    e !== undefined && !seen.has(e) && parts.length < 8;
+    e = e instanceof Error ? e.cause : undefined
+  ) {
     seen.add(e);
     const text = describeOne(e);
     if (!parts.some((p) => p.includes(text))) parts.push(text);
@@ -59,12 +64,14 @@ function causeChain(error: unknown): string {
 }
 
 function describeOne(value: unknown): string {
-  if (!(value instanceof Error)) return typeof value === 'string' ? value : inspect(value, { breakLength: Infinity, depth: 2 });
+  if (!(value instanceof Error))
+    return typeof value === 'string' ? value : inspect(value, { breakLength: Infinity, depth: 2 });
   // Node's failed connection to every address of a host is an AggregateError without a message.
   const message = value.message || (value instanceof AggregateError ? value.errors.map(describeOne).join('; ') : '');
   // `socket hang up` says less than its code, ECONNRESET.
   const code = (value as NodeJS.ErrnoException).code;
-  const text = typeof code === 'string' && !message.includes(code) ? [message, `(${code})`].filter(Boolean).join(' ') : message;
+  const text =
+    typeof code === 'string' && !message.includes(code) ? [message, `(${code})`].filter(Boolean).join(' ') : message;
   if (!text) return value.name;
   return value.name === 'Error' ? text : `${value.name}: ${text}`;
 }

@@ -21,8 +21,12 @@ export async function loadConfig(flags: ConfigFlags): Promise<GenerationConfig> 
       throw new CliError(`cannot read config file ${flags.config}: ${(error as Error).message}`);
     }
     const json = parseUnambiguousJson(text);
-    if (!json.ok && 'syntaxError' in json) throw new CliError(`config file ${flags.config} is not valid JSON: ${json.syntaxError}`);
-    if (!json.ok) throw new CliError(`config file ${flags.config} is ambiguous: ${json.duplicateKey} is given more than once in its object; give it once`);
+    if (!json.ok && 'syntaxError' in json)
+      throw new CliError(`config file ${flags.config} is not valid JSON: ${json.syntaxError}`);
+    if (!json.ok)
+      throw new CliError(
+        `config file ${flags.config} is ambiguous: ${json.duplicateKey} is given more than once in its object; give it once`,
+      );
     raw = json.value;
   }
   const isObject = typeof raw === 'object' && raw !== null && !Array.isArray(raw);

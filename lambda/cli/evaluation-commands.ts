@@ -7,7 +7,13 @@ import { type Command, InvalidArgumentError, Option } from 'commander';
 import { BASELINE_KINDS, baselinePredictions, type BaselineKind } from '../evaluation/baselines.js';
 import { DatasetFileError } from '../dataset/dataset-csv.js';
 import { evaluatePredictions } from '../evaluation/evaluate.js';
-import { DEFAULT_EXPECTATIONS, EXPECTATION_PARAMETERS, expectationThreshold, thresholdRule, type Expectations } from '../evaluation/expectations.js';
+import {
+  DEFAULT_EXPECTATIONS,
+  EXPECTATION_PARAMETERS,
+  expectationThreshold,
+  thresholdRule,
+  type Expectations,
+} from '../evaluation/expectations.js';
 import { parsePredictions } from '../evaluation/predictions.js';
 import { InputProblemsError } from '../evaluation/problem-list.js';
 import { openTaskDataset } from '../evaluation/task-dataset.js';
@@ -22,7 +28,14 @@ export function addEvaluationCommands(program: Command): void {
     .command('baseline')
     .description("write a baseline's predictions for every task row, from the data at or before each anchor")
     .argument('<dataset>', 'dataset folder (the one holding manifest.json) or s3://bucket/<dataset prefix>')
-    .addOption(new Option('-k, --kind <kind>', 'tier-blind: the past 50 GB rate; tier-aware: by the tier in force and the time since the change').choices(BASELINE_KINDS).makeOptionMandatory())
+    .addOption(
+      new Option(
+        '-k, --kind <kind>',
+        'tier-blind: the past 50 GB rate; tier-aware: by the tier in force and the time since the change',
+      )
+        .choices(BASELINE_KINDS)
+        .makeOptionMandatory(),
+    )
     .requiredOption('-o, --out <file>', 'CSV file to write (user_id,anchor_time,probability)')
     .action(async (location: string, flags: { kind: BaselineKind; out: string }) => {
       await checkOutputFile(flags.out);
@@ -31,7 +44,12 @@ export function addEvaluationCommands(program: Command): void {
       // Written under a temporary name and renamed: a failed run leaves no partial file at --out.
       const temporary = `${flags.out}.tmp-${process.pid}`;
       try {
-        await asCliError(pipeline(Readable.from(baselinePredictions(storage, prefix, dataset.window, flags.kind)), createWriteStream(temporary)));
+        await asCliError(
+          pipeline(
+            Readable.from(baselinePredictions(storage, prefix, dataset.window, flags.kind)),
+            createWriteStream(temporary),
+          ),
+        );
         await rename(temporary, flags.out);
       } finally {
         await rm(temporary, { force: true });
@@ -41,11 +59,18 @@ export function addEvaluationCommands(program: Command): void {
 
   const evaluate = program
     .command('evaluate')
-    .description("score predictions against a dataset's task rows next to the oracle: overall, per split, per scenario, and the three expectations")
+    .description(
+      "score predictions against a dataset's task rows next to the oracle: overall, per split, per scenario, and the three expectations",
+    )
     .argument('<dataset>', 'dataset folder (the one holding manifest.json) or s3://bucket/<dataset prefix>')
-    .requiredOption('-p, --predictions <file>', 'CSV with the columns user_id, anchor_time, probability (any order; others ignored), a row per task row')
+    .requiredOption(
+      '-p, --predictions <file>',
+      'CSV with the columns user_id, anchor_time, probability (any order; others ignored), a row per task row',
+    )
     .option('--json <file>', 'also write the report as JSON to this file');
-  for (const [name, { max, meaning }] of Object.entries(EXPECTATION_PARAMETERS) as Array<[keyof Expectations, { max: number; meaning: string }]>) {
+  for (const [name, { max, meaning }] of Object.entries(EXPECTATION_PARAMETERS) as Array<
+    [keyof Expectations, { max: number; meaning: string }]
+  >) {
     const flag = `--${name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} <x>`;
     const parse = (text: string) => {
       const value = expectationThreshold(text, max);
@@ -62,7 +87,11 @@ export function addEvaluationCommands(program: Command): void {
     const { storage, prefix } = await datasetTarget(location);
     const dataset = await asCliError(openTaskDataset(storage, prefix));
     const predictions = await asCliError(Promise.resolve().then(() => parsePredictions(text)));
-    const expectations: Expectations = { maxJustDowngraded: flags.maxJustDowngraded, minJustUpgraded: flags.minJustUpgraded, minPremiumLongRatio: flags.minPremiumLongRatio };
+    const expectations: Expectations = {
+      maxJustDowngraded: flags.maxJustDowngraded,
+      minJustUpgraded: flags.minJustUpgraded,
+      minPremiumLongRatio: flags.minPremiumLongRatio,
+    };
     const report = await asCliError(evaluatePredictions(storage, prefix, dataset.datasetId, predictions, expectations));
     if (flags.json) await writeFile(flags.json, `${JSON.stringify(report, null, 2)}\n`);
     console.log(evaluationReport(report, flags.predictions));
@@ -74,7 +103,8 @@ async function asCliError<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {
-    if (error instanceof InputProblemsError || error instanceof DatasetFileError) throw new CliError(`${error.message}`);
+    if (error instanceof InputProblemsError || error instanceof DatasetFileError)
+      throw new CliError(`${error.message}`);
     throw error;
   }
 }

@@ -18,7 +18,8 @@ export function evaluationReport(report: EvaluationReport, predictionsFile: stri
     ...Object.entries(report.scenarios).map(([name, s]) => line(`scenario ${name}`, s)),
     'expectations:',
     ...report.expectations.map(
-      (e) => `  ${e.passed === null ? 'n/a ' : e.passed ? 'PASS' : 'FAIL'}  ${e.scenario.padEnd(16)} ${e.rule} (mean prediction ${f4(e.meanPrediction)})`,
+      (e) =>
+        `  ${e.passed === null ? 'n/a ' : e.passed ? 'PASS' : 'FAIL'}  ${e.scenario.padEnd(16)} ${e.rule} (mean prediction ${f4(e.meanPrediction)})`,
     ),
   ];
   return lines.join('\n');

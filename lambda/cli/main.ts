@@ -41,13 +41,15 @@ function defaultWorkers(dest: string): number {
 
 function parseWorkers(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || n > MAX_WORKERS) throw new InvalidArgumentError(`must be an integer from 1 to ${MAX_WORKERS}`);
+  if (!/^\d+$/.test(value) || n < 1 || n > MAX_WORKERS)
+    throw new InvalidArgumentError(`must be an integer from 1 to ${MAX_WORKERS}`);
   return n;
 }
 
 function parseMaxOutputBytes(value: string): number {
   const n = Number(value);
-  if (!/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n)) throw new InvalidArgumentError('must be a whole number of bytes, at least 1');
+  if (!/^\d+$/.test(value) || n < 1 || !Number.isSafeInteger(n))
+    throw new InvalidArgumentError('must be a whole number of bytes, at least 1');
   return n;
 }
 
@@ -81,35 +83,48 @@ program
   .option('--users <n>', 'override the number of users (1..10000000)')
   .option('-d, --dest <dir|s3://bucket/root>', 'folder or S3 location to publish into', './out')
   .option('--json', 'print the manifest as JSON instead of a summary')
-  .option('--strict', 'any failed integrity check fails the run (exit 1, nothing published), also when already published')
+  .option(
+    '--strict',
+    'any failed integrity check fails the run (exit 1, nothing published), also when already published',
+  )
   .addOption(
-    new Option('-w, --workers <n>', 'threads that generate and format rows, 1..64 (the reference engine uses at most 2: one generates, one formats); same bytes for any n')
+    new Option(
+      '-w, --workers <n>',
+      'threads that generate and format rows, 1..64 (the reference engine uses at most 2: one generates, one formats); same bytes for any n',
+    )
       .argParser(parseWorkers)
       .default(undefined, `the machine's cores, at most ${MAX_DEFAULT_WORKERS}; 1 to S3`),
   )
   .addOption(
-    new Option('--max-output-bytes <n>', "refuse a config whose dataset is estimated above this many bytes, all files together (the API's MAX_OUTPUT_BYTES)")
+    new Option(
+      '--max-output-bytes <n>',
+      "refuse a config whose dataset is estimated above this many bytes, all files together (the API's MAX_OUTPUT_BYTES)",
+    )
       .argParser(parseMaxOutputBytes)
       .default(DEFAULT_MAX_OUTPUT_BYTES),
   )
-  .action(async (flags: ConfigFlags & { dest: string; json?: boolean; strict?: boolean; workers?: number; maxOutputBytes: number }) => {
-    const config = await loadConfig(flags);
-    const tooBig = outputProblem(estimateOutput(config), flags.maxOutputBytes, '--max-output-bytes');
-    if (tooBig) throw new CliError(new ConfigError([tooBig]).message);
-    const { storage, prefix } = await publishTarget(flags.dest);
-    const progress = new ProgressBar('generating');
-    const outcome = await publishDataset(config, {
-      storage,
-      root: prefix,
-      engineWorker,
-      workers: flags.workers ?? defaultWorkers(flags.dest),
-      strict: flags.strict === true,
-      onProgress: (done, total) => progress.update(done, total),
-    });
-    progress.clear();
-    const location = storage.describe(outcome.prefix);
-    console.log(flags.json ? JSON.stringify(outcome.manifest, null, 2) : generateReport(outcome, location));
-  });
+  .action(
+    async (
+      flags: ConfigFlags & { dest: string; json?: boolean; strict?: boolean; workers?: number; maxOutputBytes: number },
+    ) => {
+      const config = await loadConfig(flags);
+      const tooBig = outputProblem(estimateOutput(config), flags.maxOutputBytes, '--max-output-bytes');
+      if (tooBig) throw new CliError(new ConfigError([tooBig]).message);
+      const { storage, prefix } = await publishTarget(flags.dest);
+      const progress = new ProgressBar('generating');
+      const outcome = await publishDataset(config, {
+        storage,
+        root: prefix,
+        engineWorker,
+        workers: flags.workers ?? defaultWorkers(flags.dest),
+        strict: flags.strict === true,
+        onProgress: (done, total) => progress.update(done, total),
+      });
+      progress.clear();
+      const location = storage.describe(outcome.prefix);
+      console.log(flags.json ? JSON.stringify(outcome.manifest, null, 2) : generateReport(outcome, location));
+    },
+  );
 
 program
   .command('verify')

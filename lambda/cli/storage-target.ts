@@ -28,8 +28,12 @@ async function s3Target(uri: string, what: string, needsPrefix: boolean): Promis
   const reading = readS3Uri(uri);
   if (!reading.ok) throw new CliError(`${what} ${uri}: not a valid S3 location: ${reading.problem}`);
   const { location } = reading;
-  if (needsPrefix && !location.root) throw new CliError(`${what} ${uri}: not a valid S3 location: expected s3://<bucket>/<dataset prefix>`);
+  if (needsPrefix && !location.root)
+    throw new CliError(`${what} ${uri}: not a valid S3 location: expected s3://<bucket>/<dataset prefix>`);
   // Loaded on demand: the AWS SDK takes about 0.3 s to load, which folder-only runs need not pay.
-  const [{ S3Storage }, { createS3Client }] = await Promise.all([import('../storage/s3-storage.js'), import('../storage/s3-client.js')]);
+  const [{ S3Storage }, { createS3Client }] = await Promise.all([
+    import('../storage/s3-storage.js'),
+    import('../storage/s3-client.js'),
+  ]);
   return { storage: new S3Storage(createS3Client(), location.bucket), prefix: location.root };
 }

@@ -52,10 +52,7 @@ const uploadRate = (mean: number, std: number) =>
 
 /** The prediction task files; the cross-field rules (window, split order) are in validate.ts. */
 export const tasksSchema = z.strictObject({
-  gridHours: z
-    .number({ error: 'must be a number' })
-    .gt(0, { error: 'must be greater than 0 (hours)' })
-    .default(12),
+  gridHours: z.number({ error: 'must be a number' }).gt(0, { error: 'must be greater than 0 (hours)' }).default(12),
   valFrom: splitBoundary(),
   testFrom: splitBoundary(),
 });

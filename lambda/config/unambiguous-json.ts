@@ -1,7 +1,8 @@
 import { createScanner } from 'jsonc-parser';
 
 /** A parsed JSON text, or why not: JSON.parse's message, or the repeated key dotted from the top (`tasks.gridHours`; array items by index, `a.0.b`). */
-export type JsonText = { ok: true; value: unknown } | { ok: false; syntaxError: string } | { ok: false; duplicateKey: string };
+export type JsonText =
+  { ok: true; value: unknown } | { ok: false; syntaxError: string } | { ok: false; duplicateKey: string };
 
 /**
  * JSON.parse, except that an object giving a key twice is refused: JSON.parse would silently keep
@@ -57,7 +58,8 @@ function firstDuplicateKey(text: string): string | undefined {
       case '"':
         if (keyNext && 'keys' in top) {
           const key = scanner.getTokenValue();
-          if (top.keys.has(key)) return [...open.slice(0, -1).map((o) => ('keys' in o ? o.key : String(o.index))), key].join('.');
+          if (top.keys.has(key))
+            return [...open.slice(0, -1).map((o) => ('keys' in o ? o.key : String(o.index))), key].join('.');
           top.keys.add(key);
           top.key = key;
         }

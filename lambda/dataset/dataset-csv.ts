@@ -20,14 +20,19 @@ export class DatasetFileError extends Error {
  * checking that its header is `columns`; `name` is the file as messages call it. Throws
  * DatasetFileError when the header is another. Ending the iteration early releases the stream.
  */
-export async function* datasetCsvRows(stream: AsyncIterable<Uint8Array>, name: string, columns: readonly string[]): AsyncGenerator<CsvRow> {
+export async function* datasetCsvRows(
+  stream: AsyncIterable<Uint8Array>,
+  name: string,
+  columns: readonly string[],
+): AsyncGenerator<CsvRow> {
   const source = Readable.from(stream);
   try {
     let line = 0;
     for await (const text of createInterface({ input: source, crlfDelay: Infinity })) {
       line++;
       if (line === 1) {
-        if (text !== columns.join(',')) throw new DatasetFileError(`${name}: expected the header ${columns.join(',')}, got ${text}`);
+        if (text !== columns.join(','))
+          throw new DatasetFileError(`${name}: expected the header ${columns.join(',')}, got ${text}`);
         continue;
       }
       if (text !== '') yield { line, fields: text.split(',') };
@@ -39,7 +44,11 @@ export async function* datasetCsvRows(stream: AsyncIterable<Uint8Array>, name: s
 }
 
 /** `datasetCsvRows` of a stored file; throws DatasetFileError when the file is missing. */
-export async function* readDatasetCsv(storage: DatasetStorage, key: string, columns: readonly string[]): AsyncGenerator<CsvRow> {
+export async function* readDatasetCsv(
+  storage: DatasetStorage,
+  key: string,
+  columns: readonly string[],
+): AsyncGenerator<CsvRow> {
   const stream = await storage.readStream(key);
   if (!stream) throw new DatasetFileError(`no ${storage.describe(key)}`);
   yield* datasetCsvRows(stream, storage.describe(key), columns);
@@ -66,7 +75,10 @@ export class UserBlockReader {
       const row = await this.peek();
       if (!row) return block;
       const id = Number(row.fields[this.userColumn]);
-      if (!Number.isInteger(id)) throw new DatasetFileError(`${this.name} line ${row.line}: user_id ${JSON.stringify(row.fields[this.userColumn])} is not an integer`);
+      if (!Number.isInteger(id))
+        throw new DatasetFileError(
+          `${this.name} line ${row.line}: user_id ${JSON.stringify(row.fields[this.userColumn])} is not an integer`,
+        );
       if (id > userId) return block;
       if (id === userId) block.push(row.fields);
       this.pending = undefined;

@@ -130,8 +130,15 @@ export function buildDatasetSchema(config: GenerationConfig): DatasetSchema {
         user_id: USER_ID,
         from_datetime: { type: 'timestamp', description: 'the interval starts (inclusive)' },
         until_datetime: config.openEndedTiers
-          ? { type: 'timestamp', nullable: true, description: "the interval ends (exclusive); empty on each user's last interval: still in effect" }
-          : { type: 'timestamp', description: "the interval ends (exclusive); each user's last interval ends at the window's end" },
+          ? {
+              type: 'timestamp',
+              nullable: true,
+              description: "the interval ends (exclusive); empty on each user's last interval: still in effect",
+            }
+          : {
+              type: 'timestamp',
+              description: "the interval ends (exclusive); each user's last interval ends at the window's end",
+            },
         tier: { type: 'category', values: TIERS, description: 'the tier in force during the interval' },
       }),
       primaryKey: ['user_id', 'from_datetime'],
@@ -170,12 +177,19 @@ export function buildDatasetSchema(config: GenerationConfig): DatasetSchema {
     {
       name: 'truth_users',
       file: TRUTH_USERS_FILE.file,
-      description: "the latent per-user rates the generator drew (ground truth, not model input)",
+      description: 'the latent per-user rates the generator drew (ground truth, not model input)',
       columns: columnsOf(TRUTH_USERS_FILE, {
         user_id: USER_ID,
-        cohort: { type: 'int', values: [1, 2, 3, 4, 5], description: '1 premium, 2 free, 3 premium then free, 4 free then premium, 5 free then premium then free' },
+        cohort: {
+          type: 'int',
+          values: [1, 2, 3, 4, 5],
+          description: '1 premium, 2 free, 3 premium then free, 4 free then premium, 5 free then premium then free',
+        },
         free_rate_per_hour: { type: 'float', description: 'uploads per hour while free' },
-        premium_rate_per_hour: { type: 'float', description: 'uploads per hour while premium (before the 50 GB share)' },
+        premium_rate_per_hour: {
+          type: 'float',
+          description: 'uploads per hour while premium (before the 50 GB share)',
+        },
       }),
       primaryKey: ['user_id'],
       foreignKeys: [userRef()],
@@ -188,13 +202,28 @@ export function buildDatasetSchema(config: GenerationConfig): DatasetSchema {
       description: 'the task table: one row per (user, anchor time) with its label, oracle probability and split',
       columns: columnsOf(UPLOAD_50GB_TASK_FILE, {
         user_id: USER_ID,
-        anchor_time: { type: 'timestamp', description: 'the prediction time: only rows known at or before it may be used' },
-        scenario: { type: 'category', values: SCENARIOS, description: 'why this anchor: a tier change (just_upgraded/just_downgraded) or a grid anchor by tier' },
+        anchor_time: {
+          type: 'timestamp',
+          description: 'the prediction time: only rows known at or before it may be used',
+        },
+        scenario: {
+          type: 'category',
+          values: SCENARIOS,
+          description: 'why this anchor: a tier change (just_upgraded/just_downgraded) or a grid anchor by tier',
+        },
         tier_at_anchor: { type: 'category', values: TIERS, description: 'the tier in force at anchor_time' },
         hours_in_tier: { type: 'float', description: 'hours since the interval in force began (4 decimals)' },
-        label: { type: 'int', values: [0, 1], description: `1 if the user uploads item ${large.itemId} (${large.sizeGb} GB) in (anchor_time, anchor_time + ${horizonHours} h]` },
+        label: {
+          type: 'int',
+          values: [0, 1],
+          description: `1 if the user uploads item ${large.itemId} (${large.sizeGb} GB) in (anchor_time, anchor_time + ${horizonHours} h]`,
+        },
         oracle_probability: { type: 'float', description: "the label's exact probability under the generating model" },
-        split: { type: 'category', values: SPLITS, description: 'train / val / test by anchor_time (see tasks[].splits)' },
+        split: {
+          type: 'category',
+          values: SPLITS,
+          description: 'train / val / test by anchor_time (see tasks[].splits)',
+        },
       }),
       primaryKey: ['user_id', 'anchor_time'],
       foreignKeys: [userRef()],

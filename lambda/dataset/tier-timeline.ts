@@ -25,7 +25,11 @@ export function mergeTierTimeline(intervals: readonly TierSpan[]): TierSpan[] {
  * A user's merged tier timeline read from a published `tiers.csv`, or undefined when the dataset
  * has no such file. Rows are sorted by user, so reading stops after the user's block.
  */
-export async function readUserTimeline(storage: DatasetStorage, prefix: string, userId: number): Promise<TierSpan[] | undefined> {
+export async function readUserTimeline(
+  storage: DatasetStorage,
+  prefix: string,
+  userId: number,
+): Promise<TierSpan[] | undefined> {
   const key = `${prefix}/${TABLES.tiers.file}`;
   const stream = await storage.readStream(key);
   if (!stream) return undefined;
@@ -36,6 +40,10 @@ export async function readUserTimeline(storage: DatasetStorage, prefix: string, 
   } finally {
     await rows.return(undefined);
   }
-  const spans = block.map(([, from, until, tier]): TierSpan => ({ tier: tier as Tier, from, until: until === '' ? null : until }));
+  const spans = block.map(([, from, until, tier]): TierSpan => ({
+    tier: tier as Tier,
+    from,
+    until: until === '' ? null : until,
+  }));
   return mergeTierTimeline(spans);
 }

@@ -95,7 +95,9 @@ async function toProxyEvent(req: IncomingMessage): Promise<APIGatewayProxyEvent>
   // As API Gateway: every value of each parameter here, the last one in queryStringParameters.
   const multiQuery: Record<string, string[]> = {};
   for (const [name, value] of url.searchParams) (multiQuery[name] ??= []).push(value);
-  const headers = Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]));
+  const headers = Object.fromEntries(
+    Object.entries(req.headers).map(([k, v]) => [k, Array.isArray(v) ? v.join(',') : (v ?? '')]),
+  );
   const body = Buffer.concat(chunks);
   return {
     resource: url.pathname,

@@ -84,7 +84,10 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     const url = new URL(req.url, 'http://local');
     const [, bucket = '', ...key] = url.pathname.split('/').map(decodeURIComponent);
     if (req.method === 'GET' && url.searchParams.has('uploads') && key.join('') === '') {
-      await reply.code(200).header('content-type', 'application/xml').send(listUploadsXml(bucket, url.searchParams, uploadsOf(bucket)));
+      await reply
+        .code(200)
+        .header('content-type', 'application/xml')
+        .send(listUploadsXml(bucket, url.searchParams, uploadsOf(bucket)));
       return;
     }
     const uploadId = url.searchParams.get('uploadId');
@@ -92,7 +95,9 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
       await reply
         .code(404)
         .header('content-type', 'application/xml')
-        .send('<?xml version="1.0"?><Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist</Message></Error>');
+        .send(
+          '<?xml version="1.0"?><Error><Code>NoSuchUpload</Code><Message>The specified upload does not exist</Message></Error>',
+        );
     }
   });
   app.addHook('preHandler', async (req: FastifyRequest, reply: FastifyReply) => {
@@ -122,7 +127,9 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
       await reply
         .code(200)
         .header('content-type', 'application/xml')
-        .send(`<?xml version="1.0" encoding="UTF-8"?><CopyPartResult><ETag>${etag.replaceAll('"', '&quot;')}</ETag><LastModified>${new Date().toISOString()}</LastModified></CopyPartResult>`);
+        .send(
+          `<?xml version="1.0" encoding="UTF-8"?><CopyPartResult><ETag>${etag.replaceAll('"', '&quot;')}</ETag><LastModified>${new Date().toISOString()}</LastModified></CopyPartResult>`,
+        );
       return;
     }
     if (req.headers['if-none-match'] !== '*') return;
@@ -149,7 +156,9 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     await reply
       .code(412)
       .header('content-type', 'application/xml')
-      .send('<?xml version="1.0"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>');
+      .send(
+        '<?xml version="1.0"?><Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>',
+      );
   });
 
   // Multipart uploads as they open (the UploadId fauxqs answers) and close.
@@ -161,7 +170,10 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     if (req.method === 'POST' && url.searchParams.has('uploads') && typeof payload === 'string') {
       const id = /<UploadId>([^<]+)<\/UploadId>/.exec(payload)?.[1];
       if (id) uploadsOf(bucket).set(id, { key: key.join('/'), uploadId: id, initiated: new Date(now()) });
-    } else if (uploadId && (req.method === 'DELETE' || (req.method === 'POST' && !url.searchParams.has('partNumber')))) {
+    } else if (
+      uploadId &&
+      (req.method === 'DELETE' || (req.method === 'POST' && !url.searchParams.has('partNumber')))
+    ) {
       uploadsOf(bucket).delete(uploadId);
     }
     return payload;
@@ -214,7 +226,13 @@ function listUploadsXml(bucket: string, query: URLSearchParams, open: Map<string
   const max = Math.min(1000, Number(query.get('max-uploads') ?? 1000));
   const sorted = [...open.values()]
     .filter((u) => u.key.startsWith(prefix))
-    .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : a.initiated.getTime() - b.initiated.getTime() || (a.uploadId < b.uploadId ? -1 : 1)));
+    .sort((a, b) =>
+      a.key < b.key
+        ? -1
+        : a.key > b.key
+          ? 1
+          : a.initiated.getTime() - b.initiated.getTime() || (a.uploadId < b.uploadId ? -1 : 1),
+    );
   let from = 0;
   if (keyMarker) {
     const marker = uploadIdMarker ? sorted.findIndex((u) => u.key === keyMarker && u.uploadId === uploadIdMarker) : -1;
@@ -229,7 +247,9 @@ function listUploadsXml(bucket: string, query: URLSearchParams, open: Map<string
     '<?xml version="1.0" encoding="UTF-8"?>',
     '<ListMultipartUploadsResult xmlns="http://s3.amazonaws.com/doc/2006-03-01/">',
     `<Bucket>${xml(bucket)}</Bucket><KeyMarker>${xml(keyMarker)}</KeyMarker><UploadIdMarker>${xml(uploadIdMarker)}</UploadIdMarker>`,
-    truncated && last ? `<NextKeyMarker>${xml(last.key)}</NextKeyMarker><NextUploadIdMarker>${xml(last.uploadId)}</NextUploadIdMarker>` : '',
+    truncated && last
+      ? `<NextKeyMarker>${xml(last.key)}</NextKeyMarker><NextUploadIdMarker>${xml(last.uploadId)}</NextUploadIdMarker>`
+      : '',
     `<Prefix>${xml(prefix)}</Prefix><MaxUploads>${max}</MaxUploads><IsTruncated>${truncated}</IsTruncated>`,
     ...page.map(
       (u) =>

@@ -22,19 +22,29 @@ export interface LocalStateMachineOptions {
   onFailure?: (name: string, error: unknown) => void;
 }
 
-type StateDefinition = { Type: string; Resource?: string; TimeoutSeconds?: number; ItemProcessor?: StatesOf; Iterator?: StatesOf; Branches?: StatesOf[] };
+type StateDefinition = {
+  Type: string;
+  Resource?: string;
+  TimeoutSeconds?: number;
+  ItemProcessor?: StatesOf;
+  Iterator?: StatesOf;
+  Branches?: StatesOf[];
+};
 type StatesOf = { States: Record<string, StateDefinition> };
 
 /** Every Task state of a definition, nested ones (a Map's item processor) included. */
 function tasksOf(definition: StatesOf): Array<[string, StateDefinition]> {
   return Object.entries(definition.States).flatMap(([name, state]): Array<[string, StateDefinition]> => [
     ...(state.Type === 'Task' ? [[name, state] as [string, StateDefinition]] : []),
-    ...[state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])].flatMap((inner) => (inner ? tasksOf(inner) : [])),
+    ...[state.ItemProcessor, state.Iterator, ...(state.Branches ?? [])].flatMap((inner) =>
+      inner ? tasksOf(inner) : [],
+    ),
   ]);
 }
 
 /** A Lambda task's resource: the function's ARN, or the optimised integration. */
-const invokesLambda = (resource = '') => /^arn:aws[a-z-]*:lambda:/.test(resource) || /^arn:aws[a-z-]*:states:::lambda:invoke/.test(resource);
+const invokesLambda = (resource = '') =>
+  /^arn:aws[a-z-]*:lambda:/.test(resource) || /^arn:aws[a-z-]*:states:::lambda:invoke/.test(resource);
 
 /** As Step Functions reports a function's error: its type as the error, the error as JSON as the cause. */
 function asLambdaError(failure: unknown): Error {
@@ -62,7 +72,10 @@ export class LocalStateMachine implements FanoutExecutions {
     const definition = structuredClone(options.definition) as unknown as StatesOf;
     const tasks = tasksOf(definition);
     for (const [name, task] of tasks) {
-      if (!invokesLambda(task.Resource)) throw new Error(`local state machine: task ${name} calls ${task.Resource}; only tasks that invoke the function run here`);
+      if (!invokesLambda(task.Resource))
+        throw new Error(
+          `local state machine: task ${name} calls ${task.Resource}; only tasks that invoke the function run here`,
+        );
       task.TimeoutSeconds ??= options.taskTimeoutSeconds;
     }
     this.machine = new StateMachine(definition as unknown as StateMachineDefinition);

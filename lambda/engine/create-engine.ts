@@ -21,7 +21,9 @@ export function createEngine(
   switch (config.engine) {
     case 'reference':
       if ((options?.uploadVariant ?? 0) !== 0) {
-        throw new RangeError(`the reference engine has one upload stream (asked for uploadVariant ${options?.uploadVariant})`);
+        throw new RangeError(
+          `the reference engine has one upload stream (asked for uploadVariant ${options?.uploadVariant})`,
+        );
       }
       if (users && (users.from !== 1 || users.to !== config.users)) {
         throw new RangeError(

@@ -14,9 +14,14 @@ export function supportsUserRanges(config: GenerationConfig): boolean {
 export function engineRange(config: GenerationConfig, users: { from: number; to: number }): Iterable<UserBatch> {
   if (users.from === 1 && users.to === config.users) return createEngine(config);
   if (!supportsUserRanges(config)) {
-    throw new Error(`the ${config.engine} engine generates users as one sequential stream: it cannot generate users ${users.from}..${users.to} alone`);
+    throw new Error(
+      `the ${config.engine} engine generates users as one sequential stream: it cannot generate users ${users.from}..${users.to} alone`,
+    );
   }
-  return (createEngine as (c: GenerationConfig, u?: { from: number; to: number }) => Iterable<UserBatch>)(config, users);
+  return (createEngine as (c: GenerationConfig, u?: { from: number; to: number }) => Iterable<UserBatch>)(
+    config,
+    users,
+  );
 }
 
 /** Packed doubles per block of users that threads hand around: ~0.5 MiB of batches, ~600 users (~1.4 MB of CSV) at the default rates. */

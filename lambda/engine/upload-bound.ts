@@ -34,7 +34,10 @@ export interface UserUploadBound {
  * quantile (see RATE_TAIL) over the whole window, the Poisson count's far tail on top, plus the spikes.
  */
 export function userUploadBound(
-  config: Pick<GenerationConfig, 'users' | 'start' | 'end' | 'freeUploadsPerDay' | 'premiumUploadsPerDay' | 'upgradeSpike'>,
+  config: Pick<
+    GenerationConfig,
+    'users' | 'start' | 'end' | 'freeUploadsPerDay' | 'premiumUploadsPerDay' | 'upgradeSpike'
+  >,
 ): UserUploadBound {
   const days = (parseUtcTimestamp(config.end)! - parseUtcTimestamp(config.start)!) / 86_400;
   const z = -normalQuantile(RATE_TAIL / (2 * config.users));
@@ -54,6 +57,8 @@ export function userUploadBound(
 /** The engines' hard limit, where a user's upload arrays grow: a one-line error rather than running out of memory. */
 export function checkUserUploads(userId: number, uploads: number): void {
   if (uploads > MAX_USER_UPLOADS) {
-    throw new OperationError(`generating user ${userId}: more than ${MAX_USER_UPLOADS} uploads, the most one user may have (lower the upload rates' mean or std, or the window)`);
+    throw new OperationError(
+      `generating user ${userId}: more than ${MAX_USER_UPLOADS} uploads, the most one user may have (lower the upload rates' mean or std, or the window)`,
+    );
   }
 }

@@ -31,7 +31,9 @@ export function issueProblems(issues: readonly z.core.$ZodIssue[], options: Issu
 }
 
 /** Problems in one line of an error message: `field: rule; field: rule`. */
-export const problemsInline = (problems: readonly Problem[]): string => problems.map((p) => `${p.field}: ${p.rule}`).join('; ');
+export const problemsInline = (problems: readonly Problem[]): string =>
+  problems.map((p) => `${p.field}: ${p.rule}`).join('; ');
 
 /** Problems as an indented list under a message, one a line. */
-export const problemsListed = (problems: readonly Problem[]): string => problems.map((p) => `  - ${p.field}: ${p.rule}`).join('\n');
+export const problemsListed = (problems: readonly Problem[]): string =>
+  problems.map((p) => `  - ${p.field}: ${p.rule}`).join('\n');

@@ -4,7 +4,13 @@ import { SECONDS_PER_HOUR } from '../config/task-settings.js';
 import { DatasetFileError } from '../dataset/dataset-csv.js';
 import { PopulationHistory, type PopulationPast } from './population-history.js';
 import { readAnchors } from './task-rows.js';
-import { intervalAt, ordinaryPremiumSegments, readUserHistories, type UserHistory, type Window } from './user-history.js';
+import {
+  intervalAt,
+  ordinaryPremiumSegments,
+  readUserHistories,
+  type UserHistory,
+  type Window,
+} from './user-history.js';
 
 export const BASELINE_KINDS = ['tier-blind', 'tier-aware'] as const;
 export type BaselineKind = (typeof BASELINE_KINDS)[number];
@@ -75,7 +81,12 @@ const PREDICTORS: Record<BaselineKind, Predict> = { 'tier-blind': tierBlind, 'ti
  * tiers and uploads for the population's hourly counts, then a merge-join of the task anchors
  * with each user's history. Reads neither labels nor oracle probabilities nor the truth file.
  */
-export async function* baselinePredictions(storage: DatasetStorage, prefix: string, window: Window, kind: BaselineKind): AsyncGenerator<string> {
+export async function* baselinePredictions(
+  storage: DatasetStorage,
+  prefix: string,
+  window: Window,
+  kind: BaselineKind,
+): AsyncGenerator<string> {
   const population = new PopulationHistory(window);
   for await (const user of readUserHistories(storage, prefix, window)) population.add(user);
   population.finish();
@@ -91,7 +102,8 @@ export async function* baselinePredictions(storage: DatasetStorage, prefix: stri
       if (next.done) break;
       user = next.value;
     }
-    if (user?.userId !== anchor.userId) throw new DatasetFileError(`tiers.csv has no user ${anchor.userId}, who has task rows`);
+    if (user?.userId !== anchor.userId)
+      throw new DatasetFileError(`tiers.csv has no user ${anchor.userId}, who has task rows`);
     chunk += `${anchor.userId},${anchor.anchorTime},${String(predict(user, anchor.at, population.past(anchor.at), window))}\r\n`;
     if (chunk.length >= CHUNK_CHARS) {
       yield chunk;

@@ -51,28 +51,48 @@ export async function evaluatePredictions(
     const key = predictionKey(row.userId, row.anchorTime);
     const prediction = predictions.get(key);
     if (!prediction) {
-      problems.add('task rows without a prediction', { field: `user ${key}`, rule: 'is a task row with no prediction' });
+      problems.add('task rows without a prediction', {
+        field: `user ${key}`,
+        rule: 'is a task row with no prediction',
+      });
       continue;
     }
     matched.add(prediction);
-    table.push(prediction.probability, row.oracleProbability, row.label, SPLITS.indexOf(row.split), SCENARIOS.indexOf(row.scenario));
+    table.push(
+      prediction.probability,
+      row.oracleProbability,
+      row.label,
+      SPLITS.indexOf(row.split),
+      SCENARIOS.indexOf(row.scenario),
+    );
   }
   if (matched.size < predictions.size) {
     for (const [key, prediction] of predictions) {
       const { line } = prediction;
-      if (!matched.has(prediction)) problems.add('predictions for no task row', { field: `line ${line}`, rule: `user ${key} is not a task row of this dataset` });
+      if (!matched.has(prediction))
+        problems.add('predictions for no task row', {
+          field: `line ${line}`,
+          rule: `user ${key} is not a task row of this dataset`,
+        });
     }
   }
   if (!problems.empty) throw new InputProblemsError('predictions do not match the task rows', problems.list());
   if (table.length === 0) throw new DatasetFileError(`${storage.describe(taskFileKey(prefix))} has no rows to score`);
-  const overall = scoreGroup(table, Uint32Array.from({ length: table.length }, (_, i) => i));
+  const overall = scoreGroup(
+    table,
+    Uint32Array.from({ length: table.length }, (_, i) => i),
+  );
 
   const scenarios = groupScores(table, SCENARIOS, table.scenario);
   return {
     datasetId,
     task: 'upload_50gb_next_hour',
     rows: table.length,
-    logLossClip: { min: LOG_LOSS_CLIP, max: 1 - LOG_LOSS_CLIP, note: 'log loss clips each probability to [1e-15, 1 - 1e-15]' },
+    logLossClip: {
+      min: LOG_LOSS_CLIP,
+      max: 1 - LOG_LOSS_CLIP,
+      note: 'log loss clips each probability to [1e-15, 1 - 1e-15]',
+    },
     overall,
     splits: groupScores(table, SPLITS, table.split),
     scenarios,
@@ -80,7 +100,11 @@ export async function evaluatePredictions(
   };
 }
 
-function groupScores<K extends string>(table: JoinedRows, names: readonly K[], codes: Uint8Array): Partial<Record<K, GroupScores>> {
+function groupScores<K extends string>(
+  table: JoinedRows,
+  names: readonly K[],
+  codes: Uint8Array,
+): Partial<Record<K, GroupScores>> {
   const counts = new Uint32Array(names.length);
   for (let i = 0; i < table.length; i++) counts[codes[i]]++;
   const members = Array.from(counts, (n) => new Uint32Array(n));

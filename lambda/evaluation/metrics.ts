@@ -22,7 +22,12 @@ export interface Metrics {
 }
 
 export function scoreRows(rows: ScoredRows): Metrics {
-  return { rocAuc: rocAuc(rows), averagePrecision: averagePrecision(rows), logLoss: logLoss(rows), brier: brierScore(rows) };
+  return {
+    rocAuc: rocAuc(rows),
+    averagePrecision: averagePrecision(rows),
+    logLoss: logLoss(rows),
+    brier: brierScore(rows),
+  };
 }
 
 /**
@@ -30,7 +35,11 @@ export function scoreRows(rows: ScoredRows): Metrics {
  * each value. Both ranking metrics walk these groups. The positives' and the negatives'
  * probabilities are sorted apart (the typed arrays' native numeric sort) and merged.
  */
-function descendingGroups({ probabilities: p, labels: y }: ScoredRows): { positives: number; negatives: number; groups: Array<[number, number]> } {
+function descendingGroups({ probabilities: p, labels: y }: ScoredRows): {
+  positives: number;
+  negatives: number;
+  groups: Array<[number, number]>;
+} {
   let positives = 0;
   for (let i = 0; i < y.length; i++) if (y[i] === 1) positives++;
   const pos = new Float64Array(positives);
@@ -42,7 +51,7 @@ function descendingGroups({ probabilities: p, labels: y }: ScoredRows): { positi
   pos.sort();
   neg.sort();
   const groups: Array<[number, number]> = [];
-  for (let i = pos.length - 1, j = neg.length - 1; i >= 0 || j >= 0; ) {
+  for (let i = pos.length - 1, j = neg.length - 1; i >= 0 || j >= 0;) {
     const value = i < 0 ? neg[j] : j < 0 ? pos[i] : Math.max(pos[i], neg[j]);
     let groupPositives = 0;
     let groupNegatives = 0;

@@ -33,7 +33,15 @@ export class PopulationHistory {
   constructor(private readonly window: Window) {
     this.hours = Math.ceil((window.end - window.start) / SECONDS_PER_HOUR);
     const column = () => new Float64Array(this.hours + 1);
-    [this.large, this.freeHours, this.freeHits, this.premiumSeconds, this.premiumLarge, this.upgrades, this.upgradeHits] = Array.from({ length: 7 }, column);
+    [
+      this.large,
+      this.freeHours,
+      this.freeHits,
+      this.premiumSeconds,
+      this.premiumLarge,
+      this.upgrades,
+      this.upgradeHits,
+    ] = Array.from({ length: 7 }, column);
   }
 
   private hourOf(at: number): number {
@@ -49,11 +57,16 @@ export class PopulationHistory {
     let upload = 0;
     for (const { from, until, premium } of user.intervals) {
       if (premium) continue;
-      for (let h = Math.max(0, Math.ceil((from - start) / SECONDS_PER_HOUR)); h < this.hours && start + h * SECONDS_PER_HOUR < until; h++) {
+      for (
+        let h = Math.max(0, Math.ceil((from - start) / SECONDS_PER_HOUR));
+        h < this.hours && start + h * SECONDS_PER_HOUR < until;
+        h++
+      ) {
         const hourStart = start + h * SECONDS_PER_HOUR;
         this.freeHours[h]++;
         while (upload < user.largeUploads.length && user.largeUploads[upload] < hourStart) upload++;
-        if (upload < user.largeUploads.length && user.largeUploads[upload] < hourStart + SECONDS_PER_HOUR) this.freeHits[h]++;
+        if (upload < user.largeUploads.length && user.largeUploads[upload] < hourStart + SECONDS_PER_HOUR)
+          this.freeHits[h]++;
       }
     }
 
@@ -78,7 +91,15 @@ export class PopulationHistory {
 
   /** Call once every user is added: turns the hourly counts into running totals. */
   finish(): this {
-    for (const column of [this.large, this.freeHours, this.freeHits, this.premiumSeconds, this.premiumLarge, this.upgrades, this.upgradeHits]) {
+    for (const column of [
+      this.large,
+      this.freeHours,
+      this.freeHits,
+      this.premiumSeconds,
+      this.premiumLarge,
+      this.upgrades,
+      this.upgradeHits,
+    ]) {
       for (let h = 1; h < column.length; h++) column[h] += column[h - 1];
     }
     return this;

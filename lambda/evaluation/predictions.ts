@@ -29,7 +29,9 @@ export function parsePredictions(text: string): Predictions {
   const lines = (text.charCodeAt(0) === 0xfeff ? text.slice(1) : text).split('\n');
   const problems = new ProblemList();
   if (lines.every((l) => l.trim() === '')) {
-    throw new InputProblemsError('invalid predictions', [{ field: '(file)', rule: `is empty: expected the header ${PREDICTION_COLUMNS.join(',')} and a row per task row` }]);
+    throw new InputProblemsError('invalid predictions', [
+      { field: '(file)', rule: `is empty: expected the header ${PREDICTION_COLUMNS.join(',')} and a row per task row` },
+    ]);
   }
   const headerLine = lines[0].replace(/\r$/, '');
   const header = headerLine.split(',').map(unquote);
@@ -49,7 +51,10 @@ export function parsePredictions(text: string): Predictions {
     const field = `line ${line}`;
     const fields = text.split(',').map(unquote);
     if (fields.length !== header.length) {
-      problems.add('lines with the wrong number of fields', { field, rule: `has ${fields.length} fields, the header ${header.length}` });
+      problems.add('lines with the wrong number of fields', {
+        field,
+        rule: `has ${fields.length} fields, the header ${header.length}`,
+      });
       continue;
     }
     const [userText, timeText, probabilityText] = [fields[userColumn], fields[timeColumn], fields[probabilityColumn]];
@@ -60,12 +65,18 @@ export function parsePredictions(text: string): Predictions {
       ok = false;
     }
     if (anchorTime === undefined) {
-      problems.add('bad anchor times', { field, rule: `anchor_time ${JSON.stringify(timeText)} is not a UTC time YYYY-MM-DDTHH:MM:SSZ` });
+      problems.add('bad anchor times', {
+        field,
+        rule: `anchor_time ${JSON.stringify(timeText)} is not a UTC time YYYY-MM-DDTHH:MM:SSZ`,
+      });
       ok = false;
     }
     const probability = DECIMAL.test(probabilityText) ? Number(probabilityText) : Number.NaN;
     if (!Number.isFinite(probability)) {
-      problems.add('non-numeric probabilities', { field, rule: `probability ${JSON.stringify(probabilityText)} is not a number` });
+      problems.add('non-numeric probabilities', {
+        field,
+        rule: `probability ${JSON.stringify(probabilityText)} is not a number`,
+      });
       ok = false;
     } else if (probability < 0 || probability > 1) {
       problems.add('probabilities outside [0, 1]', { field, rule: `probability ${probabilityText} is outside [0, 1]` });

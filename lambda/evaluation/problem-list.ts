@@ -26,7 +26,8 @@ export class ProblemList {
     const out: Problem[] = [];
     for (const [kind, { examples, count }] of this.kinds) {
       out.push(...examples);
-      if (count > examples.length) out.push({ field: '(more)', rule: `${count - examples.length} more ${kind} not listed (${count} in all)` });
+      if (count > examples.length)
+        out.push({ field: '(more)', rule: `${count - examples.length} more ${kind} not listed (${count} in all)` });
     }
     return out;
   }

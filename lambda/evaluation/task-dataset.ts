@@ -17,14 +17,17 @@ export interface TaskDataset {
 /** Reads the manifest under `prefix`; throws DatasetFileError when there is none or it lists no task file. */
 export async function openTaskDataset(storage: DatasetStorage, prefix: string): Promise<TaskDataset> {
   const manifest = await readManifest(storage, manifestKey(prefix));
-  if (!manifest) throw new DatasetFileError(`no ${MANIFEST_FILE} at ${storage.describe(prefix)}: not a published dataset`);
+  if (!manifest)
+    throw new DatasetFileError(`no ${MANIFEST_FILE} at ${storage.describe(prefix)}: not a published dataset`);
   return taskDatasetOf(manifest);
 }
 
 /** The task dataset a manifest describes; throws DatasetFileError when it lists no task file. */
 export function taskDatasetOf(manifest: Manifest): TaskDataset {
   if (!manifest.files.some((f) => f.name === UPLOAD_50GB_TASK_FILE.file)) {
-    throw new DatasetFileError(`${manifest.datasetId} has no ${UPLOAD_50GB_TASK_FILE.file} (published by a version without tasks): generate it again`);
+    throw new DatasetFileError(
+      `${manifest.datasetId} has no ${UPLOAD_50GB_TASK_FILE.file} (published by a version without tasks): generate it again`,
+    );
   }
   return {
     datasetId: manifest.datasetId,

@@ -22,7 +22,10 @@ export interface TaskRow extends Anchor {
   split: Split;
 }
 
-const COLUMN = Object.fromEntries(UPLOAD_50GB_TASK_FILE.columns.map((c, i) => [c, i])) as Record<(typeof UPLOAD_50GB_TASK_FILE.columns)[number], number>;
+const COLUMN = Object.fromEntries(UPLOAD_50GB_TASK_FILE.columns.map((c, i) => [c, i])) as Record<
+  (typeof UPLOAD_50GB_TASK_FILE.columns)[number],
+  number
+>;
 
 export const taskFileKey = (prefix: string): string => `${prefix}/${UPLOAD_50GB_TASK_FILE.file}`;
 
@@ -57,7 +60,8 @@ export async function* readTaskRows(storage: DatasetStorage, prefix: string): As
       (label === '0' || label === '1') &&
       row.oracleProbability >= 0 &&
       row.oracleProbability <= 1;
-    if (!valid) throw new DatasetFileError(`${storage.describe(key)} line ${line}: not a task row: ${fields.join(',')}`);
+    if (!valid)
+      throw new DatasetFileError(`${storage.describe(key)} line ${line}: not a task row: ${fields.join(',')}`);
     yield row;
   }
 }

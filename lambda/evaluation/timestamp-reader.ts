@@ -11,7 +11,8 @@ export class TimestampReader {
   private readonly days = new Map<string, number | undefined>();
 
   read(text: string): number | undefined {
-    if (text.length !== 20 || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':' || text[19] !== 'Z') return undefined;
+    if (text.length !== 20 || text[10] !== 'T' || text[13] !== ':' || text[16] !== ':' || text[19] !== 'Z')
+      return undefined;
     const date = text.slice(0, 10);
     let day = this.days.get(date);
     if (day === undefined && !this.days.has(date)) {

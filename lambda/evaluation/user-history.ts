@@ -30,8 +30,16 @@ export interface Window {
  * Every user's history, user by user: tiers.csv and uploads.csv are both sorted by user id, so
  * they are merge-joined with one user's rows in memory at a time.
  */
-export async function* readUserHistories(storage: DatasetStorage, prefix: string, window: Window): AsyncGenerator<UserHistory> {
-  const uploads = new UserBlockReader(readDatasetCsv(storage, `${prefix}/${TABLES.uploads.file}`, TABLES.uploads.columns), TABLES.uploads.file, 1);
+export async function* readUserHistories(
+  storage: DatasetStorage,
+  prefix: string,
+  window: Window,
+): AsyncGenerator<UserHistory> {
+  const uploads = new UserBlockReader(
+    readDatasetCsv(storage, `${prefix}/${TABLES.uploads.file}`, TABLES.uploads.columns),
+    TABLES.uploads.file,
+    1,
+  );
   const tiers = readDatasetCsv(storage, `${prefix}/${TABLES.tiers.file}`, TABLES.tiers.columns);
   const time = new TimestampReader();
   let current: UserHistory | undefined;
@@ -40,7 +48,12 @@ export async function* readUserHistories(storage: DatasetStorage, prefix: string
     const userId = Number(user);
     const from = time.read(fromText);
     const until = untilText === '' ? window.end : time.read(untilText);
-    if (!Number.isInteger(userId) || from === undefined || until === undefined || (tier !== 'free' && tier !== 'premium')) {
+    if (
+      !Number.isInteger(userId) ||
+      from === undefined ||
+      until === undefined ||
+      (tier !== 'free' && tier !== 'premium')
+    ) {
       throw new DatasetFileError(`${TABLES.tiers.file} line ${line}: not a tier row: ${fields.join(',')}`);
     }
     if (current?.userId !== userId) {
@@ -56,7 +69,10 @@ async function withUploads(user: UserHistory, uploads: UserBlockReader, time: Ti
   for (const [, , item, datetime] of await uploads.rowsOf(user.userId)) {
     if (item !== LARGE_ITEM_ID) continue;
     const at = time.read(datetime);
-    if (at === undefined) throw new DatasetFileError(`${TABLES.uploads.file}: user ${user.userId} has an upload at ${JSON.stringify(datetime)}`);
+    if (at === undefined)
+      throw new DatasetFileError(
+        `${TABLES.uploads.file}: user ${user.userId} has an upload at ${JSON.stringify(datetime)}`,
+      );
     user.largeUploads.push(at);
   }
   user.intervals.sort((a, b) => a.from - b.from);

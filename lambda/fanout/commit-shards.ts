@@ -59,9 +59,15 @@ export async function commitShards(
   let nextTxn = 1;
   for (const shard of shards) {
     const bytes = await storage.read(reportKey(runPrefix, shard.index));
-    if (!bytes) throw new Error(`shard ${shard.index} has no report at ${storage.describe(reportKey(runPrefix, shard.index))}`);
+    if (!bytes)
+      throw new Error(`shard ${shard.index} has no report at ${storage.describe(reportKey(runPrefix, shard.index))}`);
     const report = JSON.parse(bytes.toString('utf8')) as ShardReport;
-    if (report.index !== reports.length || report.from !== nextUser || report.to !== shard.to || report.txnFrom !== nextTxn) {
+    if (
+      report.index !== reports.length ||
+      report.from !== nextUser ||
+      report.to !== shard.to ||
+      report.txnFrom !== nextTxn
+    ) {
       throw new Error(
         `shard ${shard.index}: report covers users ${report.from}..${report.to} from txn ${report.txnFrom}, expected users ${nextUser}..${shard.to} from txn ${nextTxn}`,
       );
@@ -70,26 +76,40 @@ export async function commitShards(
     nextUser = report.to + 1;
     nextTxn += report.uploads;
   }
-  if (nextUser !== config.users + 1) throw new Error(`the shards cover users 1..${nextUser - 1}, not 1..${config.users}`);
+  if (nextUser !== config.users + 1)
+    throw new Error(`the shards cover users 1..${nextUser - 1}, not 1..${config.users}`);
 
   const fileKey = (file: string) => fileKeyOf(prefix, file);
   for (const table of USER_TABLES) {
     const parts = reports.map((r) => ({ key: r.parts[table.name].key, bytes: r.parts[table.name].bytes }));
     await storage.compose(fileKey(table.file), parts, { minPartBytes: options.minPartBytes ?? MIN_PART_BYTES });
   }
-  await writeObject(storage, fileKey(TABLES.items.file), (items) => items.write(Buffer.from(headerLine('items') + itemLines(), 'latin1')));
+  await writeObject(storage, fileKey(TABLES.items.file), (items) =>
+    items.write(Buffer.from(headerLine('items') + itemLines(), 'latin1')),
+  );
 
   const files: ManifestFile[] = [];
   for (const file of DATASET_FILES) {
     const measured = await measure(storage, fileKey(file.file));
     if (file.userTable !== undefined) {
       const t = USER_TABLES[file.userTable].name;
-      const expected = reports.reduce((s, r) => ({ rows: s.rows + r.parts[t].rows, bytes: s.bytes + r.parts[t].bytes }), { rows: 0, bytes: 0 });
+      const expected = reports.reduce(
+        (s, r) => ({ rows: s.rows + r.parts[t].rows, bytes: s.bytes + r.parts[t].bytes }),
+        { rows: 0, bytes: 0 },
+      );
       if (measured.rows !== expected.rows || measured.bytes !== expected.bytes) {
-        throw new Error(`${file.file}: assembled ${measured.rows} rows, ${measured.bytes} bytes; the shards wrote ${expected.rows} rows, ${expected.bytes} bytes`);
+        throw new Error(
+          `${file.file}: assembled ${measured.rows} rows, ${measured.bytes} bytes; the shards wrote ${expected.rows} rows, ${expected.bytes} bytes`,
+        );
       }
     }
-    files.push({ name: file.file, columns: [...file.columns], rows: measured.rows, bytes: measured.bytes, sha256: measured.sha256 });
+    files.push({
+      name: file.file,
+      columns: [...file.columns],
+      rows: measured.rows,
+      bytes: measured.bytes,
+      sha256: measured.sha256,
+    });
   }
   files.push(await writeSchemaFile(storage, prefix, config));
 
@@ -112,7 +132,10 @@ export async function commitShards(
 }
 
 /** Size, data rows (lines after the header) and SHA-256 of a stored file, read once. */
-async function measure(storage: ComposableStorage, key: string): Promise<{ bytes: number; rows: number; sha256: string }> {
+async function measure(
+  storage: ComposableStorage,
+  key: string,
+): Promise<{ bytes: number; rows: number; sha256: string }> {
   const stream = await storage.readStream(key);
   if (!stream) throw new Error(`${storage.describe(key)} is missing after assembly`);
   const digest = new ContentDigest();
@@ -134,4 +157,3 @@ export async function removeRun(storage: ComposableStorage, runPrefix: string): 
     token = page.nextToken;
   } while (token);
 }
-

@@ -18,7 +18,8 @@ export const FANOUT_KINDS = {
 
 export type FanoutKind = (typeof FANOUT_KINDS)[keyof typeof FANOUT_KINDS];
 
-export const isFanoutKind = (kind: unknown): kind is FanoutKind => (Object.values(FANOUT_KINDS) as unknown[]).includes(kind);
+export const isFanoutKind = (kind: unknown): kind is FanoutKind =>
+  (Object.values(FANOUT_KINDS) as unknown[]).includes(kind);
 
 /** The execution's input: what the API starts the state machine with. */
 export interface FanoutPlanJob {
@@ -29,7 +30,12 @@ export interface FanoutPlanJob {
 
 const count = z.int().min(0);
 const stepErrorSchema = z.object({ Error: z.string(), Cause: z.string().optional() });
-const shardSchema = z.strictObject({ index: count, from: z.int().min(1), to: z.int().min(1), txnFrom: z.int().min(1).optional() });
+const shardSchema = z.strictObject({
+  index: count,
+  from: z.int().min(1),
+  to: z.int().min(1),
+  txnFrom: z.int().min(1).optional(),
+});
 const runSchema = z.strictObject({
   config: z.unknown(),
   runId: z.string(),
@@ -38,12 +44,25 @@ const runSchema = z.strictObject({
 });
 
 export const fanoutPayloadSchema = z.discriminatedUnion('kind', [
-  z.strictObject({ kind: z.literal(FANOUT_KINDS.plan), config: z.unknown(), requestedAt: z.iso.datetime({ offset: true }).optional() }),
+  z.strictObject({
+    kind: z.literal(FANOUT_KINDS.plan),
+    config: z.unknown(),
+    requestedAt: z.iso.datetime({ offset: true }).optional(),
+  }),
   z.strictObject({ kind: z.literal(FANOUT_KINDS.count), config: z.unknown(), shard: shardSchema }),
-  z.strictObject({ kind: z.literal(FANOUT_KINDS.offsets), run: runSchema, counts: z.array(z.strictObject({ index: count, uploads: count })) }),
+  z.strictObject({
+    kind: z.literal(FANOUT_KINDS.offsets),
+    run: runSchema,
+    counts: z.array(z.strictObject({ index: count, uploads: count })),
+  }),
   z.strictObject({ kind: z.literal(FANOUT_KINDS.shard), config: z.unknown(), runId: z.string(), shard: shardSchema }),
   z.strictObject({ kind: z.literal(FANOUT_KINDS.commit), run: runSchema }),
-  z.strictObject({ kind: z.literal(FANOUT_KINDS.cleanup), config: z.unknown(), runId: z.string().optional(), error: stepErrorSchema }),
+  z.strictObject({
+    kind: z.literal(FANOUT_KINDS.cleanup),
+    config: z.unknown(),
+    runId: z.string().optional(),
+    error: stepErrorSchema,
+  }),
 ]);
 
 /** What a Catch puts at its ResultPath: the error name and its cause (for a Lambda error, the error as JSON). */

@@ -27,7 +27,12 @@ export interface FanoutRun {
   shards: Shard[];
 }
 
-export function planRun(config: GenerationConfig, options: PlanOptions = {}, runId = randomUUID(), now = new Date()): FanoutRun {
+export function planRun(
+  config: GenerationConfig,
+  options: PlanOptions = {},
+  runId = randomUUID(),
+  now = new Date(),
+): FanoutRun {
   return { config, runId, startedAt: now.toISOString(), shards: planShards(config, options) };
 }
 
@@ -37,7 +42,13 @@ export function planRun(config: GenerationConfig, options: PlanOptions = {}, run
  * was stopped never reaches it (and a shard still running when its Map failed may write after it).
  * Only one execution of a dataset runs at a time (see fanoutStarter), so none of them is in use.
  */
-export async function planStep(config: GenerationConfig, storage: ComposableStorage, root: string, options: PlanOptions = {}, now = new Date()): Promise<FanoutRun> {
+export async function planStep(
+  config: GenerationConfig,
+  storage: ComposableStorage,
+  root: string,
+  options: PlanOptions = {},
+  now = new Date(),
+): Promise<FanoutRun> {
   const run = planRun(config, options, randomUUID(), now);
   const { prefix, manifestKey } = datasetKeys(datasetAddress(config), root);
   await removeRun(storage, partsPrefixOf(prefix));
@@ -58,24 +69,50 @@ export function countStep(config: GenerationConfig, shard: Shard): ShardCount {
 export function offsetsStep(run: FanoutRun, counts: ShardCount[]): FanoutRun {
   const ordered = [...counts].sort((a, b) => a.index - b.index);
   if (ordered.some((c, i) => c.index !== i)) throw new Error('upload counts do not match the shards');
-  return { ...run, shards: assignTxnOffsets(run.shards, ordered.map((c) => c.uploads)) };
+  return {
+    ...run,
+    shards: assignTxnOffsets(
+      run.shards,
+      ordered.map((c) => c.uploads),
+    ),
+  };
 }
 
-export async function shardStep(run: Pick<FanoutRun, 'config' | 'runId'>, shard: Shard, storage: ComposableStorage, root: string): Promise<ShardCount> {
+export async function shardStep(
+  run: Pick<FanoutRun, 'config' | 'runId'>,
+  shard: Shard,
+  storage: ComposableStorage,
+  root: string,
+): Promise<ShardCount> {
   const { prefix } = datasetKeys(datasetAddress(run.config), root);
   const report = await runShard(run.config, shard, storage, runPrefixOf(prefix, run.runId));
   return { index: report.index, uploads: report.uploads };
 }
 
-export function commitStep(run: FanoutRun, storage: ComposableStorage, root: string, minPartBytes?: number): Promise<PublishOutcome> {
-  return commitShards(run.config, run.shards, storage, { root, runId: run.runId, startedAt: run.startedAt, minPartBytes });
+export function commitStep(
+  run: FanoutRun,
+  storage: ComposableStorage,
+  root: string,
+  minPartBytes?: number,
+): Promise<PublishOutcome> {
+  return commitShards(run.config, run.shards, storage, {
+    root,
+    runId: run.runId,
+    startedAt: run.startedAt,
+    minPartBytes,
+  });
 }
 
 /**
  * After a failed run (the state machine's Catch): deletes everything the run wrote under
  * `_parts/<runId>/`. Without a run id (the plan failed) nothing was written.
  */
-export async function cleanupStep(config: GenerationConfig, runId: string | undefined, storage: ComposableStorage, root: string): Promise<void> {
+export async function cleanupStep(
+  config: GenerationConfig,
+  runId: string | undefined,
+  storage: ComposableStorage,
+  root: string,
+): Promise<void> {
   if (runId === undefined) return;
   const { prefix } = datasetKeys(datasetAddress(config), root);
   await removeRun(storage, runPrefixOf(prefix, runId));
@@ -91,7 +128,10 @@ export async function runFanoutLocally(
   const planned = await planStep(config, storage, root, options);
   if (planned.shards.length === 0) return undefined;
   try {
-    const run = offsetsStep(planned, planned.shards.map((s) => countStep(config, s)));
+    const run = offsetsStep(
+      planned,
+      planned.shards.map((s) => countStep(config, s)),
+    );
     for (const shard of run.shards) await shardStep(run, shard, storage, root);
     return await commitStep(run, storage, root, options.commitMinPartBytes);
   } catch (error) {

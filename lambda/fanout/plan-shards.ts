@@ -22,7 +22,6 @@ export interface PlanOptions {
 
 export const DEFAULT_SHARD_USERS = 500_000;
 
-
 /** The last user `to` in from..last for which `fits(to)` holds, `fits` being monotone (true then false); `from` if none. */
 function lastFitting(from: number, last: number, fits: (to: number) => boolean): number {
   let lo = from;
@@ -49,15 +48,21 @@ export function planShards(config: GenerationConfig, options: PlanOptions = {}):
   const wanted = Math.max(1, options.shardUsers ?? DEFAULT_SHARD_USERS);
   const maxBytes = options.maxShardBytes ?? Infinity;
   if (!supportsUserRanges(config)) return [{ index: 0, from: 1, to: config.users }];
-  const bytesOf = (from: number, to: number): number => estimateUserRows(config, from, to).reduce((sum, t) => sum + t.bytes, 0);
+  const bytesOf = (from: number, to: number): number =>
+    estimateUserRows(config, from, to).reduce((sum, t) => sum + t.bytes, 0);
   const shards: Shard[] = [];
   let from = 1;
   while (from <= config.users) {
     // The most users one invocation writes, from `from`.
-    const most = maxBytes === Infinity ? config.users : lastFitting(from, config.users, (to) => bytesOf(from, to) <= maxBytes);
+    const most =
+      maxBytes === Infinity ? config.users : lastFitting(from, config.users, (to) => bytesOf(from, to) <= maxBytes);
     let to = Math.min(most, from + wanted - 1);
     // Grow to the minimum part size (on the exact users.csv bytes), within what one invocation writes.
-    if (userRowBytes(from, to) < min && to < most) to = Math.min(most, lastFitting(to, most, (t) => userRowBytes(from, t - 1) < min));
+    if (userRowBytes(from, to) < min && to < most)
+      to = Math.min(
+        most,
+        lastFitting(to, most, (t) => userRowBytes(from, t - 1) < min),
+      );
     // A remainder too small to stand alone joins this shard (it would be a small non-last part), if it fits.
     if (to < config.users && most === config.users && userRowBytes(to + 1, config.users) < min) to = config.users;
     shards.push({ index: shards.length, from, to });
@@ -68,7 +73,8 @@ export function planShards(config: GenerationConfig, options: PlanOptions = {}):
 
 /** The shards with `txnFrom` set from their upload counts (prefix sums): one gap-free txn_id sequence. */
 export function assignTxnOffsets(shards: Shard[], uploadCounts: number[]): Shard[] {
-  if (uploadCounts.length !== shards.length) throw new Error(`${uploadCounts.length} upload counts for ${shards.length} shards`);
+  if (uploadCounts.length !== shards.length)
+    throw new Error(`${uploadCounts.length} upload counts for ${shards.length} shards`);
   let next = 1;
   return shards.map((shard, i) => {
     const out = { ...shard, txnFrom: next };

@@ -48,7 +48,12 @@ export function countShardUploads(config: GenerationConfig, shard: Shard): numbe
  * the integrity checks over its rows as written; then writes its report. Same input, same bytes:
  * a retried shard overwrites its parts and report with identical ones.
  */
-export async function runShard(config: GenerationConfig, shard: Shard, storage: DatasetStorage, runPrefix: string): Promise<ShardReport> {
+export async function runShard(
+  config: GenerationConfig,
+  shard: Shard,
+  storage: DatasetStorage,
+  runPrefix: string,
+): Promise<ShardReport> {
   const { txnFrom } = shard;
   if (txnFrom === undefined) throw new Error(`shard ${shard.index} has no txnFrom: count the shards' uploads first`);
   const keys = USER_TABLES.map((t) => partKey(runPrefix, t.name, shard.index));
@@ -56,7 +61,12 @@ export async function runShard(config: GenerationConfig, shard: Shard, storage: 
     const out = writers.map((w) => new DigestingFileWriter(w));
     if (shard.index === 0) USER_TABLES.forEach((t, i) => out[i].appendText(headerLine(t), 0));
     let rows: RangeReport | undefined;
-    for (const { chunk, report } of formatRange(new RowFormatting(config), shard, txnFrom, engineRange(config, shard))) {
+    for (const { chunk, report } of formatRange(
+      new RowFormatting(config),
+      shard,
+      txnFrom,
+      engineRange(config, shard),
+    )) {
       for (let i = 0; i < out.length; i++) await out[i].appendChunk(chunk.bytes[i], chunk.rows[i]);
       rows = report ?? rows;
     }

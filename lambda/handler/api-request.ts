@@ -23,7 +23,10 @@ export function readTextBody(event: APIGatewayProxyEvent, maxBytes: number): Tex
   try {
     return { ok: true, text: UTF8.decode(bytes) };
   } catch {
-    return { ok: false, response: problemResponse(400, 'request body is not text', [{ field: '(body)', rule: 'must be UTF-8 text' }]) };
+    return {
+      ok: false,
+      response: problemResponse(400, 'request body is not text', [{ field: '(body)', rule: 'must be UTF-8 text' }]),
+    };
   }
 }
 

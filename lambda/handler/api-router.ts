@@ -19,14 +19,20 @@ interface Route {
 const ROUTES: Route[] = [
   {
     path: /^\/datasets\/?$/,
-    methods: { GET: (event, _params, ctx) => listSeedDatasets(event, ctx), POST: (event, _params, ctx) => createDataset(event, ctx) },
+    methods: {
+      GET: (event, _params, ctx) => listSeedDatasets(event, ctx),
+      POST: (event, _params, ctx) => createDataset(event, ctx),
+    },
   },
   { path: /^\/datasets\/([^/]+)\/?$/, methods: { GET: (_event, [id], ctx) => getDataset(id, ctx) } },
   {
     path: /^\/datasets\/([^/]+)\/users\/([^/]+)\/tiers\/?$/,
     methods: { GET: (_event, [id, user], ctx) => getUserTiers(id, user, ctx) },
   },
-  { path: /^\/datasets\/([^/]+)\/evaluations\/?$/, methods: { POST: (event, [id], ctx) => evaluateDatasetPredictions(event, id, ctx) } },
+  {
+    path: /^\/datasets\/([^/]+)\/evaluations\/?$/,
+    methods: { POST: (event, [id], ctx) => evaluateDatasetPredictions(event, id, ctx) },
+  },
 ];
 
 export async function routeApiRequest(event: APIGatewayProxyEvent, ctx: ApiContext): Promise<APIGatewayProxyResult> {
@@ -41,13 +47,20 @@ export async function routeApiRequest(event: APIGatewayProxyEvent, ctx: ApiConte
     }
     const params = match.slice(1).map(decodePathSegment);
     if (params.some((p) => p === undefined)) {
-      return problemResponse(400, 'malformed request path', [{ field: '(path)', rule: 'must be validly percent-encoded' }]);
+      return problemResponse(400, 'malformed request path', [
+        { field: '(path)', rule: 'must be validly percent-encoded' },
+      ]);
     }
     const repeated = repeatedQueryParameters(event);
     if (repeated.length > 0) return problemResponse(400, 'ambiguous query', repeated);
     return handle(event, params as string[], ctx);
   }
-  const errors = [{ field: '(path)', rule: 'must be /datasets, /datasets/{datasetId}, /datasets/{datasetId}/users/{userId}/tiers or /datasets/{datasetId}/evaluations' }];
+  const errors = [
+    {
+      field: '(path)',
+      rule: 'must be /datasets, /datasets/{datasetId}, /datasets/{datasetId}/users/{userId}/tiers or /datasets/{datasetId}/evaluations',
+    },
+  ];
   return problemResponse(404, 'no such route', errors);
 }
 

@@ -1,6 +1,11 @@
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
-import { DescribeExecutionCommand, ExecutionAlreadyExists, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
+import {
+  DescribeExecutionCommand,
+  ExecutionAlreadyExists,
+  SFNClient,
+  StartExecutionCommand,
+} from '@aws-sdk/client-sfn';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { UrlSigner } from '../catalog/url-signer.js';
 import type { BackgroundJobInvoker } from './background-job.js';
@@ -10,7 +15,8 @@ import type { FanoutStarter } from '../fanout/fanout-payloads.js';
 /** Presigned S3 GET URLs, against whatever endpoint the client is configured with. */
 export function s3UrlSigner(client: S3Client, bucket: string): UrlSigner {
   return {
-    signGet: (key, expiresIn) => getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn }),
+    signGet: (key, expiresIn) =>
+      getSignedUrl(client, new GetObjectCommand({ Bucket: bucket, Key: key }), { expiresIn }),
   };
 }
 
@@ -18,10 +24,15 @@ export function s3UrlSigner(client: S3Client, bucket: string): UrlSigner {
 export function lambdaSelfInvoker(functionName: string | undefined): BackgroundJobInvoker {
   let client: LambdaClient | undefined;
   return async (job) => {
-    if (!functionName) throw new Error('AWS_LAMBDA_FUNCTION_NAME is not set: cannot start a background job outside Lambda');
+    if (!functionName)
+      throw new Error('AWS_LAMBDA_FUNCTION_NAME is not set: cannot start a background job outside Lambda');
     client ??= new LambdaClient({});
     await client.send(
-      new InvokeCommand({ FunctionName: functionName, InvocationType: 'Event', Payload: Buffer.from(JSON.stringify(job)) }),
+      new InvokeCommand({
+        FunctionName: functionName,
+        InvocationType: 'Event',
+        Payload: Buffer.from(JSON.stringify(job)),
+      }),
     );
   };
 }
@@ -47,11 +58,14 @@ export function stepFunctionsFanoutStarter(stateMachineArn: string | undefined):
       }
     },
     async status(name) {
-      const out = await sfn().send(new DescribeExecutionCommand({ executionArn: executionArnOf(stateMachineArn!, name) }));
+      const out = await sfn().send(
+        new DescribeExecutionCommand({ executionArn: executionArnOf(stateMachineArn!, name) }),
+      );
       return out.status as ExecutionStatus;
     },
   });
 }
 
 /** arn:…:stateMachine:<machine> → arn:…:execution:<machine>:<name> */
-export const executionArnOf = (stateMachineArn: string, name: string): string => `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;
+export const executionArnOf = (stateMachineArn: string, name: string): string =>
+  `${stateMachineArn.replace(':stateMachine:', ':execution:')}:${name}`;

@@ -41,7 +41,10 @@ export interface JobReport {
 /** A payload the function sent itself (or a state machine sent it), or an error naming every problem. */
 export function parseJobPayload<T extends z.ZodType>(schema: T, payload: unknown): z.infer<T> {
   const parsed = schema.safeParse(payload);
-  if (!parsed.success) throw new Error(`invalid job payload: ${problemsInline(issueProblems(parsed.error.issues, { whole: '(payload)' }))}`);
+  if (!parsed.success)
+    throw new Error(
+      `invalid job payload: ${problemsInline(issueProblems(parsed.error.issues, { whole: '(payload)' }))}`,
+    );
   return parsed.data;
 }
 
@@ -54,7 +57,10 @@ export interface JobLimits {
 
 /** A job's config checked again (it crossed a process boundary), or an error naming every problem. */
 export function checkedJobConfig(raw: unknown, limits: JobLimits): GenerationConfig {
-  const checked = validateDatasetRequest(raw, limits.maxUsers, undefined, { maxBytes: limits.maxBytes, setting: limits.bytesSetting });
+  const checked = validateDatasetRequest(raw, limits.maxUsers, undefined, {
+    maxBytes: limits.maxBytes,
+    setting: limits.bytesSetting,
+  });
   if (!checked.ok) throw new Error(`invalid job config: ${problemsInline(checked.problems)}`);
   return checked.config;
 }
@@ -65,7 +71,13 @@ export function checkedJobConfig(raw: unknown, limits: JobLimits): GenerationCon
  * the asynchronous invocation; the marker keeps saying "running" until it goes stale. A strict
  * run's failed checks are no such failure: a retry would fail the same way, so the run ends there.
  */
-export async function runBackgroundJob(payload: unknown, store: DatasetStore, limits: JobLimits, publish: Publisher, now: () => Date): Promise<JobReport> {
+export async function runBackgroundJob(
+  payload: unknown,
+  store: DatasetStore,
+  limits: JobLimits,
+  publish: Publisher,
+  now: () => Date,
+): Promise<JobReport> {
   const job = parseJobPayload(generateJobSchema, payload);
   const config = checkedJobConfig(job.config, limits);
   const address = datasetAddress(config);

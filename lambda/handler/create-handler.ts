@@ -43,17 +43,31 @@ export function createHandler(deps: HandlerDeps): TierdriftHandler {
   const store: DatasetStore = { storage: deps.storage, root: env.root };
   const now = deps.now ?? (() => new Date());
   const publish = createPublisher(store, logger, metrics, env.runMarkerStaleSeconds);
-  const singleRun = { maxUsers: env.singleRunMaxUsers, maxBytes: Math.min(env.singleRunMaxBytes, env.maxOutputBytes), bytesSetting: 'SINGLE_RUN_MAX_BYTES and MAX_OUTPUT_BYTES' };
+  const singleRun = {
+    maxUsers: env.singleRunMaxUsers,
+    maxBytes: Math.min(env.singleRunMaxBytes, env.maxOutputBytes),
+    bytesSetting: 'SINGLE_RUN_MAX_BYTES and MAX_OUTPUT_BYTES',
+  };
 
   const handle = async (kind: EventKind, event: unknown): Promise<HandlerResult> => {
     switch (kind) {
       case 'api': {
-        const ctx = { env, store, signer: deps.signer, publish, invokeAsync: deps.invokeAsync, startFanout: deps.startFanout, now: now() };
+        const ctx = {
+          env,
+          store,
+          signer: deps.signer,
+          publish,
+          invokeAsync: deps.invokeAsync,
+          startFanout: deps.startFanout,
+          now: now(),
+        };
         try {
           return await routeApiRequest(event as APIGatewayProxyEvent, ctx);
         } catch (error) {
           logger.error('request failed', { error: error as Error });
-          return problemResponse(500, 'internal error', [{ field: '(server)', rule: 'failed unexpectedly; see the function logs' }]);
+          return problemResponse(500, 'internal error', [
+            { field: '(server)', rule: 'failed unexpectedly; see the function logs' },
+          ]);
         }
       }
       // Jobs and nightly fixtures run on one invocation; only the fan-out's steps take up to MAX_USERS and MAX_OUTPUT_BYTES.
@@ -80,7 +94,9 @@ export function createHandler(deps: HandlerDeps): TierdriftHandler {
     const kind = eventKind(event);
     if (!kind) {
       logger.error('unrecognised event', { event });
-      throw new Error('unrecognised event: expected an API Gateway proxy event, a schedule payload {"fixtures": [...]} a job {"kind": "tierdrift.generate"} or a fan-out step {"kind": "tierdrift.fanout.<step>"}');
+      throw new Error(
+        'unrecognised event: expected an API Gateway proxy event, a schedule payload {"fixtures": [...]} a job {"kind": "tierdrift.generate"} or a fan-out step {"kind": "tierdrift.fanout.<step>"}',
+      );
     }
     metrics.addDimension('trigger', kind);
     try {

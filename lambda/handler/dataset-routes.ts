@@ -34,7 +34,8 @@ export async function createDataset(event: APIGatewayProxyEvent, ctx: ApiContext
   const body = readJsonBody(event, ctx.env.maxBodyBytes);
   if (!body.ok) return body.response;
   const strict = strictOf(event);
-  if (strict === undefined) return problemResponse(400, 'invalid query', [{ field: 'strict', rule: 'must be true or false' }]);
+  if (strict === undefined)
+    return problemResponse(400, 'invalid query', [{ field: 'strict', rule: 'must be true or false' }]);
   const cap = userCapOf(body.value, ctx.env);
   const checked = validateDatasetRequest(body.value, cap.maxUsers, cap.setting);
   if (!checked.ok) return problemResponse(400, 'invalid generation config', checked.problems);
@@ -70,13 +71,20 @@ function failedChecksResponse(error: FailedChecksError, location: Record<string,
  * the request as given (the engine's default filled in), so an invalid config hears about it too.
  */
 function userCapOf(raw: unknown, env: Environment): { maxUsers: number; setting: string } {
-  const requested = typeof raw === 'object' && raw !== null ? (raw as Partial<Record<'engine' | 'users', unknown>>) : {};
+  const requested =
+    typeof raw === 'object' && raw !== null ? (raw as Partial<Record<'engine' | 'users', unknown>>) : {};
   const engine = generationConfigSchema.shape.engine.safeParse(requested.engine);
   const split = engine.success && supportsUserRanges({ engine: engine.data } as GenerationConfig);
   const users = typeof requested.users === 'number' ? requested.users : 0;
-  if ((split && users >= env.fanout.minUsers) || env.maxUsers <= env.singleRunMaxUsers) return { maxUsers: env.maxUsers, setting: 'MAX_USERS' };
-  const larger = split ? `seedrandom configs of at least ${env.fanout.minUsers} users are split` : 'only seedrandom configs can be split';
-  return { maxUsers: env.singleRunMaxUsers, setting: `SINGLE_RUN_MAX_USERS: what one invocation publishes; ${larger}, up to ${env.maxUsers} (MAX_USERS)` };
+  if ((split && users >= env.fanout.minUsers) || env.maxUsers <= env.singleRunMaxUsers)
+    return { maxUsers: env.maxUsers, setting: 'MAX_USERS' };
+  const larger = split
+    ? `seedrandom configs of at least ${env.fanout.minUsers} users are split`
+    : 'only seedrandom configs can be split';
+  return {
+    maxUsers: env.singleRunMaxUsers,
+    setting: `SINGLE_RUN_MAX_USERS: what one invocation publishes; ${larger}, up to ${env.maxUsers} (MAX_USERS)`,
+  };
 }
 
 /** A request's turn at a dataset: found published, or the run claimed by this request or by another. */
@@ -96,7 +104,12 @@ async function takeTurn(config: GenerationConfig, ctx: ApiContext): Promise<Turn
  * Publishes inside the request, single flight: the request that claims the run generates and ends
  * the marker; identical requests meanwhile wait for its manifest (`awaitRun`).
  */
-async function publishNow(config: GenerationConfig, ctx: ApiContext, location: Record<string, string>, strict: boolean): Promise<APIGatewayProxyResult> {
+async function publishNow(
+  config: GenerationConfig,
+  ctx: ApiContext,
+  location: Record<string, string>,
+  strict: boolean,
+): Promise<APIGatewayProxyResult> {
   const turn = await takeTurn(config, ctx);
   if ('published' in turn) return publishedResponse(turn.published, strict, ctx, location);
   const { prefix, marker } = turn;
@@ -115,7 +128,12 @@ async function publishNow(config: GenerationConfig, ctx: ApiContext, location: R
 }
 
 /** 200 with a published dataset, or the 422 of `strict` when its checks failed. */
-async function publishedResponse(dataset: PublishedDataset, strict: boolean, ctx: ApiContext, location: Record<string, string>): Promise<APIGatewayProxyResult> {
+async function publishedResponse(
+  dataset: PublishedDataset,
+  strict: boolean,
+  ctx: ApiContext,
+  location: Record<string, string>,
+): Promise<APIGatewayProxyResult> {
   const refusal = strict ? strictRefusal(dataset.manifest, true) : undefined;
   if (refusal) return failedChecksResponse(refusal, location);
   return jsonResponse(200, await describe(dataset, ctx), location);
@@ -131,7 +149,13 @@ const MAX_POLL_MS = 1000;
  * marker is read before the manifest: the run writes its manifest before it ends the marker, so an
  * ended marker and then no manifest means the run failed.
  */
-async function awaitRun(prefix: string, datasetId: string, strict: boolean, ctx: ApiContext, location: Record<string, string>): Promise<APIGatewayProxyResult> {
+async function awaitRun(
+  prefix: string,
+  datasetId: string,
+  strict: boolean,
+  ctx: ApiContext,
+  location: Record<string, string>,
+): Promise<APIGatewayProxyResult> {
   const deadline = Date.now() + ctx.env.syncWaitSeconds * 1000;
   for (let pause = FIRST_POLL_MS; ; pause = Math.min(2 * pause, MAX_POLL_MS)) {
     const running = await openRunMarker(ctx.store.storage, prefix);
@@ -163,10 +187,23 @@ async function startBackgroundJob(
   if (turn.claimed) {
     try {
       // Executions are named after the dataset: a second start finds a running one (fanoutStarter).
-      if (fanout) await ctx.startFanout(marker.datasetId, { kind: FANOUT_KINDS.plan, config, requestedAt: marker.startedAt });
-      else await ctx.invokeAsync({ kind: GENERATE_JOB_KIND, config, requestedAt: marker.startedAt, ...(strict && { strict }) });
+      if (fanout)
+        await ctx.startFanout(marker.datasetId, { kind: FANOUT_KINDS.plan, config, requestedAt: marker.startedAt });
+      else
+        await ctx.invokeAsync({
+          kind: GENERATE_JOB_KIND,
+          config,
+          requestedAt: marker.startedAt,
+          ...(strict && { strict }),
+        });
     } catch (error) {
-      await endRun(ctx.store.storage, prefix, marker, new Date(), `could not start the background job: ${String(error)}`);
+      await endRun(
+        ctx.store.storage,
+        prefix,
+        marker,
+        new Date(),
+        `could not start the background job: ${String(error)}`,
+      );
       throw error;
     }
   }
@@ -193,17 +230,25 @@ export async function listSeedDatasets(event: APIGatewayProxyEvent, ctx: ApiCont
   if (query.seed === undefined) problems.push({ field: 'seed', rule: 'is required (the seed whose datasets to list)' });
   else if (!seedRule.success) problems.push(...issueProblems(seedRule.error.issues, { whole: 'seed' }));
   const limit = query.limit === undefined ? DEFAULT_PAGE_SIZE : wholeNumber(query.limit);
-  if (!(limit >= 1 && limit <= MAX_PAGE_SIZE)) problems.push({ field: 'limit', rule: `must be an integer from 1 to ${MAX_PAGE_SIZE}` });
+  if (!(limit >= 1 && limit <= MAX_PAGE_SIZE))
+    problems.push({ field: 'limit', rule: `must be an integer from 1 to ${MAX_PAGE_SIZE}` });
   const nextToken = query.nextToken || undefined; // empty: the first page
   if (nextToken !== undefined && !CONFIG_HASH.test(nextToken)) {
-    problems.push({ field: 'nextToken', rule: 'must be the nextToken of a previous page (16 hex digits), or absent for the first page' });
+    problems.push({
+      field: 'nextToken',
+      rule: 'must be the nextToken of a previous page (16 hex digits), or absent for the first page',
+    });
   }
   if (problems.length > 0) return problemResponse(400, 'invalid query', problems);
   return jsonResponse(200, { seed, ...(await listDatasets(ctx.store, seed, limit, nextToken)) });
 }
 
 /** GET /datasets/{datasetId}/users/{userId}/tiers: the user's merged tier timeline. */
-export async function getUserTiers(datasetId: string, userText: string, ctx: ApiContext): Promise<APIGatewayProxyResult> {
+export async function getUserTiers(
+  datasetId: string,
+  userText: string,
+  ctx: ApiContext,
+): Promise<APIGatewayProxyResult> {
   const problems: Problem[] = [];
   const prefix = prefixOf(ctx.store, datasetId);
   if (!prefix) problems.push({ field: 'datasetId', rule: DATASET_ID_RULE });
@@ -222,11 +267,17 @@ export async function getUserTiers(datasetId: string, userText: string, ctx: Api
 }
 
 function describe(dataset: PublishedDataset, ctx: ApiContext) {
-  return describeDataset(dataset, { signer: ctx.signer, expiresInSeconds: ctx.env.presignExpiresSeconds, now: ctx.now });
+  return describeDataset(dataset, {
+    signer: ctx.signer,
+    expiresInSeconds: ctx.env.presignExpiresSeconds,
+    now: ctx.now,
+  });
 }
 
 export function notFound(datasetId: string): APIGatewayProxyResult {
-  return problemResponse(404, 'dataset not found', [{ field: 'datasetId', rule: `no published dataset ${datasetId}, and no run under way` }]);
+  return problemResponse(404, 'dataset not found', [
+    { field: 'datasetId', rule: `no published dataset ${datasetId}, and no run under way` },
+  ]);
 }
 
 /** A decimal integer, or NaN for anything else ("", "1e3", "0x10", "-1"). */

@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { issueProblems, problemsListed } from '../errors/problem.js';
 import { rollingRoot } from '../layout/key-layout.js';
-import { DEFAULT_ROOT_PREFIX, fanoutGap, INTEGER_SETTINGS, type FunctionVariable, type IntegerVariable } from '../settings/function-settings.js';
+import {
+  DEFAULT_ROOT_PREFIX,
+  fanoutGap,
+  INTEGER_SETTINGS,
+  type FunctionVariable,
+  type IntegerVariable,
+} from '../settings/function-settings.js';
 import { bucketNameProblem } from '../storage/s3-location.js';
 
 /** An integer variable (lambda/settings/function-settings.ts), unset (or empty) meaning its default. */
@@ -19,12 +25,10 @@ const integerVar = (name: IntegerVariable) => {
 };
 
 const environmentSchema = z.object({
-  BUCKET_NAME: z
-    .string({ error: 'is required: the S3 bucket datasets are published to' })
-    .superRefine((name, ctx) => {
-      const problem = bucketNameProblem(name);
-      if (problem) ctx.addIssue({ code: 'custom', message: `must be an S3 bucket name: ${problem}` });
-    }),
+  BUCKET_NAME: z.string({ error: 'is required: the S3 bucket datasets are published to' }).superRefine((name, ctx) => {
+    const problem = bucketNameProblem(name);
+    if (problem) ctx.addIssue({ code: 'custom', message: `must be an S3 bucket name: ${problem}` });
+  }),
   ROOT_PREFIX: z.preprocess(
     (v) => (v === undefined ? DEFAULT_ROOT_PREFIX : v),
     z.string().regex(/^([A-Za-z0-9_.=-]+(\/[A-Za-z0-9_.=-]+)*)?$/, {
@@ -98,7 +102,9 @@ export class EnvironmentError extends Error {
 export function loadEnvironment(env: Record<string, string | undefined>): Environment {
   const parsed = environmentSchema.safeParse(env);
   if (!parsed.success) {
-    throw new EnvironmentError(issueProblems(parsed.error.issues, { whole: '(environment)' }).map((p) => ({ variable: p.field, rule: p.rule })));
+    throw new EnvironmentError(
+      issueProblems(parsed.error.issues, { whole: '(environment)' }).map((p) => ({ variable: p.field, rule: p.rule })),
+    );
   }
   const v = parsed.data;
   const gap = fanoutGap(v.SINGLE_RUN_MAX_USERS, v.FANOUT_MIN_USERS);

@@ -7,7 +7,12 @@ export type EventKind = 'api' | 'schedule' | 'job' | 'fanout';
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 export function isApiGatewayEvent(event: unknown): event is APIGatewayProxyEvent {
-  return isRecord(event) && typeof event.httpMethod === 'string' && typeof event.path === 'string' && isRecord(event.requestContext);
+  return (
+    isRecord(event) &&
+    typeof event.httpMethod === 'string' &&
+    typeof event.path === 'string' &&
+    isRecord(event.requestContext)
+  );
 }
 
 /** Which trigger sent an event (`fanout`: a step of the state machine), or undefined when it is none of them. */

@@ -14,7 +14,8 @@ export interface FanoutExecutions {
 export const MAX_FANOUT_RETRIES = 5;
 
 /** The n-th execution name of a dataset: its id, then `<id>-r1`, `<id>-r2`, … (at most 80 characters: ids are ~32). */
-export const executionName = (datasetId: string, attempt: number): string => (attempt === 0 ? datasetId : `${datasetId}-r${attempt}`);
+export const executionName = (datasetId: string, attempt: number): string =>
+  attempt === 0 ? datasetId : `${datasetId}-r${attempt}`;
 
 /**
  * Starts the fan-out of a dataset under the first of its execution names not taken by an ended

@@ -3,7 +3,16 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { datasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
 import { endRun, markRunStarted, openRunMarker, refreshRun, type RunMarker } from '../catalog/run-marker.js';
-import { cleanupStep, commitStep, countStep, offsetsStep, planStep, shardStep, type FanoutRun, type ShardCount } from '../fanout/fanout-steps.js';
+import {
+  cleanupStep,
+  commitStep,
+  countStep,
+  offsetsStep,
+  planStep,
+  shardStep,
+  type FanoutRun,
+  type ShardCount,
+} from '../fanout/fanout-steps.js';
 import type { PlanOptions } from '../fanout/plan-shards.js';
 import { datasetKeys } from '../layout/key-layout.js';
 import type { ComposableStorage } from '../storage/storage.js';
@@ -48,7 +57,11 @@ export async function runFanoutStep(payload: unknown, ctx: FanoutContext): Promi
       const config = checkedJobConfig(job.config, ctx.limits);
       const run = await planStep(config, ctx.storage, ctx.root, ctx.plan, ctx.now());
       if (run.shards.length > 0) await markRunStarted(ctx.storage, prefixOf(config, ctx.root), runMarker(run));
-      ctx.logger.info('fan-out planned', { datasetId: runMarker(run).datasetId, runId: run.runId, shards: run.shards.length });
+      ctx.logger.info('fan-out planned', {
+        datasetId: runMarker(run).datasetId,
+        runId: run.runId,
+        shards: run.shards.length,
+      });
       return run;
     }
     case FANOUT_KINDS.count: {
@@ -81,7 +94,11 @@ export async function runFanoutStep(payload: unknown, ctx: FanoutContext): Promi
       const error = describeStepError(job.error);
       await cleanupStep(config, job.runId, ctx.storage, ctx.root);
       const datasetId = datasetAddress(config).datasetId;
-      const started = (await openRunMarker(ctx.storage, prefix)) ?? { datasetId, startedAt: ctx.now().toISOString(), trigger: TRIGGER };
+      const started = (await openRunMarker(ctx.storage, prefix)) ?? {
+        datasetId,
+        startedAt: ctx.now().toISOString(),
+        trigger: TRIGGER,
+      };
       await endRun(ctx.storage, prefix, started, ctx.now(), error);
       ctx.logger.error('fan-out failed', { datasetId, runId: job.runId, error });
       return { datasetId, ...(job.runId !== undefined && { runId: job.runId }), error };

@@ -28,14 +28,17 @@ export async function runNightly(
 ): Promise<NightlyReport> {
   const parsed = nightlyPayloadSchema.safeParse(payload);
   if (!parsed.success) {
-    throw new Error(`invalid schedule payload: ${problemsInline(issueProblems(parsed.error.issues, { whole: '(payload)' }))}`);
+    throw new Error(
+      `invalid schedule payload: ${problemsInline(issueProblems(parsed.error.issues, { whole: '(payload)' }))}`,
+    );
   }
   const runTime = parsed.data.scheduledTime ? new Date(parsed.data.scheduledTime) : now;
   const fixtures = await publishFixtures(parsed.data.fixtures, {
     store,
     limits,
     runTime,
-    publish: (config, name, rolling) => publish(config, `schedule:${name}`, { root: rolling ? limits.rollingRoot : undefined }),
+    publish: (config, name, rolling) =>
+      publish(config, `schedule:${name}`, { root: rolling ? limits.rollingRoot : undefined }),
   });
   const report = { runDate: runTime.toISOString(), fixtures };
   if (fixtures.some((f) => !f.ok)) throw new NightlyRunError(report);

@@ -8,13 +8,22 @@ import { publishDataset, type PublishOutcome } from '../publish/publish-dataset.
  * Publishes under the store's root, or under `root` when given (the rolling fixtures); `strict`:
  * failed integrity checks fail the run (FailedChecksError), nothing published.
  */
-export type Publisher = (config: GenerationConfig, trigger: string, options?: { root?: string; strict?: boolean }) => Promise<PublishOutcome>;
+export type Publisher = (
+  config: GenerationConfig,
+  trigger: string,
+  options?: { root?: string; strict?: boolean },
+) => Promise<PublishOutcome>;
 
 /**
  * publishDataset on the function's store, logged and measured. The generator is CPU-bound and
  * Lambda gives the function its own vCPU(s), so it runs in-process, without the worker thread.
  */
-export function createPublisher(store: DatasetStore, logger: Logger, metrics: Metrics, staleSeconds: number): Publisher {
+export function createPublisher(
+  store: DatasetStore,
+  logger: Logger,
+  metrics: Metrics,
+  staleSeconds: number,
+): Publisher {
   return async (config, trigger, { root = store.root, strict = false } = {}) => {
     const started = performance.now();
     const outcome = await publishDataset(config, { storage: store.storage, root, staleSeconds, strict });
@@ -24,7 +33,12 @@ export function createPublisher(store: DatasetStore, logger: Logger, metrics: Me
 }
 
 /** Logs a publication and records its metrics (rows, bytes, duration; or `reused`). */
-export function reportOutcome(outcome: PublishOutcome, run: { trigger: string; durationMs: number }, logger: Logger, metrics: Metrics): void {
+export function reportOutcome(
+  outcome: PublishOutcome,
+  run: { trigger: string; durationMs: number },
+  logger: Logger,
+  metrics: Metrics,
+): void {
   const files = outcome.manifest.files;
   const rows = files.reduce((sum, f) => sum + f.rows, 0);
   const bytes = files.reduce((sum, f) => sum + f.bytes, 0);

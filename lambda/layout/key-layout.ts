@@ -3,6 +3,7 @@
 // policy and lifecycle rules grant on. Pure: change a key here and every user follows.
 //
 //   <root>/seed=<seed>/<hash>/<file>                      a dataset's files (CSVs, schema.json)
+//   <root>/seed=<seed>/<hash>/parquet/<table>/part-<n>.parquet   a table's Parquet parts (one folder a table)
 //   <root>/seed=<seed>/<hash>/manifest.json               written last: the dataset exists once it does
 //   <root>/seed=<seed>/<hash>/_run.json                   the record of a background job
 //   <root>/seed=<seed>/<hash>/_parts/<run id>/…           a fan-out run's parts and shard reports
@@ -33,6 +34,16 @@ export function datasetKeys(address: { prefix: string }, root = ''): { prefix: s
   return { prefix, manifestKey: manifestKey(prefix) };
 }
 
+/**
+ * The folder of one table's Parquet parts, relative to the dataset's folder: engines (Athena, Glue,
+ * Spark, DuckDB) point a table at a folder.
+ */
+export const parquetTableFolder = (table: string): string => `parquet/${table}`;
+
+/** One Parquet part of a table, relative to the dataset's folder (parts numbered from 0, five digits). */
+export const parquetPartFile = (table: string, part: number): string =>
+  `${parquetTableFolder(table)}/part-${String(part).padStart(5, '0')}.parquet`;
+
 /** The record of a background job of a dataset (lambda/catalog/run-marker.ts). */
 export const RUN_MARKER_FILE = '_run.json';
 export const runMarkerKey = (datasetPrefix: string): string => fileKey(datasetPrefix, RUN_MARKER_FILE);
@@ -47,8 +58,10 @@ export function runPrefixOf(datasetPrefix: string, runId: string): string {
 }
 
 const shardNumber = (index: number): string => String(index).padStart(5, '0');
-export const partKey = (runPrefix: string, table: string, index: number): string => `${runPrefix}/${table}/${shardNumber(index)}.csv`;
-export const reportKey = (runPrefix: string, index: number): string => `${runPrefix}/reports/${shardNumber(index)}.json`;
+export const partKey = (runPrefix: string, table: string, index: number): string =>
+  `${runPrefix}/${table}/${shardNumber(index)}.csv`;
+export const reportKey = (runPrefix: string, index: number): string =>
+  `${runPrefix}/reports/${shardNumber(index)}.json`;
 
 /** `<root>/latest/<name>.json`: where downstream jobs find the freshest copy of a nightly fixture. */
 export const latestPointerKey = (root: string, name: string): string => rootedKey(root, `latest/${name}.json`);

@@ -146,7 +146,7 @@ export function expSpecial(x: number, xtail: number, signBias: number): number {
 export function exp(x: number): number {
   F64[0] = x;
   const abstop = (U32[1] >>> 20) & 0x7ff;
-  if (abstop - 0x3c9 >>> 0 >= 0x3f) {
+  if ((abstop - 0x3c9) >>> 0 >= 0x3f) {
     // |x| < 2^-54, |x| >= 512, inf or nan
     if (abstop < 0x3c9) return 1.0 + x; // tiny (incl. +-0)
     if (abstop >= 0x409) {

@@ -197,7 +197,7 @@ export function log(x: number): number {
   F64[0] = x;
   let hx = U32[1];
   const top = hx >>> 16;
-  if (top - 0x0010 >>> 0 >= 0x7ff0 - 0x0010) {
+  if ((top - 0x0010) >>> 0 >= 0x7ff0 - 0x0010) {
     // x < 0x1p-1022 or inf or nan
     if (x === 0) return -Infinity; // __math_divzero(1)
     if (x === Infinity) return x;

@@ -145,7 +145,7 @@ function expInline(x: number, xtail: number, signBias: number): number {
   F64[0] = x;
   const hx = U32[1];
   const abstop = (hx >>> 20) & 0x7ff;
-  if (abstop - 0x3c9 >>> 0 >= 0x3f) {
+  if ((abstop - 0x3c9) >>> 0 >= 0x3f) {
     if (abstop < 0x3c9) {
       const one = 1.0 + x;
       return signBias ? -one : one;
@@ -175,7 +175,7 @@ export function pow(x: number, y: number): number {
   let lx = U32[0];
   let topx = hx >>> 20;
   let signBias = 0;
-  if (topx - 0x001 >>> 0 >= 0x7ff - 0x001 || (topy & 0x7ff) - 0x3be >>> 0 >= 0x43e - 0x3be) {
+  if ((topx - 0x001) >>> 0 >= 0x7ff - 0x001 || ((topy & 0x7ff) - 0x3be) >>> 0 >= 0x43e - 0x3be) {
     // x < 0x1p-1022 or x negative or inf/nan, or |y| < 2^-65 or |y| >= 2^63 or nan
     if (y === 0 || y !== y || y === Infinity || y === -Infinity) {
       if (y === 0) return 1.0;
@@ -199,7 +199,7 @@ export function pow(x: number, y: number): number {
       hx &= 0x7fffffff;
       topx &= 0x7ff;
     }
-    if ((topy & 0x7ff) - 0x3be >>> 0 >= 0x43e - 0x3be) {
+    if (((topy & 0x7ff) - 0x3be) >>> 0 >= 0x43e - 0x3be) {
       // sign_bias == 0 here because y is not odd
       if (hx === 0x3ff00000 && lx === 0) return 1.0;
       const gt1 = hx > 0x3ff00000 || (hx === 0x3ff00000 && lx > 0);

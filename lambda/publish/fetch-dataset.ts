@@ -20,7 +20,8 @@ export class DatasetFetchError extends Error {
 // relative path of plain segments (`tasks/upload_50gb_next_hour.csv`): no `.` or `..` segment, no
 // empty one (so no leading `/`), no backslash.
 const PLAIN_SEGMENT = /^[A-Za-z0-9_-][A-Za-z0-9._-]*$/;
-const isPlainRelativePath = (name: unknown): boolean => typeof name === 'string' && name.split('/').every((s) => PLAIN_SEGMENT.test(s));
+const isPlainRelativePath = (name: unknown): boolean =>
+  typeof name === 'string' && name.split('/').every((s) => PLAIN_SEGMENT.test(s));
 
 /** Why the manifest's file names cannot be trusted as keys under the dataset, or undefined when they can. */
 export function unsafeFileName(manifest: Manifest): string | undefined {
@@ -35,10 +36,16 @@ export function unsafeFileName(manifest: Manifest): string | undefined {
  * only once every file arrived intact. Throws DatasetFetchError, having committed nothing of the
  * file at fault, when there is no manifest (an incomplete dataset) or a file is missing or differs.
  */
-export async function fetchDataset(source: DatasetStorage, prefix: string, destination: DatasetStorage): Promise<Manifest> {
+export async function fetchDataset(
+  source: DatasetStorage,
+  prefix: string,
+  destination: DatasetStorage,
+): Promise<Manifest> {
   const manifestBytes = await source.read(manifestKey(prefix));
   if (!manifestBytes) {
-    throw new DatasetFetchError(`no ${MANIFEST_FILE} at ${source.describe(prefix)}: not a published dataset (or not a complete one)`);
+    throw new DatasetFetchError(
+      `no ${MANIFEST_FILE} at ${source.describe(prefix)}: not a published dataset (or not a complete one)`,
+    );
   }
   const manifest = parseManifest(manifestBytes);
   const unsafe = unsafeFileName(manifest);
@@ -49,9 +56,18 @@ export async function fetchDataset(source: DatasetStorage, prefix: string, desti
   return manifest;
 }
 
-async function copyVerified(source: DatasetStorage, key: string, destination: DatasetStorage, expected: ManifestFile): Promise<void> {
+async function copyVerified(
+  source: DatasetStorage,
+  key: string,
+  destination: DatasetStorage,
+  expected: ManifestFile,
+): Promise<void> {
   const stream = await source.readStream(key);
-  if (!stream) throw new DatasetFetchError(`${expected.name}: listed in the manifest but missing at ${source.describe(key)}`, expected.name);
+  if (!stream)
+    throw new DatasetFetchError(
+      `${expected.name}: listed in the manifest but missing at ${source.describe(key)}`,
+      expected.name,
+    );
   await writeObject(destination, expected.name, async (writer) => {
     const content = new ContentDigest();
     for await (const chunk of stream) {

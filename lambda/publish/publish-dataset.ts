@@ -1,7 +1,14 @@
 import { datasetAddress, type DatasetAddress } from '../config/dataset-id.js';
 import type { GenerationConfig } from '../config/schema.js';
 import { headerLine, itemLines } from '../rows/csv-format.js';
-import { buildManifest, notedChecks, parseManifest, type Manifest, type ManifestCheck, type ManifestFile } from '../dataset/manifest.js';
+import {
+  buildManifest,
+  notedChecks,
+  parseManifest,
+  type Manifest,
+  type ManifestCheck,
+  type ManifestFile,
+} from '../dataset/manifest.js';
 import { ITEMS, TABLES } from '../layout/tables.js';
 import { datasetKeys, fileKey } from '../layout/key-layout.js';
 import { STALE_RUN_SECONDS } from '../settings/function-settings.js';
@@ -109,40 +116,52 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
   await storage.removeStale(prefix, options.staleSeconds ?? STALE_RUN_SECONDS);
   const startedAt = new Date();
   // Only once every file is fully written do they take their final names (writeObjects commits them).
-  const { files, total } = await writeObjects(storage, DATASET_FILES.map((f) => fileKey(prefix, f.file)), async (writers) => {
-    const out = writers.map((w) => new DigestingFileWriter(w));
-    DATASET_FILES.forEach((f, i) => out[i].appendText(headerLine(f), 0));
-    out[DATASET_FILES.findIndex((f) => f.file === TABLES.items.file)].appendText(itemLines(), ITEMS.length);
-    // Where each per-user table's bytes go: the file writer of its entry.
-    const userTableOut = USER_TABLES.map((_, t) => out[DATASET_FILES.findIndex((f) => f.userTable === t)]);
+  const { files, total } = await writeObjects(
+    storage,
+    DATASET_FILES.map((f) => fileKey(prefix, f.file)),
+    async (writers) => {
+      const out = writers.map((w) => new DigestingFileWriter(w));
+      DATASET_FILES.forEach((f, i) => out[i].appendText(headerLine(f), 0));
+      out[DATASET_FILES.findIndex((f) => f.file === TABLES.items.file)].appendText(itemLines(), ITEMS.length);
+      // Where each per-user table's bytes go: the file writer of its entry.
+      const userTableOut = USER_TABLES.map((_, t) => out[DATASET_FILES.findIndex((f) => f.userTable === t)]);
 
-    const tally = new RangeTally();
-    let usersDone = 0;
-    let written: Array<() => void> = [];
-    for await (const { chunk, report, handBack } of userRows(config, { worker: options.engineWorker, workers: options.workers, blockUsers: options.blockUsers })) {
-      for (let t = 0; t < userTableOut.length; t++) await userTableOut[t].appendChunk(chunk.bytes[t], chunk.rows[t]);
-      if (handBack) written.push(handBack);
-      if (written.length >= HAND_BACK_EVERY) {
-        // Chunk memory goes back to the worker threads once the writers have let go of it (not waited for here).
-        const batch = written;
-        written = [];
-        void Promise.all(out.map((o) => o.released())).then((released) => released.every(Boolean) && batch.forEach((h) => h()));
+      const tally = new RangeTally();
+      let usersDone = 0;
+      let written: Array<() => void> = [];
+      for await (const { chunk, report, handBack } of userRows(config, {
+        worker: options.engineWorker,
+        workers: options.workers,
+        blockUsers: options.blockUsers,
+      })) {
+        for (let t = 0; t < userTableOut.length; t++) await userTableOut[t].appendChunk(chunk.bytes[t], chunk.rows[t]);
+        if (handBack) written.push(handBack);
+        if (written.length >= HAND_BACK_EVERY) {
+          // Chunk memory goes back to the worker threads once the writers have let go of it (not waited for here).
+          const batch = written;
+          written = [];
+          void Promise.all(out.map((o) => o.released())).then(
+            (released) => released.every(Boolean) && batch.forEach((h) => h()),
+          );
+        }
+        if (report) tally.add(report);
+        usersDone += chunk.users;
+        options.onProgress?.(usersDone, config.users);
       }
-      if (report) tally.add(report);
-      usersDone += chunk.users;
-      options.onProgress?.(usersDone, config.users);
-    }
-    const total = tally.total(config.users);
-    // Known only now, with every row written, and before anything takes its final name.
-    const refusal = options.strict ? strictRefusal({ datasetId: address.datasetId, generator: config, checks: total.checks }, false) : undefined;
-    if (refusal) throw refusal;
-    const files: ManifestFile[] = [];
-    for (let i = 0; i < DATASET_FILES.length; i++) {
-      files.push({ name: DATASET_FILES[i].file, columns: [...DATASET_FILES[i].columns], ...(await out[i].close()) });
-    }
-    files.push(await writeSchemaFile(storage, prefix, config));
-    return { files, total };
-  });
+      const total = tally.total(config.users);
+      // Known only now, with every row written, and before anything takes its final name.
+      const refusal = options.strict
+        ? strictRefusal({ datasetId: address.datasetId, generator: config, checks: total.checks }, false)
+        : undefined;
+      if (refusal) throw refusal;
+      const files: ManifestFile[] = [];
+      for (let i = 0; i < DATASET_FILES.length; i++) {
+        files.push({ name: DATASET_FILES[i].file, columns: [...DATASET_FILES[i].columns], ...(await out[i].close()) });
+      }
+      files.push(await writeSchemaFile(storage, prefix, config));
+      return { files, total };
+    },
+  );
 
   const manifest = buildManifest({
     config,

@@ -14,13 +14,13 @@ export interface FileVerification {
 }
 
 export type DatasetVerification =
-  | { complete: false; reason: string }
-  | { complete: true; ok: boolean; manifest: Manifest; files: FileVerification[] };
+  { complete: false; reason: string } | { complete: true; ok: boolean; manifest: Manifest; files: FileVerification[] };
 
 /** Re-hashes every file a dataset's manifest lists and compares size and SHA-256. */
 export async function verifyDataset(storage: DatasetStorage, prefix: string): Promise<DatasetVerification> {
   const manifest = await readManifest(storage, manifestKey(prefix));
-  if (!manifest) return { complete: false, reason: `no ${MANIFEST_FILE} at ${storage.describe(prefix)}: not a published dataset` };
+  if (!manifest)
+    return { complete: false, reason: `no ${MANIFEST_FILE} at ${storage.describe(prefix)}: not a published dataset` };
   // Files may be in subfolders (truth/, tasks/); names that would leave the dataset are refused.
   const unsafe = unsafeFileName(manifest);
   if (unsafe !== undefined) return { complete: false, reason: unsafe };

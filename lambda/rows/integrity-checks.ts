@@ -110,16 +110,19 @@ export class IntegrityChecker {
       this.closeTierGroup();
       this.tierUser = userId;
       // A user's tiers must come as one block; a second block means rows out of user order.
-      if (!this.usersWithTiers.add(userId - this.idBase)) this.fail('tiers_cover_window', `user_id=${userId} (tiers not grouped by user)`);
+      if (!this.usersWithTiers.add(userId - this.idBase))
+        this.fail('tiers_cover_window', `user_id=${userId} (tiers not grouped by user)`);
     }
     if (!this.users.has(userId - this.idBase)) this.refUser(userId, 'tiers_user_fk', `tiers user_id=${userId}`);
-    for (let t = 0; t < this.tierCount; t++) if (this.tiers[t].from === from) this.fail('tiers_primary_key', tierKey(userId, from));
+    for (let t = 0; t < this.tierCount; t++)
+      if (this.tiers[t].from === from) this.fail('tiers_primary_key', tierKey(userId, from));
     const row = (this.tiers[this.tierCount++] ??= { from: 0, until: 0, premium: false, spikeHit: false });
     row.from = from;
     row.until = until;
     row.premium = tier === 'premium';
     row.spikeHit = false;
-    if (tier !== 'premium' && tier !== 'free') this.fail('tiers_cover_window', `${tierKey(userId, from)} tier=${JSON.stringify(tier)}`);
+    if (tier !== 'premium' && tier !== 'free')
+      this.fail('tiers_cover_window', `${tierKey(userId, from)} tier=${JSON.stringify(tier)}`);
   }
 
   addUpload(txnId: number, userId: number, itemId: number, at: number): void {
@@ -135,7 +138,8 @@ export class IntegrityChecker {
     }
     if (!tier || size === undefined) return;
     const large = size === 50;
-    if (large && !tier.premium) this.fail('no_50gb_while_free', `txn_id=${txnId} user_id=${userId} datetime=${formatUtcTimestamp(at)}`);
+    if (large && !tier.premium)
+      this.fail('no_50gb_while_free', `txn_id=${txnId} user_id=${userId} datetime=${formatUtcTimestamp(at)}`);
     this.uploadCounts[(tier.premium ? 2 : 0) + (large ? 1 : 0)]++;
     if (large) {
       for (let i = 0; i < this.tierCount; i++) {
@@ -152,7 +156,8 @@ export class IntegrityChecker {
     for (const refs of this.pendingUserRefs.values()) for (const [check, key] of refs) this.fail(check, key);
     this.pendingUserRefs.clear();
     const withoutTiers = this.users.missingFrom(this.usersWithTiers, MAX_EXAMPLES);
-    for (const id of withoutTiers.first) this.fail('tiers_cover_window', `user_id=${id + this.idBase} (no tier interval)`);
+    for (const id of withoutTiers.first)
+      this.fail('tiers_cover_window', `user_id=${id + this.idBase} (no tier interval)`);
     this.counts.get('tiers_cover_window')!.violations += withoutTiers.count - withoutTiers.first.length;
     const checks = (Object.keys(CHECKS) as CheckName[]).map((name) => {
       const { violations, examples } = this.counts.get(name)!;
@@ -205,7 +210,10 @@ export class IntegrityChecker {
       if (tiers[t].premium === tiers[t - 1].premium) continue;
       const change = tiers[t].from;
       if (lastChange !== undefined && (change - lastChange) * 1e6 < this.ctx.minGapUs) {
-        this.fail('tier_changes_min_gap', `user_id=${user} changes at ${formatUtcTimestamp(lastChange)} and ${formatUtcTimestamp(change)}`);
+        this.fail(
+          'tier_changes_min_gap',
+          `user_id=${user} changes at ${formatUtcTimestamp(lastChange)} and ${formatUtcTimestamp(change)}`,
+        );
       }
       lastChange = change;
     }
@@ -234,7 +242,12 @@ export function mergeIntegrity(parts: IntegrityResult[]): IntegrityResult {
   const checks = parts[0].checks.map((first, i) => {
     const all = parts.map((p) => p.checks[i]);
     const violations = all.reduce((s, c) => s + c.violations, 0);
-    return { ...first, violations, passed: violations === 0, examples: all.flatMap((c) => c.examples).slice(0, MAX_EXAMPLES) };
+    return {
+      ...first,
+      violations,
+      passed: violations === 0,
+      examples: all.flatMap((c) => c.examples).slice(0, MAX_EXAMPLES),
+    };
   });
   const summary: IntegritySummary = {
     uploadsByTierAndSize: { free: { '5': 0, '50': 0 }, premium: { '5': 0, '50': 0 } },
@@ -242,7 +255,9 @@ export function mergeIntegrity(parts: IntegrityResult[]): IntegrityResult {
     upgradesWithSpikeWithinHour: 0,
   };
   for (const { summary: s } of parts) {
-    for (const tier of ['free', 'premium'] as const) for (const size of ['5', '50'] as const) summary.uploadsByTierAndSize[tier][size] += s.uploadsByTierAndSize[tier][size];
+    for (const tier of ['free', 'premium'] as const)
+      for (const size of ['5', '50'] as const)
+        summary.uploadsByTierAndSize[tier][size] += s.uploadsByTierAndSize[tier][size];
     summary.upgrades += s.upgrades;
     summary.upgradesWithSpikeWithinHour += s.upgradesWithSpikeWithinHour;
   }

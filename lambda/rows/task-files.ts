@@ -16,7 +16,16 @@ export const TRUTH_USERS_FILE = {
 /** The benchmark task: will the user upload a 50 GB item within the hour after the anchor? */
 export const UPLOAD_50GB_TASK_FILE = {
   file: 'tasks/upload_50gb_next_hour.csv',
-  columns: ['user_id', 'anchor_time', 'scenario', 'tier_at_anchor', 'hours_in_tier', 'label', 'oracle_probability', 'split'],
+  columns: [
+    'user_id',
+    'anchor_time',
+    'scenario',
+    'tier_at_anchor',
+    'hours_in_tier',
+    'label',
+    'oracle_probability',
+    'split',
+  ],
 } as const;
 
 /** `user_id,cohort,free_rate_per_hour,premium_rate_per_hour`, the rates as shortest round-trip floats. */
@@ -40,9 +49,14 @@ const MAX_TASK_ROW = 8 + 1 + 20 + 1 + 15 + 1 + 7 + 1 + 14 + 1 + 1 + 1 + 24 + 1 +
 // The row's fixed texts with their commas, as bytes: `,scenario,tier,` by scenario code and tier,
 // `,label,` by label, `,split\r\n` by split (copying bytes is cheaper than encoding strings per row).
 const latin1 = (text: string): Uint8Array => Buffer.from(text, 'latin1');
-const SCENARIO_TIER = SCENARIOS.map((scenario) => [0, 1].map((premium) => latin1(`,${scenario},${tierName(premium)},`)));
+const SCENARIO_TIER = SCENARIOS.map((scenario) =>
+  [0, 1].map((premium) => latin1(`,${scenario},${tierName(premium)},`)),
+);
 const LABEL = [latin1(',0,'), latin1(',1,')];
-const SPLIT_EOL = Object.fromEntries(SPLITS.map((split) => [split, latin1(`,${split}\r\n`)])) as Record<Split, Uint8Array>;
+const SPLIT_EOL = Object.fromEntries(SPLITS.map((split) => [split, latin1(`,${split}\r\n`)])) as Record<
+  Split,
+  Uint8Array
+>;
 
 /**
  * Writes one user's rows of the task file, in anchor order, resumably (a 1-second grid gives a

@@ -105,7 +105,11 @@ export class RangeFormatter {
     for (const b of this.buffers) if (b.length > 0) throw new Error('the row buffers hold rows of another range');
     this.rows = USER_TABLES.map(() => 0);
     if (formatting.reports) {
-      this.checker = new IntegrityChecker({ ...formatting.checks, users: range.to - range.from + 1, firstUser: range.from });
+      this.checker = new IntegrityChecker({
+        ...formatting.checks,
+        users: range.to - range.from + 1,
+        firstUser: range.from,
+      });
       for (const item of ITEMS) this.checker.addItem(item.itemId, item.sizeGb);
     }
     this.nextUser = range.from;
@@ -118,8 +122,14 @@ export class RangeFormatter {
    * once the one before is written (while `full`, take before adding).
    */
   add(batch: UserBatch): void {
-    if (this.userOpen) throw new Error(`users ${this.range.from}..${this.range.to}: user ${batch.userId} added before user ${this.nextUser - 1}'s rows were all taken`);
-    if (batch.userId !== this.nextUser) throw new Error(`users ${this.range.from}..${this.range.to}: the engine gave user ${batch.userId}, expected ${this.nextUser}`);
+    if (this.userOpen)
+      throw new Error(
+        `users ${this.range.from}..${this.range.to}: user ${batch.userId} added before user ${this.nextUser - 1}'s rows were all taken`,
+      );
+    if (batch.userId !== this.nextUser)
+      throw new Error(
+        `users ${this.range.from}..${this.range.to}: the engine gave user ${batch.userId}, expected ${this.nextUser}`,
+      );
     this.nextUser++;
     const txnIds = batch.uploadTxnId;
     for (let j = 0; j < batch.uploadCount; j++) txnIds[j] = this.nextTxnId + j;
@@ -128,8 +138,10 @@ export class RangeFormatter {
     const checker = this.checker;
     if (checker) {
       checker.addUser(batch.userId);
-      for (let t = 0; t < batch.tierCount; t++) checker.addTier(batch.userId, batch.tierFrom[t], batch.tierUntil[t], tierName(batch.tierIsPremium[t]));
-      for (let j = 0; j < batch.uploadCount; j++) checker.addUpload(txnIds[j], batch.userId, batch.uploadItemId[j], batch.uploadAt[j]);
+      for (let t = 0; t < batch.tierCount; t++)
+        checker.addTier(batch.userId, batch.tierFrom[t], batch.tierUntil[t], tierName(batch.tierIsPremium[t]));
+      for (let j = 0; j < batch.uploadCount; j++)
+        checker.addUpload(txnIds[j], batch.userId, batch.uploadItemId[j], batch.uploadAt[j]);
     }
     for (let i = 0; i < this.writers.length; i++) this.writers[i].start(batch);
     this.userOpen = true;
@@ -171,10 +183,18 @@ export class RangeFormatter {
   /** The range's report (none where another thread reports); call once, after the last user (and take the last chunk). */
   finish(): RangeReport | undefined {
     const { from, to } = this.range;
-    if (this.nextUser !== to + 1) throw new Error(`users ${from}..${to}: the engine stopped at user ${this.nextUser - 1}`);
+    if (this.nextUser !== to + 1)
+      throw new Error(`users ${from}..${to}: the engine stopped at user ${this.nextUser - 1}`);
     if (this.userOpen) throw new Error(`users ${from}..${to}: user ${to}'s rows were not all taken`);
     if (!this.checker) return undefined;
-    return { from, to, txnFrom: this.txnFrom, uploads: this.nextTxnId - this.txnFrom, usersPerCohort: { ...this.usersPerCohort }, ...this.checker.finish() };
+    return {
+      from,
+      to,
+      txnFrom: this.txnFrom,
+      uploads: this.nextTxnId - this.txnFrom,
+      usersPerCohort: { ...this.usersPerCohort },
+      ...this.checker.finish(),
+    };
   }
 }
 
@@ -191,7 +211,12 @@ export interface RowsPart {
  * at most about `CHUNK_BYTES` per table, cut inside a user when its rows are more; the last one, possibly empty, carries the range's report (if
  * this thread reports).
  */
-export function* formatRange(formatting: RowFormatting, range: UserRange, txnFrom: number, batches: Iterable<UserBatch>): Generator<RowsPart> {
+export function* formatRange(
+  formatting: RowFormatting,
+  range: UserRange,
+  txnFrom: number,
+  batches: Iterable<UserBatch>,
+): Generator<RowsPart> {
   const formatter = new RangeFormatter(formatting, range, txnFrom);
   for (const batch of batches) {
     formatter.add(batch);
@@ -221,21 +246,32 @@ export class RangeTally {
   add(report: RangeReport): void {
     const m = this.merged;
     if (!m) {
-      if (report.from !== 1 || report.txnFrom !== 1) throw new Error(`the first range starts at user ${report.from}, txn ${report.txnFrom}, not at 1`);
+      if (report.from !== 1 || report.txnFrom !== 1)
+        throw new Error(`the first range starts at user ${report.from}, txn ${report.txnFrom}, not at 1`);
       this.merged = report;
       return;
     }
     if (report.from !== m.to + 1 || report.txnFrom !== m.txnFrom + m.uploads) {
-      throw new Error(`a range of users ${report.from}..${report.to} from txn ${report.txnFrom} does not follow users ..${m.to} and txn ..${m.txnFrom + m.uploads - 1}`);
+      throw new Error(
+        `a range of users ${report.from}..${report.to} from txn ${report.txnFrom} does not follow users ..${m.to} and txn ..${m.txnFrom + m.uploads - 1}`,
+      );
     }
     const usersPerCohort = { ...m.usersPerCohort };
     for (const c of ['1', '2', '3', '4', '5'] as const) usersPerCohort[c] += report.usersPerCohort[c];
-    this.merged = { from: m.from, to: report.to, txnFrom: m.txnFrom, uploads: m.uploads + report.uploads, usersPerCohort, ...mergeIntegrity([m, report]) };
+    this.merged = {
+      from: m.from,
+      to: report.to,
+      txnFrom: m.txnFrom,
+      uploads: m.uploads + report.uploads,
+      usersPerCohort,
+      ...mergeIntegrity([m, report]),
+    };
   }
 
   /** The report over every range; `users` must be covered. */
   total(users: number): RangeReport {
-    if (!this.merged || this.merged.to !== users) throw new Error(`the ranges cover users 1..${this.merged?.to ?? 0}, not 1..${users}`);
+    if (!this.merged || this.merged.to !== users)
+      throw new Error(`the ranges cover users 1..${this.merged?.to ?? 0}, not 1..${users}`);
     return this.merged;
   }
 }

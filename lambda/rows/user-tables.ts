@@ -84,6 +84,12 @@ const userTableIndex = (name: string): number | undefined => {
  * then the other per-user tables in `USER_TABLES` order.
  */
 export const DATASET_FILES: readonly DatasetFile[] = [
-  ...TABLE_NAMES.map((name) => ({ file: TABLES[name].file, columns: TABLES[name].columns, userTable: userTableIndex(name) })),
-  ...USER_TABLES.flatMap((t: UserTable, i) => (t.name in TABLES ? [] : [{ file: t.file, columns: t.columns, userTable: i }])),
+  ...TABLE_NAMES.map((name) => ({
+    file: TABLES[name].file,
+    columns: TABLES[name].columns,
+    userTable: userTableIndex(name),
+  })),
+  ...USER_TABLES.flatMap((t: UserTable, i) =>
+    t.name in TABLES ? [] : [{ file: t.file, columns: t.columns, userTable: i }],
+  ),
 ];

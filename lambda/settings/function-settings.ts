@@ -52,28 +52,63 @@ export const STALE_RUN_SECONDS = 900;
 
 /** The function's integer variables; an unset (or empty) variable takes its default. */
 export const INTEGER_SETTINGS = {
-  MAX_USERS: { default: MAX_USERS, min: 1, max: MAX_USERS, meaning: 'largest `users` accepted at all: what the fan-out publishes' },
+  MAX_USERS: {
+    default: MAX_USERS,
+    min: 1,
+    max: MAX_USERS,
+    meaning: 'largest `users` accepted at all: what the fan-out publishes',
+  },
   SINGLE_RUN_MAX_USERS: {
     default: DEFAULT_SINGLE_RUN_MAX_USERS,
     min: 1,
     max: MAX_USERS,
     meaning: 'largest `users` published by one invocation: reference-engine configs, jobs, nightly fixtures',
   },
-  SYNC_MAX_USERS: { default: DEFAULT_SYNC_MAX_USERS, min: 0, max: MAX_USERS, meaning: 'largest `users` answered inside the API request' },
+  SYNC_MAX_USERS: {
+    default: DEFAULT_SYNC_MAX_USERS,
+    min: 0,
+    max: MAX_USERS,
+    meaning: 'largest `users` answered inside the API request',
+  },
   SINGLE_RUN_MAX_BYTES: {
     default: DEFAULT_SINGLE_RUN_MAX_BYTES,
     min: 1,
     max: Number.MAX_SAFE_INTEGER,
     meaning: 'largest estimated bytes written by one invocation or one fan-out shard',
   },
-  MAX_OUTPUT_BYTES: { default: DEFAULT_MAX_OUTPUT_BYTES, min: 1, max: Number.MAX_SAFE_INTEGER, meaning: 'largest estimated bytes of a dataset, all files together' },
-  SYNC_WAIT_SECONDS: { default: DEFAULT_SYNC_WAIT_SECONDS, min: 0, max: 25, meaning: "how long a POST waits for an identical request's run before answering 202" },
-  SYNC_MAX_ROWS: { default: DEFAULT_SYNC_MAX_ROWS, min: 0, max: Number.MAX_SAFE_INTEGER, meaning: 'largest estimated rows answered inside the API request' },
+  MAX_OUTPUT_BYTES: {
+    default: DEFAULT_MAX_OUTPUT_BYTES,
+    min: 1,
+    max: Number.MAX_SAFE_INTEGER,
+    meaning: 'largest estimated bytes of a dataset, all files together',
+  },
+  SYNC_WAIT_SECONDS: {
+    default: DEFAULT_SYNC_WAIT_SECONDS,
+    min: 0,
+    max: 25,
+    meaning: "how long a POST waits for an identical request's run before answering 202",
+  },
+  SYNC_MAX_ROWS: {
+    default: DEFAULT_SYNC_MAX_ROWS,
+    min: 0,
+    max: Number.MAX_SAFE_INTEGER,
+    meaning: 'largest estimated rows answered inside the API request',
+  },
   // API Gateway refuses payloads over 10 MB; a config is a few hundred bytes.
   MAX_BODY_BYTES: { default: 64 * 1024, min: 1, max: 10 * 1024 * 1024, meaning: 'largest POST body the handler reads' },
-  RUN_MARKER_STALE_SECONDS: { default: STALE_RUN_SECONDS, min: 1, max: 24 * 3600, meaning: "the function's timeout: a run older than that has died" },
+  RUN_MARKER_STALE_SECONDS: {
+    default: STALE_RUN_SECONDS,
+    min: 1,
+    max: 24 * 3600,
+    meaning: "the function's timeout: a run older than that has died",
+  },
   // SigV4 presigned URLs live at most 7 days.
-  PRESIGN_EXPIRES_SECONDS: { default: 900, min: 1, max: 7 * 24 * 3600, meaning: 'lifetime of the presigned GET URLs in API answers' },
+  PRESIGN_EXPIRES_SECONDS: {
+    default: 900,
+    min: 1,
+    max: 7 * 24 * 3600,
+    meaning: 'lifetime of the presigned GET URLs in API answers',
+  },
   // Where one invocation's limit ends, so every seedrandom config up to MAX_USERS has a path (`fanoutGap`).
   FANOUT_MIN_USERS: {
     default: DEFAULT_SINGLE_RUN_MAX_USERS,
@@ -91,9 +126,13 @@ export const DEFAULT_ROOT_PREFIX = 'tierdrift';
 export const TEXT_SETTINGS = {
   BUCKET_NAME: { meaning: 'the S3 bucket datasets are published to (required)' },
   ROOT_PREFIX: { default: DEFAULT_ROOT_PREFIX, meaning: 'key prefix of everything the function writes' },
-  ROLLING_PREFIX: { meaning: 'where date-seeded nightly fixtures go (default `<root>/rolling`, lambda/layout/key-layout.ts)' },
+  ROLLING_PREFIX: {
+    meaning: 'where date-seeded nightly fixtures go (default `<root>/rolling`, lambda/layout/key-layout.ts)',
+  },
   STATE_MACHINE_ARN: { meaning: 'the fan-out state machine; without it, no fan-out' },
-  AWS_LAMBDA_FUNCTION_NAME: { meaning: 'set by the Lambda runtime: the function hands big jobs to an asynchronous invocation of itself' },
+  AWS_LAMBDA_FUNCTION_NAME: {
+    meaning: 'set by the Lambda runtime: the function hands big jobs to an asynchronous invocation of itself',
+  },
 } as const;
 
 export type FunctionVariable = IntegerVariable | keyof typeof TEXT_SETTINGS;
@@ -102,7 +141,10 @@ export type FunctionVariable = IntegerVariable | keyof typeof TEXT_SETTINGS;
  * The variables a deployment sets, typed so that a misspelt or forgotten one fails to compile:
  * all of them, except those the runtime sets and those deployments leave at their default.
  */
-export type DeployedEnvironment = Record<Exclude<FunctionVariable, 'AWS_LAMBDA_FUNCTION_NAME' | 'SYNC_WAIT_SECONDS'>, string> &
+export type DeployedEnvironment = Record<
+  Exclude<FunctionVariable, 'AWS_LAMBDA_FUNCTION_NAME' | 'SYNC_WAIT_SECONDS'>,
+  string
+> &
   Partial<Record<'SYNC_WAIT_SECONDS', string>>;
 
 /**

@@ -5,7 +5,14 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import { once } from 'node:events';
 import { OperationError } from '../errors/operation-error.js';
 import { fsFailure } from './fs-failure.js';
-import { writeObject, type ComposableStorage, type ListOptions, type ListPage, type PartSource, type StagedWriter } from './storage.js';
+import {
+  writeObject,
+  type ComposableStorage,
+  type ListOptions,
+  type ListPage,
+  type PartSource,
+  type StagedWriter,
+} from './storage.js';
 
 /**
  * The file-system calls that change the folder, each given the path it acts on first. Tests pass
@@ -146,7 +153,8 @@ export class LocalFolderStorage implements ComposableStorage {
     await writeObject(this, key, async (writer) => {
       for (const part of parts) {
         const stream = await this.readStream(part.key);
-        if (!stream) throw new OperationError(`missing part ${this.describe(part.key)} composing ${this.describe(key)}`);
+        if (!stream)
+          throw new OperationError(`missing part ${this.describe(part.key)} composing ${this.describe(key)}`);
         for await (const chunk of stream) await writer.write(chunk);
       }
     });
@@ -192,7 +200,7 @@ class LocalStagedWriter implements StagedWriter {
   async write(chunk: Uint8Array): Promise<void> {
     const file = await this.open();
     await this.step('writing', () => {
-      for (let done = 0; done < chunk.length; ) done += this.calls.write(this.temp, file, chunk, done);
+      for (let done = 0; done < chunk.length;) done += this.calls.write(this.temp, file, chunk, done);
     });
   }
 

@@ -16,7 +16,9 @@ export function s3Failure(error: unknown, call: S3Call): OperationError {
   if (error instanceof OperationError) return error;
   const attempts = attemptsOf(error);
   const where = `${call.operation}${call.part === undefined ? '' : ` ${call.part}`} of ${call.url}`;
-  return new OperationError(`${causeOf(error)} on ${where}${attempts > 1 ? ` after ${attempts} attempts` : ''}`, { cause: error });
+  return new OperationError(`${causeOf(error)} on ${where}${attempts > 1 ? ` after ${attempts} attempts` : ''}`, {
+    cause: error,
+  });
 }
 
 interface SdkErrorShape {

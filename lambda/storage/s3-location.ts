@@ -18,7 +18,10 @@ const BUCKET_RULES: Array<[broken: (name: string) => boolean, rule: string]> = [
   [(n) => !/^[a-z0-9](.*[a-z0-9])?$/.test(n), 'must begin and end with a letter or digit'],
   [(n) => n.includes('..'), 'must not contain two adjacent periods'],
   [(n) => /^\d{1,3}(\.\d{1,3}){3}$/.test(n), 'must not be formatted as an IP address'],
-  [(n) => ['xn--', 'sthree-', 'amzn-s3-demo-'].some((p) => n.startsWith(p)), 'must not start with xn--, sthree- or amzn-s3-demo-'],
+  [
+    (n) => ['xn--', 'sthree-', 'amzn-s3-demo-'].some((p) => n.startsWith(p)),
+    'must not start with xn--, sthree- or amzn-s3-demo-',
+  ],
   [
     (n) => ['-s3alias', '--ol-s3', '.mrap', '--x-s3', '--table-s3'].some((s) => n.endsWith(s)),
     'must not end with -s3alias, --ol-s3, .mrap, --x-s3 or --table-s3',

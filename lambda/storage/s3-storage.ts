@@ -17,7 +17,14 @@ import {
 } from '@aws-sdk/client-s3';
 import { S3_TIMEOUTS, type S3Timeouts } from './s3-client.js';
 import { s3Failure } from './s3-failure.js';
-import { MIN_PART_BYTES, type ComposableStorage, type ListOptions, type ListPage, type PartSource, type StagedWriter } from './storage.js';
+import {
+  MIN_PART_BYTES,
+  type ComposableStorage,
+  type ListOptions,
+  type ListPage,
+  type PartSource,
+  type StagedWriter,
+} from './storage.js';
 
 /**
  * Multipart part size and parts in flight, per storage (all its writers together). A writer holds
@@ -143,10 +150,13 @@ export class S3Storage implements ComposableStorage {
     };
     const readRange = async (source: string, from: number, to: number): Promise<void> => {
       const bytes = await this.call('GetObject', source, undefined, async () => {
-        const out = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: source, Range: `bytes=${from}-${to - 1}` }));
+        const out = await this.client.send(
+          new GetObjectCommand({ Bucket: this.bucket, Key: source, Range: `bytes=${from}-${to - 1}` }),
+        );
         return Buffer.from(await out.Body!.transformToByteArray());
       });
-      if (bytes.length !== to - from) throw new Error(`${source}: read ${bytes.length} bytes of range ${from}-${to - 1}`);
+      if (bytes.length !== to - from)
+        throw new Error(`${source}: read ${bytes.length} bytes of range ${from}-${to - 1}`);
       pending.push(bytes);
       pendingBytes += bytes.length;
     };
@@ -199,9 +209,17 @@ export class S3Storage implements ComposableStorage {
     for (let i = 0; i < keys.length; i += 1000) {
       const batch = keys.slice(i, i + 1000);
       const out = await this.call('DeleteObjects', batch[0], undefined, () =>
-        this.client.send(new DeleteObjectsCommand({ Bucket: this.bucket, Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true } })),
+        this.client.send(
+          new DeleteObjectsCommand({
+            Bucket: this.bucket,
+            Delete: { Objects: batch.map((Key) => ({ Key })), Quiet: true },
+          }),
+        ),
       );
-      if (out.Errors?.length) throw new Error(`could not delete ${out.Errors.length} objects, e.g. ${out.Errors[0].Key}: ${out.Errors[0].Message}`);
+      if (out.Errors?.length)
+        throw new Error(
+          `could not delete ${out.Errors.length} objects, e.g. ${out.Errors[0].Key}: ${out.Errors[0].Message}`,
+        );
     }
   }
 
@@ -240,7 +258,9 @@ export class S3Storage implements ComposableStorage {
     for (let page = 0; page < STALE_UPLOAD_PAGES; page++) {
       let out: ListMultipartUploadsCommandOutput;
       try {
-        out = await this.client.send(new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: folder, KeyMarker, UploadIdMarker }));
+        out = await this.client.send(
+          new ListMultipartUploadsCommand({ Bucket: this.bucket, Prefix: folder, KeyMarker, UploadIdMarker }),
+        );
       } catch (error) {
         // Without s3:ListBucketMultipartUploads the bucket's lifecycle rule is the only cleanup.
         if (isAccessDenied(error)) return removed;
@@ -262,15 +282,26 @@ export class S3Storage implements ComposableStorage {
 
   async createUpload(key: string): Promise<string> {
     const out = await this.call('CreateMultipartUpload', key, undefined, () =>
-      this.client.send(new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: contentTypeOf(key) })),
+      this.client.send(
+        new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: contentTypeOf(key) }),
+      ),
     );
     return out.UploadId!;
   }
 
   /** Uploads one part and returns its ETag; `signal` cancels it (a sibling part failed). */
-  async uploadPart(key: string, uploadId: string, part: number, body: Buffer, signal?: AbortSignal): Promise<string | undefined> {
+  async uploadPart(
+    key: string,
+    uploadId: string,
+    part: number,
+    body: Buffer,
+    signal?: AbortSignal,
+  ): Promise<string | undefined> {
     const out = await this.call('UploadPart', key, part, () =>
-      this.client.send(new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: part, Body: body }), { abortSignal: signal }),
+      this.client.send(
+        new UploadPartCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, PartNumber: part, Body: body }),
+        { abortSignal: signal },
+      ),
     );
     return out.ETag;
   }
@@ -278,7 +309,14 @@ export class S3Storage implements ComposableStorage {
   async completeUpload(key: string, uploadId: string, parts: CompletedPart[]): Promise<void> {
     const Parts = [...parts].sort((a, b) => a.PartNumber! - b.PartNumber!);
     await this.call('CompleteMultipartUpload', key, undefined, () =>
-      this.client.send(new CompleteMultipartUploadCommand({ Bucket: this.bucket, Key: key, UploadId: uploadId, MultipartUpload: { Parts } })),
+      this.client.send(
+        new CompleteMultipartUploadCommand({
+          Bucket: this.bucket,
+          Key: key,
+          UploadId: uploadId,
+          MultipartUpload: { Parts },
+        }),
+      ),
     );
   }
 
@@ -303,7 +341,9 @@ export class S3Storage implements ComposableStorage {
 
   async putObject(key: string, body: Buffer): Promise<void> {
     await this.call('PutObject', key, undefined, () =>
-      this.client.send(new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentTypeOf(key) })),
+      this.client.send(
+        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentTypeOf(key) }),
+      ),
     );
   }
 
@@ -415,7 +455,7 @@ class S3StagedWriter implements StagedWriter {
 
   private async append(chunk: Uint8Array): Promise<void> {
     this.throwIfFailed();
-    for (let at = 0; at < chunk.length; ) {
+    for (let at = 0; at < chunk.length;) {
       this.part ??= this.storage.takePartBuffer();
       const n = Math.min(chunk.length - at, PART_BYTES - this.filled);
       this.part.set(chunk.subarray(at, at + n), this.filled);

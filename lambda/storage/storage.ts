@@ -60,7 +60,11 @@ export interface StagedWriter {
  * from `fill` or the commit, aborts it and is thrown on (an abort's own failure does not hide it).
  * Returns what `fill` returned.
  */
-export async function writeObject<T>(storage: Pick<DatasetStorage, 'createWriter'>, key: string, fill: (writer: StagedWriter) => Promise<T>): Promise<T> {
+export async function writeObject<T>(
+  storage: Pick<DatasetStorage, 'createWriter'>,
+  key: string,
+  fill: (writer: StagedWriter) => Promise<T>,
+): Promise<T> {
   return writeObjects(storage, [key], ([writer]) => fill(writer));
 }
 
@@ -68,7 +72,11 @@ export async function writeObject<T>(storage: Pick<DatasetStorage, 'createWriter
  * `writeObject` for several keys written together (a dataset's files): all are committed once
  * `fill` is done, in order, and on any error every one is aborted, so none is left half-written.
  */
-export async function writeObjects<T>(storage: Pick<DatasetStorage, 'createWriter'>, keys: readonly string[], fill: (writers: StagedWriter[]) => Promise<T>): Promise<T> {
+export async function writeObjects<T>(
+  storage: Pick<DatasetStorage, 'createWriter'>,
+  keys: readonly string[],
+  fill: (writers: StagedWriter[]) => Promise<T>,
+): Promise<T> {
   const writers = keys.map((key) => storage.createWriter(key));
   try {
     const result = await fill(writers);
@@ -102,5 +110,8 @@ export interface ComposableStorage extends DatasetStorage {
 export const MIN_PART_BYTES = 5 * 1024 * 1024;
 
 export function isComposable(storage: DatasetStorage): storage is ComposableStorage {
-  return typeof (storage as Partial<ComposableStorage>).compose === 'function' && typeof (storage as Partial<ComposableStorage>).remove === 'function';
+  return (
+    typeof (storage as Partial<ComposableStorage>).compose === 'function' &&
+    typeof (storage as Partial<ComposableStorage>).remove === 'function'
+  );
 }

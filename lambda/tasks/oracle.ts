@@ -5,7 +5,10 @@ import { SECONDS_PER_HOUR, type TaskSettings } from '../config/task-settings.js'
 /** One user's tier intervals as written (epoch seconds, end exclusive), as a UserBatch holds them. */
 export type TierIntervals = Pick<UserBatch, 'tierCount' | 'tierFrom' | 'tierUntil' | 'tierIsPremium'>;
 
-export type OracleParams = Pick<TaskSettings, 'start' | 'premiumLargeShare' | 'spikeProbability' | 'secondUploadProbability'>;
+export type OracleParams = Pick<
+  TaskSettings,
+  'start' | 'premiumLargeShare' | 'spikeProbability' | 'secondUploadProbability'
+>;
 
 /** Length of [a, b) ∩ [c, d) (for lengths, open or closed ends do not matter). */
 function overlap(a: number, b: number, c: number, d: number): number {
@@ -26,7 +29,12 @@ function overlap(a: number, b: number, c: number, d: number): number {
  * A spike window of zero length as written (an interval under a second) is its instant: f = 1 if
  * `from` is in W, else 0.
  */
-export function oracleProbability(anchor: number, tiers: TierIntervals, premiumRatePerHour: number, params: OracleParams): number {
+export function oracleProbability(
+  anchor: number,
+  tiers: TierIntervals,
+  premiumRatePerHour: number,
+  params: OracleParams,
+): number {
   const windowEnd = anchor + SECONDS_PER_HOUR;
   const q = params.spikeProbability;
   const p2 = params.secondUploadProbability;
@@ -40,7 +48,11 @@ export function oracleProbability(anchor: number, tiers: TierIntervals, premiumR
     if (from <= params.start) continue;
     const spikeEnd = Math.min(from + SECONDS_PER_HOUR, until);
     const f =
-      spikeEnd > from ? overlap(from, spikeEnd, anchor, windowEnd) / (spikeEnd - from) : from > anchor && from <= windowEnd ? 1 : 0;
+      spikeEnd > from
+        ? overlap(from, spikeEnd, anchor, windowEnd) / (spikeEnd - from)
+        : from > anchor && from <= windowEnd
+          ? 1
+          : 0;
     if (f > 0) noSpike *= 1 - q * f * (1 + p2 * (1 - f));
   }
   const lambda = (premiumRatePerHour * params.premiumLargeShare * premiumSeconds) / SECONDS_PER_HOUR;

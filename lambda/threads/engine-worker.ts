@@ -43,7 +43,10 @@ port.on('message', (message: ParentMessage) => {
 
 async function post(part: RowsPart): Promise<void> {
   const message: WorkerMessage = { type: 'chunk', ...part };
-  port.postMessage(message, part.chunk.bytes.map((b) => b.buffer as ArrayBuffer));
+  port.postMessage(
+    message,
+    part.chunk.bytes.map((b) => b.buffer as ArrayBuffer),
+  );
   inFlight++;
   while (inFlight >= maxInFlight) await new Promise<void>((resolve) => (wake = resolve));
 }
@@ -53,10 +56,19 @@ try {
   if (blocks) await runBlocks(config, blocks, io, maxInFlight);
   else if (pair?.role === 'engine') await runEngineThread(config, pair.port, io, pair.blockUsers);
   else if (pair) await runCompanionThread(config, pair.port, io);
-  else for (const part of formatRange(new RowFormatting(config, { chunkMemory }), { from: 1, to: config.users }, 1, createEngine(config))) await post(part);
+  else
+    for (const part of formatRange(
+      new RowFormatting(config, { chunkMemory }),
+      { from: 1, to: config.users },
+      1,
+      createEngine(config),
+    ))
+      await post(part);
   port.postMessage({ type: 'done' } satisfies WorkerMessage);
 } catch (error) {
   const message: WorkerMessage =
-    error instanceof OperationError ? { type: 'error', message: error.message, operation: true } : { type: 'error', message: (error as Error).stack ?? String(error) };
+    error instanceof OperationError
+      ? { type: 'error', message: error.message, operation: true }
+      : { type: 'error', message: (error as Error).stack ?? String(error) };
   port.postMessage(message);
 }

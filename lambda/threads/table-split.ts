@@ -25,7 +25,12 @@ type EngineMessage = PackedBlock | 'end';
 /** Blocks the companion may lag behind. */
 const MAX_BLOCKS_IN_FLIGHT = 16;
 
-export async function runEngineThread(config: GenerationConfig, port: MessagePort, io: WorkerIo, blockUsers = blockUsersFor(config)): Promise<void> {
+export async function runEngineThread(
+  config: GenerationConfig,
+  port: MessagePort,
+  io: WorkerIo,
+  blockUsers = blockUsersFor(config),
+): Promise<void> {
   const store = new PackedBatches();
   let unacked = 0;
   let wake: (() => void) | undefined;

@@ -41,18 +41,24 @@ export async function runBlocks(
   const stored: Array<{ block: number; range: { from: number; to: number }; store: PackedBatches }> = [];
   let block = index;
   for (;;) {
-    for (let range = blockRange(config.users, blockUsers, block); range && free.length > 0; block += stride, range = blockRange(config.users, blockUsers, block)) {
+    for (
+      let range = blockRange(config.users, blockUsers, block);
+      range && free.length > 0;
+      block += stride, range = blockRange(config.users, blockUsers, block)
+    ) {
       const store = free.pop()!;
       store.clear();
       for (const batch of engineRange(config, range)) store.add(batch);
-      if (store.uploads > 0x7fffffff) throw new Error(`block ${block} has ${store.uploads} uploads, more than a block can count`);
+      if (store.uploads > 0x7fffffff)
+        throw new Error(`block ${block} has ${store.uploads} uploads, more than a block can count`);
       Atomics.store(counts, block, store.uploads);
       Atomics.notify(counts, block);
       stored.push({ block, range, store });
     }
     const oldest = stored.shift();
     if (!oldest) return;
-    for (const part of formatRange(formatting, oldest.range, txnFrom(oldest.block), oldest.store.batches())) await io.post(part);
+    for (const part of formatRange(formatting, oldest.range, txnFrom(oldest.block), oldest.store.batches()))
+      await io.post(part);
     free.push(oldest.store);
   }
 }

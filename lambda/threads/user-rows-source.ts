@@ -83,7 +83,11 @@ interface Inbox {
 }
 
 function startWorker(url: URL, data: WorkerData, transferList: Transferable[] = []): Inbox {
-  const worker = new Worker(url, { workerData: data, transferList, resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB } });
+  const worker = new Worker(url, {
+    workerData: data,
+    transferList,
+    resourceLimits: { maxYoungGenerationSizeMb: WORKER_YOUNG_GENERATION_MB },
+  });
   const queue: Received[] = [];
   let notify: (() => void) | undefined;
   const inbox: Inbox = {
@@ -115,11 +119,18 @@ async function* wholeRunFromWorker(config: GenerationConfig, url: URL): AsyncGen
   }
 }
 
-async function* blocksFromWorkers(config: GenerationConfig, url: URL, workers: number, blockUsers: number): AsyncGenerator<RowsPart> {
+async function* blocksFromWorkers(
+  config: GenerationConfig,
+  url: URL,
+  workers: number,
+  blockUsers: number,
+): AsyncGenerator<RowsPart> {
   const blocks = blockCount(config.users, blockUsers);
   const uploadCounts = new SharedArrayBuffer(4 * blocks);
   new Int32Array(uploadCounts).fill(-1);
-  const inboxes = Array.from({ length: workers }, (_, index) => startWorker(url, { config, blocks: { blockUsers, index, stride: workers, uploadCounts } }));
+  const inboxes = Array.from({ length: workers }, (_, index) =>
+    startWorker(url, { config, blocks: { blockUsers, index, stride: workers, uploadCounts } }),
+  );
   try {
     for (let b = 0; b < blocks; b++) yield* readRange(inboxes[b % workers]);
     for (const inbox of inboxes) await expectDone(inbox);
@@ -153,7 +164,11 @@ function* consumed(inbox: Inbox, message: Extract<WorkerMessage, { type: 'chunk'
  * The two threads of a run split by table, each table's chunks in order from the thread that
  * formats it; the chunks of the two are read as they arrive, so neither waits on the other's.
  */
-async function* tablesFromWorkerPair(config: GenerationConfig, url: URL, blockUsers?: number): AsyncGenerator<RowsPart> {
+async function* tablesFromWorkerPair(
+  config: GenerationConfig,
+  url: URL,
+  blockUsers?: number,
+): AsyncGenerator<RowsPart> {
   const { port1, port2 } = new MessageChannel();
   const inboxes = [
     startWorker(url, { config, pair: { role: 'engine', port: port1, blockUsers } }, [port1]),
@@ -190,7 +205,10 @@ async function expectDone(inbox: Inbox): Promise<void> {
 }
 
 function failed(message: Received): never {
-  if (message.type === 'error') throw message.operation ? new OperationError(message.message) : new Error(`engine worker failed: ${message.message}`);
+  if (message.type === 'error')
+    throw message.operation
+      ? new OperationError(message.message)
+      : new Error(`engine worker failed: ${message.message}`);
   if (message.type === 'exit') throw new Error(`engine worker exited with code ${message.code} before finishing`);
   throw new Error(`engine worker sent an unexpected ${message.type}`);
 }

@@ -22,8 +22,17 @@ export function formatUtcTimestamp(epochSeconds: number): string {
   const d = new Date(epochSeconds * 1000);
   return (
     String(d.getUTCFullYear()).padStart(4, '0') +
-    '-' + pad2(d.getUTCMonth() + 1) + '-' + pad2(d.getUTCDate()) +
-    'T' + pad2(d.getUTCHours()) + ':' + pad2(d.getUTCMinutes()) + ':' + pad2(d.getUTCSeconds()) + 'Z'
+    '-' +
+    pad2(d.getUTCMonth() + 1) +
+    '-' +
+    pad2(d.getUTCDate()) +
+    'T' +
+    pad2(d.getUTCHours()) +
+    ':' +
+    pad2(d.getUTCMinutes()) +
+    ':' +
+    pad2(d.getUTCSeconds()) +
+    'Z'
   );
 }
 

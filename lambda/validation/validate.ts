@@ -64,7 +64,8 @@ function crossFieldProblems(raw: Record<string, unknown>, fieldProblems: Problem
     ['end', endText, end],
   ] as const) {
     if (text === undefined) continue;
-    if (seconds === undefined) problems.push({ field, rule: `must be a real calendar time (got ${JSON.stringify(text)})` });
+    if (seconds === undefined)
+      problems.push({ field, rule: `must be a real calendar time (got ${JSON.stringify(text)})` });
     else if (Number(text.slice(0, 4)) < MIN_YEAR) problems.push({ field, rule: `year must be ${MIN_YEAR} or later` });
   }
   if (start !== undefined && end !== undefined) {
@@ -92,8 +93,24 @@ function crossFieldProblems(raw: Record<string, unknown>, fieldProblems: Problem
   const free = value('freeUploadsPerDay');
   const premium = value('premiumUploadsPerDay');
   const spike = value('upgradeSpike');
-  if (start !== undefined && end !== undefined && end > start && end - start <= MAX_WINDOW_DAYS * 86400 && users && free && premium && spike) {
-    const bound = userUploadBound({ users, start: startText!, end: endText!, freeUploadsPerDay: free, premiumUploadsPerDay: premium, upgradeSpike: spike });
+  if (
+    start !== undefined &&
+    end !== undefined &&
+    end > start &&
+    end - start <= MAX_WINDOW_DAYS * 86400 &&
+    users &&
+    free &&
+    premium &&
+    spike
+  ) {
+    const bound = userUploadBound({
+      users,
+      start: startText!,
+      end: endText!,
+      freeUploadsPerDay: free,
+      premiumUploadsPerDay: premium,
+      upgradeSpike: spike,
+    });
     if (bound.uploads > MAX_USER_UPLOADS) {
       problems.push({
         field: bound.field,
@@ -116,7 +133,9 @@ function taskProblems(rawTasks: unknown, fieldsWithProblems: Set<string>, start:
   const given = typeof rawTasks === 'object' && rawTasks !== null ? (rawTasks as Record<string, unknown>) : {};
   const shape = tasksSchema.shape;
   const value = <K extends keyof typeof shape>(key: K): z.infer<(typeof shape)[K]> | undefined =>
-    fieldsWithProblems.has(`tasks.${key}`) ? undefined : (shape[key].safeParse(given[key]).data as z.infer<(typeof shape)[K]> | undefined);
+    fieldsWithProblems.has(`tasks.${key}`)
+      ? undefined
+      : (shape[key].safeParse(given[key]).data as z.infer<(typeof shape)[K]> | undefined);
   const problems: Problem[] = [];
   const windowHours = (end - start) / SECONDS_PER_HOUR;
 
@@ -125,14 +144,20 @@ function taskProblems(rawTasks: unknown, fieldsWithProblems: Set<string>, start:
     const seconds = gridHours * SECONDS_PER_HOUR;
     // Anchors are written to the second.
     if (Math.abs(seconds - Math.round(seconds)) > 1e-6) {
-      problems.push({ field: 'tasks.gridHours', rule: 'must be a whole number of seconds (gridHours × 3600 an integer)' });
+      problems.push({
+        field: 'tasks.gridHours',
+        rule: 'must be a whole number of seconds (gridHours × 3600 an integer)',
+      });
     } else if (Math.round(seconds) < 1) {
       // Rounded to 0 seconds, the grid would never advance.
       problems.push({ field: 'tasks.gridHours', rule: 'must be at least 1 second (1/3600 hours)' });
     } else if (given.gridHours !== undefined && gridHours > windowHours) {
       // Only a given value: the default (12 h) must not refuse the short windows that are valid
       // otherwise; they get change anchors only.
-      problems.push({ field: 'tasks.gridHours', rule: `must be at most the window from start to end (${windowHours} hours)` });
+      problems.push({
+        field: 'tasks.gridHours',
+        rule: `must be at most the window from start to end (${windowHours} hours)`,
+      });
     }
   }
 
@@ -151,17 +176,29 @@ function taskProblems(rawTasks: unknown, fieldsWithProblems: Set<string>, start:
   const valFrom = boundary('valFrom');
   const testFrom = boundary('testFrom');
   if (valFrom?.given && valFrom.at <= start) {
-    problems.push({ field: 'tasks.valFrom', rule: `must be after start (${formatUtcTimestamp(start)}): start < valFrom <= testFrom < end` });
+    problems.push({
+      field: 'tasks.valFrom',
+      rule: `must be after start (${formatUtcTimestamp(start)}): start < valFrom <= testFrom < end`,
+    });
   }
   if (testFrom?.given && testFrom.at >= end) {
-    problems.push({ field: 'tasks.testFrom', rule: `must be before end (${formatUtcTimestamp(end)}): start < valFrom <= testFrom < end` });
+    problems.push({
+      field: 'tasks.testFrom',
+      rule: `must be before end (${formatUtcTimestamp(end)}): start < valFrom <= testFrom < end`,
+    });
   }
   if (valFrom && testFrom && valFrom.at > testFrom.at) {
     // Name the field the user gave (the defaults are ordered); testFrom when both were given.
     if (testFrom.given) {
-      problems.push({ field: 'tasks.testFrom', rule: `must be at or after tasks.valFrom (${valFrom.text}): start < valFrom <= testFrom < end` });
+      problems.push({
+        field: 'tasks.testFrom',
+        rule: `must be at or after tasks.valFrom (${valFrom.text}): start < valFrom <= testFrom < end`,
+      });
     } else {
-      problems.push({ field: 'tasks.valFrom', rule: `must be at or before tasks.testFrom (${testFrom.text}): start < valFrom <= testFrom < end` });
+      problems.push({
+        field: 'tasks.valFrom',
+        rule: `must be at or before tasks.testFrom (${testFrom.text}): start < valFrom <= testFrom < end`,
+      });
     }
   }
   return problems;

@@ -21,7 +21,11 @@ let template: any;
 let fnId: string;
 let bundleDir: string;
 
-function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function run(
+  command: string,
+  args: string[],
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(command, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
@@ -35,7 +39,9 @@ function run(command: string, args: string[], env: NodeJS.ProcessEnv): Promise<{
 
 /** This process's environment without any AWS credentials, profile or config. */
 function withoutAws(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
-  const env = Object.fromEntries(Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_') && !key.startsWith('CDK_')));
+  const env = Object.fromEntries(
+    Object.entries(process.env).filter(([key]) => !key.startsWith('AWS_') && !key.startsWith('CDK_')),
+  );
   return {
     ...env,
     AWS_CONFIG_FILE: join(out, 'no-aws-config'),
@@ -47,7 +53,11 @@ function withoutAws(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
 
 beforeAll(async () => {
   const started = performance.now();
-  const result = await run(process.execPath, [join(PROJECT_ROOT, 'node_modules/aws-cdk/bin/cdk'), 'synth', '-q', '-o', out], withoutAws());
+  const result = await run(
+    process.execPath,
+    [join(PROJECT_ROOT, 'node_modules/aws-cdk/bin/cdk'), 'synth', '-q', '-o', out],
+    withoutAws(),
+  );
   synth = { ...result, seconds: (performance.now() - started) / 1000 };
   if (result.code !== 0) return;
   template = JSON.parse(readFileSync(join(out, 'Tierdrift.template.json'), 'utf8'));
@@ -72,7 +82,10 @@ describe('npx cdk synth (CLI, offline, no credentials)', () => {
   it('bundled the handler with the local esbuild into one ESM file with its source map, nothing left external', () => {
     expect(readdirSync(bundleDir).sort()).toEqual(['index.mjs', 'index.mjs.map']);
     const code = readFileSync(join(bundleDir, 'index.mjs'), 'utf8');
-    const imported = [...code.matchAll(/^\s*import\s[^'"]*?from\s*["']([^"']+)["']/gm), ...code.matchAll(/^\s*import\s*["']([^"']+)["']/gm)].map((m) => m[1]);
+    const imported = [
+      ...code.matchAll(/^\s*import\s[^'"]*?from\s*["']([^"']+)["']/gm),
+      ...code.matchAll(/^\s*import\s*["']([^"']+)["']/gm),
+    ].map((m) => m[1]);
     // Only Node built-ins stay imports; every package (the AWS SDK included) is in the bundle.
     expect(imported.filter((spec) => !spec.startsWith('node:') && !builtinModules.includes(spec))).toEqual([]);
     expect(imported.length).toBeGreaterThan(0);
@@ -90,7 +103,12 @@ describe('the bundled handler (the deployed artifact) against a local S3 server'
   beforeAll(async () => {
     s3 = await startLocalS3();
     await s3.createBucket(bucket);
-    client = new S3Client({ endpoint: s3.endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'test', secretAccessKey: 'test' } });
+    client = new S3Client({
+      endpoint: s3.endpoint,
+      region: 'us-east-1',
+      forcePathStyle: true,
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+    });
   });
   afterAll(async () => {
     client?.destroy();
@@ -150,14 +168,23 @@ describe('the bundled handler (the deployed artifact) against a local S3 server'
     const body = JSON.parse(response.body);
     expect(body.prefix).toMatch(/^tierdrift\/seed=\d+\/[0-9a-f]{16}$/);
     const files = (await keys(`${body.prefix}/`)).map((k) => k.slice(body.prefix.length + 1));
-    expect(files.filter((f) => f !== '_run.json')).toEqual(
-      ['items.csv', 'manifest.json', 'schema.json', 'tasks/upload_50gb_next_hour.csv', 'tiers.csv', 'truth/users.csv', 'uploads.csv', 'users.csv'],
-    );
+    expect(files.filter((f) => f !== '_run.json')).toEqual([
+      'items.csv',
+      'manifest.json',
+      'schema.json',
+      'tasks/upload_50gb_next_hour.csv',
+      'tiers.csv',
+      'truth/users.csv',
+      'uploads.csv',
+      'users.csv',
+    ]);
     const users = await fetch(body.files.find((f: { name: string }) => f.name === 'users.csv').url);
     expect(users.status).toBe(200);
     expect((await users.text()).startsWith('user_id,name\r\n')).toBe(true);
     const manifest = JSON.parse(
-      await (await client.send(new GetObjectCommand({ Bucket: bucket, Key: `${body.prefix}/manifest.json` }))).Body!.transformToString(),
+      await (
+        await client.send(new GetObjectCommand({ Bucket: bucket, Key: `${body.prefix}/manifest.json` }))
+      ).Body!.transformToString(),
     );
     expect(manifest.datasetId).toBe(body.datasetId);
     expect(manifest.checksPassed).toBe(true);
@@ -178,7 +205,10 @@ describe('the bundled handler (the deployed artifact) against a local S3 server'
       ['notebook', true],
       ['rolling', true],
     ]);
-    expect(await keys('tierdrift/latest/')).toEqual(['tierdrift/latest/notebook.json', 'tierdrift/latest/rolling.json']);
+    expect(await keys('tierdrift/latest/')).toEqual([
+      'tierdrift/latest/notebook.json',
+      'tierdrift/latest/rolling.json',
+    ]);
     const rolling = report.fixtures.find((f: any) => f.name === 'rolling');
     expect(rolling.pointer.datasetId).toMatch(/^seed-20261125-/);
   });

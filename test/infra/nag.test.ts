@@ -28,13 +28,23 @@ function acknowledgements(root: IConstruct): { path: string; id: string; reason:
 describe('cdk-nag AwsSolutions', () => {
   it('finds nothing unacknowledged in the stack: no errors, no warnings', () => {
     const report = new AwsSolutionsChecks(s.app, { verbose: true }).validateScope(s.stack);
-    expect(report.violations.map((v) => `${v.severity} ${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(' ')}`)).toEqual([]);
+    expect(
+      report.violations.map(
+        (v) => `${v.severity} ${v.ruleName} ${v.violatingResources.map((r) => r.constructPath).join(' ')}`,
+      ),
+    ).toEqual([]);
     expect(report.success).toBe(true);
   });
 
   it('acknowledges exactly the reviewed findings, each on its own construct, each with a reason', () => {
     const acks = acknowledgements(s.stack);
-    const methods = ['datasets/POST', 'datasets/GET', 'datasets/{datasetId}/GET', 'datasets/{datasetId}/users/{userId}/tiers/GET', 'datasets/{datasetId}/evaluations/POST'];
+    const methods = [
+      'datasets/POST',
+      'datasets/GET',
+      'datasets/{datasetId}/GET',
+      'datasets/{datasetId}/users/{userId}/tiers/GET',
+      'datasets/{datasetId}/evaluations/POST',
+    ];
     expect(acks.map((a) => `${a.path} ${a.id}`).sort()).toEqual(
       [
         'FunctionRole/DefaultPolicy AwsSolutions-IAM5[Resource::<Datasets0030EE04.Arn>/tierdrift/*]',

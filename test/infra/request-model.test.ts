@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { configJsonSchemaDraft4, configRequestModelSchema, toApiGatewayDraft4 } from '../../infra/request-model.js';
 import { generationConfigSchema } from '../../lambda/config/schema.js';
 
-const readEvent = (name: string): any => JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8'));
+const readEvent = (name: string): any =>
+  JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8'));
 
 // A JSON Schema draft-4 validator (API Gateway models are draft 4); strict: unknown keywords fail.
 // (A CommonJS module: its class is `.default` when imported from ESM.)
@@ -81,12 +82,29 @@ describe('POST /datasets request model', () => {
 
   it('agrees with the zod schema the handler validates with, case by case', () => {
     const cases: unknown[] = [
-      {}, { seed: 0 }, { seed: 4294967295 }, { seed: -1 }, { users: 1 }, { users: 0 }, { user: 1 },
-      { start: '2025-03-01T00:00:00Z' }, { start: '2025-3-1T00:00:00Z' }, { minTierGapHours: 0 },
-      { freeUploadsPerDay: {} }, { freeUploadsPerDay: { mean: 0 } }, { freeUploadsPerDay: { mean: 1e-9 } },
-      { freeUploadsPerDay: { std: 0 } }, { freeUploadsPerDay: { std: 1_000_001 } }, { upgradeSpike: {} },
-      { upgradeSpike: { maxUploads: 2 } }, { upgradeSpike: { maxUploads: 1.5 } }, { cohortSizes: null },
-      { cohortSizes: [0, 0, 0, 0, 100] }, { cohortSizes: [1, 2, 3] }, { premiumLargeShare: 0 }, { engine: 'reference' },
+      {},
+      { seed: 0 },
+      { seed: 4294967295 },
+      { seed: -1 },
+      { users: 1 },
+      { users: 0 },
+      { user: 1 },
+      { start: '2025-03-01T00:00:00Z' },
+      { start: '2025-3-1T00:00:00Z' },
+      { minTierGapHours: 0 },
+      { freeUploadsPerDay: {} },
+      { freeUploadsPerDay: { mean: 0 } },
+      { freeUploadsPerDay: { mean: 1e-9 } },
+      { freeUploadsPerDay: { std: 0 } },
+      { freeUploadsPerDay: { std: 1_000_001 } },
+      { upgradeSpike: {} },
+      { upgradeSpike: { maxUploads: 2 } },
+      { upgradeSpike: { maxUploads: 1.5 } },
+      { cohortSizes: null },
+      { cohortSizes: [0, 0, 0, 0, 100] },
+      { cohortSizes: [1, 2, 3] },
+      { premiumLargeShare: 0 },
+      { engine: 'reference' },
     ];
     for (const body of cases) {
       expect(accepts(body), JSON.stringify(body)).toBe(generationConfigSchema.safeParse(body).success);
@@ -96,11 +114,28 @@ describe('POST /datasets request model', () => {
   it('fails the synth on a keyword API Gateway models do not support, or an object open to unknown keys', () => {
     const draft4 = 'http://json-schema.org/draft-04/schema#';
     const closed = { additionalProperties: false };
-    expect(() => toApiGatewayDraft4({ $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object' })).toThrow(/draft-4/);
-    expect(() => toApiGatewayDraft4({ $schema: draft4, type: 'object', properties: { a: { const: 1 } }, ...closed })).toThrow(/"const"/);
-    expect(() => toApiGatewayDraft4({ $schema: draft4, type: 'object', properties: { a: { $ref: '#/x' } }, ...closed })).toThrow(/"\$ref"/);
-    expect(() => toApiGatewayDraft4({ $schema: draft4, type: 'object', properties: { a: { type: 'string', format: 'email' } }, ...closed })).toThrow(/"format"/);
-    expect(() => toApiGatewayDraft4({ $schema: draft4, type: 'number', exclusiveMinimum: 0 })).toThrow(/boolean in draft 4/);
-    expect(() => toApiGatewayDraft4({ $schema: draft4, type: 'object', properties: { a: { type: 'string' } } })).toThrow(/unknown keys/);
+    expect(() =>
+      toApiGatewayDraft4({ $schema: 'https://json-schema.org/draft/2020-12/schema', type: 'object' }),
+    ).toThrow(/draft-4/);
+    expect(() =>
+      toApiGatewayDraft4({ $schema: draft4, type: 'object', properties: { a: { const: 1 } }, ...closed }),
+    ).toThrow(/"const"/);
+    expect(() =>
+      toApiGatewayDraft4({ $schema: draft4, type: 'object', properties: { a: { $ref: '#/x' } }, ...closed }),
+    ).toThrow(/"\$ref"/);
+    expect(() =>
+      toApiGatewayDraft4({
+        $schema: draft4,
+        type: 'object',
+        properties: { a: { type: 'string', format: 'email' } },
+        ...closed,
+      }),
+    ).toThrow(/"format"/);
+    expect(() => toApiGatewayDraft4({ $schema: draft4, type: 'number', exclusiveMinimum: 0 })).toThrow(
+      /boolean in draft 4/,
+    );
+    expect(() =>
+      toApiGatewayDraft4({ $schema: draft4, type: 'object', properties: { a: { type: 'string' } } }),
+    ).toThrow(/unknown keys/);
   });
 });

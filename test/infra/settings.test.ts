@@ -1,7 +1,13 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { describe, expect, it } from 'vitest';
-import { CONTEXT_PREFIX, DEFAULT_SETTINGS, FUNCTION_VARIABLE_OF, parseSettings, type TierdriftSettings } from '../../infra/settings.js';
+import {
+  CONTEXT_PREFIX,
+  DEFAULT_SETTINGS,
+  FUNCTION_VARIABLE_OF,
+  parseSettings,
+  type TierdriftSettings,
+} from '../../infra/settings.js';
 import type { FunctionEnvironment } from '../../infra/generator-function.js';
 import { loadEnvironment } from '../../lambda/handler/environment.js';
 import { INTEGER_SETTINGS } from '../../lambda/settings/function-settings.js';
@@ -20,15 +26,29 @@ describe('deployment settings (CDK context)', () => {
 
   it("the settings passed to the function default to the function's own defaults, and the stack passes them to it", () => {
     for (const [setting, variable] of Object.entries(FUNCTION_VARIABLE_OF)) {
-      expect(DEFAULT_SETTINGS[setting as keyof typeof FUNCTION_VARIABLE_OF], setting).toBe(INTEGER_SETTINGS[variable].default);
+      expect(DEFAULT_SETTINGS[setting as keyof typeof FUNCTION_VARIABLE_OF], setting).toBe(
+        INTEGER_SETTINGS[variable].default,
+      );
     }
     const s = synthStack();
-    const variables = s.json.Resources[idOf(s.stack, s.stack.fn)].Properties.Environment.Variables as Record<string, unknown>;
-    for (const variable of Object.values(FUNCTION_VARIABLE_OF)) expect(variables[variable], variable).toBe(String(INTEGER_SETTINGS[variable].default));
+    const variables = s.json.Resources[idOf(s.stack, s.stack.fn)].Properties.Environment.Variables as Record<
+      string,
+      unknown
+    >;
+    for (const variable of Object.values(FUNCTION_VARIABLE_OF))
+      expect(variables[variable], variable).toBe(String(INTEGER_SETTINGS[variable].default));
     // What the function makes of it (the tokens given values): every variable valid, the defaults unchanged.
-    const deployed = { ...variables, BUCKET_NAME: 'my-bucket', STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Tierdrift-fanout' };
+    const deployed = {
+      ...variables,
+      BUCKET_NAME: 'my-bucket',
+      STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Tierdrift-fanout',
+    };
     const env = loadEnvironment(deployed as Record<string, string>);
-    expect(env).toMatchObject({ maxUsers: DEFAULT_SETTINGS.maxUsers, maxOutputBytes: DEFAULT_SETTINGS.maxOutputBytes, sync: { maxUsers: DEFAULT_SETTINGS.syncMaxUsers, maxRows: DEFAULT_SETTINGS.syncMaxRows } });
+    expect(env).toMatchObject({
+      maxUsers: DEFAULT_SETTINGS.maxUsers,
+      maxOutputBytes: DEFAULT_SETTINGS.maxOutputBytes,
+      sync: { maxUsers: DEFAULT_SETTINGS.syncMaxUsers, maxRows: DEFAULT_SETTINGS.syncMaxRows },
+    });
   });
 
   it("the stack's environment map is typed by the function's settings: a misspelt or missing variable does not compile", () => {
@@ -58,12 +78,16 @@ describe('deployment settings (CDK context)', () => {
     // @ts-expect-error a missing variable
     const missing: FunctionEnvironment = rest;
     // Checked by tsc (npm test); at run time, only that every function variable is in the map.
-    expect(Object.keys(valid)).toEqual(expect.arrayContaining(Object.keys(INTEGER_SETTINGS).filter((v) => v !== 'SYNC_WAIT_SECONDS')));
+    expect(Object.keys(valid)).toEqual(
+      expect.arrayContaining(Object.keys(INTEGER_SETTINGS).filter((v) => v !== 'SYNC_WAIT_SECONDS')),
+    );
     expect([misspelt, missing]).toHaveLength(2);
   });
 
   it('parses `-c key=value` strings', () => {
-    expect(parseSettings({ rollingRetentionDays: '7', nightlyEnabled: 'false', memoryMiB: '3008', syncMaxUsers: '0' })).toMatchObject({
+    expect(
+      parseSettings({ rollingRetentionDays: '7', nightlyEnabled: 'false', memoryMiB: '3008', syncMaxUsers: '0' }),
+    ).toMatchObject({
       rollingRetentionDays: 7,
       nightlyEnabled: false,
       memoryMiB: 3008,
@@ -110,8 +134,12 @@ describe('deployment settings (CDK context)', () => {
   });
 
   it('keeps the fan-out reachable, and every seedrandom size on a path: fanoutMinUsers ≤ maxUsers and ≤ singleRunMaxUsers + 1', () => {
-    expect(parseSettings({ maxUsers: '3000000', singleRunMaxUsers: '2000000', fanoutMinUsers: '2000001' })).toMatchObject({ fanoutMinUsers: 2_000_001 });
-    expect(() => parseSettings({ maxUsers: '1000000', fanoutMinUsers: '1000001', singleRunMaxUsers: '1000000' })).toThrow(
+    expect(
+      parseSettings({ maxUsers: '3000000', singleRunMaxUsers: '2000000', fanoutMinUsers: '2000001' }),
+    ).toMatchObject({ fanoutMinUsers: 2_000_001 });
+    expect(() =>
+      parseSettings({ maxUsers: '1000000', fanoutMinUsers: '1000001', singleRunMaxUsers: '1000000' }),
+    ).toThrow(
       'tierdrift:fanoutMinUsers: must not exceed tierdrift:maxUsers, or no request reaches the fan-out (1000001 > 1000000)',
     );
     expect(() => parseSettings({ fanoutMinUsers: '2000000' })).toThrow(
@@ -132,7 +160,11 @@ describe('deployment settings (CDK context)', () => {
       'tierdrift:singleRunMaxUsers': '3000000',
     });
     const schedule = onlyOfType(s.json, 'AWS::Scheduler::Schedule').resource.Properties;
-    expect(schedule).toMatchObject({ ScheduleExpression: 'cron(0 4 ? * MON-FRI *)', ScheduleExpressionTimezone: 'Europe/Berlin', State: 'DISABLED' });
+    expect(schedule).toMatchObject({
+      ScheduleExpression: 'cron(0 4 ? * MON-FRI *)',
+      ScheduleExpressionTimezone: 'Europe/Berlin',
+      State: 'DISABLED',
+    });
     const bucket = idOf(s.stack, s.stack.bucket);
     expect(s.json.Resources[bucket].Properties.LifecycleConfiguration.Rules[1]).toEqual({
       Id: 'expire-rolling-nightly-fixtures',
@@ -142,8 +174,15 @@ describe('deployment settings (CDK context)', () => {
     });
     const fn = s.json.Resources[idOf(s.stack, s.stack.fn)].Properties;
     expect(fn.ReservedConcurrentExecutions).toBe(2);
-    expect(fn.Environment.Variables).toMatchObject({ ROOT_PREFIX: 'data/td', ROLLING_PREFIX: 'data/td/rolling', FANOUT_MIN_USERS: '3000000', SINGLE_RUN_MAX_USERS: '3000000' });
-    const definition = JSON.stringify(onlyOfType(s.json, 'AWS::StepFunctions::StateMachine').resource.Properties.DefinitionString);
+    expect(fn.Environment.Variables).toMatchObject({
+      ROOT_PREFIX: 'data/td',
+      ROLLING_PREFIX: 'data/td/rolling',
+      FANOUT_MIN_USERS: '3000000',
+      SINGLE_RUN_MAX_USERS: '3000000',
+    });
+    const definition = JSON.stringify(
+      onlyOfType(s.json, 'AWS::StepFunctions::StateMachine').resource.Properties.DefinitionString,
+    );
     expect(definition.match(/\\"MaxConcurrency\\":2[,}]/g)).toHaveLength(2);
     s.template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {

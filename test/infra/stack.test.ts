@@ -4,7 +4,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { configJsonSchemaDraft4 } from '../../infra/request-model.js';
 import { settingsFromContext } from '../../infra/settings.js';
 import { NIGHTLY_PAYLOAD_FILE } from '../../infra/nightly-schedule.js';
-import { fanoutPartsPattern, rollingExpiryPrefix, rollingRoot, rootObjectsPattern } from '../../lambda/layout/key-layout.js';
+import {
+  fanoutPartsPattern,
+  rollingExpiryPrefix,
+  rollingRoot,
+  rootObjectsPattern,
+} from '../../lambda/layout/key-layout.js';
 import { getAtt, idOf, logicalIdsOfType, onlyOfType, ref, synthStack, type Synthesized } from './synth-stack.js';
 
 let s: Synthesized;
@@ -41,7 +46,18 @@ beforeAll(() => {
 const objectsUnderRoot = (bucket: string) => ({ 'Fn::Join': ['', [getAtt(bucket), '/tierdrift/*']] });
 const fanoutParts = (bucket: string) => ({ 'Fn::Join': ['', [getAtt(bucket), '/tierdrift/*/_parts/*']] });
 const fanoutExecutions = {
-  'Fn::Join': ['', ['arn:', ref('AWS::Partition'), ':states:', ref('AWS::Region'), ':', ref('AWS::AccountId'), ':execution:Tierdrift-fanout:*']],
+  'Fn::Join': [
+    '',
+    [
+      'arn:',
+      ref('AWS::Partition'),
+      ':states:',
+      ref('AWS::Region'),
+      ':',
+      ref('AWS::AccountId'),
+      ':execution:Tierdrift-fanout:*',
+    ],
+  ],
 };
 const tlsOnly = (resource: unknown, action: string) => ({
   Action: action,
@@ -88,7 +104,18 @@ describe('function', () => {
       FANOUT_MIN_USERS: '1000000',
       // Built from the fixed name, not a reference: the state machine references the function.
       STATE_MACHINE_ARN: {
-        'Fn::Join': ['', ['arn:', ref('AWS::Partition'), ':states:', ref('AWS::Region'), ':', ref('AWS::AccountId'), ':stateMachine:Tierdrift-fanout']],
+        'Fn::Join': [
+          '',
+          [
+            'arn:',
+            ref('AWS::Partition'),
+            ':states:',
+            ref('AWS::Region'),
+            ':',
+            ref('AWS::AccountId'),
+            ':stateMachine:Tierdrift-fanout',
+          ],
+        ],
       },
       MAX_BODY_BYTES: '16384',
       RUN_MARKER_STALE_SECONDS: '900', // = Timeout
@@ -110,7 +137,10 @@ describe('function', () => {
       DestinationConfig: { OnFailure: { Destination: getAtt(ids.asyncQueue) } },
     });
     for (const queue of [ids.asyncQueue, ids.scheduleQueue]) {
-      expect(s.json.Resources[queue].Properties).toEqual({ SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 });
+      expect(s.json.Resources[queue].Properties).toEqual({
+        SqsManagedSseEnabled: true,
+        MessageRetentionPeriod: 14 * 24 * 3600,
+      });
       s.template.hasResourceProperties('AWS::SQS::QueuePolicy', {
         Queues: [ref(queue)],
         PolicyDocument: { Statement: [tlsOnly(getAtt(queue), 'sqs:*')], Version: '2012-10-17' },
@@ -120,7 +150,12 @@ describe('function', () => {
 });
 
 describe('bucket', () => {
-  const blockAll = { BlockPublicAcls: true, BlockPublicPolicy: true, IgnorePublicAcls: true, RestrictPublicBuckets: true };
+  const blockAll = {
+    BlockPublicAcls: true,
+    BlockPublicPolicy: true,
+    IgnorePublicAcls: true,
+    RestrictPublicBuckets: true,
+  };
 
   it('blocks public access, is encrypted with S3-managed keys, owner-enforced, and retained on stack deletion', () => {
     for (const bucket of [ids.bucket, ids.accessLogs]) {
@@ -172,14 +207,27 @@ describe('bucket', () => {
   it('aborts incomplete multipart uploads after a day and expires only rolling nightly fixtures', () => {
     expect(s.json.Resources[ids.bucket].Properties.LifecycleConfiguration).toEqual({
       Rules: [
-        { Id: 'abort-incomplete-multipart-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
-        { Id: 'expire-rolling-nightly-fixtures', Status: 'Enabled', Prefix: 'tierdrift/rolling/', ExpirationInDays: 14 },
+        {
+          Id: 'abort-incomplete-multipart-uploads',
+          Status: 'Enabled',
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+        },
+        {
+          Id: 'expire-rolling-nightly-fixtures',
+          Status: 'Enabled',
+          Prefix: 'tierdrift/rolling/',
+          ExpirationInDays: 14,
+        },
       ],
     });
     expect(s.json.Resources[ids.accessLogs].Properties.LifecycleConfiguration).toEqual({
       Rules: [
         { Id: 'expire-access-logs', Status: 'Enabled', ExpirationInDays: 365 },
-        { Id: 'abort-incomplete-multipart-uploads', Status: 'Enabled', AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 } },
+        {
+          Id: 'abort-incomplete-multipart-uploads',
+          Status: 'Enabled',
+          AbortIncompleteMultipartUpload: { DaysAfterInitiation: 1 },
+        },
       ],
     });
   });
@@ -190,7 +238,9 @@ describe('key layout', () => {
     const root = settingsFromContext(s.stack.node).rootPrefix;
     const statements = Object.values(s.json.Resources)
       .filter((r) => r.Type === 'AWS::IAM::Policy')
-      .flatMap((r) => r.Properties.PolicyDocument.Statement as { Sid?: string; Resource: unknown; Condition?: unknown }[]);
+      .flatMap(
+        (r) => r.Properties.PolicyDocument.Statement as { Sid?: string; Resource: unknown; Condition?: unknown }[],
+      );
     const bySid = (sid: string) => statements.find((st) => st.Sid === sid)!;
     const objects = (pattern: string) => ({ 'Fn::Join': ['', [getAtt(ids.bucket), `/${pattern}`]] });
     expect(bySid('DatasetObjectsUnderRootPrefix').Resource).toEqual(objects(rootObjectsPattern(root)));
@@ -221,7 +271,12 @@ describe('least privilege', () => {
     expect(policies).toHaveLength(3);
     const statements = policies.flatMap((p) => p.Properties.PolicyDocument.Statement);
     expect(statements).toEqual([
-      { Sid: 'WriteOwnLogGroup', Effect: 'Allow', Action: ['logs:CreateLogStream', 'logs:PutLogEvents'], Resource: getAtt(ids.logGroup) },
+      {
+        Sid: 'WriteOwnLogGroup',
+        Effect: 'Allow',
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: getAtt(ids.logGroup),
+      },
       {
         Sid: 'DatasetObjectsUnderRootPrefix',
         Effect: 'Allow',
@@ -238,17 +293,38 @@ describe('least privilege', () => {
         Condition: { StringLike: { 's3:prefix': ['tierdrift/*'] } },
       },
       // Aborting what dead runs left: S3 has no prefix condition on this action.
-      { Sid: 'ListIncompleteUploads', Effect: 'Allow', Action: 's3:ListBucketMultipartUploads', Resource: getAtt(ids.bucket) },
-      { Effect: 'Allow', Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'], Resource: getAtt(ids.asyncQueue) },
+      {
+        Sid: 'ListIncompleteUploads',
+        Effect: 'Allow',
+        Action: 's3:ListBucketMultipartUploads',
+        Resource: getAtt(ids.bucket),
+      },
+      {
+        Effect: 'Allow',
+        Action: ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'],
+        Resource: getAtt(ids.asyncQueue),
+      },
       // A separate AWS::IAM::Policy, so the function does not depend on its own ARN.
       { Sid: 'InvokeSelfAsynchronously', Effect: 'Allow', Action: 'lambda:InvokeFunction', Resource: getAtt(ids.fn) },
       // Another separate policy: starting executions of exactly the fan-out state machine.
-      { Sid: 'StartFanoutExecutions', Effect: 'Allow', Action: 'states:StartExecution', Resource: ref(idOf(s.stack, s.stack.fanout.stateMachine)) },
+      {
+        Sid: 'StartFanoutExecutions',
+        Effect: 'Allow',
+        Action: 'states:StartExecution',
+        Resource: ref(idOf(s.stack, s.stack.fanout.stateMachine)),
+      },
       // ... and reading the status of its executions (a failed one's name is retried as <id>-r<n>).
-      { Sid: 'DescribeFanoutExecutions', Effect: 'Allow', Action: 'states:DescribeExecution', Resource: fanoutExecutions },
+      {
+        Sid: 'DescribeFanoutExecutions',
+        Effect: 'Allow',
+        Action: 'states:DescribeExecution',
+        Resource: fanoutExecutions,
+      },
     ]);
     const [invokeSelfPolicy] = Object.entries(s.json.Resources).find(
-      ([, r]) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.PolicyDocument).includes('InvokeSelfAsynchronously'),
+      ([, r]) =>
+        r.Type === 'AWS::IAM::Policy' &&
+        JSON.stringify(r.Properties.PolicyDocument).includes('InvokeSelfAsynchronously'),
     )!;
     expect(s.json.Resources[ids.fn].DependsOn ?? []).not.toContain(invokeSelfPolicy);
   });
@@ -263,7 +339,18 @@ describe('least privilege', () => {
           StringEquals: {
             'aws:SourceAccount': ref('AWS::AccountId'),
             'aws:SourceArn': {
-              'Fn::Join': ['', ['arn:', ref('AWS::Partition'), ':scheduler:', ref('AWS::Region'), ':', ref('AWS::AccountId'), ':schedule-group/default']],
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  ref('AWS::Partition'),
+                  ':scheduler:',
+                  ref('AWS::Region'),
+                  ':',
+                  ref('AWS::AccountId'),
+                  ':schedule-group/default',
+                ],
+              ],
             },
           },
         },
@@ -291,7 +378,17 @@ describe('least privilege', () => {
       JSON.stringify({
         'Fn::Join': [
           '',
-          ['arn:', ref('AWS::Partition'), ':states:', ref('AWS::Region'), ':', ref('AWS::AccountId'), ':execution:', { 'Fn::Select': [6, { 'Fn::Split': [':', ref(idOf(s.stack, s.stack.fanout.stateMachine))] }] }, tail],
+          [
+            'arn:',
+            ref('AWS::Partition'),
+            ':states:',
+            ref('AWS::Region'),
+            ':',
+            ref('AWS::AccountId'),
+            ':execution:',
+            { 'Fn::Select': [6, { 'Fn::Split': [':', ref(idOf(s.stack, s.stack.fanout.stateMachine))] }] },
+            tail,
+          ],
         ],
       });
     // The dataset objects; the function's versions (scheduler, state machine); log delivery and
@@ -310,7 +407,10 @@ describe('least privilege', () => {
     const wildcards: string[] = [];
     for (const [id, r] of Object.entries(s.json.Resources)) {
       if (r.Type !== 'AWS::IAM::Policy' && r.Type !== 'AWS::IAM::Role') continue;
-      const documents = r.Type === 'AWS::IAM::Policy' ? [r.Properties.PolicyDocument] : (r.Properties.Policies ?? []).map((p: any) => p.PolicyDocument);
+      const documents =
+        r.Type === 'AWS::IAM::Policy'
+          ? [r.Properties.PolicyDocument]
+          : (r.Properties.Policies ?? []).map((p: any) => p.PolicyDocument);
       for (const statement of documents.flatMap((d: any) => d.Statement)) {
         for (const action of [statement.Action].flat()) expect(action, `${id}: ${action}`).not.toContain('*');
         for (const resource of [statement.Resource].flat()) {
@@ -323,9 +423,26 @@ describe('least privilege', () => {
   });
 
   it('API Gateway may invoke the function only through the five methods of this stage (no test-invoke grants)', () => {
-    const permissions = logicalIdsOfType(s.json, 'AWS::Lambda::Permission').map((id) => s.json.Resources[id].Properties);
+    const permissions = logicalIdsOfType(s.json, 'AWS::Lambda::Permission').map(
+      (id) => s.json.Resources[id].Properties,
+    );
     const arn = (method: string, path: string) => ({
-      'Fn::Join': ['', ['arn:', ref('AWS::Partition'), ':execute-api:', ref('AWS::Region'), ':', ref('AWS::AccountId'), ':', ref(ids.api), '/', ref(ids.stage), `/${method}${path}`]],
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          ref('AWS::Partition'),
+          ':execute-api:',
+          ref('AWS::Region'),
+          ':',
+          ref('AWS::AccountId'),
+          ':',
+          ref(ids.api),
+          '/',
+          ref(ids.stage),
+          `/${method}${path}`,
+        ],
+      ],
     });
     expect(permissions).toEqual(
       expect.arrayContaining(
@@ -335,7 +452,12 @@ describe('least privilege', () => {
           ['GET', '/datasets/*'],
           ['GET', '/datasets/*/users/*/tiers'],
           ['POST', '/datasets/*/evaluations'],
-        ].map(([method, path]) => ({ Action: 'lambda:InvokeFunction', FunctionName: getAtt(ids.fn), Principal: 'apigateway.amazonaws.com', SourceArn: arn(method, path) })),
+        ].map(([method, path]) => ({
+          Action: 'lambda:InvokeFunction',
+          FunctionName: getAtt(ids.fn),
+          Principal: 'apigateway.amazonaws.com',
+          SourceArn: arn(method, path),
+        })),
       ),
     );
     expect(permissions).toHaveLength(5);
@@ -388,7 +510,12 @@ describe('API', () => {
   it('validates the POST body against the request model generated from the config schema', () => {
     const post = routes().get('POST /datasets');
     const { id: validatorId, resource: validator } = onlyOfType(s.json, 'AWS::ApiGateway::RequestValidator');
-    expect(validator.Properties).toEqual({ Name: 'validate-body', RestApiId: ref(ids.api), ValidateRequestBody: true, ValidateRequestParameters: true });
+    expect(validator.Properties).toEqual({
+      Name: 'validate-body',
+      RestApiId: ref(ids.api),
+      ValidateRequestBody: true,
+      ValidateRequestParameters: true,
+    });
     expect(post.RequestValidatorId).toEqual(ref(validatorId));
     const { id: modelId, resource: model } = onlyOfType(s.json, 'AWS::ApiGateway::Model');
     expect(post.RequestModels).toEqual({ 'application/json': ref(modelId) });
@@ -408,14 +535,37 @@ describe('API', () => {
     const stage = s.json.Resources[ids.stage].Properties;
     expect(stage.StageName).toBe('v1');
     expect(stage.MethodSettings).toEqual([
-      { HttpMethod: '*', ResourcePath: '/*', ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20, LoggingLevel: 'ERROR', DataTraceEnabled: false, MetricsEnabled: true },
-      { HttpMethod: 'POST', ResourcePath: '/~1datasets', ThrottlingRateLimit: 2, ThrottlingBurstLimit: 5, LoggingLevel: 'ERROR', DataTraceEnabled: false, MetricsEnabled: true },
+      {
+        HttpMethod: '*',
+        ResourcePath: '/*',
+        ThrottlingRateLimit: 10,
+        ThrottlingBurstLimit: 20,
+        LoggingLevel: 'ERROR',
+        DataTraceEnabled: false,
+        MetricsEnabled: true,
+      },
+      {
+        HttpMethod: 'POST',
+        ResourcePath: '/~1datasets',
+        ThrottlingRateLimit: 2,
+        ThrottlingBurstLimit: 5,
+        LoggingLevel: 'ERROR',
+        DataTraceEnabled: false,
+        MetricsEnabled: true,
+      },
     ]);
-    const accessLogGroup = logicalIdsOfType(s.json, 'AWS::Logs::LogGroup').find((id) => id.startsWith('ApiAccessLogs'))!;
-    expect(s.json.Resources[accessLogGroup]).toMatchObject({ Properties: { RetentionInDays: 30 }, DeletionPolicy: 'Retain' });
+    const accessLogGroup = logicalIdsOfType(s.json, 'AWS::Logs::LogGroup').find((id) =>
+      id.startsWith('ApiAccessLogs'),
+    )!;
+    expect(s.json.Resources[accessLogGroup]).toMatchObject({
+      Properties: { RetentionInDays: 30 },
+      DeletionPolicy: 'Retain',
+    });
     expect(JSON.stringify(stage.AccessLogSetting.DestinationArn)).toContain(JSON.stringify(ref(accessLogGroup)));
     const format = JSON.parse(stage.AccessLogSetting.Format.replaceAll('$context', 'ctx'));
-    expect(Object.keys(format)).toEqual(expect.arrayContaining(['requestId', 'ip', 'caller', 'user', 'httpMethod', 'resourcePath', 'status']));
+    expect(Object.keys(format)).toEqual(
+      expect.arrayContaining(['requestId', 'ip', 'caller', 'user', 'httpMethod', 'resourcePath', 'status']),
+    );
     // API Gateway needs its account-level CloudWatch role before a stage may log.
     s.template.resourceCountIs('AWS::ApiGateway::Account', 1);
     expect(s.json.Resources[ids.stage].DependsOn).toEqual([logicalIdsOfType(s.json, 'AWS::ApiGateway::Account')[0]]);
@@ -448,10 +598,30 @@ describe('nightly schedule', () => {
 
 it('outputs the API URL, the bucket name, the function name and the state machine ARN', () => {
   expect(s.json.Outputs.ApiUrl.Value).toEqual({
-    'Fn::Join': ['', ['https://', ref(ids.api), '.execute-api.', ref('AWS::Region'), '.', ref('AWS::URLSuffix'), '/', ref(ids.stage), '/']],
+    'Fn::Join': [
+      '',
+      [
+        'https://',
+        ref(ids.api),
+        '.execute-api.',
+        ref('AWS::Region'),
+        '.',
+        ref('AWS::URLSuffix'),
+        '/',
+        ref(ids.stage),
+        '/',
+      ],
+    ],
   });
   expect(s.json.Outputs.BucketName.Value).toEqual(ref(ids.bucket));
   expect(s.json.Outputs.FunctionName.Value).toEqual(ref(ids.fn));
   expect(s.json.Outputs.StateMachineArn.Value).toEqual(ref(idOf(s.stack, s.stack.fanout.stateMachine)));
-  expect(Object.keys(s.json.Outputs).sort()).toEqual(['ApiUrl', 'AsyncFailureQueueUrl', 'BucketName', 'FunctionName', 'ScheduleDeadLetterQueueUrl', 'StateMachineArn']);
+  expect(Object.keys(s.json.Outputs).sort()).toEqual([
+    'ApiUrl',
+    'AsyncFailureQueueUrl',
+    'BucketName',
+    'FunctionName',
+    'ScheduleDeadLetterQueueUrl',
+    'StateMachineArn',
+  ]);
 });

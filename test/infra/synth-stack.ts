@@ -10,7 +10,20 @@ export interface Synthesized {
   stack: TierdriftStack;
   template: Template;
   /** The raw template (resources by logical id). */
-  json: { Resources: Record<string, { Type: string; Properties?: any; DependsOn?: string[]; DeletionPolicy?: string; UpdateReplacePolicy?: string; Metadata?: any }>; Outputs: Record<string, any> };
+  json: {
+    Resources: Record<
+      string,
+      {
+        Type: string;
+        Properties?: any;
+        DependsOn?: string[];
+        DeletionPolicy?: string;
+        UpdateReplacePolicy?: string;
+        Metadata?: any;
+      }
+    >;
+    Outputs: Record<string, any>;
+  };
 }
 
 /** The stack as `infra/app.ts` builds it (infra/synthesize.ts: no bundling, no CloudFormation validation), and its template. */
@@ -28,7 +41,10 @@ export function logicalIdsOfType(json: Synthesized['json'], type: string): strin
 }
 
 /** The single resource of a type (fails when there are none or several). */
-export function onlyOfType(json: Synthesized['json'], type: string): { id: string; resource: Synthesized['json']['Resources'][string] } {
+export function onlyOfType(
+  json: Synthesized['json'],
+  type: string,
+): { id: string; resource: Synthesized['json']['Resources'][string] } {
   const ids = logicalIdsOfType(json, type);
   if (ids.length !== 1) throw new Error(`expected one ${type}, found ${ids.length}: ${ids.join(', ')}`);
   return { id: ids[0], resource: json.Resources[ids[0]] };

@@ -37,7 +37,8 @@ const SLOW_DOWN_BODY =
  */
 export async function startFaultProxy(target: string, { lifetimeMs = 300_000 } = {}): Promise<FaultProxy> {
   const { hostname, port } = new URL(target);
-  if (hostname !== '127.0.0.1' && hostname !== 'localhost') throw new Error(`the fault proxy only fronts a loopback server, not ${hostname}`);
+  if (hostname !== '127.0.0.1' && hostname !== 'localhost')
+    throw new Error(`the fault proxy only fronts a loopback server, not ${hostname}`);
   let fault: Fault = { kind: 'pass' };
   let picked = 0;
   const sockets = new Set<Socket>();
@@ -128,7 +129,11 @@ export async function startFaultProxy(target: string, { lifetimeMs = 300_000 } =
         head = Buffer.alloc(0);
         const text = headBytes.toString('latin1');
         const lines = text.split('\r\n');
-        const header = (name: string) => lines.find((l) => l.toLowerCase().startsWith(`${name}:`))?.slice(name.length + 1).trim();
+        const header = (name: string) =>
+          lines
+            .find((l) => l.toLowerCase().startsWith(`${name}:`))
+            ?.slice(name.length + 1)
+            .trim();
         const length = header('content-length');
         opaque = length === undefined && header('transfer-encoding') !== undefined;
         bodyLeft = Number(length ?? 0);

@@ -17,9 +17,15 @@ export const readEvent = <T = unknown>(name: string): T =>
 export const apiEvent = (name: string): APIGatewayProxyEvent => readEvent<APIGatewayProxyEvent>(name);
 
 /** An API event from a sample, with another method, path or body. */
-export function withRequest(base: APIGatewayProxyEvent, change: Partial<Pick<APIGatewayProxyEvent, 'httpMethod' | 'path' | 'body' | 'queryStringParameters'>>): APIGatewayProxyEvent {
+export function withRequest(
+  base: APIGatewayProxyEvent,
+  change: Partial<Pick<APIGatewayProxyEvent, 'httpMethod' | 'path' | 'body' | 'queryStringParameters'>>,
+): APIGatewayProxyEvent {
   const event = { ...base, ...change };
-  return { ...event, requestContext: { ...base.requestContext, path: `/prod${event.path}`, httpMethod: event.httpMethod } };
+  return {
+    ...event,
+    requestContext: { ...base.requestContext, path: `/prod${event.path}`, httpMethod: event.httpMethod },
+  };
 }
 
 export interface Harness {
@@ -42,7 +48,11 @@ export interface Harness {
  * invoker and fan-out starter (which answers like StartExecution: a second start of a name is
  * 'already-running'); `overrides` replaces dependencies, e.g. the fan-out's plan options.
  */
-export async function createHarness(s3: LocalS3, variables: Record<string, string> = {}, overrides: Partial<HandlerDeps> = {}): Promise<Harness> {
+export async function createHarness(
+  s3: LocalS3,
+  variables: Record<string, string> = {},
+  overrides: Partial<HandlerDeps> = {},
+): Promise<Harness> {
   const bucket = `handler-test-${++buckets}`;
   await s3.createBucket(bucket);
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';

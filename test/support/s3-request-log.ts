@@ -16,16 +16,16 @@ export function describeRequest(request: S3Request): string {
     (request.method === 'GET' && q.has('uploads')
       ? 'ListMultipartUploads'
       : request.method === 'GET' && q.get('list-type') === '2'
-      ? 'ListObjectsV2'
-      : request.method === 'POST' && q.has('delete')
-      ? 'DeleteObjects'
-      : request.method === 'POST' && q.has('uploads')
-      ? 'CreateMultipartUpload'
-      : request.method === 'POST' && q.has('uploadId')
-        ? 'CompleteMultipartUpload'
-        : request.method === 'DELETE' && q.has('uploadId')
-          ? 'AbortMultipartUpload'
-          : request.method);
+        ? 'ListObjectsV2'
+        : request.method === 'POST' && q.has('delete')
+          ? 'DeleteObjects'
+          : request.method === 'POST' && q.has('uploads')
+            ? 'CreateMultipartUpload'
+            : request.method === 'POST' && q.has('uploadId')
+              ? 'CompleteMultipartUpload'
+              : request.method === 'DELETE' && q.has('uploadId')
+                ? 'AbortMultipartUpload'
+                : request.method);
   const [, , ...key] = url.pathname.split('/');
   return key.join('') === '' ? operation : `${operation} ${decodeURIComponent(key.at(-1)!)}`;
 }

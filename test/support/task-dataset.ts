@@ -17,13 +17,17 @@ export interface HandMadeDataset {
   tasks: string[];
 }
 
-const csv = (columns: readonly string[], rows: string[]) => [columns.join(','), ...rows].map((r) => `${r}\r\n`).join('');
+const csv = (columns: readonly string[], rows: string[]) =>
+  [columns.join(','), ...rows].map((r) => `${r}\r\n`).join('');
 
 /** The dataset's files by name, manifest.json included. */
 export function handMadeFiles(d: HandMadeDataset): Record<string, string> {
   const files: Record<string, string> = {
     [TABLES.tiers.file]: csv(TABLES.tiers.columns, d.tiers),
-    [TABLES.uploads.file]: csv(TABLES.uploads.columns, d.uploads.map((row, i) => `${i + 1},${row}`)),
+    [TABLES.uploads.file]: csv(
+      TABLES.uploads.columns,
+      d.uploads.map((row, i) => `${i + 1},${row}`),
+    ),
     [UPLOAD_50GB_TASK_FILE.file]: csv(UPLOAD_50GB_TASK_FILE.columns, d.tasks),
   };
   const manifest = {
@@ -54,7 +58,6 @@ export async function putHandMadeDataset(storage: DatasetStorage, prefix: string
 const DAY = '2025-03-01T';
 const NEXT = '2025-03-02T';
 const END = '2025-03-03T00:00:00Z';
-
 
 /**
  * Four users over two days. 1: premium throughout; 2: free throughout; 3: free, upgraded at
@@ -90,7 +93,9 @@ export const BASELINE_DATASET: HandMadeDataset = {
   ],
   // Labels and oracle values are not read by the baselines: all zero here.
   tasks: [
-    ...[1, 2, 3, 4].flatMap((u) => [`${DAY}12:00:00Z`, `${NEXT}00:00:00Z`, `${NEXT}12:00:00Z`].map((t) => `${u},${t},free,free,0.0000,0,0,train`)),
+    ...[1, 2, 3, 4].flatMap((u) =>
+      [`${DAY}12:00:00Z`, `${NEXT}00:00:00Z`, `${NEXT}12:00:00Z`].map((t) => `${u},${t},free,free,0.0000,0,0,train`),
+    ),
     `3,${DAY}12:30:00Z,premium_recent,premium,0.5000,0,0,train`,
   ].sort(),
 };
@@ -139,6 +144,18 @@ export function truncateDataset(from: string, to: string, cut: string): void {
     .filter(([, start]) => start <= cut)
     .map(([user, start, until, tier]) => [user, start, until === '' || until > cut ? cut : until, tier].join(','));
   writeFileSync(join(to, TABLES.tiers.file), csv(TABLES.tiers.columns, tiers));
-  writeFileSync(join(to, TABLES.uploads.file), csv(TABLES.uploads.columns, rows(TABLES.uploads.file).filter((r) => r.split(',')[3] <= cut)));
-  writeFileSync(join(to, UPLOAD_50GB_TASK_FILE.file), csv(UPLOAD_50GB_TASK_FILE.columns, rows(UPLOAD_50GB_TASK_FILE.file).filter((r) => r.split(',')[1] <= cut)));
+  writeFileSync(
+    join(to, TABLES.uploads.file),
+    csv(
+      TABLES.uploads.columns,
+      rows(TABLES.uploads.file).filter((r) => r.split(',')[3] <= cut),
+    ),
+  );
+  writeFileSync(
+    join(to, UPLOAD_50GB_TASK_FILE.file),
+    csv(
+      UPLOAD_50GB_TASK_FILE.columns,
+      rows(UPLOAD_50GB_TASK_FILE.file).filter((r) => r.split(',')[1] <= cut),
+    ),
+  );
 }

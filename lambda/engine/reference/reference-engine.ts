@@ -156,7 +156,14 @@ export function* referenceEngine(config: GenerationConfig): Generator<UserBatch>
 class UploadSorter {
   private keys = new Float64Array(256);
 
-  emit(batch: UserBatch, uploadUs: Float64Array, uploadItem: Uint8Array, count: number, startSec: number, firstTxnId: number): void {
+  emit(
+    batch: UserBatch,
+    uploadUs: Float64Array,
+    uploadItem: Uint8Array,
+    count: number,
+    startSec: number,
+    firstTxnId: number,
+  ): void {
     if (count >= INDEX_RANGE) throw new Error(`user ${batch.userId} has ${count} uploads, more than one user may have`);
     if (this.keys.length < count) this.keys = new Float64Array(Math.max(count, this.keys.length * 2));
     const keys = this.keys.subarray(0, count);

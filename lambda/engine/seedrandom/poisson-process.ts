@@ -67,7 +67,11 @@ export function exponential(st: Float64Array): number {
 }
 
 /** For tests: the layer edges, to check that every layer has area V. */
-export const zigguratEdges = (): { edges: Float64Array; area: number; tailStart: number } => ({ edges: X.slice(), area: V, tailStart: R });
+export const zigguratEdges = (): { edges: Float64Array; area: number; tailStart: number } => ({
+  edges: X.slice(),
+  area: V,
+  tailStart: R,
+});
 
 // ---- the uploads of a tier interval ------------------------------------------------------------
 

@@ -130,7 +130,6 @@ class UserRun implements IterableIterator<UserBatch> {
   }
 }
 
-
 /** Half of alea's 2^-32 step: u + HALF_STEP is a uniform's midpoint, never 0 or 1. */
 const HALF_STEP = 2 ** -33;
 

@@ -68,7 +68,9 @@ export function userKey(key: Int32Array, seed: number, userId: number): void {
 /** The four words a purpose (an integer 0..2^32-1) mixes into a user key. Computed once per engine run. */
 export function streamKeys(purpose: number): Int32Array {
   const p = fmix32(Math.imul(purpose, 0x9e3779b9) ^ 0x7f4a7c15);
-  return Int32Array.from([0xa4093822, 0x299f31d0, 0x082efa98, 0xec4e6c89], (k, i) => fmix32((k ^ p) + Math.imul(i + 1, 0x632be5ab)));
+  return Int32Array.from([0xa4093822, 0x299f31d0, 0x082efa98, 0xec4e6c89], (k, i) =>
+    fmix32((k ^ p) + Math.imul(i + 1, 0x632be5ab)),
+  );
 }
 
 /**
