@@ -26,7 +26,7 @@ export class DatasetApi {
   constructor(scope: Construct, props: DatasetApiProps) {
     const { settings } = props;
     const accessLogGroup = new logs.LogGroup(scope, 'ApiAccessLogs', {
-      retention: settings.logRetentionDays as logs.RetentionDays,
+      retention: settings.logRetentionDays,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     const api = (this.api = new apigateway.RestApi(scope, 'Api', {

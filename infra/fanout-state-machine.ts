@@ -17,7 +17,7 @@ export interface FanoutStateMachineProps {
   maxConcurrency: number;
   /** Retries of a failed step (after the function threw), with exponential backoff. */
   retryAttempts: number;
-  logRetentionDays: number;
+  logRetentionDays: logs.RetentionDays;
 }
 
 /** A whole fan-out: 20 shards of 500,000 users take minutes; hours mean something is stuck. */
@@ -145,7 +145,7 @@ export class FanoutStateMachine extends Construct {
       state.addCatch(cleanup, { errors: [sfn.Errors.ALL], resultPath: CAUGHT_ERROR });
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
-      retention: props.logRetentionDays as logs.RetentionDays,
+      retention: props.logRetentionDays,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.stateMachine = new sfn.StateMachine(this, 'Resource', {

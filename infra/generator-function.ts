@@ -73,7 +73,7 @@ export class GeneratorFunction {
     const { settings, bucket } = props;
     const root = settings.rootPrefix;
     const logGroup = new logs.LogGroup(scope, 'FunctionLogs', {
-      retention: settings.logRetentionDays as logs.RetentionDays,
+      retention: settings.logRetentionDays,
       removalPolicy: RemovalPolicy.RETAIN,
     });
     this.asyncFailureQueue = deadLetterQueue(scope, 'AsyncFailures');

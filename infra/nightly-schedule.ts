@@ -87,7 +87,9 @@ function readNightlyPayload(): unknown {
   try {
     text = readFileSync(NIGHTLY_PAYLOAD_FILE, 'utf8');
   } catch (error) {
-    throw new Error(`the nightly schedule payload ${NIGHTLY_PAYLOAD_FILE} is missing: ${(error as Error).message}`);
+    throw new Error(`the nightly schedule payload ${NIGHTLY_PAYLOAD_FILE} is missing: ${(error as Error).message}`, {
+      cause: error,
+    });
   }
   const payload = JSON.parse(text) as { fixtures?: unknown };
   if (!Array.isArray(payload.fixtures) || payload.fixtures.length === 0) {

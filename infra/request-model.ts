@@ -34,7 +34,7 @@ export function toApiGatewayDraft4(schema: Record<string, unknown>): Record<stri
 /** The same schema in the shape the CDK `Model` construct takes (`schema` for `$schema`). */
 export function configRequestModelSchema(): JsonSchema {
   const { $schema: _draft4, ...rest } = configJsonSchemaDraft4();
-  return rest as JsonSchema; // the CDK writes $schema (draft 4) itself
+  return rest; // the CDK writes $schema (draft 4) itself
 }
 
 export const DRAFT4 = 'http://json-schema.org/draft-04/schema#';

@@ -1,3 +1,4 @@
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Node } from 'constructs';
 import {
   DEFAULT_ROOT_PREFIX,
@@ -31,7 +32,7 @@ export interface TierdriftSettings {
   /** Concurrent executions reserved for (and capping) the function. */
   reservedConcurrency: number;
   /** Retention of the function's and the API's log groups, in days (a CloudWatch Logs value). */
-  logRetentionDays: number;
+  logRetentionDays: RetentionDays;
   /** Largest `users` the function accepts at all, i.e. what the fan-out publishes (MAX_USERS). */
   maxUsers: number;
   /** Largest `users` published by one invocation: reference-engine configs, jobs, nightly fixtures (SINGLE_RUN_MAX_USERS). */
@@ -75,10 +76,10 @@ export const FUNCTION_VARIABLE_OF = {
 type FunctionVariableSetting = keyof typeof FUNCTION_VARIABLE_OF;
 const functionDefault = (key: FunctionVariableSetting): number => INTEGER_SETTINGS[FUNCTION_VARIABLE_OF[key]].default;
 
-/** CloudWatch Logs retention values (days). */
-export const LOG_RETENTION_DAYS = [
-  1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653,
-] as const;
+/** CloudWatch Logs retention values (days): the CDK's, less "never expire" (logs must age out). */
+export const LOG_RETENTION_DAYS: readonly RetentionDays[] = Object.values(RetentionDays).filter(
+  (days): days is RetentionDays => typeof days === 'number' && days !== RetentionDays.INFINITE,
+);
 
 export const DEFAULT_SETTINGS: TierdriftSettings = {
   rootPrefix: DEFAULT_ROOT_PREFIX,
@@ -88,7 +89,7 @@ export const DEFAULT_SETTINGS: TierdriftSettings = {
   nightlyEnabled: true,
   memoryMiB: 1769,
   reservedConcurrency: 4,
-  logRetentionDays: 30,
+  logRetentionDays: RetentionDays.ONE_MONTH,
   maxUsers: functionDefault('maxUsers'),
   singleRunMaxUsers: functionDefault('singleRunMaxUsers'),
   syncMaxUsers: functionDefault('syncMaxUsers'),
@@ -113,7 +114,7 @@ export function settingsFromContext(node: Node): TierdriftSettings {
 /** Context values given with `-c` arrive as strings: numbers and booleans are parsed from them. */
 export function parseSettings(raw: Record<string, unknown>): TierdriftSettings {
   const problems: string[] = [];
-  const value = <K extends keyof TierdriftSettings>(key: K): unknown => raw[key] ?? DEFAULT_SETTINGS[key];
+  const value = (key: keyof TierdriftSettings): unknown => raw[key] ?? DEFAULT_SETTINGS[key];
   const int = (key: keyof TierdriftSettings, min: number, max: number): number => {
     const v = value(key);
     const n = typeof v === 'string' && v.trim() !== '' ? Number(v) : v;
@@ -164,10 +165,13 @@ export function parseSettings(raw: Record<string, unknown>): TierdriftSettings {
       `${CONTEXT_PREFIX}nightlyTimeZone: must be an IANA time zone such as "UTC" or "Europe/Berlin" (got ${JSON.stringify(nightlyTimeZone)})`,
     );
   }
-  const logRetentionDays = int('logRetentionDays', 1, 3653);
-  if (!(LOG_RETENTION_DAYS as readonly number[]).includes(logRetentionDays)) {
+  const retentionDays = int('logRetentionDays', 1, 3653);
+  const logRetentionDays = new Map<number, RetentionDays>(LOG_RETENTION_DAYS.map((days) => [days, days])).get(
+    retentionDays,
+  );
+  if (logRetentionDays === undefined) {
     problems.push(
-      `${CONTEXT_PREFIX}logRetentionDays: must be one of ${LOG_RETENTION_DAYS.join(', ')} (got ${logRetentionDays})`,
+      `${CONTEXT_PREFIX}logRetentionDays: must be one of ${LOG_RETENTION_DAYS.join(', ')} (got ${retentionDays})`,
     );
   }
 
@@ -182,7 +186,7 @@ export function parseSettings(raw: Record<string, unknown>): TierdriftSettings {
     // Lambda's range; below 1024 MiB a large run would be CPU-starved for no saving.
     memoryMiB: int('memoryMiB', 1024, 10_240),
     reservedConcurrency: int('reservedConcurrency', 1, 1000),
-    logRetentionDays,
+    logRetentionDays: logRetentionDays ?? DEFAULT_SETTINGS.logRetentionDays,
     maxUsers: variable('maxUsers'),
     singleRunMaxUsers: variable('singleRunMaxUsers'),
     syncMaxUsers: variable('syncMaxUsers'),

@@ -37,7 +37,7 @@ const { values: flags } = parseArgs({
 });
 const CASES = Number(flags.cases);
 const JOBS = Math.max(1, Number(flags.jobs));
-const REFERENCE = resolve(flags.reference!);
+const REFERENCE = resolve(flags.reference);
 if (!existsSync(REFERENCE)) {
   console.error(`reference generator not found: ${REFERENCE}`);
   process.exit(2);

@@ -10,7 +10,7 @@ import { configHash } from '../lambda/config/dataset-id.js';
 import { parseConfig } from '../lambda/validation/validate.js';
 import { createS3Client } from '../lambda/storage/s3-client.js';
 import { S3Storage } from '../lambda/storage/s3-storage.js';
-import { startLocalS3, type LocalS3 } from './support/local-s3.js';
+import { useLocalS3 } from './support/local-s3.js';
 import { runCli } from './support/run-cli.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
@@ -33,7 +33,7 @@ interface Run {
   stderr: string;
 }
 
-let s3: LocalS3;
+const s3 = useLocalS3();
 let client: ReturnType<typeof createS3Client>;
 let root: string;
 
@@ -69,14 +69,11 @@ const tree = (dir: string): string[] =>
 
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'tierdrift-cli-s3-'));
-  s3 = await startLocalS3();
-  s3.useAsSdkEndpoint();
   client = createS3Client();
   for (const bucket of ['data', 'tamper', 'empty']) await s3.createBucket(bucket);
 });
-afterAll(async () => {
-  client?.destroy();
-  await s3?.stop();
+afterAll(() => {
+  client.destroy();
   rmSync(root, { recursive: true, force: true });
 });
 
@@ -319,7 +316,7 @@ describe.concurrent(
       await listen(resetting);
     });
     afterAll(async () => {
-      await new Promise((resolve) => resetting?.close(resolve));
+      await new Promise((resolve) => resetting.close(resolve));
     });
 
     it('connection refused', async () => {

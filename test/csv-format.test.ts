@@ -276,7 +276,7 @@ describe('doubleText', () => {
       5e-324,
       1e-7,
       1e-6,
-      9.999999999999999e-7,
+      9.999999999999997e-7, // the double just below 1e-6
       0.1,
       1,
       1e20,

@@ -18,8 +18,8 @@ import { publishDataset } from '../lambda/publish/publish-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 import { createS3Client } from '../lambda/storage/s3-client.js';
 import { S3Storage } from '../lambda/storage/s3-storage.js';
-import { parseUtcTimestamp, TIMESTAMP_PATTERN } from '../lambda/time/utc-timestamp.js';
-import { startLocalS3, type LocalS3 } from './support/local-s3.js';
+import { parseUtcTimestamp, utcTimestampSeconds, TIMESTAMP_PATTERN } from '../lambda/time/utc-timestamp.js';
+import { useLocalS3 } from './support/local-s3.js';
 
 /**
  * schema.json against the files as written: whatever it declares about a table (columns, types,
@@ -86,11 +86,11 @@ async function expectSchemaHolds(schema: DatasetSchema, read: Read): Promise<Rec
         `${table.name}.${fk.column} -> ${fk.references.table}.${fk.references.column}`,
       ).toEqual([]);
     }
-    const start = parseUtcTimestamp(schema.window.start)!;
-    const end = parseUtcTimestamp(schema.window.end)!;
+    const start = utcTimestampSeconds(schema.window.start);
+    const end = utcTimestampSeconds(schema.window.end);
     if (table.timeColumn) {
       for (const r of rows) {
-        const t = parseUtcTimestamp(r[table.timeColumn])!;
+        const t = utcTimestampSeconds(r[table.timeColumn]);
         if (!(start <= t && t < end))
           expect.fail(`${table.name}.${table.timeColumn}=${r[table.timeColumn]} outside the window`);
       }
@@ -104,7 +104,7 @@ async function expectSchemaHolds(schema: DatasetSchema, read: Read): Promise<Rec
         expect(until === '', `${table.name} row ${i + 1}: empty ${endTime.column}`).toBe(
           endTime.openEnded && lastOfUser,
         );
-        if (until !== '') expect(parseUtcTimestamp(until)! > parseUtcTimestamp(r[table.timeColumn!])!).toBe(true);
+        if (until !== '') expect(utcTimestampSeconds(until) > utcTimestampSeconds(r[table.timeColumn!])).toBe(true);
         if (until !== '' && lastOfUser) expect(until).toBe(schema.window.end);
       });
     }
@@ -173,12 +173,7 @@ describe('schema.json holds for the files publishDataset writes', () => {
 });
 
 describe('schema.json in a fan-out run', () => {
-  let s3: LocalS3;
-  beforeAll(async () => {
-    s3 = await startLocalS3();
-    s3.useAsSdkEndpoint();
-  });
-  afterAll(() => s3?.stop());
+  const s3 = useLocalS3();
 
   it('written by the commit, listed in the manifest, true of the assembled files (open-ended tiers)', async () => {
     const config = parseConfig({ engine: 'seedrandom', seed: 11, users: 700, openEndedTiers: true });

@@ -12,7 +12,7 @@ beforeAll(async () => {
   process.env.FANOUT_MIN_USERS = '1000';
   stack = await startDevStack(0);
 });
-afterAll(() => stack?.stop());
+afterAll(() => stack.stop());
 
 describe('npm run dev: the local stack', () => {
   it('listens on loopback only, S3 included', () => {

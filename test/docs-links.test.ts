@@ -53,7 +53,7 @@ describe('links in README.md and docs/', () => {
   it.each(PAGES)('every relative link of %s resolves to a file and heading', (page) => {
     const broken: string[] = [];
     for (const link of linksOf(page)) {
-      const [path, anchor] = link.split('#', 2);
+      const [path, anchor] = link.split('#', 2) as [string, string?];
       const file = path === '' ? join(ROOT, page) : join(ROOT, dirname(page), decodeURIComponent(path));
       const target = relative(ROOT, file);
       if (!existsSync(file)) broken.push(`${link}: no file ${target}`);

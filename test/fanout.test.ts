@@ -22,7 +22,7 @@ import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 import { createS3Client } from '../lambda/storage/s3-client.js';
 import { S3Storage } from '../lambda/storage/s3-storage.js';
 import { MIN_PART_BYTES } from '../lambda/storage/storage.js';
-import { startLocalS3, type LocalS3 } from './support/local-s3.js';
+import { useLocalS3 } from './support/local-s3.js';
 import { describeRequest, S3RequestLog } from './support/s3-request-log.js';
 
 const CONFIGS: Array<{ name: string; raw: GenerationConfigInput }> = [
@@ -51,7 +51,7 @@ const CONFIGS: Array<{ name: string; raw: GenerationConfigInput }> = [
 ];
 
 const tmp = mkdtempSync(join(tmpdir(), 'tierdrift-fanout-'));
-let s3: LocalS3;
+const s3 = useLocalS3();
 let log: S3RequestLog;
 let bucketCounter = 0;
 const storage = (bucket: string) => new S3Storage(createS3Client(), bucket);
@@ -118,12 +118,9 @@ async function expectSameAsSingle(
 }
 
 beforeAll(async () => {
-  s3 = await startLocalS3();
-  s3.useAsSdkEndpoint();
   log = new S3RequestLog(s3);
 });
 afterAll(async () => {
-  await s3?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { APIGatewayProxyEvent } from 'aws-lambda';
 import { datasetAddress } from '../lambda/config/dataset-id.js';
 import { parseConfig } from '../lambda/validation/validate.js';
@@ -12,17 +12,14 @@ import { publishDataset } from '../lambda/publish/publish-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 import type { DatasetStorage } from '../lambda/storage/storage.js';
 import { apiEvent, createHarness, withRequest, type Harness } from './support/handler-harness.js';
-import { startLocalS3, type LocalS3 } from './support/local-s3.js';
+import { useLocalS3 } from './support/local-s3.js';
 import { putHandMadeDataset, SCORING_DATASET, scoringPredictions } from './support/task-dataset.js';
 
-let s3: LocalS3;
+const s3 = useLocalS3();
 let h: Harness;
 beforeAll(async () => {
-  s3 = await startLocalS3();
-  s3.useAsSdkEndpoint();
   h = await createHarness(s3);
 });
-afterAll(() => s3?.stop());
 
 const POST = apiEvent('api-post-default.json');
 const GET = (path: string, queryStringParameters: Record<string, string> | null = null) =>

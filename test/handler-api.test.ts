@@ -1,18 +1,13 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { datasetAddress } from '../lambda/config/dataset-id.js';
 import { parseConfig } from '../lambda/validation/validate.js';
 import type { DatasetDescription } from '../lambda/catalog/describe-dataset.js';
 import { GENERATE_JOB_KIND } from '../lambda/handler/background-job.js';
-import { startLocalS3, type LocalS3 } from './support/local-s3.js';
+import { useLocalS3 } from './support/local-s3.js';
 import { apiEvent, createHarness, withRequest, type Harness } from './support/handler-harness.js';
 
-let s3: LocalS3;
-beforeAll(async () => {
-  s3 = await startLocalS3();
-  s3.useAsSdkEndpoint();
-});
-afterAll(() => s3?.stop());
+const s3 = useLocalS3();
 
 const POST = apiEvent('api-post-default.json');
 const datasetIdOf = (body: string | null) => datasetAddress(parseConfig(JSON.parse(body!))).datasetId;

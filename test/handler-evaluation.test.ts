@@ -1,26 +1,23 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { datasetAddress } from '../lambda/config/dataset-id.js';
 import { parseConfig } from '../lambda/validation/validate.js';
 import { evaluatePredictions } from '../lambda/evaluation/evaluate.js';
 import { parsePredictions } from '../lambda/evaluation/predictions.js';
 import { apiEvent, createHarness, withRequest, type Harness } from './support/handler-harness.js';
-import { startLocalS3, type LocalS3 } from './support/local-s3.js';
+import { useLocalS3 } from './support/local-s3.js';
 import { putHandMadeDataset, SCORING_DATASET, scoringPredictions } from './support/task-dataset.js';
 
-let s3: LocalS3;
+const s3 = useLocalS3();
 let h: Harness;
 let keys: string[];
 const ID = 'seed-1-0000000000000000';
 const PREFIX = 'tierdrift/seed=1/0000000000000000';
 
 beforeAll(async () => {
-  s3 = await startLocalS3();
-  s3.useAsSdkEndpoint();
   h = await createHarness(s3, { MAX_BODY_BYTES: '2048' });
   await putHandMadeDataset(h.storage, PREFIX, { ...SCORING_DATASET, datasetId: ID });
   keys = await h.keys();
 });
-afterAll(() => s3?.stop());
 
 const post = (body: string | null, path = `/datasets/${ID}/evaluations`) =>
   withRequest(apiEvent('api-get-tiers.json'), { httpMethod: 'POST', path, body });

@@ -22,24 +22,21 @@ import { publishDataset } from '../lambda/publish/publish-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 import { localFanout } from '../infra/synthesize.js';
 import { apiEvent, createHarness, readEvent, withRequest, type Harness } from './support/handler-harness.js';
-import { startLocalS3, type LocalS3 } from './support/local-s3.js';
+import { useLocalS3 } from './support/local-s3.js';
 
-let s3: LocalS3;
+const s3 = useLocalS3();
 let fanout: ReturnType<typeof localFanout>;
 const tmp = mkdtempSync(join(tmpdir(), 'tierdrift-handler-fanout-'));
 beforeAll(async () => {
   fanout = localFanout(); // the state machine's definition as `cdk synth` writes it
-  s3 = await startLocalS3();
-  s3.useAsSdkEndpoint();
 });
 afterAll(async () => {
-  await s3?.stop();
   rmSync(tmp, { recursive: true, force: true });
 });
 
 /** Small shards, so a config of a thousand users fans out over several (plan options as the tests of the steps use them). */
 const SMALL_SHARDS = { fanoutPlan: { shardUsers: 300, minPartBytes: 0 } };
-const PLAN = readEvent<FanoutPlanJob>('fanout-plan.json');
+const PLAN = readEvent('fanout-plan.json') as FanoutPlanJob;
 const POST = apiEvent('api-post-default.json');
 
 /** The synthesized fan-out state machine in the emulator, each task invoking `invoke`; retries do not wait. */

@@ -1,22 +1,19 @@
 import { setTimeout } from 'node:timers/promises';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { datasetAddress } from '../lambda/config/dataset-id.js';
 import { parseConfig } from '../lambda/validation/validate.js';
 import type { DatasetDescription } from '../lambda/catalog/describe-dataset.js';
 import { claimRun, endRun, type RunMarker } from '../lambda/catalog/run-marker.js';
 import { runMarkerKey } from '../lambda/layout/key-layout.js';
-import { startLocalS3, type LocalS3 } from './support/local-s3.js';
+import { useLocalS3 } from './support/local-s3.js';
 import { apiEvent, createHarness, withRequest, type Harness } from './support/handler-harness.js';
 import { describeRequest, S3RequestLog } from './support/s3-request-log.js';
 
-let s3: LocalS3;
+const s3 = useLocalS3();
 let log: S3RequestLog;
 beforeAll(async () => {
-  s3 = await startLocalS3();
-  s3.useAsSdkEndpoint();
   log = new S3RequestLog(s3);
 });
-afterAll(() => s3?.stop());
 
 const POST = apiEvent('api-post-default.json');
 const post = (config: object) => withRequest(POST, { body: JSON.stringify(config) });

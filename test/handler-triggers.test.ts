@@ -1,7 +1,7 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { readdirSync, readFileSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { datasetAddress } from '../lambda/config/dataset-id.js';
 import { parseConfig } from '../lambda/validation/validate.js';
 import { createHandler } from '../lambda/handler/create-handler.js';
@@ -9,14 +9,9 @@ import { dependenciesFromEnvironment } from '../lambda/handler/default-dependenc
 import { EnvironmentError, loadEnvironment } from '../lambda/handler/environment.js';
 import { NightlyRunError } from '../lambda/handler/nightly-run.js';
 import { apiEvent, createHarness, readEvent } from './support/handler-harness.js';
-import { startLocalS3, type LocalS3 } from './support/local-s3.js';
+import { useLocalS3 } from './support/local-s3.js';
 
-let s3: LocalS3;
-beforeAll(async () => {
-  s3 = await startLocalS3();
-  s3.useAsSdkEndpoint();
-});
-afterAll(() => s3?.stop());
+const s3 = useLocalS3();
 
 const prefixOf = (config: Record<string, unknown>, root = 'tierdrift') =>
   `${root}/${datasetAddress(parseConfig(config)).prefix}`;
@@ -78,7 +73,7 @@ describe('the nightly schedule (schedule-nightly.json)', () => {
 
   it('one bad fixture: the others are still published and pointed to, then the invocation fails', async () => {
     const h = await createHarness(s3);
-    const { fixtures } = readEvent<{ fixtures: unknown[] }>('schedule-nightly.json');
+    const { fixtures } = readEvent('schedule-nightly.json') as { fixtures: unknown[] };
     const payload = {
       fixtures: [
         fixtures[0],
@@ -122,7 +117,7 @@ describe('the nightly schedule (schedule-nightly.json)', () => {
 describe('the background job (background-job.json)', () => {
   it('publishes the config and records the run as over', async () => {
     const h = await createHarness(s3);
-    const job = readEvent<{ config: Record<string, unknown> }>('background-job.json');
+    const job = readEvent('background-job.json') as { config: Record<string, unknown> };
     const prefix = prefixOf(job.config);
     expect(await h.handler(job)).toEqual({
       datasetId: datasetAddress(parseConfig(job.config)).datasetId,

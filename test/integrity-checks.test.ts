@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { IntegrityChecker, type CheckResult, type IntegrityContext } from '../lambda/rows/integrity-checks.js';
-import { parseUtcTimestamp } from '../lambda/time/utc-timestamp.js';
+import { utcTimestampSeconds } from '../lambda/time/utc-timestamp.js';
 
-const S = parseUtcTimestamp('2025-03-01T00:00:00Z')!;
-const E = parseUtcTimestamp('2025-03-11T00:00:00Z')!;
+const S = utcTimestampSeconds('2025-03-01T00:00:00Z');
+const E = utcTimestampSeconds('2025-03-11T00:00:00Z');
 const H = 3600;
 const D = 86400;
 const CTX: IntegrityContext = { start: S, end: E, minGapUs: 24 * 3_600_000_000, users: 4 };

@@ -15,7 +15,7 @@ import { createEngine } from '../lambda/engine/create-engine.js';
 import { publishDataset } from '../lambda/publish/publish-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 import { apiEvent, createHarness, withRequest } from './support/handler-harness.js';
-import { startLocalS3, type LocalS3 } from './support/local-s3.js';
+import { useLocalS3 } from './support/local-s3.js';
 
 let root: string;
 beforeAll(() => {
@@ -178,12 +178,7 @@ describe('publishing with openEndedTiers', () => {
 });
 
 describe('the API on a dataset with openEndedTiers', () => {
-  let s3: LocalS3;
-  beforeAll(async () => {
-    s3 = await startLocalS3();
-    s3.useAsSdkEndpoint();
-  });
-  afterAll(() => s3?.stop());
+  const s3 = useLocalS3();
 
   it('GET .../users/{userId}/tiers answers until: null for the span still in effect', async () => {
     const h = await createHarness(s3);

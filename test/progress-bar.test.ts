@@ -19,7 +19,7 @@ describe('ProgressBar', () => {
     vi.advanceTimersByTime(600);
     bar.update(25, 100);
     expect(written).toHaveLength(1);
-    expect(written[0]).toMatch(/^\rgenerating \[#{8}-{22}\]  25% 25\/100 users/);
+    expect(written[0]).toMatch(/^\rgenerating \[#{8}-{22}\] {2}25% 25\/100 users/);
     bar.clear();
     expect(written[1]).toBe('\r\x1b[2K');
   });

@@ -21,7 +21,7 @@ const fixture = JSON.parse(
   readFileSync(new URL('./fixtures/timedelta.json', import.meta.url), 'utf8'),
 ) as TimedeltaFixture;
 
-function mismatches<T extends { value: string; us: number }>(cases: T[], unitUs: number) {
+function mismatches(cases: { value: string; us: number }[], unitUs: number) {
   return cases
     .map((c) => ({ value: c.value, expected: c.us, actual: timedeltaFromFloat(Number(c.value), unitUs) }))
     .filter((m) => m.actual !== m.expected);

@@ -1,16 +1,14 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createS3Client } from '../lambda/storage/s3-client.js';
 import { S3Storage } from '../lambda/storage/s3-storage.js';
-import { startLocalS3, type LocalS3 } from './support/local-s3.js';
+import { useLocalS3 } from './support/local-s3.js';
 
 // The deployed function may list only its root prefix. S3 then answers a GetObject of a missing
 // key with 403 instead of 404; the local server is made to answer the same way here.
-let s3: LocalS3;
+const s3 = useLocalS3();
 let storage: S3Storage;
 
 beforeAll(async () => {
-  s3 = await startLocalS3();
-  s3.useAsSdkEndpoint();
   await s3.createBucket('limited');
   storage = new S3Storage(createS3Client(), 'limited');
   await storage.putIfAbsent('root/present.json', '{}');
@@ -19,9 +17,8 @@ beforeAll(async () => {
     code: 'AccessDenied',
   });
 });
-afterAll(async () => {
-  storage?.client.destroy();
-  await s3?.stop();
+afterAll(() => {
+  storage.client.destroy();
 });
 
 it('a 403 on a key that a listing does not show reads as absent', async () => {

@@ -9,7 +9,7 @@ import { datasetAddress } from '../lambda/config/dataset-id.js';
 import { createS3Client, type S3Timeouts } from '../lambda/storage/s3-client.js';
 import { S3Storage } from '../lambda/storage/s3-storage.js';
 import { startFaultProxy, type FaultProxy } from './support/fault-proxy.js';
-import { startLocalS3, type LocalS3 } from './support/local-s3.js';
+import { useLocalS3 } from './support/local-s3.js';
 import { runCli } from './support/run-cli.js';
 
 // S3 faults injected by a TCP proxy in front of the loopback S3 server, with short timeouts (the
@@ -21,10 +21,10 @@ const { prefix } = datasetKeys(datasetAddress(config), 'data');
 const keyPattern = (bucket: string, file: string) =>
   `s3://${bucket}/${prefix}/${file}`.replace(/[.?*+^$()[\]{}|\\/]/g, '\\$&');
 
-let s3: LocalS3;
 let proxy: FaultProxy;
 let direct: S3Client;
 let clock = 0; // added to the loopback server's clock: how old its multipart uploads look
+const s3 = useLocalS3({ now: () => Date.now() + clock });
 let clean: PublishOutcome;
 
 const viaProxy = (bucket: string) => new S3Storage(createS3Client(SHORT), bucket, { timeouts: SHORT });
@@ -55,8 +55,6 @@ async function succeedsIdentical(bucket: string): Promise<void> {
 }
 
 beforeAll(async () => {
-  s3 = await startLocalS3({ now: () => Date.now() + clock });
-  s3.useAsSdkEndpoint();
   direct = new S3Client({
     endpoint: s3.endpoint,
     region: 'us-east-1',
@@ -84,9 +82,8 @@ beforeAll(async () => {
   clean = await publish('clean');
 });
 afterAll(async () => {
-  direct?.destroy();
-  await proxy?.close();
-  await s3?.stop();
+  direct.destroy();
+  await proxy.close();
 });
 
 describe('S3 faults through a proxy, publishing with S3Storage', () => {

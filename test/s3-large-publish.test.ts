@@ -1,25 +1,20 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import { PART_BYTES } from '../lambda/storage/s3-storage.js';
-import { startLocalS3, type LocalS3 } from './support/local-s3.js';
+import { useLocalS3 } from './support/local-s3.js';
 import { describeRequest, S3RequestLog } from './support/s3-request-log.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
 // The bound for the S3 path at any size (npm run bench measures 1,000,000 users too).
 const PEAK_RSS_LIMIT_MB = 300;
 
-let s3: LocalS3;
+const s3 = useLocalS3();
 let log: S3RequestLog;
 
 beforeAll(async () => {
-  s3 = await startLocalS3();
-  s3.useAsSdkEndpoint();
   log = new S3RequestLog(s3);
   await s3.createBucket('big');
-});
-afterAll(async () => {
-  await s3?.stop();
 });
 
 /** Runs the CLI in its own process, which prints its peak RSS (all threads) as it exits. */

@@ -1,7 +1,7 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../lambda/validation/validate.js';
 import { MANIFEST_FILE } from '../lambda/layout/tables.js';
 import { publishDataset, readManifest, type PublishOutcome } from '../lambda/publish/publish-dataset.js';
@@ -9,14 +9,14 @@ import { verifyDataset } from '../lambda/publish/verify-dataset.js';
 import { createS3Client } from '../lambda/storage/s3-client.js';
 import { S3Storage } from '../lambda/storage/s3-storage.js';
 import { bundleEngineWorker } from './support/engine-worker-bundle.js';
-import { startLocalS3, type LocalS3 } from './support/local-s3.js';
+import { useLocalS3 } from './support/local-s3.js';
 import { describeRequest, S3RequestLog } from './support/s3-request-log.js';
 
 // 12,000 users make an uploads.csv of 8.04 MiB, two 5 MiB parts, so a run holds multipart uploads
 // (create, parts, complete) beside single PutObjects, the manifest read and write.
 const config = parseConfig({ users: 12_000 });
 
-let s3: LocalS3;
+const s3 = useLocalS3();
 let log: S3RequestLog;
 let clean: PublishOutcome;
 let cleanRequests: string[];
@@ -42,16 +42,11 @@ async function allKeys(bucket: string): Promise<string[]> {
 beforeAll(async () => {
   const bundle = mkdtempSync(join(tmpdir(), 'tierdrift-s3-publish-'));
   engineWorker = await bundleEngineWorker(bundle);
-  s3 = await startLocalS3();
-  s3.useAsSdkEndpoint();
   log = new S3RequestLog(s3);
   await s3.createBucket('clean');
   log.restart('clean');
   clean = await publish('clean');
   cleanRequests = log.requests('clean').map(describeRequest);
-});
-afterAll(async () => {
-  await s3?.stop();
 });
 
 describe('publishing to S3 with the k-th request failing', () => {

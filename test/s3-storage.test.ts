@@ -1,23 +1,20 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createS3Client } from '../lambda/storage/s3-client.js';
 import { S3Storage } from '../lambda/storage/s3-storage.js';
-import { startLocalS3, type LocalS3 } from './support/local-s3.js';
+import { useLocalS3 } from './support/local-s3.js';
 import { S3RequestLog } from './support/s3-request-log.js';
 
-let s3: LocalS3;
+const s3 = useLocalS3();
 let log: S3RequestLog;
 let storage: S3Storage;
 
 beforeAll(async () => {
-  s3 = await startLocalS3();
-  s3.useAsSdkEndpoint();
   log = new S3RequestLog(s3);
   await s3.createBucket('unit');
   storage = new S3Storage(createS3Client(), 'unit');
 });
-afterAll(async () => {
-  storage?.client.destroy();
-  await s3?.stop();
+afterAll(() => {
+  storage.client.destroy();
 });
 
 /** Bytes that differ from one 64 KiB block to the next, so a reordered or dropped part shows. */

@@ -20,7 +20,7 @@ import { exp } from '../lambda/libm/exp.js';
 import type { UserBatch } from '../lambda/engine/user-batch.js';
 import { publishDataset } from '../lambda/publish/publish-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
-import { formatUtcTimestamp, parseUtcTimestamp } from '../lambda/time/utc-timestamp.js';
+import { formatUtcTimestamp, utcTimestampSeconds } from '../lambda/time/utc-timestamp.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'tierdrift-seedrandom-'));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
@@ -187,7 +187,7 @@ describe('seedrandom engine: integrity by construction', () => {
   const pick = <T>(xs: T[]): T => xs[Math.floor(r() * xs.length)];
   const configs = Array.from({ length: 30 }, (_, k) => {
     const users = 1 + Math.floor(r() * 2000);
-    const start = parseUtcTimestamp('2024-01-01T00:00:00Z')! + 1 + 2 * Math.floor(r() * 5_000_000); // odd seconds
+    const start = utcTimestampSeconds('2024-01-01T00:00:00Z') + 1 + 2 * Math.floor(r() * 5_000_000); // odd seconds
     const windowSeconds = pick([7200, 7201, 10_801, 86_399, 3 * 86_400 + 1, 10 * 86_400 - 1, 60 * 86_400 + 3]);
     const windowHours = windowSeconds / 3600;
     const gap = pick([
@@ -206,7 +206,10 @@ describe('seedrandom engine: integrity by construction', () => {
     if (k % 3 === 0) {
       const cuts = [0, 0, 0, 0].map(() => Math.floor(r() * (users + 1))).sort((a, b) => a - b);
       cohortSizes = [cuts[0], cuts[1] - cuts[0], cuts[2] - cuts[1], cuts[3] - cuts[2], users - cuts[3]];
-      if (k % 2 === 0) ((cohortSizes[1] += cohortSizes[0]), (cohortSizes[0] = 0));
+      if (k % 2 === 0) {
+        cohortSizes[1] += cohortSizes[0];
+        cohortSizes[0] = 0;
+      }
     }
     return {
       engine: 'seedrandom',

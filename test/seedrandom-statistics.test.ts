@@ -3,7 +3,7 @@ import { parseConfig } from '../lambda/validation/validate.js';
 import type { GenerationConfigInput } from '../lambda/config/schema.js';
 import { createEngine } from '../lambda/engine/create-engine.js';
 import { ITEM_50GB } from '../lambda/engine/user-batch.js';
-import { parseUtcTimestamp } from '../lambda/time/utc-timestamp.js';
+import { utcTimestampSeconds } from '../lambda/time/utc-timestamp.js';
 
 /**
  * Statistical equivalence of the seedrandom engine with the reference engine on the same
@@ -118,7 +118,7 @@ interface Sample {
 
 function sample(raw: GenerationConfigInput): Sample {
   const config = parseConfig({ users: USERS, ...raw });
-  const start = parseUtcTimestamp(config.start)!;
+  const start = utcTimestampSeconds(config.start);
   const s: Sample = {
     counts: new Map(),
     hours: new Map(),

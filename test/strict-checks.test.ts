@@ -10,7 +10,7 @@ import { GENERATE_JOB_KIND } from '../lambda/handler/background-job.js';
 import { FailedChecksError, publishDataset } from '../lambda/publish/publish-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 import { apiEvent, createHarness, withRequest } from './support/handler-harness.js';
-import { startLocalS3, type LocalS3 } from './support/local-s3.js';
+import { useLocalS3 } from './support/local-s3.js';
 
 /**
  * A reference-engine config whose bytes show the truncation artifact (found by a seed search and
@@ -24,14 +24,11 @@ const artifactConfig = parseConfig(ARTIFACT);
 const NOTE = /reference engine keeps sub-second times and writes them truncated.*"engine": "seedrandom"/;
 
 let root: string;
-let s3: LocalS3;
+const s3 = useLocalS3();
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'tierdrift-strict-'));
-  s3 = await startLocalS3();
-  s3.useAsSdkEndpoint();
 });
 afterAll(async () => {
-  await s3?.stop();
   rmSync(root, { recursive: true, force: true });
 });
 

@@ -103,7 +103,7 @@ async function publishFixture(fixture: NightlyFixture, run: NightlyRun): Promise
   const checked = validateDatasetRequest(requested, maxUsers, undefined, { maxBytes, setting: bytesSetting });
   if (!checked.ok) return { name: fixture.name, ok: false, problems: checked.problems };
 
-  const outcome = await run.publish(checked.config, fixture.name, fixture.seedFromDate === true);
+  const outcome = await run.publish(checked.config, fixture.name, fixture.seedFromDate);
   const pointer: LatestPointer = {
     name: fixture.name,
     datasetId: outcome.address.datasetId,

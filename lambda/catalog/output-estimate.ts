@@ -4,7 +4,7 @@ import { headerLine, itemLines } from '../rows/csv-format.js';
 import { ITEMS, MANIFEST_FILE } from '../layout/tables.js';
 import { DATASET_FILES, USER_TABLES, type UserTableName } from '../rows/user-tables.js';
 import { SECONDS_PER_HOUR } from '../config/task-settings.js';
-import { parseUtcTimestamp } from '../time/utc-timestamp.js';
+import { utcTimestampSeconds } from '../time/utc-timestamp.js';
 
 /**
  * What a config will write, estimated from the config alone, before any work: rows and bytes of
@@ -101,8 +101,8 @@ function cohortBlocks(config: Pick<GenerationConfig, 'users' | 'cohortSizes'>): 
  * what one range of users (the whole run, a fan-out shard) writes.
  */
 export function estimateUserRows(config: GenerationConfig, from = 1, to = config.users): RowsEstimate[] {
-  const start = parseUtcTimestamp(config.start)!;
-  const end = parseUtcTimestamp(config.end)!;
+  const start = utcTimestampSeconds(config.start);
+  const end = utcTimestampSeconds(config.end);
   const days = (end - start) / 86_400;
   const gridSeconds = Math.round(config.tasks.gridHours * SECONDS_PER_HOUR);
   const gridAnchors = Math.max(0, Math.floor((end - SECONDS_PER_HOUR - start) / gridSeconds));

@@ -21,6 +21,7 @@ import { CliError } from './cli-error.js';
 import { checkOutputFolder } from './output-folder.js';
 import { evaluationReport } from './evaluation-report.js';
 import { datasetTarget } from './storage-target.js';
+import { fsCause } from '../storage/fs-failure.js';
 
 /** `baseline` and `evaluate`: the task's reference predictions, and scoring any predictions file. */
 export function addEvaluationCommands(program: Command): void {
@@ -81,8 +82,8 @@ export function addEvaluationCommands(program: Command): void {
   }
   evaluate.action(async (location: string, flags: Expectations & { predictions: string; json?: string }) => {
     if (flags.json) await checkOutputFile(flags.json);
-    const text = await readFile(flags.predictions, 'utf8').catch((error: NodeJS.ErrnoException) => {
-      throw new CliError(`--predictions ${flags.predictions}: cannot read it (${error.code ?? error.message})`);
+    const text = await readFile(flags.predictions, 'utf8').catch((error: unknown) => {
+      throw new CliError(`--predictions ${flags.predictions}: cannot read it (${fsCause(error)})`);
     });
     const { storage, prefix } = await datasetTarget(location);
     const dataset = await asCliError(openTaskDataset(storage, prefix));
@@ -103,8 +104,7 @@ async function asCliError<T>(work: Promise<T>): Promise<T> {
   try {
     return await work;
   } catch (error) {
-    if (error instanceof InputProblemsError || error instanceof DatasetFileError)
-      throw new CliError(`${error.message}`);
+    if (error instanceof InputProblemsError || error instanceof DatasetFileError) throw new CliError(error.message);
     throw error;
   }
 }

@@ -40,7 +40,7 @@ export function verifyReport(result: DatasetVerification): string {
       ? okLine(f.name, f.expected)
       : f.status === 'missing'
         ? `MISSING   ${f.name}`
-        : `MISMATCH  ${f.name}: expected ${f.expected.bytes} bytes sha256 ${f.expected.sha256}, got ${f.actual!.bytes} bytes sha256 ${f.actual!.sha256}`,
+        : `MISMATCH  ${f.name}: expected ${f.expected.bytes} bytes sha256 ${f.expected.sha256}, got ${f.actual.bytes} bytes sha256 ${f.actual.sha256}`,
   );
   lines.push(
     result.ok

@@ -1,5 +1,5 @@
 import type { GenerationConfig } from './schema.js';
-import { parseUtcTimestamp } from '../time/utc-timestamp.js';
+import { utcTimestampSeconds } from '../time/utc-timestamp.js';
 
 export const SECONDS_PER_HOUR = 3600;
 
@@ -34,8 +34,8 @@ export function defaultSplitBoundaries(start: number, end: number): { valFrom: n
 }
 
 export function taskSettings(config: GenerationConfig): TaskSettings {
-  const start = parseUtcTimestamp(config.start)!;
-  const end = parseUtcTimestamp(config.end)!;
+  const start = utcTimestampSeconds(config.start);
+  const end = utcTimestampSeconds(config.end);
   const defaults = defaultSplitBoundaries(start, end);
   const { gridHours, valFrom, testFrom } = config.tasks;
   const spike = config.upgradeSpike;
@@ -43,8 +43,8 @@ export function taskSettings(config: GenerationConfig): TaskSettings {
     start,
     end,
     gridSeconds: Math.round(gridHours * SECONDS_PER_HOUR),
-    valFrom: valFrom === null ? defaults.valFrom : parseUtcTimestamp(valFrom)!,
-    testFrom: testFrom === null ? defaults.testFrom : parseUtcTimestamp(testFrom)!,
+    valFrom: valFrom === null ? defaults.valFrom : utcTimestampSeconds(valFrom),
+    testFrom: testFrom === null ? defaults.testFrom : utcTimestampSeconds(testFrom),
     premiumLargeShare: config.premiumLargeShare,
     spikeProbability: spike.probability,
     secondUploadProbability: spike.maxUploads > 1 ? spike.secondUploadProbability : 0,

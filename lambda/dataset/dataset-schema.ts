@@ -105,7 +105,7 @@ const USER_ID = { type: 'int', description: 'the user (users.user_id)' } as cons
 export function buildDatasetSchema(config: GenerationConfig): DatasetSchema {
   const settings = taskSettings(config);
   const at = formatUtcTimestamp;
-  const large = ITEMS.find((i) => i.itemId === ITEM_50GB)!;
+  const large = ITEMS[ITEM_50GB - 1]; // item ids are their 1-based places in ITEMS
   const horizonHours = 1;
 
   const tables: SchemaTable[] = [

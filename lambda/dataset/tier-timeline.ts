@@ -14,7 +14,7 @@ export interface TierSpan {
 export function mergeTierTimeline(intervals: readonly TierSpan[]): TierSpan[] {
   const merged: TierSpan[] = [];
   for (const span of intervals) {
-    const last = merged[merged.length - 1];
+    const last = merged.at(-1);
     if (last && last.tier === span.tier && last.until === span.from) last.until = span.until;
     else merged.push({ ...span });
   }

@@ -45,13 +45,14 @@ export async function startDevStack(port = 3000): Promise<DevStack> {
   });
   const handler: TierdriftHandler = createHandler({
     ...deps,
-    invokeAsync: async (job) => {
+    invokeAsync: (job) => {
       // Like an 'Event' invocation: accepted now, run after this request has been answered.
       const run = new Promise((resolve) => setImmediate(resolve)).then(() => handler(job));
       running.add(run);
       void run
         .catch((error: unknown) => deps.logger.error('background job failed', { error: error as Error }))
         .finally(() => running.delete(run));
+      return Promise.resolve();
     },
     startFanout: fanoutStarter(stateMachine),
   });

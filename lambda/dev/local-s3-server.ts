@@ -55,11 +55,16 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
   const app = buildApp({ logger: false });
   // Per bucket, its incomplete multipart uploads by upload id.
   const uploads = new Map<string, Map<string, IncompleteUpload>>();
-  const uploadsOf = (bucket: string) => uploads.get(bucket) ?? uploads.set(bucket, new Map()).get(bucket)!;
+  const uploadsOf = (bucket: string): Map<string, IncompleteUpload> => {
+    const known = uploads.get(bucket);
+    if (known) return known;
+    const created = new Map<string, IncompleteUpload>();
+    uploads.set(bucket, created);
+    return created;
+  };
   let requests = 0;
   let pick: ((n: number, method: string, url: string) => boolean) | undefined;
   let answer = INJECTED_FAULT;
-  let client: S3Client | undefined;
   // Per key, the tail of the queue of conditional writes; each holds its turn until answered.
   const turns = new Map<string, Promise<void>>();
   const releases = new WeakMap<FastifyRequest, () => void>();
@@ -149,7 +154,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     });
     await previous;
     try {
-      await client!.send(new HeadObjectCommand({ Bucket: bucket, Key: objectKey }));
+      await client.send(new HeadObjectCommand({ Bucket: bucket, Key: objectKey }));
     } catch {
       return; // absent: let the write through (the turn ends when it is answered)
     }
@@ -179,11 +184,18 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
     return payload;
   });
 
-  app.addHook('onResponse', async (req: FastifyRequest) => release(req));
-  app.addHook('onRequestAbort', async (req: FastifyRequest) => release(req));
+  app.addHook('onResponse', (req: FastifyRequest, _reply, done) => {
+    release(req);
+    done();
+  });
+  app.addHook('onRequestAbort', (req: FastifyRequest, done) => {
+    release(req);
+    done();
+  });
 
   const endpoint = await app.listen({ host: '127.0.0.1', port: 0 });
-  client = new S3Client({
+  // The hooks above use it only for requests, which come after `listen`.
+  const client = new S3Client({
     endpoint,
     region: 'us-east-1',
     forcePathStyle: true,
@@ -202,7 +214,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
       return [...uploadsOf(bucket).values()].filter((u) => u.key.startsWith(prefix));
     },
     async createBucket(name) {
-      await client!.send(new CreateBucketCommand({ Bucket: name }));
+      await client.send(new CreateBucketCommand({ Bucket: name }));
     },
     useAsSdkEndpoint() {
       process.env.AWS_ENDPOINT_URL_S3 = endpoint;
@@ -212,7 +224,7 @@ export async function startLocalS3(options: LocalS3Options = {}): Promise<LocalS
       process.env.S3_FORCE_PATH_STYLE = 'true';
     },
     async stop() {
-      client?.destroy();
+      client.destroy();
       await app.close();
     },
   };

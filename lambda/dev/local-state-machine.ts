@@ -99,8 +99,8 @@ export class LocalStateMachine implements FanoutExecutions {
     return (await execution.result) as unknown as JobReport;
   }
 
-  async start(name: string, input: FanoutPlanJob): Promise<boolean> {
-    if (this.executions.has(name)) return false;
+  start(name: string, input: FanoutPlanJob): Promise<boolean> {
+    if (this.executions.has(name)) return Promise.resolve(false);
     const execution: { status: ExecutionStatus; done: Promise<void> } = { status: 'RUNNING', done: Promise.resolve() };
     execution.done = new Promise((resolve) => setImmediate(resolve))
       .then(() => this.run(input))
@@ -112,13 +112,13 @@ export class LocalStateMachine implements FanoutExecutions {
         },
       );
     this.executions.set(name, execution);
-    return true;
+    return Promise.resolve(true);
   }
 
-  async status(name: string): Promise<ExecutionStatus> {
+  status(name: string): Promise<ExecutionStatus> {
     const execution = this.executions.get(name);
-    if (!execution) throw new Error(`ExecutionDoesNotExist: ${name}`);
-    return execution.status;
+    if (!execution) return Promise.reject(new Error(`ExecutionDoesNotExist: ${name}`));
+    return Promise.resolve(execution.status);
   }
 
   /** The executions started so far, by name, with their status. */

@@ -1,6 +1,6 @@
 import type { GenerationConfig } from '../config/schema.js';
 import { OperationError } from '../errors/operation-error.js';
-import { parseUtcTimestamp } from '../time/utc-timestamp.js';
+import { utcTimestampSeconds } from '../time/utc-timestamp.js';
 import { lognormalParams } from './reference/rate-model.js';
 import { normalQuantile } from './seedrandom/fast-math.js';
 
@@ -39,7 +39,7 @@ export function userUploadBound(
     'users' | 'start' | 'end' | 'freeUploadsPerDay' | 'premiumUploadsPerDay' | 'upgradeSpike'
   >,
 ): UserUploadBound {
-  const days = (parseUtcTimestamp(config.end)! - parseUtcTimestamp(config.start)!) / 86_400;
+  const days = (utcTimestampSeconds(config.end) - utcTimestampSeconds(config.start)) / 86_400;
   const z = -normalQuantile(RATE_TAIL / (2 * config.users));
   const tailRate = (rate: { mean: number; std: number }): number => {
     const { mu, sigma } = lognormalParams(rate.mean, rate.std);

@@ -64,3 +64,9 @@ export function reserveUploads(batch: UserBatch, n: number, keep = 0): void {
 export function tierName(isPremium: number): Tier {
   return isPremium ? 'premium' : 'free';
 }
+
+/** The batch a resumable row writer or cursor was started on: using one before its start is a bug. */
+export function startedBatch<T>(batch: T | undefined): T {
+  if (batch === undefined) throw new Error('a row writer was used before it was started on a user');
+  return batch;
+}

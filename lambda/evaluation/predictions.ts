@@ -82,8 +82,8 @@ export function parsePredictions(text: string): Predictions {
       problems.add('probabilities outside [0, 1]', { field, rule: `probability ${probabilityText} is outside [0, 1]` });
       ok = false;
     }
-    if (!ok) continue;
-    const key = predictionKey(Number(userText), anchorTime!);
+    if (!ok || anchorTime === undefined) continue;
+    const key = predictionKey(Number(userText), anchorTime);
     const first = predictions.get(key);
     if (first) problems.add('duplicate rows', { field, rule: `user ${key} again (first on line ${first.line})` });
     else predictions.set(key, { probability, line });

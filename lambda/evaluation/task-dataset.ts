@@ -4,7 +4,7 @@ import { manifestKey } from '../layout/key-layout.js';
 import { readManifest } from '../publish/publish-dataset.js';
 import type { DatasetStorage } from '../storage/storage.js';
 import { UPLOAD_50GB_TASK_FILE } from '../rows/task-files.js';
-import { parseUtcTimestamp } from '../time/utc-timestamp.js';
+import { utcTimestampSeconds } from '../time/utc-timestamp.js';
 import { DatasetFileError } from '../dataset/dataset-csv.js';
 import type { Window } from './user-history.js';
 
@@ -31,6 +31,6 @@ export function taskDatasetOf(manifest: Manifest): TaskDataset {
   }
   return {
     datasetId: manifest.datasetId,
-    window: { start: parseUtcTimestamp(manifest.config.start)!, end: parseUtcTimestamp(manifest.config.end)! },
+    window: { start: utcTimestampSeconds(manifest.config.start), end: utcTimestampSeconds(manifest.config.end) },
   };
 }

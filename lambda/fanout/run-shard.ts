@@ -72,7 +72,8 @@ export async function runShard(
     }
     const parts = {} as Record<PartTable, PartFigures>;
     for (let i = 0; i < out.length; i++) parts[USER_TABLES[i].name] = { key: keys[i], ...(await out[i].close()) };
-    return { parts, rows: rows! };
+    if (!rows) throw new Error(`shard ${shard.index} of ${config.users} users formatted no rows report`);
+    return { parts, rows };
   });
   const report: ShardReport = {
     index: shard.index,

@@ -71,7 +71,7 @@ export function readJsonBody(event: APIGatewayProxyEvent, maxBytes: number): Bod
  * (`/prod`) that `requestContext.path` keeps, so the difference is the base to prepend.
  */
 export function clientPath(event: APIGatewayProxyEvent, resourcePath: string): string {
-  const called = event.requestContext?.path ?? event.path;
+  const called = event.requestContext.path;
   const base = called.endsWith(event.path) ? called.slice(0, called.length - event.path.length) : '';
   return `${base}${resourcePath}`;
 }

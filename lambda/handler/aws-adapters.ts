@@ -43,8 +43,12 @@ export function lambdaSelfInvoker(functionName: string | undefined): BackgroundJ
  */
 export function stepFunctionsFanoutStarter(stateMachineArn: string | undefined): FanoutStarter {
   let client: SFNClient | undefined;
-  const sfn = (): SFNClient => {
+  const arn = (): string => {
     if (!stateMachineArn) throw new Error('STATE_MACHINE_ARN is not set: cannot start the fan-out of a large dataset');
+    return stateMachineArn;
+  };
+  const sfn = (): SFNClient => {
+    arn();
     return (client ??= new SFNClient({}));
   };
   return fanoutStarter({
@@ -58,9 +62,7 @@ export function stepFunctionsFanoutStarter(stateMachineArn: string | undefined):
       }
     },
     async status(name) {
-      const out = await sfn().send(
-        new DescribeExecutionCommand({ executionArn: executionArnOf(stateMachineArn!, name) }),
-      );
+      const out = await sfn().send(new DescribeExecutionCommand({ executionArn: executionArnOf(arn(), name) }));
       return out.status as ExecutionStatus;
     },
   });

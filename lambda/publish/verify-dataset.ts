@@ -6,12 +6,9 @@ import { unsafeFileName } from './fetch-dataset.js';
 import { ContentDigest, sameDigest, type FileDigest } from './file-digest.js';
 import { readManifest } from './publish-dataset.js';
 
-export interface FileVerification {
-  name: string;
-  status: 'ok' | 'missing' | 'mismatch';
-  expected: FileDigest;
-  actual?: FileDigest;
-}
+export type FileVerification = { name: string; expected: FileDigest } & (
+  { status: 'ok' | 'mismatch'; actual: FileDigest } | { status: 'missing' }
+);
 
 export type DatasetVerification =
   { complete: false; reason: string } | { complete: true; ok: boolean; manifest: Manifest; files: FileVerification[] };

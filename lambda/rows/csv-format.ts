@@ -1,4 +1,4 @@
-import { tierName, type UserBatch } from '../engine/user-batch.js';
+import { startedBatch, tierName, type UserBatch } from '../engine/user-batch.js';
 import type { CsvBuffer } from './csv-buffer.js';
 import { ITEMS, TABLES, type TableName } from '../layout/tables.js';
 
@@ -51,7 +51,7 @@ export class FewRowsWriter implements UserRowWriter {
 
   write(out: CsvBuffer): number {
     this.done = true;
-    return this.rows(this.batch!, out);
+    return this.rows(startedBatch(this.batch), out);
   }
 }
 
@@ -129,7 +129,7 @@ export class UploadRowWriter implements UserRowWriter {
   }
 
   write(out: CsvBuffer, limit: number): number {
-    const batch = this.batch!;
+    const batch = startedBatch(this.batch);
     const from = this.next;
     this.next = writeUploadRows(batch, out, from, limit);
     this.done = this.next === batch.uploadCount;

@@ -70,7 +70,9 @@ const tierKey = (userId: number, from: number): string =>
  * Memory grows with the number of users (id bitsets), never with the number of uploads.
  */
 export class IntegrityChecker {
-  private readonly counts = new Map<CheckName, { violations: number; examples: string[] }>();
+  private readonly counts = Object.fromEntries(
+    (Object.keys(CHECKS) as CheckName[]).map((name) => [name, { violations: 0, examples: [] as string[] }]),
+  ) as Record<CheckName, { violations: number; examples: string[] }>;
   // Ids relative to the first expected user, so a block's bitsets are the block's size.
   private readonly users: IdSet;
   private readonly usersWithTiers: IdSet;
@@ -89,7 +91,6 @@ export class IntegrityChecker {
   private upgradesWithSpike = 0;
 
   constructor(private readonly ctx: IntegrityContext) {
-    for (const name of Object.keys(CHECKS) as CheckName[]) this.counts.set(name, { violations: 0, examples: [] });
     this.users = new IdSet(ctx.users);
     this.usersWithTiers = new IdSet(ctx.users);
     this.idBase = (ctx.firstUser ?? 1) - 1;
@@ -158,9 +159,9 @@ export class IntegrityChecker {
     const withoutTiers = this.users.missingFrom(this.usersWithTiers, MAX_EXAMPLES);
     for (const id of withoutTiers.first)
       this.fail('tiers_cover_window', `user_id=${id + this.idBase} (no tier interval)`);
-    this.counts.get('tiers_cover_window')!.violations += withoutTiers.count - withoutTiers.first.length;
+    this.counts.tiers_cover_window.violations += withoutTiers.count - withoutTiers.first.length;
     const checks = (Object.keys(CHECKS) as CheckName[]).map((name) => {
-      const { violations, examples } = this.counts.get(name)!;
+      const { violations, examples } = this.counts[name];
       return { name, description: CHECKS[name], passed: violations === 0, violations, examples };
     });
     const [free5, free50, premium5, premium50] = this.uploadCounts;
@@ -227,7 +228,7 @@ export class IntegrityChecker {
   }
 
   private fail(check: CheckName, example: string): void {
-    const entry = this.counts.get(check)!;
+    const entry = this.counts[check];
     entry.violations++;
     if (entry.examples.length < MAX_EXAMPLES) entry.examples.push(example);
   }

@@ -1,4 +1,4 @@
-import { tierName, type UserBatch } from '../engine/user-batch.js';
+import { startedBatch, tierName, type UserBatch } from '../engine/user-batch.js';
 import { doubleText, type CsvBuffer } from './csv-buffer.js';
 import type { UserRowWriter } from './csv-format.js';
 import { AnchorCursor, SCENARIOS } from '../tasks/anchors.js';
@@ -84,7 +84,7 @@ export class TaskRowWriter implements UserRowWriter {
 
   write(out: CsvBuffer, limit: number): number {
     const { anchors, labels, settings } = this;
-    const batch = this.batch!;
+    const batch = startedBatch(this.batch);
     let rows = 0;
     // The limit is checked before the cursor moves: the next call resumes at the next anchor.
     while (out.length < limit) {

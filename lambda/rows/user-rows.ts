@@ -6,7 +6,7 @@ import { ITEMS } from '../layout/tables.js';
 import type { Cohort } from '../engine/cohorts.js';
 import { tierName, type UserBatch } from '../engine/user-batch.js';
 import { timedeltaFromFloat, US_PER_HOUR } from '../time/python-timedelta.js';
-import { parseUtcTimestamp } from '../time/utc-timestamp.js';
+import { utcTimestampSeconds } from '../time/utc-timestamp.js';
 import { USER_TABLES, type UserTableName } from './user-tables.js';
 
 /** A piece of every per-user table, for users in order: bytes and rows per table, in `USER_TABLES` order. */
@@ -65,8 +65,8 @@ export class RowFormatting {
     this.writers = USER_TABLES.map((t) => (tables.has(t.name) ? t.rowWriter(config) : NO_ROWS));
     this.buffers = USER_TABLES.map(() => new CsvBuffer(CHUNK_BYTES + (CHUNK_BYTES >> 3)));
     this.checks = {
-      start: parseUtcTimestamp(config.start)!,
-      end: parseUtcTimestamp(config.end)!,
+      start: utcTimestampSeconds(config.start),
+      end: utcTimestampSeconds(config.end),
       minGapUs: timedeltaFromFloat(config.minTierGapHours, US_PER_HOUR),
     };
     this.chunkMemory = options.chunkMemory;
@@ -153,8 +153,7 @@ export class RangeFormatter {
     let open = false;
     for (let i = 0; i < this.writers.length; i++) {
       const writer = this.writers[i];
-      if (writer.done) continue;
-      this.rows[i] += writer.write(this.buffers[i], CHUNK_BYTES);
+      if (!writer.done) this.rows[i] += writer.write(this.buffers[i], CHUNK_BYTES);
       if (!writer.done) open = true;
     }
     if (!open) {

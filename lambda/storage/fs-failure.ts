@@ -22,11 +22,13 @@ export function fsFailure(operation: string, path: string, error: unknown): Oper
   return new OperationError(`${fsCause(error)} ${operation} ${path}`, { cause: error });
 }
 
-function fsCause(error: unknown): string {
-  const { code, message } = error as NodeJS.ErrnoException;
+/** The cause of a failed file-system call in words: `disk full`, `not found`, `resource busy or locked (EBUSY)`. */
+export function fsCause(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const { code } = error as NodeJS.ErrnoException;
   if (code && CAUSES[code]) return CAUSES[code];
   // e.g. "EBUSY: resource busy or locked, rename 'a' -> 'b'" → "resource busy or locked (EBUSY)"
-  const described = code && /^[A-Z]+: ([^,]+)/.exec(String(message))?.[1];
+  const described = code && /^[A-Z]+: ([^,]+)/.exec(error.message)?.[1];
   if (described) return `${described} (${code})`;
-  return String(message ?? error);
+  return error.message;
 }

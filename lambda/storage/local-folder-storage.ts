@@ -114,8 +114,9 @@ export class LocalFolderStorage implements ComposableStorage {
       const key = relative(this.root, join(entry.parentPath, entry.name)).split(sep).join('/');
       if (!key.startsWith(prefix)) continue;
       const rest = key.slice(prefix.length);
-      const cut = options.delimiter ? rest.indexOf(options.delimiter) : -1;
-      if (cut >= 0) found.set(prefix + rest.slice(0, cut + options.delimiter!.length), true);
+      const { delimiter } = options;
+      const cut = delimiter ? rest.indexOf(delimiter) : -1;
+      if (delimiter && cut >= 0) found.set(prefix + rest.slice(0, cut + delimiter.length), true);
       else found.set(key, false);
     }
     const after = options.token ?? options.startAfter;

@@ -121,7 +121,7 @@ export class S3Storage implements ComposableStorage {
       return true;
     } catch (error) {
       // 412: the key exists; 409: a concurrent conditional write to it is in progress.
-      const status = (error as S3ServiceException).$metadata?.httpStatusCode;
+      const status = error instanceof S3ServiceException ? error.$metadata.httpStatusCode : undefined;
       if (status === 412 || status === 409) return false;
       throw this.failure(error, 'PutObject', key);
     }
@@ -153,7 +153,7 @@ export class S3Storage implements ComposableStorage {
         const out = await this.client.send(
           new GetObjectCommand({ Bucket: this.bucket, Key: source, Range: `bytes=${from}-${to - 1}` }),
         );
-        return Buffer.from(await out.Body!.transformToByteArray());
+        return Buffer.from(await answered(out.Body, 'a body').transformToByteArray());
       });
       if (bytes.length !== to - from)
         throw new Error(`${source}: read ${bytes.length} bytes of range ${from}-${to - 1}`);
@@ -237,8 +237,8 @@ export class S3Storage implements ComposableStorage {
       ),
     );
     return {
-      keys: (out.Contents ?? []).map((o) => o.Key!),
-      prefixes: (out.CommonPrefixes ?? []).map((p) => p.Prefix!),
+      keys: (out.Contents ?? []).map((o) => answered(o.Key, 'a key')),
+      prefixes: (out.CommonPrefixes ?? []).map((p) => answered(p.Prefix, 'a prefix')),
       nextToken: out.IsTruncated ? out.NextContinuationToken : undefined,
     };
   }
@@ -286,7 +286,7 @@ export class S3Storage implements ComposableStorage {
         new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: contentTypeOf(key) }),
       ),
     );
-    return out.UploadId!;
+    return answered(out.UploadId, 'an upload id');
   }
 
   /** Uploads one part and returns its ETag; `signal` cancels it (a sibling part failed). */
@@ -307,7 +307,7 @@ export class S3Storage implements ComposableStorage {
   }
 
   async completeUpload(key: string, uploadId: string, parts: CompletedPart[]): Promise<void> {
-    const Parts = [...parts].sort((a, b) => a.PartNumber! - b.PartNumber!);
+    const Parts = [...parts].sort((a, b) => (a.PartNumber ?? 0) - (b.PartNumber ?? 0));
     await this.call('CompleteMultipartUpload', key, undefined, () =>
       this.client.send(
         new CompleteMultipartUploadCommand({
@@ -436,7 +436,7 @@ class S3StagedWriter implements StagedWriter {
       this.committed = true;
       return;
     }
-    if (this.filled > 0) await this.sendPart();
+    if (this.part && this.filled > 0) await this.sendPart(this.part);
     await Promise.all(this.inFlight);
     this.throwIfFailed();
     try {
@@ -461,13 +461,12 @@ class S3StagedWriter implements StagedWriter {
       this.part.set(chunk.subarray(at, at + n), this.filled);
       this.filled += n;
       at += n;
-      if (this.filled === PART_BYTES) await this.sendPart();
+      if (this.filled === PART_BYTES) await this.sendPart(this.part);
     }
   }
 
   /** Starts the upload of the filled part once a slot is free (does not wait for it to finish). */
-  private async sendPart(): Promise<void> {
-    const body = this.part!;
+  private async sendPart(body: Buffer): Promise<void> {
     const bytes = this.filled;
     this.part = undefined;
     this.filled = 0;
@@ -481,8 +480,7 @@ class S3StagedWriter implements StagedWriter {
     } catch (error) {
       this.storage.slots.give();
       this.storage.givePartBuffer(body);
-      await this.fail(error);
-      throw this.failed!.error;
+      throw await this.fail(error);
     }
     const sending: Promise<void> = this.storage
       .uploadPart(this.key, uploadId, partNumber, body.subarray(0, bytes), this.cancel.signal)
@@ -502,8 +500,9 @@ class S3StagedWriter implements StagedWriter {
    * Records the first failure, cancels the parts in flight and aborts the multipart upload, once;
    * resolves when that is done (every call waits for the same).
    */
-  private fail(error: unknown): Promise<void> {
-    this.failed ??= { error };
+  /** Records the first failure and ends the upload; resolves to that first failure's error. */
+  private fail(error: unknown): Promise<unknown> {
+    const failed = (this.failed ??= { error });
     this.ending ??= (async () => {
       this.cancel.abort();
       await Promise.allSettled(this.inFlight);
@@ -512,7 +511,7 @@ class S3StagedWriter implements StagedWriter {
       if (this.part) this.storage.givePartBuffer(this.part);
       this.part = undefined;
     })();
-    return this.ending;
+    return this.ending.then(() => failed.error);
   }
 
   private throwIfFailed(): void {
@@ -520,15 +519,21 @@ class S3StagedWriter implements StagedWriter {
   }
 }
 
+/** A field every successful answer carries: its absence is a broken server, said as such. */
+function answered<T>(value: T | undefined, what: string): T {
+  if (value === undefined) throw new Error(`S3 answered without ${what}`);
+  return value;
+}
+
 // A missing bucket is an error, not an absent object: otherwise a run against a mistyped bucket
 // would find "no manifest" and generate everything before its first write failed.
 function isMissing(error: unknown): boolean {
   if (!(error instanceof S3ServiceException) || error.name === 'NoSuchBucket') return false;
-  return error.name === 'NoSuchKey' || error.$metadata?.httpStatusCode === 404;
+  return error.name === 'NoSuchKey' || error.$metadata.httpStatusCode === 404;
 }
 
 function isAccessDenied(error: unknown): boolean {
-  return error instanceof S3ServiceException && error.$metadata?.httpStatusCode === 403;
+  return error instanceof S3ServiceException && error.$metadata.httpStatusCode === 403;
 }
 
 function contentTypeOf(key: string): string {

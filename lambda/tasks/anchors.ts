@@ -1,3 +1,4 @@
+import { startedBatch } from '../engine/user-batch.js';
 import type { TierIntervals } from './oracle.js';
 import { SECONDS_PER_HOUR, type TaskSettings } from '../config/task-settings.js';
 
@@ -41,7 +42,7 @@ export class AnchorCursor {
   }
 
   next(): boolean {
-    const tiers = this.tiers!;
+    const tiers = startedBatch(this.tiers);
     const grid = this.nextGrid <= this.lastGrid ? this.nextGrid : Infinity;
     const change = this.nextChange < tiers.tierCount ? tiers.tierFrom[this.nextChange] : Infinity;
     if (grid === Infinity && change === Infinity) return false;

@@ -1,4 +1,4 @@
-import { ITEM_50GB, type UserBatch } from '../engine/user-batch.js';
+import { ITEM_50GB, startedBatch, type UserBatch } from '../engine/user-batch.js';
 import { SECONDS_PER_HOUR } from '../config/task-settings.js';
 
 /**
@@ -17,7 +17,7 @@ export class LargeUploadLabeler {
   }
 
   label(anchor: number): 0 | 1 {
-    const { uploadCount, uploadAt, uploadItemId } = this.batch!;
+    const { uploadCount, uploadAt, uploadItemId } = startedBatch(this.batch);
     let j = this.next;
     while (j < uploadCount && (uploadAt[j] <= anchor || uploadItemId[j] !== ITEM_50GB)) j++;
     this.next = j;

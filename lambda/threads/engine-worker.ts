@@ -10,7 +10,8 @@ import { chunksInFlight, type ParentMessage, type WorkerData, type WorkerMessage
  * Worker thread: generates users and formats their rows (checks included), so the parent only
  * hashes and writes. The whole run, blocks of users, or half of a run split by table (see `WorkerData`).
  */
-const port = parentPort!;
+if (!parentPort) throw new Error('the engine worker runs only on a worker thread');
+const port = parentPort;
 const { config, blocks, pair } = workerData as WorkerData;
 const maxInFlight = chunksInFlight(blocks?.stride ?? 1);
 let inFlight = 0;

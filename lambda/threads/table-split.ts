@@ -76,8 +76,11 @@ export async function runCompanionThread(config: GenerationConfig, port: Message
   const formatter = new RangeFormatter(formatting, { from: 1, to: config.users }, 1);
   const store = new PackedBatches();
   for (;;) {
-    while (inbox.length === 0) await new Promise<void>((resolve) => (wake = resolve));
-    const message = inbox.shift()!;
+    let message = inbox.shift();
+    while (message === undefined) {
+      await new Promise<void>((resolve) => (wake = resolve));
+      message = inbox.shift();
+    }
     if (message === 'end') break;
     store.load(message);
     for (const batch of store.batches()) {

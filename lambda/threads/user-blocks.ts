@@ -41,12 +41,10 @@ export async function runBlocks(
   const stored: Array<{ block: number; range: { from: number; to: number }; store: PackedBatches }> = [];
   let block = index;
   for (;;) {
-    for (
-      let range = blockRange(config.users, blockUsers, block);
-      range && free.length > 0;
-      block += stride, range = blockRange(config.users, blockUsers, block)
-    ) {
-      const store = free.pop()!;
+    // Generate ahead while a store is free, then format the oldest block.
+    for (let range = blockRange(config.users, blockUsers, block); range;) {
+      const store = free.pop();
+      if (!store) break;
       store.clear();
       for (const batch of engineRange(config, range)) store.add(batch);
       if (store.uploads > 0x7fffffff)
@@ -54,6 +52,8 @@ export async function runBlocks(
       Atomics.store(counts, block, store.uploads);
       Atomics.notify(counts, block);
       stored.push({ block, range, store });
+      block += stride;
+      range = blockRange(config.users, blockUsers, block);
     }
     const oldest = stored.shift();
     if (!oldest) return;

@@ -32,7 +32,10 @@ export interface UserRowsOptions {
  * - with 2 or more workers and the reference engine, two threads split the tables (`TABLE_SPLIT`):
  *   each table's chunks come from one thread, in order, and are read as they arrive.
  */
-export function userRows(config: GenerationConfig, options: UserRowsOptions = {}): AsyncIterable<RowsPart> {
+export function userRows(
+  config: GenerationConfig,
+  options: UserRowsOptions = {},
+): AsyncIterable<RowsPart> | Iterable<RowsPart> {
   const { worker, workers = 1 } = options;
   if (!Number.isInteger(workers) || workers < 1) throw new Error(`workers must be a positive integer (got ${workers})`);
   if (!supportsUserRanges(config)) {
@@ -45,12 +48,12 @@ export function userRows(config: GenerationConfig, options: UserRowsOptions = {}
   return threads > 1 ? blocksFromWorkers(config, worker, threads, blockUsers) : wholeRunFromWorker(config, worker);
 }
 
-async function* wholeRunInProcess(config: GenerationConfig): AsyncGenerator<RowsPart> {
+function* wholeRunInProcess(config: GenerationConfig): Generator<RowsPart> {
   yield* formatRange(new RowFormatting(config), { from: 1, to: config.users }, 1, createEngine(config));
 }
 
 /** The same blocks the workers would make, one after the other in this thread (tests, no bundle). */
-async function* blocksInProcess(config: GenerationConfig, blockUsers: number): AsyncGenerator<RowsPart> {
+function* blocksInProcess(config: GenerationConfig, blockUsers: number): Generator<RowsPart> {
   const formatting = new RowFormatting(config);
   let txnFrom = 1;
   for (let b = 0; ; b++) {
@@ -93,8 +96,11 @@ function startWorker(url: URL, data: WorkerData, transferList: Transferable[] = 
   const inbox: Inbox = {
     worker,
     async next() {
-      while (queue.length === 0) await new Promise<void>((resolve) => (notify = resolve));
-      return queue.shift()!;
+      for (;;) {
+        const message = queue.shift();
+        if (message) return message;
+        await new Promise<void>((resolve) => (notify = resolve));
+      }
     },
     poll: () => queue.shift(),
   };
@@ -104,7 +110,7 @@ function startWorker(url: URL, data: WorkerData, transferList: Transferable[] = 
     inbox.onMessage?.();
   };
   worker.on('message', push);
-  worker.on('error', (error) => push({ type: 'error', message: error.stack ?? String(error) }));
+  worker.on('error', (error: Error) => push({ type: 'error', message: error.stack ?? String(error) }));
   worker.on('exit', (code) => push({ type: 'exit', code }));
   return inbox;
 }

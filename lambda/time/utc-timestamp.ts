@@ -15,7 +15,14 @@ export function parseUtcTimestamp(text: string): number | undefined {
   return formatUtcTimestamp(seconds) === text ? seconds : undefined;
 }
 
-const pad2 = (n: number): string => (n < 10 ? '0' : '') + n;
+/** Epoch seconds of a timestamp already validated (a parsed config's, a manifest's): malformed text is a bug. */
+export function utcTimestampSeconds(text: string): number {
+  const seconds = parseUtcTimestamp(text);
+  if (seconds === undefined) throw new Error(`not a UTC timestamp YYYY-MM-DDTHH:MM:SSZ: ${JSON.stringify(text)}`);
+  return seconds;
+}
+
+const pad2 = (n: number): string => (n < 10 ? '0' : '') + String(n);
 
 /** Formats epoch seconds (whole) as `YYYY-MM-DDTHH:MM:SSZ`. */
 export function formatUtcTimestamp(epochSeconds: number): string {

@@ -41,7 +41,7 @@ function allowedKeys(path: readonly PropertyKey[]): string[] {
   for (const key of path) {
     let inner = shape[String(key)] as { def?: { innerType?: unknown }; shape?: Record<string, unknown> } | undefined;
     // Unwrap .default()/.prefault() wrappers to reach the object's shape.
-    while (inner && !inner.shape && inner.def?.innerType) inner = inner.def.innerType as typeof inner;
+    while (inner && !inner.shape && inner.def?.innerType) inner = inner.def.innerType;
     shape = inner?.shape ?? {};
   }
   return Object.keys(shape);
@@ -94,6 +94,8 @@ function crossFieldProblems(raw: Record<string, unknown>, fieldProblems: Problem
   const premium = value('premiumUploadsPerDay');
   const spike = value('upgradeSpike');
   if (
+    startText !== undefined &&
+    endText !== undefined &&
     start !== undefined &&
     end !== undefined &&
     end > start &&
@@ -105,8 +107,8 @@ function crossFieldProblems(raw: Record<string, unknown>, fieldProblems: Problem
   ) {
     const bound = userUploadBound({
       users,
-      start: startText!,
-      end: endText!,
+      start: startText,
+      end: endText,
       freeUploadsPerDay: free,
       premiumUploadsPerDay: premium,
       upgradeSpike: spike,

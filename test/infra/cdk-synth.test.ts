@@ -30,8 +30,8 @@ function run(
     const child = spawn(command, args, { cwd: PROJECT_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
+    child.stdout.on('data', (d) => (stdout += String(d)));
+    child.stderr.on('data', (d) => (stderr += String(d)));
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
@@ -111,8 +111,8 @@ describe('the bundled handler (the deployed artifact) against a local S3 server'
     });
   });
   afterAll(async () => {
-    client?.destroy();
-    await s3?.stop();
+    client.destroy();
+    await s3.stop();
   });
 
   /** Invokes the bundle in a fresh Node process with the function's environment from the template. */
@@ -167,7 +167,7 @@ describe('the bundled handler (the deployed artifact) against a local S3 server'
     expect(response.statusCode, response.body).toBe(201);
     const body = JSON.parse(response.body);
     expect(body.prefix).toMatch(/^tierdrift\/seed=\d+\/[0-9a-f]{16}$/);
-    const files = (await keys(`${body.prefix}/`)).map((k) => k.slice(body.prefix.length + 1));
+    const files = (await keys(`${body.prefix}/`)).map((k) => k.slice(String(body.prefix).length + 1));
     expect(files.filter((f) => f !== '_run.json')).toEqual([
       'items.csv',
       'manifest.json',

@@ -23,7 +23,7 @@ beforeAll(() => {
   ids = {
     fn: idOf(s.stack, s.stack.fn),
     stateMachine: idOf(s.stack, machine),
-    role: idOf(s.stack, machine.role as never),
+    role: idOf(s.stack, machine.role),
     logGroup: idOf(s.stack, s.stack.fanout.logGroup),
   };
 });
@@ -113,8 +113,8 @@ describe('the fan-out state machine', () => {
 
   it('is valid Amazon States Language (asl-validator 4, ARNs and paths checked)', () => {
     const definition = fanoutDefinitionOf(s.json, LOCAL_FUNCTION_ARN);
-    const { isValid, errorsText } = aslValidator(structuredClone(definition), { checkArn: true, checkPaths: true });
-    expect(isValid, errorsText()).toBe(true);
+    const result = aslValidator(structuredClone(definition), { checkArn: true, checkPaths: true });
+    expect(result.isValid, result.errorsText()).toBe(true);
     // The validator does reject a broken one.
     expect(
       aslValidator({ ...structuredClone(definition), StartAt: 'Nowhere' }, { checkArn: true, checkPaths: true })

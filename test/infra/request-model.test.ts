@@ -12,7 +12,7 @@ const readEvent = (name: string): any =>
 const Ajv04 = ajvDraft04.default;
 const ajv = new Ajv04({ strict: true, allErrors: true });
 const validate = ajv.compile(configJsonSchemaDraft4());
-const accepts = (body: unknown): boolean => validate(body) as boolean;
+const accepts = (body: unknown): boolean => validate(body);
 
 describe('POST /datasets request model', () => {
   it('is a draft-4 schema generated from generationConfigSchema, listing every config key', () => {

@@ -43,7 +43,7 @@ describe('deployment settings (CDK context)', () => {
       BUCKET_NAME: 'my-bucket',
       STATE_MACHINE_ARN: 'arn:aws:states:eu-west-1:123456789012:stateMachine:Tierdrift-fanout',
     };
-    const env = loadEnvironment(deployed as Record<string, string>);
+    const env = loadEnvironment(deployed);
     expect(env).toMatchObject({
       maxUsers: DEFAULT_SETTINGS.maxUsers,
       maxOutputBytes: DEFAULT_SETTINGS.maxOutputBytes,

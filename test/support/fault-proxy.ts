@@ -88,7 +88,7 @@ export async function startFaultProxy(target: string, { lifetimeMs = 300_000 } =
     /** Forwards bytes of the current request, applying its action. */
     const forward = (bytes: Buffer) => {
       if (action?.kind === 'slowDown') return; // dropped: the request is answered here
-      if (action && (action.kind === 'stall' || action.kind === 'reset')) {
+      if (action) {
         const sent = bytes.subarray(0, action.left);
         action.left -= sent.length;
         if (sent.length) upstream.write(sent);
@@ -106,9 +106,11 @@ export async function startFaultProxy(target: string, { lifetimeMs = 300_000 } =
     };
 
     client.on('data', (data: Buffer) => {
-      if (stalled || client.destroyed) return;
+      // `forward` may stall or reset the connection between two pieces.
+      const halted = () => stalled || client.destroyed;
+      if (halted()) return;
       let rest = data;
-      while (rest.length > 0 && !stalled && !client.destroyed) {
+      while (rest.length > 0 && !halted()) {
         if (opaque) {
           forward(rest);
           return;

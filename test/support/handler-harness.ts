@@ -11,10 +11,10 @@ import type { LocalS3 } from './local-s3.js';
 
 let buckets = 0;
 
-export const readEvent = <T = unknown>(name: string): T =>
-  JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8')) as T;
+export const readEvent = (name: string): unknown =>
+  JSON.parse(readFileSync(new URL(`../../events/${name}`, import.meta.url), 'utf8'));
 
-export const apiEvent = (name: string): APIGatewayProxyEvent => readEvent<APIGatewayProxyEvent>(name);
+export const apiEvent = (name: string): APIGatewayProxyEvent => readEvent(name) as APIGatewayProxyEvent;
 
 /** An API event from a sample, with another method, path or body. */
 export function withRequest(

@@ -8,7 +8,7 @@ import {
   US_PER_HOUR,
   US_PER_SECOND,
 } from '../../time/python-timedelta.js';
-import { parseUtcTimestamp } from '../../time/utc-timestamp.js';
+import { utcTimestampSeconds } from '../../time/utc-timestamp.js';
 import { cohortAssigner } from '../cohorts.js';
 import { checkUserUploads } from '../upload-bound.js';
 import { ITEM_50GB, ITEM_5GB, newUserBatch, reserveUploads, type UserBatch } from '../user-batch.js';
@@ -28,8 +28,8 @@ const INDEX_RANGE = 2 ** 28;
  */
 export function* referenceEngine(config: GenerationConfig): Generator<UserBatch> {
   const n = config.users;
-  const startSec = parseUtcTimestamp(config.start)!;
-  const window = (parseUtcTimestamp(config.end)! - startSec) * US_PER_SECOND;
+  const startSec = utcTimestampSeconds(config.start);
+  const window = (utcTimestampSeconds(config.end) - startSec) * US_PER_SECOND;
   const gap = timedeltaFromFloat(config.minTierGapHours, US_PER_HOUR);
   const cohortOf = cohortAssigner(config);
   const py = new PythonRandom(config.seed);

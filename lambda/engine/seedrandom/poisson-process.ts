@@ -18,7 +18,7 @@ import { ALEA_MULTIPLIER, aleaNext, TWO_POW_MINUS_32 } from './user-stream.js';
  */
 
 const ZIGGURAT_LAYERS = 256;
-const R = 7.69711747013104972; // right edge of the base layer's rectangle (Marsaglia and Tsang)
+const R = 7.69711747013105; // right edge of the base layer's rectangle (Marsaglia and Tsang: 7.69711747013104972)
 const V = 3.949659822581572e-3; // area of each layer (the base one with the tail)
 
 /** X[i]: right edge of layer i (X[0] = V / e^-R, the base layer's virtual width; X[256] = 0). */

@@ -1,6 +1,6 @@
 import type { GenerationConfig } from '../../config/schema.js';
 import { timedeltaFromFloat, US_PER_HOUR, US_PER_SECOND } from '../../time/python-timedelta.js';
-import { parseUtcTimestamp } from '../../time/utc-timestamp.js';
+import { utcTimestampSeconds } from '../../time/utc-timestamp.js';
 import { cohortAssigner, type Cohort } from '../cohorts.js';
 import { lognormalParams } from '../reference/rate-model.js';
 import { newUserBatch, type UserBatch } from '../user-batch.js';
@@ -161,8 +161,8 @@ class UserGenerator {
   constructor(config: GenerationConfig, uploadVariant: number) {
     this.seed = config.seed;
     this.uploadKeys = streamKeys(uploadStream(uploadVariant));
-    this.startSec = parseUtcTimestamp(config.start)!;
-    this.W = parseUtcTimestamp(config.end)! - this.startSec;
+    this.startSec = utcTimestampSeconds(config.start);
+    this.W = utcTimestampSeconds(config.end) - this.startSec;
     const gapUs = timedeltaFromFloat(config.minTierGapHours, US_PER_HOUR);
     this.G = -Math.floor(-gapUs / US_PER_SECOND); // ceil: the gap in whole seconds, never shorter
     this.G1 = Math.max(this.G, 1);
