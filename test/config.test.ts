@@ -20,7 +20,7 @@ const DEFAULTS: GenerationConfig = {
   upgradeSpike: { probability: 0.9, maxUploads: 2, secondUploadProbability: 0.15 },
   cohortSizes: null,
   openEndedTiers: false,
-  tasks: { gridHours: 12, valFrom: null, testFrom: null },
+  tasks: { enabled: true, userFraction: 1, gridHours: 12, valFrom: null, testFrom: null },
 };
 
 function problemsOf(raw: unknown): ConfigProblem[] {
