@@ -32,8 +32,8 @@ beforeAll(async () => {
   s3.useAsSdkEndpoint();
   await s3.createBucket('task-options');
 });
-afterAll(() => {
-  s3?.stop();
+afterAll(async () => {
+  await s3.stop();
   rmSync(root, { recursive: true, force: true });
 });
 

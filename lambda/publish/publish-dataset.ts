@@ -122,7 +122,7 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
     csvFiles.map((f) => fileKey(prefix, f.file)),
     async (writers) => {
       const out = writers.map((w) => new DigestingFileWriter(w));
-      csvFiles.forEach((f, i) => out[i].appendText(headerLine(f), 0));
+      for (const [i, f] of csvFiles.entries()) out[i].appendText(headerLine(f), 0);
       out[csvFiles.findIndex((f) => f.file === TABLES.items.file)].appendText(itemLines(), ITEMS.length);
       // Where each per-user table's bytes go: the file writer of its entry (none for a file the config has not).
       const userTableOut = USER_TABLES.map(
