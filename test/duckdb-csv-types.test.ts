@@ -12,7 +12,9 @@ import {
   type DatasetSchema,
   type SchemaTable,
 } from '../lambda/dataset/dataset-schema.js';
+import { runFanoutLocally } from '../lambda/fanout/fanout-steps.js';
 import { publishDataset } from '../lambda/publish/publish-dataset.js';
+import { parseUtcTimestamp } from '../lambda/time/utc-timestamp.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 
 /**
@@ -173,5 +175,40 @@ describe("DuckDB's detection gives schema.json's types", () => {
     expect((await typesRead(dir, tiers, `${timestampFormat(schema)}, sample_size = -1`)).until_datetime).toBe(
       'TIMESTAMP',
     );
+  }, 120_000);
+});
+
+describe('the values DuckDB reads, with the options schema.json gives', () => {
+  it('a fan-out run (3 shards, open-ended tiers): rows, sums of ids and of epoch seconds as the text says', async () => {
+    const config = parseConfig({ engine: 'seedrandom', seed: 12, users: 450, openEndedTiers: true });
+    const outcome = (await runFanoutLocally(config, new LocalFolderStorage(root), {
+      shardUsers: 150,
+      minPartBytes: 0,
+    }))!;
+    const dir = join(root, outcome.prefix);
+    const schema = JSON.parse(readFileSync(join(dir, SCHEMA_FILE), 'utf8')) as DatasetSchema;
+    for (const table of schema.tables) {
+      const options = timestampFormat(schema) + nullableTypes(table);
+      expect(await typesRead(dir, table, options), table.file).toEqual(declared(table));
+      // The same figures from the text itself: integers summed, timestamps parsed to epoch seconds.
+      const lines = readFileSync(join(dir, table.file), 'latin1').split('\r\n').slice(1, -1);
+      const summed = table.columns.filter((c) => c.type === 'int' || c.type === 'timestamp');
+      const expected = summed.map((c) => {
+        const i = table.columns.indexOf(c);
+        return lines.reduce((sum, line) => {
+          const field = line.split(',')[i];
+          return field === '' ? sum : sum + (c.type === 'int' ? Number(field) : parseUtcTimestamp(field)!);
+        }, 0);
+      });
+      const sums = summed.map((c) => (c.type === 'int' ? `sum(${c.name})` : `sum(epoch(${c.name}))`));
+      const [figures] = await rows(
+        `SELECT count(*) AS n, ${sums.map((sum, i) => `${sum}::HUGEINT AS s${i}`).join(', ')} FROM ${readCsv(dir, table, options)}`,
+      );
+      expect(Number(figures.n), table.file).toBe(outcome.manifest.files.find((f) => f.name === table.file)!.rows);
+      expect(
+        summed.map((_, i) => Number(figures[`s${i}`])),
+        table.file,
+      ).toEqual(expected);
+    }
   }, 120_000);
 });
