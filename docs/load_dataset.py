@@ -1,40 +1,26 @@
-# Load a published tierdrift dataset from S3 into KumoRFM and into RelBench-style tables.
-# Written against kumoai's `kumoai.experimental.rfm` API (LocalTable / LocalGraph / KumoRFM, as in
-# the kumo-sdk API reference) and relbench 1.1 (`relbench.base.Database` / `Table`).
+# Load a published tierdrift dataset's Parquet tables from S3 into KumoRFM and into RelBench.
+# Written against kumoai 2.23.0.dev0's `kumoai.rfm` (LocalTable / Graph / KumoRFM, as in the
+# kumo-sdk API reference; older releases have the same classes under `kumoai.experimental.rfm`)
+# and relbench 1.1 (`relbench.base.Database` / `Table`).
 # Not run by the project's tests (no Python there); test/load-dataset-doc.test.ts checks that every
 # table, key, link and time column named below is the one schema.json declares.
-# pip install boto3 pandas kumoai relbench
-import io
+# The dataset must have been generated with "formats": ["csv", "parquet"] (and tasks enabled).
+# pip install kumoai relbench pandas pyarrow s3fs
 import json
 
-import boto3
 import pandas as pd
+import s3fs
 
-BUCKET = "my-bucket"
-PREFIX = "tierdrift/seed=42/fe0bbb5cee398a3b"  # a dataset folder: it has manifest.json
-s3 = boto3.client("s3")  # the usual AWS credentials and region
+DATASET = "s3://my-bucket/tierdrift/seed=42/fe0bbb5cee398a3b"  # a dataset folder: it has manifest.json
+fs = s3fs.S3FileSystem()  # the usual AWS credentials and region
 
-
-def read_bytes(name):
-    return s3.get_object(Bucket=BUCKET, Key=f"{PREFIX}/{name}")["Body"].read()
-
-
-# Or from the API's answer (POST /datasets, GET /datasets/{id}), with its presigned URLs:
-#   urls = {f["name"]: f["url"] for f in answer["files"]}
-#   read_bytes = lambda name: urllib.request.urlopen(urls[name]).read()
-
-schema = json.loads(read_bytes("schema.json"))
+schema = json.loads(fs.cat(f"{DATASET}/schema.json"))
 tables = {t["name"]: t for t in schema["tables"]}
 
 
 def load(name):
-    """A table as a DataFrame; timestamps as naive UTC datetimes, an empty end time as NaT."""
-    table = tables[name]
-    df = pd.read_csv(io.BytesIO(read_bytes(table["file"])))
-    for column in table["columns"]:
-        if column["type"] == "timestamp":
-            df[column["name"]] = pd.to_datetime(df[column["name"]], format="%Y-%m-%dT%H:%M:%SZ")
-    return df
+    """A table from its Parquet folder (all its parts): typed columns, timestamps as naive UTC, an empty end time as NaT."""
+    return pd.read_parquet(f"{DATASET}/parquet/{name}/")  # s3fs reads s3:// for pandas
 
 
 dfs = {name: load(name) for name in tables}
@@ -42,7 +28,7 @@ task = schema["tasks"][0]  # upload_50gb_next_hour
 task_rows = dfs[task["table"]]
 
 # ---- KumoRFM ---------------------------------------------------------------------------------
-import kumoai.experimental.rfm as rfm
+import kumoai.rfm as rfm
 
 rfm.init(api_key="YOUR_API_KEY")  # or set KUMO_API_KEY and call rfm.init()
 
@@ -56,20 +42,32 @@ items = rfm.LocalTable(dfs["items"], name="items", primary_key="item_id")
 uploads = rfm.LocalTable(dfs["uploads"], name="uploads", primary_key="txn_id", time_column="datetime")
 
 # truth_users and the task table stay out of the graph: they hold the answers.
-graph = rfm.LocalGraph(tables=[users, tiers, items, uploads])
+graph = rfm.Graph(tables=[users, tiers, items, uploads])
 graph.link(src_table="tiers", fkey="user_id", dst_table="users")
 graph.link(src_table="uploads", fkey="user_id", dst_table="users")
 graph.link(src_table="uploads", fkey="item_id", dst_table="items")
 graph.validate()
 
 model = rfm.KumoRFM(graph)
-# One prediction per task row: the task's PQL for its user, at its anchor time (the label counts
-# uploads of item 2, the 50 GB item, in (anchor_time, anchor_time + 1 h], as PQL's windows do).
+# The task's PQL for every user (FOR EACH), the users given as indices: the label counts uploads of
+# item 2, the 50 GB item, in (anchor_time, anchor_time + 1 h], as PQL's windows do.
+query = task["pql"].replace("FOR users.user_id = {user_id}", "FOR EACH users.user_id")
 test = task_rows[task_rows["split"] == "test"]
-for row in test.head(5).itertuples():
-    query = task["pql"].format(user_id=row.user_id)
-    prediction = model.predict(query, anchor_time=row.anchor_time)
-    print(row.scenario, row.label, row.oracle_probability, prediction, sep="\n")
+# A grid anchor of the test split: every user has a row at it. Batch mode splits the users into
+# requests of the largest size the task allows (one call, not a loop of single queries).
+anchor_time = test["anchor_time"].value_counts().idxmax()
+rows = test[test["anchor_time"] == anchor_time]
+with model.batch_mode(batch_size="max", num_retries=1):
+    prediction = model.predict(query, indices=rows["user_id"].tolist(), anchor_time=anchor_time, run_mode="fast")
+# ENTITY is the user id; True_PROB the probability of a positive label.
+scored = rows.merge(prediction.rename(columns={"ENTITY": "user_id"}), on="user_id")
+print(scored[["user_id", "scenario", "label", "oracle_probability", "True_PROB"]])
+# Predictions in the format `tierdrift evaluate --predictions` scores (against the oracle too).
+scored.rename(columns={"True_PROB": "probability"})[["user_id", "anchor_time", "probability"]].to_csv(
+    "kumorfm.csv", index=False, date_format=schema["timestampFormat"]
+)
+# KumoRFM's own estimate of its quality at that anchor, from in-context examples before it.
+print(model.evaluate(query, indices=rows["user_id"].tolist(), anchor_time=anchor_time, run_mode="fast"))
 
 # ---- RelBench-style --------------------------------------------------------------------------
 from relbench.base import Database, Table
@@ -77,6 +75,8 @@ from relbench.base import Database, Table
 # A RelBench table has one time column and no end-time column: a tiers row becomes visible at
 # from_datetime with its until_datetime, which may lie after the anchor (a leak of the next tier
 # change). Drop it; the tier in force at t is the user's last tiers row with from_datetime <= t.
+# (Each Parquet file also carries RelBench's pkey_col / fkey_col_to_pkey_table / time_col metadata,
+# so Table.load reads a part file as is; that keeps until_datetime.)
 db = Database(
     table_dict={
         "users": Table(dfs["users"], fkey_col_to_pkey_table={}, pkey_col="user_id"),

@@ -20,7 +20,7 @@ const DEFAULTS: GenerationConfig = {
   upgradeSpike: { probability: 0.9, maxUploads: 2, secondUploadProbability: 0.15 },
   cohortSizes: null,
   openEndedTiers: false,
-  tasks: { gridHours: 12, valFrom: null, testFrom: null },
+  tasks: { enabled: true, userFraction: 1, gridHours: 12, valFrom: null, testFrom: null },
 };
 
 function problemsOf(raw: unknown): ConfigProblem[] {
@@ -301,9 +301,11 @@ describe('engine', () => {
 });
 
 describe('tasks', () => {
-  it('defaults: a 12-hour grid and computed split boundaries (null)', () => {
-    expect(expectAccepted({ tasks: {} }).tasks).toEqual({ gridHours: 12, valFrom: null, testFrom: null });
+  it('defaults: enabled for every user, a 12-hour grid and computed split boundaries (null)', () => {
+    const defaults = { enabled: true, userFraction: 1, gridHours: 12, valFrom: null, testFrom: null };
+    expect(expectAccepted({ tasks: {} }).tasks).toEqual(defaults);
     expect(expectAccepted({ tasks: { gridHours: 0.5 } }).tasks).toEqual({
+      ...defaults,
       gridHours: 0.5,
       valFrom: null,
       testFrom: null,
@@ -354,7 +356,33 @@ describe('tasks', () => {
     expectOnlyProblem({ tasks: { valFrom: '2025-02-30T00:00:00Z' } }, 'tasks.valFrom', /real calendar time/);
     expectOnlyProblem({ tasks: { grid: 12 } }, 'tasks.grid', /unknown key.*gridHours/);
     const given = { gridHours: 24, valFrom: '2025-03-05T00:00:00Z', testFrom: '2025-03-05T00:00:00Z' };
-    expect(expectAccepted({ tasks: given }).tasks).toEqual(given);
+    expect(expectAccepted({ tasks: given }).tasks).toEqual({ enabled: true, userFraction: 1, ...given });
+  });
+
+  it('enabled: a boolean; userFraction in (0, 1]; with enabled false no other task key', () => {
+    expectOnlyProblem({ tasks: { enabled: 'no' } }, 'tasks.enabled', /true or false/);
+    for (const bad of [0, -0.5, 1.5, '0.5'])
+      expectOnlyProblem({ tasks: { userFraction: bad } }, 'tasks.userFraction', /greater than 0 and at most 1|number/);
+    expect(expectAccepted({ tasks: { userFraction: 0.001 } }).tasks.userFraction).toBe(0.001);
+    expect(expectAccepted({ tasks: { enabled: false } }).tasks).toMatchObject({ enabled: false, userFraction: 1 });
+    for (const key of ['userFraction', 'gridHours', 'valFrom'] as const) {
+      const value = { userFraction: 0.5, gridHours: 6, valFrom: '2025-03-05T00:00:00Z' }[key];
+      expectOnlyProblem(
+        { tasks: { enabled: false, [key]: value } },
+        `tasks.${key}`,
+        /left out when tasks.enabled is false/,
+      );
+    }
+  });
+
+  it('the task options are part of the dataset id', () => {
+    const ids = [
+      {},
+      { tasks: { enabled: false } },
+      { tasks: { userFraction: 0.5 } },
+      { tasks: { userFraction: 0.25 } },
+    ].map((raw) => datasetAddress(parseConfig(raw)).datasetId);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 
   it('start < valFrom <= testFrom < end, each error on the field given', () => {

@@ -3,7 +3,7 @@ import { stringify } from 'csv-stringify/sync';
 import { describe, expect, it } from 'vitest';
 import { parseConfig } from '../lambda/validation/validate.js';
 import type { GenerationConfigInput } from '../lambda/config/schema.js';
-import { CsvBuffer, doubleText } from '../lambda/rows/csv-buffer.js';
+import { CsvBuffer, doubleText, floatText } from '../lambda/rows/csv-buffer.js';
 import { headerLine, itemLines, writeTierRows, writeUploadRows, writeUserRow } from '../lambda/rows/csv-format.js';
 import { ITEMS, TABLE_NAMES, TABLES, type TableName } from '../lambda/layout/tables.js';
 import { createEngine } from '../lambda/engine/create-engine.js';
@@ -298,5 +298,31 @@ describe('doubleText', () => {
       values.push(Math.exp((next32() / 2 ** 32) * 20 - 10) / 24, 1 - Math.exp(-(next32() / 2 ** 32)));
     const differing = values.filter((x) => doubleText(x) !== String(x));
     expect(differing).toEqual([]);
+  });
+});
+
+describe('floatText', () => {
+  it('reads back as the same double and never looks like an integer (0.0, never 0)', () => {
+    expect([0, -0, 1, 0.5, 3, 1e20, 1e21, 1e-7].map(floatText)).toEqual([
+      '0.0',
+      '0.0',
+      '1.0',
+      '0.5',
+      '3.0',
+      '100000000000000000000.0',
+      '1e+21',
+      '1e-7',
+    ]);
+    let state = 0x2545f491;
+    const wrong: string[] = [];
+    for (let i = 0; i < 100_000; i++) {
+      state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+      // Integral values, probabilities and rates over many magnitudes.
+      for (const x of [state % 1000, state / 2 ** 32, Math.exp((state / 2 ** 32) * 60 - 30)]) {
+        const text = floatText(x);
+        if (Number(text) !== x || /^-?\d+$/.test(text)) wrong.push(`${x} written as ${text}`);
+      }
+    }
+    expect(wrong).toEqual([]);
   });
 });

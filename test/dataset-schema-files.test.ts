@@ -49,7 +49,7 @@ function typeProblem(column: SchemaColumn, value: string): string | undefined {
       if (!/^\d+$/.test(value)) return 'not an int';
       return column.values && !column.values.includes(Number(value)) ? 'not one of the values' : undefined;
     case 'float':
-      return /^\d+(\.\d+)?(e-?\d+)?$/.test(value) && Number.isFinite(Number(value)) ? undefined : 'not a float';
+      return /^\d+(\.\d+(e-?\d+)?|e-?\d+)$/.test(value) && Number.isFinite(Number(value)) ? undefined : 'not a float';
     case 'timestamp':
       return TIMESTAMP_PATTERN.test(value) && parseUtcTimestamp(value) !== undefined ? undefined : 'not a timestamp';
     case 'category':

@@ -156,7 +156,7 @@ describe('bad requests: the answer lists each problem and nothing is written', (
     ['an unknown route', withRequest(POST, { httpMethod: 'GET', path: '/jobs' }), 404, '(path)'],
     [
       'a wrong method on a known path',
-      withRequest(POST, { httpMethod: 'DELETE', path: '/datasets/seed-7-faebfe2169d6338f' }),
+      withRequest(POST, { httpMethod: 'DELETE', path: '/datasets/seed-7-458e8dd1c9773e6a' }),
       405,
       '(method)',
     ],

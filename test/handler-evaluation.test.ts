@@ -131,3 +131,22 @@ describe('events/api-post-evaluation.json', () => {
     );
   });
 });
+
+describe('a dataset generated with tasks.enabled false', () => {
+  it('POST /datasets publishes it without a task file; its evaluations answer 404 saying why', async () => {
+    const h = await createHarness(s3);
+    const config = { seed: 8, users: 3, tasks: { enabled: false } };
+    const { datasetId } = datasetAddress(parseConfig(config));
+    const created = await h.api(withRequest(apiEvent('api-post-default.json'), { body: JSON.stringify(config) }));
+    expect(created.statusCode).toBe(201);
+    const names = (created.json.files as { name: string }[]).map((f) => f.name);
+    expect(names).not.toContain('tasks/upload_50gb_next_hour.csv');
+    expect(names).toContain('truth/users.csv');
+
+    const response = await h.api(post(scoringPredictions(), `/datasets/${datasetId}/evaluations`));
+    expect(response.statusCode).toBe(404);
+    expect(errorsOf(response.json)[0].rule).toMatch(
+      /has no task to score or predict: it was generated with tasks\.enabled false/,
+    );
+  });
+});

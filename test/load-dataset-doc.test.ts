@@ -52,7 +52,10 @@ describe('docs/load_dataset.py against schema.json', () => {
       expect(a.time_column, name).toBe(quoted(t.timeColumn));
       expect(a.end_time_column, name).toBe(quoted(t.endTimeColumn?.column));
     }
-    expect(script).toMatch(/rfm\.LocalGraph\(tables=\[users, tiers, items, uploads\]\)/);
+    // Today's SDK builds a Graph (LocalGraph is only its old alias).
+    expect(script).toMatch(/rfm\.Graph\(tables=\[users, tiers, items, uploads\]\)/);
+    expect(script).not.toContain('LocalGraph');
+    expect(script).toContain('import kumoai.rfm as rfm');
   });
 
   it('KumoRFM: the links are exactly the foreign keys among the graph tables', () => {
@@ -62,11 +65,33 @@ describe('docs/load_dataset.py against schema.json', () => {
     expect(links.sort()).toEqual(linksAmong(graphTables));
   });
 
-  it("KumoRFM: the query is the task's PQL, formatted with the row's user", () => {
-    expect(script).toContain('query = task["pql"].format(user_id=row.user_id)');
-    expect(schema.tasks[0].pql).toContain('{user_id}');
-    expect(script).toContain('model.predict(query, anchor_time=row.anchor_time)');
+  it("KumoRFM: one batch prediction, the task's PQL FOR EACH user, at an anchor time, with a run mode", () => {
+    const replaced = /query = task\["pql"\]\.replace\("([^"]+)", "([^"]+)"\)/.exec(script);
+    expect(replaced).not.toBeNull();
+    const [, single, each] = replaced!;
+    // The text replaced is in the PQL schema.json gives; the result names no single user.
+    const pql = schema.tasks[0].pql;
+    expect(pql).toContain(single);
+    const query = pql.replace(single, each);
+    expect(query).toMatch(/ FOR EACH users\.user_id$/);
+    expect(query).not.toContain('{user_id}');
+    expect(script).toContain('with model.batch_mode(batch_size="max", num_retries=1):');
+    expect(script).toContain(
+      'model.predict(query, indices=rows["user_id"].tolist(), anchor_time=anchor_time, run_mode="fast")',
+    );
+    expect(script).toContain(
+      'model.evaluate(query, indices=rows["user_id"].tolist(), anchor_time=anchor_time, run_mode="fast")',
+    );
+    // No loop of single queries.
+    expect(script).not.toMatch(/for .* in .*itertuples/);
     expect(schema.tasks[0].anchorColumn).toBe('anchor_time');
+  });
+
+  it('reads every table from its Parquet folder and the timestamp format from schema.json', () => {
+    expect(script).toContain('pd.read_parquet(f"{DATASET}/parquet/{name}/")');
+    expect(script).toContain('dfs = {name: load(name) for name in tables}');
+    expect(script).toContain('date_format=schema["timestampFormat"]');
+    expect(schema.timestampFormat).toBe('%Y-%m-%dT%H:%M:%SZ');
   });
 
   it('RelBench: each Table with the foreign keys, single primary key and time column schema.json gives', () => {
@@ -90,7 +115,7 @@ describe('docs/load_dataset.py against schema.json', () => {
   it('RelBench: the task tables keep columns of the task file and use its anchor column as time', () => {
     const task = schema.tasks[0];
     const columns = table(task.table).columns.map((c) => c.name);
-    const kept = /\[\["(\w+)", "(\w+)", "(\w+)"\]\]/.exec(script)!.slice(1);
+    const kept = /\[\["(\w+)", "(\w+)", "(\w+)"\]\]\.reset_index/.exec(script)!.slice(1);
     expect(kept).toEqual([task.entity.column, task.anchorColumn, task.labelColumn]);
     for (const c of kept) expect(columns).toContain(c);
     expect(script).toMatch(

@@ -55,6 +55,8 @@ const CONFIGS: Array<{ name: string; raw: GenerationConfigInput }> = [
       tasks: { gridHours: 6 },
     },
   },
+  { name: 'a quarter of the users with task rows', raw: { seed: 6, users: 4000, tasks: { userFraction: 0.25 } } },
+  { name: 'no task file', raw: { engine: 'seedrandom', users: 2000, tasks: { enabled: false } } },
 ];
 
 describe('estimateOutput against generated datasets', () => {

@@ -199,7 +199,7 @@ describe('publishDataset with LocalFolderStorage (default config)', () => {
     const m = JSON.parse(readFileSync(join(dir, outcome.manifestKey), 'utf8'));
     expect(m).toEqual(JSON.parse(JSON.stringify(outcome.manifest)));
     expect(m.formatVersion).toBe(FORMAT_VERSION);
-    expect(m.formatVersion).toBe(2);
+    expect(m.formatVersion).toBe(3);
     expect(m.generator).toEqual({ name: PKG.name, version: PKG.version, engine: 'reference' });
     expect(m.datasetId).toBe(`seed-42-${configHash(config)}`);
     expect(m.configHash).toBe(configHash(config));

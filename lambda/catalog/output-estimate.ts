@@ -2,8 +2,9 @@ import type { GenerationConfig } from '../config/schema.js';
 import { SCHEMA_FILE, schemaJsonText } from '../dataset/dataset-schema.js';
 import { headerLine, itemLines } from '../rows/csv-format.js';
 import { ITEMS, MANIFEST_FILE } from '../layout/tables.js';
-import { DATASET_FILES, USER_TABLES, type UserTableName } from '../rows/user-tables.js';
-import { SECONDS_PER_HOUR } from '../config/task-settings.js';
+import { datasetFiles, USER_TABLES, type UserTableName } from '../rows/user-tables.js';
+import { SECONDS_PER_HOUR, taskSettings } from '../config/task-settings.js';
+import { inTaskSample } from '../tasks/user-sample.js';
 import { utcTimestampSeconds } from '../time/utc-timestamp.js';
 
 /**
@@ -22,7 +23,9 @@ import { utcTimestampSeconds } from '../time/utc-timestamp.js';
  * - truth/users.csv: rates written as 21-character doubles (shortest round-trip texts run 17–21);
  * - the task file: every grid anchor plus every tier change as a row (a change on a grid anchor
  *   is one row, so this counts it twice), premium by the share above; a premium
- *   row's probability as 20 characters, every hours_in_tier as long as the window's hours;
+ *   row's probability as 20 characters, every hours_in_tier as long as the window's hours; with
+ *   `tasks.userFraction` below 1, for the sampled users only (counted exactly, one hash per
+ *   user); none with `tasks.enabled` false;
  * - manifest.json: MANIFEST_BYTES.
  * Test: test/output-estimate.test.ts holds it against generated datasets.
  */
@@ -63,8 +66,9 @@ const COHORT_PREMIUM_SHARE = [1, 0, 0.5, 0.5, 0.5] as const;
 // `,just_upgraded,premium,`-like texts: at most 24 characters premium, 11 free (`,free,free,`; a downgrade's row is counted premium).
 const SCENARIO_TIER_PREMIUM = 24;
 const SCENARIO_TIER_FREE = 11;
-// `,0,` label, `,train\r\n` split (the longest).
+// `,0,` label, `,train\r\n` split (the longest); a free row's probability `0.0`.
 const LABEL = 3;
+const FREE_PROBABILITY_TEXT = 3;
 const SPLIT_EOL = 8;
 
 const digits = (n: number): number => String(Math.floor(n)).length;
@@ -115,6 +119,20 @@ export function estimateUserRows(config: GenerationConfig, from = 1, to = config
   const uploadsOf = (c: number): number =>
     COHORT_PREMIUM_SHARE[c] * premium + (1 - COHORT_PREMIUM_SHARE[c]) * free + (c >= 3 ? spikes : 0);
   const blocks = cohortBlocks(config);
+  const settings = taskSettings(config);
+  // Users a..b with task rows, and the sum of their ids' decimal lengths.
+  const taskUsers = (a: number, b: number): { users: number; idDigits: number } => {
+    if (!config.tasks.enabled) return { users: 0, idDigits: 0 };
+    if (config.tasks.userFraction === 1) return { users: b - a + 1, idDigits: digitSum(a, b) };
+    let users = 0;
+    let idDigits = 0;
+    for (let u = a; u <= b; u++) {
+      if (!inTaskSample(u, settings)) continue;
+      users++;
+      idDigits += digits(u);
+    }
+    return { users, idDigits };
+  };
   // txn ids run to the whole run's uploads: every row's is counted as long as the last one.
   const txnDigits = digits(
     Math.max(
@@ -157,9 +175,10 @@ export function estimateUserRows(config: GenerationConfig, from = 1, to = config
       LABEL +
       SPLIT_EOL +
       share * (SCENARIO_TIER_PREMIUM + PROBABILITY_TEXT) +
-      (1 - share) * (SCENARIO_TIER_FREE + 1);
-    sums.tasks_upload_50gb_next_hour.rows += users * anchors;
-    sums.tasks_upload_50gb_next_hour.bytes += anchors * (idDigits + users * rowText);
+      (1 - share) * (SCENARIO_TIER_FREE + FREE_PROBABILITY_TEXT);
+    const sampled = taskUsers(a, b);
+    sums.tasks_upload_50gb_next_hour.rows += sampled.users * anchors;
+    sums.tasks_upload_50gb_next_hour.bytes += anchors * (sampled.idDigits + sampled.users * rowText);
   });
   return USER_TABLES.map((t) => ({ rows: Math.ceil(sums[t.name].rows), bytes: Math.ceil(sums[t.name].bytes) }));
 }
@@ -167,7 +186,7 @@ export function estimateUserRows(config: GenerationConfig, from = 1, to = config
 /** Every file of a config's dataset, in manifest order with manifest.json last, and their totals. */
 export function estimateOutput(config: GenerationConfig): OutputEstimate {
   const perUser = estimateUserRows(config);
-  const files: FileEstimate[] = DATASET_FILES.map((f) => {
+  const files: FileEstimate[] = datasetFiles(config).map((f) => {
     const header = Buffer.byteLength(headerLine(f));
     if (f.userTable === undefined)
       return { name: f.file, rows: ITEMS.length, bytes: header + Buffer.byteLength(itemLines()) };

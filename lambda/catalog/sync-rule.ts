@@ -52,6 +52,6 @@ export function outputProblem(estimate: OutputEstimate, maxBytes: number, settin
     field: '(config)',
     rule:
       `would write about ${byteText(estimate.bytes)} (${estimate.bytes} bytes by the estimate, ${largest.name} the largest at ${byteText(largest.bytes)}), ` +
-      `more than the ${maxBytes} bytes allowed (${setting}): fewer users, a coarser tasks.gridHours, lower rates or a shorter window`,
+      `more than the ${maxBytes} bytes allowed (${setting}): fewer users, a coarser tasks.gridHours, a smaller tasks.userFraction (or tasks.enabled false), lower rates or a shorter window`,
   };
 }

@@ -50,8 +50,16 @@ const uploadRate = (mean: number, std: number) =>
     })
     .prefault({});
 
-/** The prediction task files; the cross-field rules (window, split order) are in validate.ts. */
+/** The prediction task files; the cross-field rules (window, split order, `enabled`) are in validate.ts. */
 export const tasksSchema = z.strictObject({
+  // false: no task file at all (the tables, truth/users.csv and schema.json only).
+  enabled: z.boolean({ error: 'must be true or false' }).default(true),
+  // The share of users who get task rows, a sample fixed by the seed and the user id.
+  userFraction: z
+    .number({ error: 'must be a number' })
+    .gt(0, { error: 'must be greater than 0 and at most 1 (the share of users with task rows)' })
+    .max(1, { error: 'must be greater than 0 and at most 1 (the share of users with task rows)' })
+    .default(1),
   gridHours: z.number({ error: 'must be a number' }).gt(0, { error: 'must be greater than 0 (hours)' }).default(12),
   valFrom: splitBoundary(),
   testFrom: splitBoundary(),

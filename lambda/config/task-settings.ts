@@ -18,6 +18,9 @@ export interface TaskSettings {
   spikeProbability: number;
   /** 0 when upgradeSpike.maxUploads is 1. */
   secondUploadProbability: number;
+  /** The config's seed, and userFraction · 2^32: which users get task rows (lambda/tasks/user-sample.ts). */
+  seed: number;
+  sampleThreshold: number;
 }
 
 /**
@@ -48,5 +51,7 @@ export function taskSettings(config: GenerationConfig): TaskSettings {
     premiumLargeShare: config.premiumLargeShare,
     spikeProbability: spike.probability,
     secondUploadProbability: spike.maxUploads > 1 ? spike.secondUploadProbability : 0,
+    seed: config.seed,
+    sampleThreshold: Math.floor(config.tasks.userFraction * 2 ** 32),
   };
 }

@@ -77,16 +77,44 @@ export interface TaskDefinition {
   /** Kumo PQL of the label; `{user_id}` stands for the entity, evaluated at anchor_time. */
   pql: string;
   anchors: { gridHours: number; rule: string };
+  /** Which users have rows (config `tasks.userFraction`): all, or a sample fixed by the seed and user id. */
+  users: { fraction: number; rule: string };
   splits: TaskSplit[];
 }
 
+/** strftime-style (DuckDB `timestampformat`, pandas `date_format`, Python `strptime`); always UTC. */
+export const TIMESTAMP_FORMAT = '%Y-%m-%dT%H:%M:%SZ';
+
+/**
+ * How every CSV of the dataset is written, for readers that take options rather than guess: the
+ * four reference tables as Python's csv module writes them, and the truth and task files alike.
+ */
+export const CSV_DIALECT = {
+  encoding: 'ascii',
+  delimiter: ',',
+  /** The first line names the columns, in `tables[].columns` order. */
+  header: true,
+  lineTerminator: '\r\n',
+  /** No field contains a delimiter, quote or line break, so none is quoted. */
+  quoting: 'none',
+  quoteChar: '"',
+  /** An empty field is a missing value (null); only `nullable` columns have them. */
+  nullValue: '',
+  /** `float` columns always carry a `.` or an exponent (`0.0`, never `0`): typed float from any rows. */
+  floatFormat: 'shortest round-trip decimal, with .0 after an integral value',
+  timestampFormat: TIMESTAMP_FORMAT,
+} as const;
+
 export interface DatasetSchema {
-  schemaVersion: 1;
-  timestampFormat: 'YYYY-MM-DDTHH:MM:SSZ';
+  schemaVersion: 2;
+  /** `timestamp` columns, as text (strftime-style); the instants are UTC, read them as naive UTC timestamps. */
+  timestampFormat: typeof TIMESTAMP_FORMAT;
   timezone: 'UTC';
+  csv: typeof CSV_DIALECT;
   /** The simulated window [start, end). */
   window: { start: string; end: string };
   tables: SchemaTable[];
+  /** Empty, with no task table, when the config has `tasks.enabled` false. */
   tasks: TaskDefinition[];
 }
 
@@ -249,16 +277,25 @@ export function buildDatasetSchema(config: GenerationConfig): DatasetSchema {
       gridHours: config.tasks.gridHours,
       rule: `start + k * gridHours (k >= 1) up to end - ${horizonHours} h, and every tier change after start; one row when both coincide`,
     },
+    users: {
+      fraction: config.tasks.userFraction,
+      rule:
+        config.tasks.userFraction === 1
+          ? 'every user'
+          : 'the users whose sample key (a hash of seed and user_id) is below fraction * 2^32, about that share of each cohort',
+    },
     splits: SPLITS.map((name, i) => ({ name, from: at(bounds[i]), until: at(bounds[i + 1]) })),
   };
+  const enabled = config.tasks.enabled;
 
   return {
-    schemaVersion: 1,
-    timestampFormat: 'YYYY-MM-DDTHH:MM:SSZ',
+    schemaVersion: 2,
+    timestampFormat: TIMESTAMP_FORMAT,
     timezone: 'UTC',
+    csv: CSV_DIALECT,
     window: { start: config.start, end: config.end },
-    tables,
-    tasks: [task],
+    tables: enabled ? tables : tables.filter((t) => t.name !== task.table),
+    tasks: enabled ? [task] : [],
   };
 }
 

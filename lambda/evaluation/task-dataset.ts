@@ -25,6 +25,13 @@ export async function openTaskDataset(storage: DatasetStorage, prefix: string): 
 /** The task dataset a manifest describes; throws DatasetFileError when it lists no task file. */
 export function taskDatasetOf(manifest: Manifest): TaskDataset {
   if (!manifest.files.some((f) => f.name === UPLOAD_50GB_TASK_FILE.file)) {
+    // Older manifests have no tasks.enabled (or no tasks): only an explicit false means "generated without tasks".
+    const tasks = manifest.config.tasks as Partial<Manifest['config']['tasks']> | undefined;
+    if (tasks?.enabled === false) {
+      throw new DatasetFileError(
+        `${manifest.datasetId} has no task to score or predict: it was generated with tasks.enabled false (no ${UPLOAD_50GB_TASK_FILE.file}); generate it with tasks enabled`,
+      );
+    }
     throw new DatasetFileError(
       `${manifest.datasetId} has no ${UPLOAD_50GB_TASK_FILE.file} (published by a version without tasks): generate it again`,
     );

@@ -8,7 +8,7 @@ import { ContentDigest } from '../publish/file-digest.js';
 import { datasetKeys, fileKey as fileKeyOf, reportKey, runPrefixOf } from '../layout/key-layout.js';
 import { readManifest, type PublishOutcome } from '../publish/publish-dataset.js';
 import { writeSchemaFile } from '../publish/schema-file.js';
-import { DATASET_FILES, USER_TABLES } from '../rows/user-tables.js';
+import { datasetFiles, USER_TABLES } from '../rows/user-tables.js';
 import { MIN_PART_BYTES, writeObject, type ComposableStorage } from '../storage/storage.js';
 import type { Shard } from './plan-shards.js';
 import type { ShardReport } from './run-shard.js';
@@ -80,7 +80,9 @@ export async function commitShards(
     throw new Error(`the shards cover users 1..${nextUser - 1}, not 1..${config.users}`);
 
   const fileKey = (file: string) => fileKeyOf(prefix, file);
-  for (const table of USER_TABLES) {
+  const csvFiles = datasetFiles(config);
+  // A table the config has no file for (an empty part per shard) is left to the run's cleanup.
+  for (const table of USER_TABLES.filter((t) => csvFiles.some((f) => f.file === t.file))) {
     const parts = reports.map((r) => ({ key: r.parts[table.name].key, bytes: r.parts[table.name].bytes }));
     await storage.compose(fileKey(table.file), parts, { minPartBytes: options.minPartBytes ?? MIN_PART_BYTES });
   }
@@ -89,7 +91,7 @@ export async function commitShards(
   );
 
   const files: ManifestFile[] = [];
-  for (const file of DATASET_FILES) {
+  for (const file of csvFiles) {
     const measured = await measure(storage, fileKey(file.file));
     if (file.userTable !== undefined) {
       const t = USER_TABLES[file.userTable].name;

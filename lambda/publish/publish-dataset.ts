@@ -17,7 +17,7 @@ import { DigestingFileWriter } from './file-digest.js';
 import { writeSchemaFile } from './schema-file.js';
 import { RangeTally } from '../rows/user-rows.js';
 import { userRows } from '../threads/user-rows-source.js';
-import { DATASET_FILES, USER_TABLES } from '../rows/user-tables.js';
+import { datasetFiles, USER_TABLES } from '../rows/user-tables.js';
 
 export interface PublishOptions {
   storage: DatasetStorage;
@@ -115,16 +115,19 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
 
   await storage.removeStale(prefix, options.staleSeconds ?? STALE_RUN_SECONDS);
   const startedAt = new Date();
+  const csvFiles = datasetFiles(config);
   // Only once every file is fully written do they take their final names (writeObjects commits them).
   const { files, total } = await writeObjects(
     storage,
-    DATASET_FILES.map((f) => fileKey(prefix, f.file)),
+    csvFiles.map((f) => fileKey(prefix, f.file)),
     async (writers) => {
       const out = writers.map((w) => new DigestingFileWriter(w));
-      DATASET_FILES.forEach((f, i) => out[i].appendText(headerLine(f), 0));
-      out[DATASET_FILES.findIndex((f) => f.file === TABLES.items.file)].appendText(itemLines(), ITEMS.length);
-      // Where each per-user table's bytes go: the file writer of its entry.
-      const userTableOut = USER_TABLES.map((_, t) => out[DATASET_FILES.findIndex((f) => f.userTable === t)]);
+      for (const [i, f] of csvFiles.entries()) out[i].appendText(headerLine(f), 0);
+      out[csvFiles.findIndex((f) => f.file === TABLES.items.file)].appendText(itemLines(), ITEMS.length);
+      // Where each per-user table's bytes go: the file writer of its entry (none for a file the config has not).
+      const userTableOut = USER_TABLES.map(
+        (_, t) => out[csvFiles.findIndex((f) => f.userTable === t)] as DigestingFileWriter | undefined,
+      );
 
       const tally = new RangeTally();
       let usersDone = 0;
@@ -134,7 +137,7 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
         workers: options.workers,
         blockUsers: options.blockUsers,
       })) {
-        for (let t = 0; t < userTableOut.length; t++) await userTableOut[t].appendChunk(chunk.bytes[t], chunk.rows[t]);
+        for (let t = 0; t < userTableOut.length; t++) await userTableOut[t]?.appendChunk(chunk.bytes[t], chunk.rows[t]);
         if (handBack) written.push(handBack);
         if (written.length >= HAND_BACK_EVERY) {
           // Chunk memory goes back to the worker threads once the writers have let go of it (not waited for here).
@@ -155,8 +158,8 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
         : undefined;
       if (refusal) throw refusal;
       const files: ManifestFile[] = [];
-      for (let i = 0; i < DATASET_FILES.length; i++) {
-        files.push({ name: DATASET_FILES[i].file, columns: [...DATASET_FILES[i].columns], ...(await out[i].close()) });
+      for (let i = 0; i < csvFiles.length; i++) {
+        files.push({ name: csvFiles[i].file, columns: [...csvFiles[i].columns], ...(await out[i].close()) });
       }
       files.push(await writeSchemaFile(storage, prefix, config));
       return { files, total };

@@ -22,6 +22,16 @@ export function doubleText(x: number): string {
   return Number.isFinite(x) ? JSON.stringify(x) : String(x);
 }
 
+/**
+ * A float column's text: `doubleText`, with `.0` after an integral value (`0.0`, `1.0`), so that a
+ * reader that guesses types from the first rows (DuckDB, pandas, Spark) guesses a float from any
+ * of them; a column of `0`s would be typed integer and every later probability rounded.
+ */
+export function floatText(x: number): string {
+  const text = doubleText(x);
+  return Number.isInteger(x) && !text.includes('e') ? `${text}.0` : text;
+}
+
 export class CsvBuffer {
   private buf: Buffer;
   private readonly slotDay = new Float64Array(DAY_SLOTS).fill(Number.NaN);

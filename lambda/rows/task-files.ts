@@ -1,10 +1,11 @@
 import { startedBatch, tierName, type UserBatch } from '../engine/user-batch.js';
-import { doubleText, type CsvBuffer } from './csv-buffer.js';
+import { floatText, type CsvBuffer } from './csv-buffer.js';
 import type { UserRowWriter } from './csv-format.js';
 import { AnchorCursor, SCENARIOS } from '../tasks/anchors.js';
 import { LargeUploadLabeler } from '../tasks/labels.js';
 import { oracleProbability } from '../tasks/oracle.js';
 import { splitOf, SPLITS, type Split } from '../tasks/split.js';
+import { inTaskSample } from '../tasks/user-sample.js';
 import type { TaskSettings } from '../config/task-settings.js';
 
 /** The ground truth behind the task: the latent rates the engine drew per user. */
@@ -28,10 +29,10 @@ export const UPLOAD_50GB_TASK_FILE = {
   ],
 } as const;
 
-/** `user_id,cohort,free_rate_per_hour,premium_rate_per_hour`, the rates as shortest round-trip floats. */
+/** `user_id,cohort,free_rate_per_hour,premium_rate_per_hour`, the rates as floats (`floatText`). */
 export function writeTruthUserRow(batch: UserBatch, out: CsvBuffer): void {
-  const free = doubleText(batch.freeRatePerHour);
-  const premium = doubleText(batch.premiumRatePerHour);
+  const free = floatText(batch.freeRatePerHour);
+  const premium = floatText(batch.premiumRatePerHour);
   out.reserve(24 + free.length + premium.length);
   out.uint(batch.userId);
   out.comma();
@@ -43,7 +44,7 @@ export function writeTruthUserRow(batch: UserBatch, out: CsvBuffer): void {
   out.eol();
 }
 
-// Worst-case bytes of a task row without its oracle probability (written as String(x), at most 24).
+// Worst-case bytes of a task row without its oracle probability (`floatText`, at most 24).
 const MAX_TASK_ROW = 8 + 1 + 20 + 1 + 15 + 1 + 7 + 1 + 14 + 1 + 1 + 1 + 24 + 1 + 5 + 2;
 
 // The row's fixed texts with their commas, as bytes: `,scenario,tier,` by scenario code and tier,
@@ -77,9 +78,11 @@ export class TaskRowWriter implements UserRowWriter {
 
   start(batch: UserBatch): void {
     this.batch = batch;
+    // A user outside the task sample (tasks.userFraction) has no rows.
+    this.done = !inTaskSample(batch.userId, this.settings);
+    if (this.done) return;
     this.anchors.reset(batch, this.settings);
     this.labels.reset(batch);
-    this.done = false;
   }
 
   write(out: CsvBuffer, limit: number): number {
@@ -97,7 +100,7 @@ export class TaskRowWriter implements UserRowWriter {
       const p = oracleProbability(at, batch, batch.premiumRatePerHour, settings);
       if (p !== this.lastProbability) {
         this.lastProbability = p;
-        this.lastText = doubleText(p);
+        this.lastText = floatText(p);
       }
       const probability = this.lastText;
       out.reserve(MAX_TASK_ROW + probability.length);

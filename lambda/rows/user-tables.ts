@@ -1,5 +1,12 @@
 import type { GenerationConfig } from '../config/schema.js';
-import { FewRowsWriter, UploadRowWriter, writeTierRows, writeUserRow, type UserRowWriter } from './csv-format.js';
+import {
+  FewRowsWriter,
+  NO_ROWS,
+  UploadRowWriter,
+  writeTierRows,
+  writeUserRow,
+  type UserRowWriter,
+} from './csv-format.js';
 import { TABLE_NAMES, TABLES, type TableName } from '../layout/tables.js';
 import { TaskRowWriter, TRUTH_USERS_FILE, UPLOAD_50GB_TASK_FILE, writeTruthUserRow } from './task-files.js';
 import { taskSettings } from '../config/task-settings.js';
@@ -21,6 +28,8 @@ export interface UserTable<Name extends string = string> {
    * caller has numbered already.
    */
   rowWriter(config: GenerationConfig): UserRowWriter;
+  /** Whether a config's dataset has this file (default: always); a table it lacks writes no rows. */
+  written?(config: GenerationConfig): boolean;
 }
 
 /** One of the reference's four tables (file and columns from `TABLES`). */
@@ -61,7 +70,8 @@ export const USER_TABLES = [
     name: 'tasks_upload_50gb_next_hour',
     file: UPLOAD_50GB_TASK_FILE.file,
     columns: UPLOAD_50GB_TASK_FILE.columns,
-    rowWriter: (config) => new TaskRowWriter(taskSettings(config)),
+    rowWriter: (config) => (config.tasks.enabled ? new TaskRowWriter(taskSettings(config)) : NO_ROWS),
+    written: (config) => config.tasks.enabled,
   },
 ] as const satisfies readonly UserTable[];
 
@@ -80,8 +90,8 @@ const userTableIndex = (name: string): number | undefined => {
 };
 
 /**
- * Every CSV of a dataset in manifest order: the reference's four (users, tiers, items, uploads),
- * then the other per-user tables in `USER_TABLES` order.
+ * Every CSV a dataset may have, in manifest order: the reference's four (users, tiers, items,
+ * uploads), then the other per-user tables in `USER_TABLES` order; `datasetFiles` has a config's.
  */
 export const DATASET_FILES: readonly DatasetFile[] = [
   ...TABLE_NAMES.map((name) => ({
@@ -93,3 +103,11 @@ export const DATASET_FILES: readonly DatasetFile[] = [
     t.name in TABLES ? [] : [{ file: t.file, columns: t.columns, userTable: i }],
   ),
 ];
+
+/** The CSVs of a config's dataset, in manifest order (no task file with `tasks.enabled` false). */
+export function datasetFiles(config: GenerationConfig): readonly DatasetFile[] {
+  return DATASET_FILES.filter((f) => {
+    const table: UserTable | undefined = f.userTable === undefined ? undefined : USER_TABLES[f.userTable];
+    return table?.written?.(config) ?? true;
+  });
+}

@@ -84,7 +84,9 @@ function crossFieldProblems(raw: Record<string, unknown>, fieldProblems: Problem
     }
   }
 
-  if (start !== undefined && end !== undefined && end > start) {
+  const disabled = disabledTaskProblems(raw.tasks);
+  if (disabled) problems.push(...disabled);
+  else if (start !== undefined && end !== undefined && end > start) {
     const fieldsWithProblems = new Set(fieldProblems.map((p) => p.field));
     problems.push(...taskProblems(raw.tasks, fieldsWithProblems, start, end));
   }
@@ -128,6 +130,22 @@ function crossFieldProblems(raw: Record<string, unknown>, fieldProblems: Problem
     if (sum !== users) problems.push({ field: 'cohortSizes', rule: `must sum to users (${users}), got ${sum}` });
   }
   return problems;
+}
+
+/**
+ * With `tasks.enabled: false` there is no task file: any other task key given beside it would
+ * change the dataset's id and nothing else, so it is refused. Undefined when tasks are enabled.
+ */
+function disabledTaskProblems(rawTasks: unknown): Problem[] | undefined {
+  if (typeof rawTasks !== 'object' || rawTasks === null) return undefined;
+  const given = rawTasks as Record<string, unknown>;
+  if (given.enabled !== false) return undefined;
+  return Object.keys(given)
+    .filter((key) => key !== 'enabled' && key in tasksSchema.shape)
+    .map((key) => ({
+      field: `tasks.${key}`,
+      rule: 'must be left out when tasks.enabled is false (there is no task file)',
+    }));
 }
 
 /** The task rules that relate to the window: grid spacing, and start < valFrom <= testFrom < end. */
