@@ -1,12 +1,20 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Duration, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import * as athena from 'aws-cdk-lib/aws-athena';
 import * as glue from 'aws-cdk-lib/aws-glue';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { NAMED_QUERIES, PLACEHOLDERS } from '../lambda/dataset/named-queries.js';
 import { catalogTables, PARTITION_COLUMNS, type CatalogColumn } from '../lambda/dataset/query-catalog.js';
-import { datasetFolder, fileKey, parquetTableFolder, rootedKey } from '../lambda/layout/key-layout.js';
+import {
+  datasetFolder,
+  fileKey,
+  parquetTableFolder,
+  rootedKey,
+  rootObjectsPattern,
+} from '../lambda/layout/key-layout.js';
 import type { TierdriftSettings } from './settings.js';
+import { logicalIdOf } from './stack-part.js';
 
 export interface AthenaCatalogProps {
   settings: Pick<
@@ -60,8 +68,9 @@ const glueColumn = (c: CatalogColumn): glue.CfnTable.ColumnProperty => ({
  * over its Parquet folders, partition projection injecting `seed` and `hash` (no crawler, no
  * partitions to add: a dataset is queryable once published); a workgroup that enforces its
  * encrypted results location and a bytes-scanned limit; the named queries of
- * lambda/dataset/named-queries.ts; and the results bucket. Nothing here needs a cdk-nag
- * acknowledgement: the bucket is logged, encrypted and TLS-only like the dataset bucket.
+ * lambda/dataset/named-queries.ts; the results bucket (logged, encrypted and TLS-only like the
+ * dataset bucket); and a managed policy with exactly what querying through the workgroup needs,
+ * for deployers to attach to the roles that query.
  */
 export class AthenaCatalog extends Construct {
   readonly database: glue.CfnDatabase;
@@ -69,6 +78,7 @@ export class AthenaCatalog extends Construct {
   readonly workGroup: athena.CfnWorkGroup;
   readonly namedQueries: athena.CfnNamedQuery[];
   readonly resultsBucket: s3.Bucket;
+  readonly queryPolicy: iam.ManagedPolicy;
 
   constructor(scope: Construct, id: string, props: AthenaCatalogProps) {
     super(scope, id);
@@ -157,6 +167,89 @@ export class AthenaCatalog extends Construct {
           workGroup: this.workGroup.ref,
           queryString: query.sql,
         }),
+    );
+
+    const glueArn = (resource: string, resourceName?: string): string =>
+      stack.formatArn({ service: 'glue', resource, resourceName, arnFormat: ArnFormat.SLASH_RESOURCE_NAME });
+    const datasetObjects = rootObjectsPattern(root);
+    const resultObjects = `${RESULTS_PREFIX}*`;
+    this.queryPolicy = new iam.ManagedPolicy(this, 'QueryPolicy', {
+      description: `Query tierdrift datasets with Athena: workgroup ${props.workGroupName}, Glue database ${settings.glueDatabaseName}, read-only on the datasets`,
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'RunQueriesInWorkGroup',
+          actions: [
+            'athena:StartQueryExecution',
+            'athena:StopQueryExecution',
+            'athena:GetQueryExecution',
+            'athena:GetQueryResults',
+            'athena:GetQueryRuntimeStatistics',
+            'athena:ListQueryExecutions',
+            'athena:GetWorkGroup',
+            'athena:ListNamedQueries',
+            'athena:GetNamedQuery',
+            'athena:BatchGetNamedQuery',
+          ],
+          resources: [
+            stack.formatArn({
+              service: 'athena',
+              resource: 'workgroup',
+              resourceName: props.workGroupName,
+              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+            }),
+          ],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadCatalogTables',
+          actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],
+          resources: [
+            glueArn('catalog'),
+            glueArn('database', settings.glueDatabaseName),
+            ...catalogTables().map((t) => glueArn('table', `${settings.glueDatabaseName}/${t.name}`)),
+          ],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadDatasetObjects',
+          actions: ['s3:GetObject'],
+          resources: [bucket.arnForObjects(datasetObjects)],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ListDatasetFolders',
+          actions: ['s3:ListBucket'],
+          resources: [bucket.bucketArn],
+          conditions: { StringLike: { 's3:prefix': [datasetObjects] } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadAndWriteQueryResults',
+          actions: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
+          resources: [this.resultsBucket.arnForObjects(resultObjects)],
+        }),
+        new iam.PolicyStatement({
+          sid: 'LocateBuckets',
+          actions: ['s3:GetBucketLocation'],
+          resources: [bucket.bucketArn, this.resultsBucket.bucketArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ListQueryResults',
+          actions: ['s3:ListBucket', 's3:ListBucketMultipartUploads'],
+          resources: [this.resultsBucket.bucketArn],
+        }),
+      ],
+    });
+    Validations.of(this.queryPolicy).acknowledge(
+      {
+        id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(bucket)}.Arn>/${datasetObjects}]`,
+        reason:
+          `Read-only (s3:GetObject) on the datasets under the root prefix: every dataset is a folder ` +
+          `${root}/seed=<seed>/<config hash>/ made at run time, and a query may read any of them (the tables span ` +
+          'all datasets; the seed and hash are chosen in the query). Nothing else in the bucket is readable.',
+      },
+      {
+        id: `AwsSolutions-IAM5[Resource::<${logicalIdOf(this.resultsBucket)}.Arn>/${resultObjects}]`,
+        reason:
+          'Athena writes each query result as an object named by the query execution id, made at run time, under ' +
+          `${RESULTS_PREFIX} of the stack's own results bucket (which expires them); the caller reads them back.`,
+      },
     );
   }
 }

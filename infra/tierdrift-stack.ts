@@ -83,5 +83,9 @@ export class TierdriftStack extends Stack {
     new CfnOutput(this, 'GlueDatabaseName', { value: this.athena.database.ref });
     new CfnOutput(this, 'AthenaWorkGroup', { value: this.athena.workGroup.ref });
     new CfnOutput(this, 'AthenaResultsBucketName', { value: this.athena.resultsBucket.bucketName });
+    new CfnOutput(this, 'AthenaQueryPolicyArn', {
+      value: this.athena.queryPolicy.managedPolicyArn,
+      description: 'Attach to the roles that query the datasets in Athena',
+    });
   }
 }

@@ -233,6 +233,44 @@ describe('Athena workgroup', () => {
     );
   });
 
+  it('offers a managed policy for querying: the workgroup, the catalog tables, reading the datasets, the results', () => {
+    const policyId = idOf(s.stack, s.stack.athena.queryPolicy);
+    const statements = s.json.Resources[policyId].Properties.PolicyDocument.Statement as {
+      Sid: string;
+      Action: string | string[];
+      Resource: unknown;
+      Condition?: unknown;
+    }[];
+    const bySid = Object.fromEntries(statements.map((st) => [st.Sid, st]));
+    const arn = (service: string, resource: string) => ({
+      'Fn::Join': [
+        '',
+        ['arn:', ref('AWS::Partition'), `:${service}:`, ref('AWS::Region'), ':', ref('AWS::AccountId'), `:${resource}`],
+      ],
+    });
+    expect(bySid.RunQueriesInWorkGroup.Resource).toEqual(arn('athena', 'workgroup/Tierdrift'));
+    const catalog = [
+      arn('glue', 'catalog'),
+      arn('glue', 'database/tierdrift'),
+      ...tablesOf(s).map((t) => arn('glue', `table/tierdrift/${t.Properties.TableInput.Name as string}`)),
+    ];
+    expect(bySid.ReadCatalogTables.Resource).toHaveLength(catalog.length);
+    expect(bySid.ReadCatalogTables.Resource).toEqual(expect.arrayContaining(catalog));
+    // Read-only on the datasets: nothing but s3:GetObject on objects, listing only under the root.
+    const onDatasets = statements.filter((st) => JSON.stringify(st.Resource).includes(ids.bucket));
+    expect(onDatasets.flatMap((st) => st.Action).sort()).toEqual([
+      's3:GetBucketLocation',
+      's3:GetObject',
+      's3:ListBucket',
+    ]);
+    expect(bySid.ReadDatasetObjects.Resource).toEqual({ 'Fn::Join': ['', [getAtt(ids.bucket), '/tierdrift/*']] });
+    expect(bySid.ListDatasetFolders.Condition).toEqual({ StringLike: { 's3:prefix': ['tierdrift/*'] } });
+    expect(bySid.ReadAndWriteQueryResults.Resource).toEqual({
+      'Fn::Join': ['', [getAtt(ids.results), '/results/*']],
+    });
+    expect(s.json.Outputs.AthenaQueryPolicyArn.Value).toEqual(ref(policyId));
+  });
+
   it('outputs the database, the workgroup and the results bucket', () => {
     expect(s.json.Outputs.GlueDatabaseName.Value).toEqual(ref(ids.database));
     expect(s.json.Outputs.AthenaWorkGroup.Value).toEqual(ref(ids.workGroup));

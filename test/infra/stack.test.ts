@@ -622,6 +622,7 @@ it('outputs the API URL, the bucket name, the function name and the state machin
   expect(Object.keys(s.json.Outputs).sort()).toEqual([
     'ApiUrl',
     'AsyncFailureQueueUrl',
+    'AthenaQueryPolicyArn',
     'AthenaResultsBucketName',
     'AthenaWorkGroup',
     'BucketName',
