@@ -1,7 +1,6 @@
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenerationConfig } from '../lambda/config/schema.js';
 import type { Manifest } from '../lambda/dataset/manifest.js';
@@ -22,7 +21,7 @@ import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 import { timedeltaFromFloat, US_PER_HOUR } from '../lambda/time/python-timedelta.js';
 import { formatUtcTimestamp, parseUtcTimestamp } from '../lambda/time/utc-timestamp.js';
 import { parseConfig } from '../lambda/validation/validate.js';
-import { openDuckdbCatalog } from './support/duckdb-catalog.js';
+import { openDuckdbCatalog, type DuckdbCatalog } from './support/duckdb-catalog.js';
 
 // The named queries' SQL (lambda/dataset/named-queries.ts), as the stack saves it for Athena, run
 // in DuckDB over views named like the Glue tables (test/support/duckdb-catalog.ts) on a local
@@ -54,7 +53,7 @@ type Row = Record<string, unknown>;
 
 let root: string;
 let storage: LocalFolderStorage;
-let db: { connection: DuckDBConnection; close: () => void };
+let db: DuckdbCatalog;
 const datasets: Record<string, Published> = {};
 
 beforeAll(async () => {
@@ -304,12 +303,7 @@ describe('on broken tables the SQL checks count as the generator’s checker doe
     ]);
 
     const hash = 'tampered00000000';
-    const tampered = join(root, `seed=${config.seed}`, hash);
-    mkdirSync(tampered, { recursive: true });
-    for (const table of ['users', 'items', 'tiers', 'uploads'] as const) {
-      const lines = [TABLES[table].columns.join(','), ...files[table].map((row) => row.join(','))];
-      writeFileSync(join(tampered, TABLES[table].file), `${lines.join('\r\n')}\r\n`);
-    }
+    await db.writeTables(join(root, `seed=${config.seed}`, hash), files);
 
     const expected = manifestChecks(checkerResult(files, config));
     const args = { ...source.args, hash };

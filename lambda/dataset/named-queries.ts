@@ -162,8 +162,8 @@ ORDER BY txn_id`,
       withCtes(['dataset_items', 'dataset_tiers', 'dataset_uploads', 'upload_tiers']) +
       `SELECT CASE WHEN tier = 'premium' THEN 'premium' ELSE 'free' END AS tier, size_gb, COUNT(*) AS uploads
 FROM upload_tiers WHERE tier_from IS NOT NULL AND size_gb IS NOT NULL
-GROUP BY CASE WHEN tier = 'premium' THEN 'premium' ELSE 'free' END, size_gb
-ORDER BY tier, size_gb`,
+GROUP BY 1, 2
+ORDER BY 1, 2`,
   },
   {
     name: 'upgrade-spikes',
