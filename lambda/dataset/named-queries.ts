@@ -6,8 +6,8 @@ import { TIMESTAMP_PATTERN } from '../time/utc-timestamp.js';
 /**
  * The SQL users run on published datasets: the stack saves each query as an Athena named query,
  * and the tests run the same text in DuckDB over a local folder, so it is written in the SQL both
- * engines read (Trino's and DuckDB's): no integer division, no engine-only functions, no
- * correlated subqueries. Tables are the catalog's (query-catalog.ts); every table reference names
+ * engines read (Trino's and DuckDB's): no division whose result differs between them (Trino
+ * divides integers as integers, DuckDB does not), no engine-only functions, no correlated subqueries. Tables are the catalog's (query-catalog.ts); every table reference names
  * its dataset with `seed = :seed AND hash = :hash`, which Athena's partition projection requires.
  *
  * Athena named queries take no parameters, so the text holds placeholders (`:seed`, `:hash`, ...)
