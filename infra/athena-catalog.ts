@@ -199,6 +199,25 @@ export class AthenaCatalog extends Construct {
             }),
           ],
         }),
+        // What the console and the JDBC/ODBC drivers call to browse the database and its tables.
+        new iam.PolicyStatement({
+          sid: 'BrowseDataCatalog',
+          actions: [
+            'athena:GetDataCatalog',
+            'athena:ListDatabases',
+            'athena:GetDatabase',
+            'athena:ListTableMetadata',
+            'athena:GetTableMetadata',
+          ],
+          resources: [
+            stack.formatArn({
+              service: 'athena',
+              resource: 'datacatalog',
+              resourceName: 'AwsDataCatalog',
+              arnFormat: ArnFormat.SLASH_RESOURCE_NAME,
+            }),
+          ],
+        }),
         new iam.PolicyStatement({
           sid: 'ReadCatalogTables',
           actions: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartition', 'glue:GetPartitions'],

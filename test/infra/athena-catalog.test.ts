@@ -249,6 +249,9 @@ describe('Athena workgroup', () => {
       ],
     });
     expect(bySid.RunQueriesInWorkGroup.Resource).toEqual(arn('athena', 'workgroup/Tierdrift'));
+    expect(bySid.BrowseDataCatalog.Resource).toEqual(arn('athena', 'datacatalog/AwsDataCatalog'));
+    // No statement on every resource: each names the stack's own.
+    expect(statements.filter((st) => JSON.stringify(st.Resource) === '"*"')).toEqual([]);
     const catalog = [
       arn('glue', 'catalog'),
       arn('glue', 'database/tierdrift'),
