@@ -68,11 +68,17 @@ module.exports = {
     {
       name: 'infra-pure-lambda-only',
       severity: 'error',
-      comment: 'The stack reads lambda/ contracts only: config schema, settings, key layout, fan-out payloads.',
+      comment:
+        'The stack reads lambda/ contracts only: config schema, settings, key layout, fan-out payloads, and the ' +
+        "query catalog (tables and types from schema.json's source) and named queries its Athena part declares.",
       from: { path: '^infra/' },
       to: {
         path: '^lambda/',
-        pathNot: ['^lambda/(config|settings|layout)/', '^lambda/fanout/fanout-payloads\\.ts$'],
+        pathNot: [
+          '^lambda/(config|settings|layout)/',
+          '^lambda/fanout/fanout-payloads\\.ts$',
+          '^lambda/dataset/(query-catalog|named-queries)\\.ts$',
+        ],
       },
     },
   ],

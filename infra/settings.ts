@@ -59,6 +59,12 @@ export interface TierdriftSettings {
   apiBurstLimit: number;
   /** Create the account-level role API Gateway needs to write logs (see docs/deploying.md). */
   apiGatewayCloudWatchRole: boolean;
+  /** The Glue database of the datasets' tables, which Athena queries name (`<database>.uploads`). */
+  glueDatabaseName: string;
+  /** Largest bytes one query of the Athena workgroup may scan; Athena cancels it beyond (and bills per byte scanned). */
+  athenaBytesScannedCutoff: number;
+  /** Days before a query's results (in the results bucket) expire. */
+  athenaResultsRetentionDays: number;
 }
 
 export const CONTEXT_PREFIX = 'tierdrift:';
@@ -102,6 +108,10 @@ export const DEFAULT_SETTINGS: TierdriftSettings = {
   apiRateLimit: 10,
   apiBurstLimit: 20,
   apiGatewayCloudWatchRole: true,
+  glueDatabaseName: 'tierdrift',
+  // 10 GB: about 5 cents a query at Athena's $5 per TB; every Parquet table of a 10-million-user dataset is far less.
+  athenaBytesScannedCutoff: 10_000_000_000,
+  athenaResultsRetentionDays: 30,
 };
 
 /** Reads every `tierdrift:*` context key (defaults for absent ones) and validates them together. */
@@ -175,6 +185,15 @@ export function parseSettings(raw: Record<string, unknown>): TierdriftSettings {
     );
   }
 
+  const glueDatabaseName = str('glueDatabaseName');
+  // Athena's rule for database names (Glue takes more, Athena's DDL and queries do not).
+  if (!/^[a-z][a-z0-9_]{0,254}$/.test(glueDatabaseName)) {
+    problems.push(
+      `${CONTEXT_PREFIX}glueDatabaseName: must be lowercase letters, digits and '_', starting with a letter, ` +
+        `at most 255 characters (got ${JSON.stringify(glueDatabaseName)})`,
+    );
+  }
+
   const settings: TierdriftSettings = {
     rootPrefix,
     // At least 2: the nightly run rewrites the `latest/` pointers once a day, so a fixture must
@@ -199,6 +218,10 @@ export function parseSettings(raw: Record<string, unknown>): TierdriftSettings {
     apiRateLimit: int('apiRateLimit', 1, 10_000),
     apiBurstLimit: int('apiBurstLimit', 1, 5_000),
     apiGatewayCloudWatchRole: bool('apiGatewayCloudWatchRole'),
+    glueDatabaseName,
+    // Athena's smallest cutoff is 10 MB.
+    athenaBytesScannedCutoff: int('athenaBytesScannedCutoff', 10_000_000, Number.MAX_SAFE_INTEGER),
+    athenaResultsRetentionDays: int('athenaResultsRetentionDays', 1, 3650),
   };
   if (settings.syncMaxUsers > settings.maxUsers) {
     problems.push(

@@ -5,6 +5,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { AthenaCatalog } from './athena-catalog.js';
 import { DatasetApi } from './dataset-api.js';
 import { DatasetBuckets } from './dataset-buckets.js';
 import { allowStartingFanout, FanoutStateMachine } from './fanout-state-machine.js';
@@ -18,7 +19,8 @@ export interface TierdriftStackProps extends StackProps {
 
 /**
  * The whole deployment, composed of its parts (each acknowledges its own cdk-nag findings; see
- * infra/stack-part.ts): the buckets, the function, the fan-out, the API and the nightly schedule.
+ * infra/stack-part.ts): the buckets, the function, the fan-out, the API, the nightly schedule and
+ * the Athena catalog.
  */
 export class TierdriftStack extends Stack {
   readonly bucket: s3.Bucket;
@@ -29,6 +31,7 @@ export class TierdriftStack extends Stack {
   readonly asyncFailureQueue: sqs.Queue;
   readonly scheduleDeadLetterQueue: sqs.Queue;
   readonly fanout: FanoutStateMachine;
+  readonly athena: AthenaCatalog;
 
   constructor(scope: Construct, id: string, props: TierdriftStackProps) {
     super(scope, id, props);
@@ -60,6 +63,13 @@ export class TierdriftStack extends Stack {
     this.schedule = nightly.schedule;
     this.scheduleDeadLetterQueue = nightly.deadLetterQueue;
 
+    this.athena = new AthenaCatalog(this, 'Athena', {
+      settings,
+      bucket: this.bucket,
+      accessLogsBucket: this.accessLogsBucket,
+      workGroupName: this.stackName,
+    });
+
     this.api.node.tryRemoveChild('Endpoint'); // the RestApi's own URL output: ApiUrl below replaces it
     new CfnOutput(this, 'ApiUrl', {
       value: this.api.url,
@@ -70,5 +80,12 @@ export class TierdriftStack extends Stack {
     new CfnOutput(this, 'StateMachineArn', { value: this.fanout.stateMachine.stateMachineArn });
     new CfnOutput(this, 'AsyncFailureQueueUrl', { value: this.asyncFailureQueue.queueUrl });
     new CfnOutput(this, 'ScheduleDeadLetterQueueUrl', { value: this.scheduleDeadLetterQueue.queueUrl });
+    new CfnOutput(this, 'GlueDatabaseName', { value: this.athena.database.ref });
+    new CfnOutput(this, 'AthenaWorkGroup', { value: this.athena.workGroup.ref });
+    new CfnOutput(this, 'AthenaResultsBucketName', { value: this.athena.resultsBucket.bucketName });
+    new CfnOutput(this, 'AthenaQueryPolicyArn', {
+      value: this.athena.queryPolicy.managedPolicyArn,
+      description: 'Attach to the roles that query the datasets in Athena',
+    });
   }
 }

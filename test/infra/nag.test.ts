@@ -61,6 +61,8 @@ describe('cdk-nag AwsSolutions', () => {
         'AsyncFailures AwsSolutions-SQS3',
         'ScheduleDeadLetters AwsSolutions-SQS3',
         'AccessLogs AwsSolutions-S1',
+        'Athena/QueryPolicy AwsSolutions-IAM5[Resource::<Datasets0030EE04.Arn>/tierdrift/*]',
+        'Athena/QueryPolicy AwsSolutions-IAM5[Resource::<AthenaResults4E169281.Arn>/results/*]',
         'Api/DeploymentStage.v1 AwsSolutions-APIG3',
         ...methods.map((m) => `Api/Default/${m} AwsSolutions-COG4`),
         'Api/CloudWatchRole AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',

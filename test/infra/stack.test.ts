@@ -182,22 +182,25 @@ describe('bucket', () => {
         Version: '2012-10-17',
       },
     });
-    // The access-log bucket: TLS only, and S3 log delivery for this bucket's logs only.
+    // The access-log bucket: TLS only, and S3 log delivery for the logs of this bucket (under
+    // datasets/) and of the Athena results bucket (under athena-results/) only.
+    const logDelivery = (source: string, prefix: string) => ({
+      Action: 's3:PutObject',
+      Condition: {
+        ArnLike: { 'aws:SourceArn': getAtt(source) },
+        StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') },
+      },
+      Effect: 'Allow',
+      Principal: { Service: 'logging.s3.amazonaws.com' },
+      Resource: { 'Fn::Join': ['', [getAtt(ids.accessLogs), `/${prefix}/*`]] },
+    });
     s.template.hasResourceProperties('AWS::S3::BucketPolicy', {
       Bucket: ref(ids.accessLogs),
       PolicyDocument: {
         Statement: [
           tlsOnly([getAtt(ids.accessLogs), { 'Fn::Join': ['', [getAtt(ids.accessLogs), '/*']] }], 's3:*'),
-          {
-            Action: 's3:PutObject',
-            Condition: {
-              ArnLike: { 'aws:SourceArn': getAtt(ids.bucket) },
-              StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') },
-            },
-            Effect: 'Allow',
-            Principal: { Service: 'logging.s3.amazonaws.com' },
-            Resource: { 'Fn::Join': ['', [getAtt(ids.accessLogs), '/datasets/*']] },
-          },
+          logDelivery(ids.bucket, 'datasets'),
+          logDelivery(idOf(s.stack, s.stack.athena.resultsBucket), 'athena-results'),
         ],
         Version: '2012-10-17',
       },
@@ -619,8 +622,12 @@ it('outputs the API URL, the bucket name, the function name and the state machin
   expect(Object.keys(s.json.Outputs).sort()).toEqual([
     'ApiUrl',
     'AsyncFailureQueueUrl',
+    'AthenaQueryPolicyArn',
+    'AthenaResultsBucketName',
+    'AthenaWorkGroup',
     'BucketName',
     'FunctionName',
+    'GlueDatabaseName',
     'ScheduleDeadLetterQueueUrl',
     'StateMachineArn',
   ]);
