@@ -3,10 +3,14 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { API_ROUTES } from '../lambda/layout/api-routes.js';
 import { configRequestModelSchema } from './request-model.js';
 import type { TierdriftSettings } from './settings.js';
 
 export const API_STAGE = 'v1';
+
+/** The route whose JSON body (a generation config) API Gateway checks against the request model. */
+const CREATE_DATASET_PATH = '/datasets';
 
 export interface DatasetApiProps {
   settings: TierdriftSettings;
@@ -91,21 +95,23 @@ export class DatasetApi {
     });
 
     const integration = new apigateway.LambdaIntegration(props.fn, { proxy: true, allowTestInvoke: false });
-    const datasets = api.root.addResource('datasets');
-    const dataset = datasets.addResource('{datasetId}');
-    const tiers = dataset.addResource('users').addResource('{userId}').addResource('tiers');
-    // Scoring predictions: the body is a CSV, checked by the function (a model describes JSON only).
-    const evaluations = dataset.addResource('evaluations');
-    const methods = [
-      datasets.addMethod('POST', integration, {
-        requestValidator: bodyValidator,
-        requestModels: { 'application/json': configModel },
-      }),
-      datasets.addMethod('GET', integration, { requestValidator: bodyValidator }),
-      dataset.addMethod('GET', integration, { requestValidator: bodyValidator }),
-      tiers.addMethod('GET', integration, { requestValidator: bodyValidator }),
-      evaluations.addMethod('POST', integration, { requestValidator: bodyValidator }),
-    ];
+    // One resource per path segment and one method per route and method, as `API_ROUTES` lists them.
+    // Scoring predictions (POST …/evaluations) has a CSV body, checked by the function (a model describes JSON only).
+    const resourceOf = (path: string): apigateway.IResource =>
+      path
+        .split('/')
+        .filter(Boolean)
+        .reduce<apigateway.IResource>((parent, part) => parent.getResource(part) ?? parent.addResource(part), api.root);
+    const methods = API_ROUTES.flatMap(({ path, methods: verbs }) =>
+      verbs.map((verb) =>
+        resourceOf(path).addMethod(verb, integration, {
+          requestValidator: bodyValidator,
+          ...(verb === 'POST' && path === CREATE_DATASET_PATH
+            ? { requestModels: { 'application/json': configModel } }
+            : {}),
+        }),
+      ),
+    );
 
     Validations.of(api.deploymentStage).acknowledge({
       id: 'AwsSolutions-APIG3',

@@ -1,3 +1,4 @@
+import { API_ROUTES } from '../../lambda/layout/api-routes.js';
 import { readFileSync } from 'node:fs';
 import { Match } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -492,6 +493,9 @@ describe('API', () => {
       'POST /datasets',
       'POST /datasets/{datasetId}/evaluations',
     ]);
+    // …which are the routes the function's router serves: the stack builds them from the same list.
+    const served = API_ROUTES.flatMap((r) => r.methods.map((method) => `${method} ${r.path}`));
+    expect([...methods.keys()].sort()).toEqual(served.sort());
     for (const [route, m] of methods) {
       expect(m.AuthorizationType, route).toBe('AWS_IAM');
       expect(m.Integration, route).toMatchObject({
