@@ -21,6 +21,7 @@ const DEFAULTS: GenerationConfig = {
   cohortSizes: null,
   openEndedTiers: false,
   tasks: { gridHours: 12, valFrom: null, testFrom: null },
+  formats: ['csv'],
 };
 
 function problemsOf(raw: unknown): ConfigProblem[] {

@@ -162,7 +162,8 @@ program
   .action(async (location: string, flags: { user: number }) => {
     const { storage, prefix } = await datasetTarget(location);
     const spans = await readUserTimeline(storage, prefix, flags.user);
-    if (!spans) throw new CliError(`no tiers.csv in ${location}`);
+    if (!spans)
+      throw new CliError(`no tiers.csv in ${location} (a dataset published with "formats": ["parquet"] has no CSV)`);
     if (spans.length === 0) throw new CliError(`user ${flags.user} has no tier intervals in ${location}`, 1);
     console.log(timelineReport(flags.user, spans));
   });

@@ -18,6 +18,7 @@ import { writeSchemaFile } from './schema-file.js';
 import { RangeTally } from '../rows/user-rows.js';
 import { userRows } from '../threads/user-rows-source.js';
 import { DATASET_FILES, USER_TABLES } from '../rows/user-tables.js';
+import { ParquetOutput } from './parquet-output.js';
 
 export interface PublishOptions {
   storage: DatasetStorage;
@@ -115,16 +116,24 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
 
   await storage.removeStale(prefix, options.staleSeconds ?? STALE_RUN_SECONDS);
   const startedAt = new Date();
-  // Only once every file is fully written do they take their final names (writeObjects commits them).
+  const csvFiles = config.formats.includes('csv') ? DATASET_FILES : [];
+  const parquet = config.formats.includes('parquet')
+    ? new ParquetOutput(storage, prefix, config, { from: 1, to: config.users })
+    : undefined;
+  // Only once every CSV is fully written do they take their final names (writeObjects commits
+  // them); each Parquet part does as soon as it is whole (see ParquetOutput).
   const { files, total } = await writeObjects(
     storage,
-    DATASET_FILES.map((f) => fileKey(prefix, f.file)),
+    csvFiles.map((f) => fileKey(prefix, f.file)),
     async (writers) => {
       const out = writers.map((w) => new DigestingFileWriter(w));
-      DATASET_FILES.forEach((f, i) => out[i].appendText(headerLine(f), 0));
-      out[DATASET_FILES.findIndex((f) => f.file === TABLES.items.file)].appendText(itemLines(), ITEMS.length);
-      // Where each per-user table's bytes go: the file writer of its entry.
-      const userTableOut = USER_TABLES.map((_, t) => out[DATASET_FILES.findIndex((f) => f.userTable === t)]);
+      csvFiles.forEach((f, i) => {
+        out[i].appendText(headerLine(f), 0);
+      });
+      const itemsOut = csvFiles.findIndex((f) => f.file === TABLES.items.file);
+      if (itemsOut >= 0) out[itemsOut].appendText(itemLines(), ITEMS.length);
+      // Where each per-user table's bytes go: the file writer of its entry (none without CSV).
+      const userTableOut = USER_TABLES.map((_, t) => out.at(csvFiles.findIndex((f) => f.userTable === t)));
 
       const tally = new RangeTally();
       let usersDone = 0;
@@ -134,7 +143,10 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
         workers: options.workers,
         blockUsers: options.blockUsers,
       })) {
-        for (let t = 0; t < userTableOut.length; t++) await userTableOut[t].appendChunk(chunk.bytes[t], chunk.rows[t]);
+        for (let t = 0; t < USER_TABLES.length; t++) {
+          await userTableOut[t]?.appendChunk(chunk.bytes[t], chunk.rows[t]);
+          await parquet?.append(t, chunk.bytes[t]);
+        }
         if (handBack) written.push(handBack);
         if (written.length >= HAND_BACK_EVERY) {
           // Chunk memory goes back to the worker threads once the writers have let go of it (not waited for here).
@@ -155,13 +167,17 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
         : undefined;
       if (refusal) throw refusal;
       const files: ManifestFile[] = [];
-      for (let i = 0; i < DATASET_FILES.length; i++) {
-        files.push({ name: DATASET_FILES[i].file, columns: [...DATASET_FILES[i].columns], ...(await out[i].close()) });
+      for (let i = 0; i < csvFiles.length; i++) {
+        files.push({ name: csvFiles[i].file, columns: [...csvFiles[i].columns], ...(await out[i].close()) });
       }
+      if (parquet) files.push(...(await parquet.finish()));
       files.push(await writeSchemaFile(storage, prefix, config));
       return { files, total };
     },
-  );
+  ).catch(async (error: unknown) => {
+    await parquet?.abort();
+    throw error;
+  });
 
   const manifest = buildManifest({
     config,
