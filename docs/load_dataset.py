@@ -11,7 +11,7 @@ import boto3
 import pandas as pd
 
 BUCKET = "my-bucket"
-PREFIX = "tierdrift/seed=42/fe0bbb5cee398a3b"  # a dataset folder: it has manifest.json
+PREFIX = "tierdrift/seed=42/720719fc1c192748"  # a dataset folder: it has manifest.json
 s3 = boto3.client("s3")  # the usual AWS credentials and region
 
 

@@ -161,7 +161,7 @@ describe('bad requests: the answer lists each problem and nothing is written', (
     ['an unknown route', withRequest(POST, { httpMethod: 'GET', path: '/jobs' }), 404, '(path)'],
     [
       'a wrong method on a known path',
-      withRequest(POST, { httpMethod: 'DELETE', path: '/datasets/seed-7-faebfe2169d6338f' }),
+      withRequest(POST, { httpMethod: 'DELETE', path: '/datasets/seed-7-77bb89c479a80c08' }),
       405,
       '(method)',
     ],

@@ -269,6 +269,29 @@ describe('bad formats: a clear error, nothing written', () => {
         expect(response.json.errors).toEqual([{ field, rule }]);
       }
       expect(await h.keys()).toEqual([]);
+
+      // A Parquet-only dataset: published with its parts listed (and signed); the tiers route, which reads CSV, refuses it.
+      const posted = await h.api(
+        withRequest(apiEvent('api-post-default.json'), { body: JSON.stringify({ users: 10, formats: ['parquet'] }) }),
+      );
+      expect(posted.statusCode).toBe(201);
+      const files = posted.json.files as Array<{ name: string; url: string }>;
+      expect(files.map((f) => f.name)).toContain('parquet/uploads/part-00000.parquet');
+      const part = await fetch(files.find((f) => f.name === 'parquet/uploads/part-00000.parquet')!.url);
+      expect(
+        Buffer.from(await part.arrayBuffer())
+          .subarray(0, 4)
+          .toString(),
+      ).toBe('PAR1');
+      const id = String(posted.json.datasetId);
+      const tiers = await h.api(withRequest(apiEvent('api-get-tiers.json'), { path: `/datasets/${id}/users/1/tiers` }));
+      expect(tiers.statusCode).toBe(404);
+      expect(tiers.json.errors).toEqual([
+        {
+          field: 'datasetId',
+          rule: `${id} has no CSV files (formats: parquet); the tiers route reads CSV: publish the config with "formats": ["csv", "parquet"]`,
+        },
+      ]);
     } finally {
       await s3.stop();
     }
