@@ -69,7 +69,7 @@ interface OpenPart {
   sink: PartSink;
 }
 
-type Values = BigInt64Array | Float64Array | Array<string | null> | Array<bigint | null>;
+type Values = BigInt64Array | Float64Array | Array<string | null> | Array<bigint | null> | Array<Uint8Array | null>;
 
 /** A column's values for the row group being filled, parsed from CSV fields. */
 interface ColumnBuffer {
@@ -144,16 +144,17 @@ function columnBuffer(column: SchemaColumn, rows: number): ColumnBuffer {
       return { values, set: (b, from, to, i) => (values[i] = latin1.decode(b.subarray(from, to))) };
     }
     case 'category': {
-      const values = new Array<string | null>(rows).fill(null);
-      // A few values: found by their bytes, one string each rather than one a row.
-      const known = (column.values ?? []).map((v) => ({ text: String(v), bytes: Buffer.from(String(v), 'latin1') }));
+      // A few values, found by their bytes; each row refers to one shared byte array per value,
+      // which the writer's dictionary keys by identity: no allocation per row.
+      const known = (column.values ?? []).map((v) => Buffer.from(String(v), 'latin1'));
+      const values = new Array<Uint8Array | null>(rows).fill(null);
       return {
         values,
         set: (b, from, to, i) => {
-          const value = known.find((k) => sameBytes(b, from, to - from, k.bytes, k.bytes.length));
+          const value = known.find((k) => sameBytes(b, from, to - from, k, k.length));
           if (!value)
             throw new Error(`${column.name}: ${latin1.decode(b.subarray(from, to))} is not one of its values`);
-          values[i] = value.text;
+          values[i] = value;
         },
       };
     }
