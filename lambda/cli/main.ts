@@ -25,6 +25,8 @@ import { datasetTarget, publishTarget } from './storage-target.js';
 // and generation and formatting stay on this thread (same bytes either way).
 const bundledWorker = new URL('./engine-worker.mjs', import.meta.url);
 const engineWorker = existsSync(bundledWorker) ? bundledWorker : undefined;
+const bundledParquetWorker = new URL('./parquet-worker.mjs', import.meta.url);
+const parquetWorker = existsSync(bundledParquetWorker) ? bundledParquetWorker : undefined;
 
 const MAX_WORKERS = 64;
 // Each worker thread has a heap of its own: the default stays at a few, whatever the machine.
@@ -116,6 +118,7 @@ program
         storage,
         root: prefix,
         engineWorker,
+        parquetWorker,
         workers: flags.workers ?? defaultWorkers(flags.dest),
         strict: flags.strict === true,
         onProgress: (done, total) => progress.update(done, total),

@@ -4,6 +4,10 @@ import type { GenerationConfig } from '../config/schema.js';
 import { PARQUET_TYPES, relbenchMetadata, type SchemaColumn, type SchemaTable } from './dataset-schema.js';
 import { SECONDS_PER_HOUR } from '../config/task-settings.js';
 import { parseUtcTimestamp } from '../time/utc-timestamp.js';
+import { buildDatasetSchema } from './dataset-schema.js';
+import { TABLES } from '../layout/tables.js';
+import { itemLines } from '../rows/csv-format.js';
+import { USER_TABLES } from '../rows/user-tables.js';
 
 /**
  * A table's Parquet parts, encoded from its CSV rows as they stream (the CSV text is what every
@@ -298,5 +302,47 @@ export class ParquetTableWriter {
       rowGroupSize: rows,
     });
     this.rowsInGroup = 0;
+  }
+}
+
+/**
+ * Every table's Parquet parts over users `from..to`, from the per-user tables' CSV chunks (and the
+ * items table's fixed rows, by whoever writes part 0): where the rows are encoded, in this thread
+ * or a worker's.
+ */
+export class ParquetTables {
+  /** In `USER_TABLES` order. */
+  private readonly userTables: ParquetTableWriter[];
+  private readonly items: ParquetTableWriter | undefined;
+
+  constructor(
+    config: GenerationConfig,
+    users: { from: number; to: number },
+    openPart: (table: SchemaTable, part: number) => PartSink,
+  ) {
+    const tables = buildDatasetSchema(config).tables;
+    const per = parquetPartUsers(config);
+    const range = partRange(config, users.from, users.to);
+    const writerOf = (file: string, parts: { first: number; last: number }): ParquetTableWriter => {
+      const table = tables.find((t) => t.file === file);
+      if (!table) throw new Error(`schema.json has no table of ${file}`);
+      return new ParquetTableWriter(table, parts, per, (part) => openPart(table, part));
+    };
+    this.userTables = USER_TABLES.map((t) => writerOf(t.file, range));
+    this.items = range.first === 0 ? writerOf(TABLES.items.file, { first: 0, last: 0 }) : undefined;
+  }
+
+  /** Rows of the per-user table `table` (index in `USER_TABLES`), as CSV data rows. */
+  append(table: number, bytes: Uint8Array): Promise<void> {
+    return this.userTables[table].append(bytes);
+  }
+
+  /** Ends every table's parts. */
+  async finish(): Promise<void> {
+    if (this.items) {
+      await this.items.append(Buffer.from(itemLines(), 'latin1'));
+      await this.items.finish();
+    }
+    for (const table of this.userTables) await table.finish();
   }
 }

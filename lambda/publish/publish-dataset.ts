@@ -30,6 +30,11 @@ export interface PublishOptions {
    */
   engineWorker?: URL;
   /**
+   * URL of the bundled Parquet worker script: encode the Parquet parts on a thread of their own
+   * (same bytes). Without it they are encoded in this thread.
+   */
+  parquetWorker?: URL;
+  /**
    * Threads that generate and format (default 1). Above 1 the users are cut into blocks shared
    * among that many worker threads (with `engineWorker`; without, the same blocks run in this
    * thread); the engine must generate users independently (`seedrandom`). The bytes do not depend on it.
@@ -118,7 +123,7 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
   const startedAt = new Date();
   const csvFiles = config.formats.includes('csv') ? DATASET_FILES : [];
   const parquet = config.formats.includes('parquet')
-    ? new ParquetOutput(storage, prefix, config, { from: 1, to: config.users })
+    ? new ParquetOutput(storage, prefix, config, { from: 1, to: config.users }, options.parquetWorker)
     : undefined;
   // Only once every CSV is fully written do they take their final names (writeObjects commits
   // them); each Parquet part does as soon as it is whole (see ParquetOutput).
