@@ -221,11 +221,13 @@ describe('Parquet output', () => {
     expect(manifest.files.filter((f) => f.name.endsWith('.csv'))).toEqual([]);
     expect(parquetDigests(manifest)).toEqual(parquetDigests(runs.single.outcome.manifest));
     expect(readdirSync(run.root).sort()).toEqual(['manifest.json', 'parquet', 'schema.json']);
-    // The estimate names every file the dataset has.
-    expect(estimateOutput(run.config).files.map((f) => f.name)).toEqual([
-      ...manifest.files.map((f) => f.name),
-      MANIFEST_FILE,
-    ]);
+    // The estimate names every file the dataset has, and leans high on the Parquet bytes (it drives caps and placement).
+    const estimate = estimateOutput(run.config).files;
+    expect(estimate.map((f) => f.name)).toEqual([...manifest.files.map((f) => f.name), MANIFEST_FILE]);
+    const parquetBytes = (files: Array<{ name: string; bytes: number }>) =>
+      files.filter((f) => f.name.endsWith('.parquet')).reduce((sum, f) => sum + f.bytes, 0);
+    expect(parquetBytes(estimate)).toBeGreaterThanOrEqual(parquetBytes(manifest.files));
+    expect(parquetBytes(estimate)).toBeLessThanOrEqual(4 * parquetBytes(manifest.files));
 
     const storage = new LocalFolderStorage(run.root);
     const verified = await verifyDataset(storage, '');
