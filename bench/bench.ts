@@ -14,6 +14,8 @@
  *                     S3 against local folder at 20,000 users)
  *   --skip-reference  our figures only
  *   --big             also 10,000,000 users with --workers 2 (~200 million upload rows, ~9 GB written, then deleted)
+ *   --formats-users N the output formats compared at N users (default 1,000,000; 100,000 with --quick)
+ *   --formats-only    only the output formats: CSV, CSV + Parquet and Parquet only (wall time, peak RSS, bytes)
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -44,12 +46,18 @@ const BIG_USERS = 10_000_000;
 const BIG_SECONDS_TARGET = 120; // --workers 2 at BIG_USERS
 const BIG_RSS_TARGET_MB = 300;
 const S3_RSS_TARGET_MB = 300; // publishing to S3, at any size
+const CSV_AND_PARQUET_TARGET = 2; // x the wall time of a CSV-only run, at 1,000,000 users
+const PARQUET_ONLY_TARGET = 1.3; // x the wall time of a CSV-only run, at 1,000,000 users
+const PARQUET_BYTES_TARGET = 0.12; // Parquet bytes / CSV bytes of the same dataset
+const FORMATS_RSS_TARGET_MB = 300; // in every mode
 
 const { values: flags } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
     'skip-reference': { type: 'boolean', default: false },
     big: { type: 'boolean', default: false },
+    'formats-users': { type: 'string' },
+    'formats-only': { type: 'boolean', default: false },
   },
 });
 
@@ -426,13 +434,86 @@ async function bigRun(): Promise<void> {
   );
 }
 
+/**
+ * The output formats against each other (default config, the CLI's default --workers, local
+ * folder), interleaved round by round, best of 2 (1 with --quick): CSV only, CSV + Parquet,
+ * Parquet only; wall time, CPU and peak RSS, and the Parquet bytes against the CSV bytes.
+ */
+async function compareFormats(users: number): Promise<void> {
+  console.log(
+    `\noutput formats, default config, ${users.toLocaleString('en-US')} users, local folder (interleaved, best of ${flags.quick ? 1 : 2}; ${load()}):`,
+  );
+  const modes = [['csv'], ['csv', 'parquet'], ['parquet']] as const;
+  const best = new Map<string, Measurement>();
+  const bytes = { csv: 0, parquet: 0 };
+  for (let round = 0; round < (flags.quick ? 1 : 2); round++) {
+    for (const formats of modes) {
+      const mode = formats.join(' + ');
+      const config = { users, formats: [...formats] };
+      const configFile = join(work, `config-formats-${formats.join('-')}.json`);
+      await writeFile(configFile, JSON.stringify(config));
+      const dest = join(work, 'formats');
+      process.stdout.write(`  ${mode} ... `);
+      const m = await measure(process.execPath, [
+        'bin/tierdrift.mjs',
+        'generate',
+        '--config',
+        configFile,
+        '--dest',
+        dest,
+      ]);
+      if (formats.length === 2) {
+        const dir = join(dest, ...datasetAddress(parseConfig(config)).prefix.split('/'));
+        const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as {
+          files: Array<{ name: string; bytes: number }>;
+        };
+        bytes.csv = manifest.files.filter((f) => f.name.endsWith('.csv')).reduce((a, f) => a + f.bytes, 0);
+        bytes.parquet = manifest.files.filter((f) => f.name.endsWith('.parquet')).reduce((a, f) => a + f.bytes, 0);
+      }
+      await rm(dest, { recursive: true, force: true });
+      console.log(`${fmtS(m.seconds)} s${fmtCpu(m)}, peak RSS ${fmtMb(m)}`);
+      const known = best.get(mode);
+      if (!known || m.seconds < known.seconds) best.set(mode, m);
+    }
+  }
+  const wallOf = (mode: string): number => {
+    const m = best.get(mode);
+    if (!m) throw new Error(`no ${mode} run`);
+    return m.seconds;
+  };
+  const at1M = users === 1_000_000;
+  const verdict = (pass: boolean) => (at1M ? (pass ? 'PASS' : 'FAIL') : `not measured at 1,000,000 users (${users})`);
+  for (const [mode, target] of [
+    ['csv + parquet', CSV_AND_PARQUET_TARGET],
+    ['parquet', PARQUET_ONLY_TARGET],
+  ] as const) {
+    const ratio = wallOf(mode) / wallOf('csv');
+    console.log(
+      `target ${mode} <= ${target}x the wall time of csv: ${ratio.toFixed(2)}x -> ${verdict(ratio <= target)}`,
+    );
+  }
+  for (const [mode, m] of best)
+    console.log(
+      m.peakRssMb === undefined
+        ? `target peak RSS <= ${FORMATS_RSS_TARGET_MB} MB (${mode}): not measured (${RSS_METHOD})`
+        : `target peak RSS <= ${FORMATS_RSS_TARGET_MB} MB (${mode}): ${m.peakRssMb.toFixed(0)} MB -> ${verdict(m.peakRssMb <= FORMATS_RSS_TARGET_MB)}`,
+    );
+  const share = bytes.parquet / bytes.csv;
+  console.log(
+    `target Parquet <= ${PARQUET_BYTES_TARGET * 100}% of the CSV bytes: ${(bytes.parquet / 1e6).toFixed(1)} MB of ${(bytes.csv / 1e6).toFixed(1)} MB = ${(share * 100).toFixed(1)}% -> ${share <= PARQUET_BYTES_TARGET ? 'PASS' : 'FAIL'}`,
+  );
+}
+
 // ---- main ------------------------------------------------------------------------------------
 
 const fmtS = (s: number | undefined) => (s === undefined ? '-' : s.toFixed(2));
 const fmtMb = (m: Measurement | undefined) =>
   m === undefined ? '-' : m.peakRssMb === undefined ? 'n/a' : `${m.peakRssMb.toFixed(0)} MB`;
 
-try {
+const formatsUsers = Number(flags['formats-users'] ?? (flags.quick ? 100_000 : 1_000_000));
+if (!Number.isInteger(formatsUsers) || formatsUsers < 1) throw new Error('--formats-users must be a positive integer');
+
+async function fullBench(): Promise<void> {
   const noReference = referenceUnavailable();
   const sizes = flags.quick ? [10_000] : [10_000, 100_000];
   console.log(
@@ -572,7 +653,16 @@ try {
 
   await compareWorkers(flags.quick ? 100_000 : 1_000_000);
   await compareS3(flags.quick ? [20_000] : [200_000, 1_000_000], new Map(million ? [[1_000_000, million]] : []));
+  await compareFormats(formatsUsers);
   if (flags.big) await bigRun();
+}
+
+try {
+  if (flags['formats-only']) {
+    // The first CLI start builds its bundle; keep that out of the measurements.
+    spawnSync(process.execPath, ['bin/tierdrift.mjs', '--version'], { cwd: ROOT });
+    await compareFormats(formatsUsers);
+  } else await fullBench();
 } finally {
   await rm(work, { recursive: true, force: true });
 }

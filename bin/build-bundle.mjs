@@ -1,4 +1,5 @@
-// The CLI and its engine worker (generates and formats rows) as one esbuild bundle folder (cli.mjs, engine-worker.mjs).
+// The CLI and its worker threads (the engine worker generates and formats rows, the Parquet worker encodes
+// Parquet parts) as one esbuild bundle folder (cli.mjs, engine-worker.mjs, parquet-worker.mjs).
 import { mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -6,7 +7,7 @@ import { build } from 'esbuild';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 
-const BUNDLED_PACKAGES = ['seedrandom'];
+const BUNDLED_PACKAGES = ['seedrandom', 'hyparquet-writer', 'hyparquet'];
 /** The Node major of `engines` and .nvmrc, which `npm run cli` runs on (test/node-version.test.ts holds them together). */
 export const BUNDLE_TARGET = 'node24';
 
@@ -25,7 +26,11 @@ function externalPackagesExcept(bundled) {
 /** Builds into `dir`; written to a private folder first, so no one ever sees half a bundle. */
 export async function buildBundle(dir) {
   const { outputFiles } = await build({
-    entryPoints: { cli: `${root}lambda/cli/main.ts`, 'engine-worker': `${root}lambda/threads/engine-worker.ts` },
+    entryPoints: {
+      cli: `${root}lambda/cli/main.ts`,
+      'engine-worker': `${root}lambda/threads/engine-worker.ts`,
+      'parquet-worker': `${root}lambda/threads/parquet-worker.ts`,
+    },
     outdir: dir,
     outExtension: { '.js': '.mjs' },
     bundle: true,
@@ -33,8 +38,8 @@ export async function buildBundle(dir) {
     format: 'esm',
     splitting: true, // modules loaded with import() (the AWS SDK's users) stay out of the start-up path
     target: BUNDLE_TARGET,
-    // Packages stay external (resolved from node_modules at run time), except the few the engine
-    // needs: bundled in, so a bundle written anywhere (tests write theirs to a temp folder) runs.
+    // Packages stay external (resolved from node_modules at run time), except the few the worker
+    // threads need: bundled in, so a bundle written anywhere (tests write theirs to a temp folder) runs.
     plugins: [externalPackagesExcept(BUNDLED_PACKAGES)],
     sourcemap: 'inline',
     write: false,

@@ -11,7 +11,7 @@ import json
 import pandas as pd
 import s3fs
 
-DATASET = "s3://my-bucket/tierdrift/seed=42/fe0bbb5cee398a3b"  # a dataset folder: it has manifest.json
+DATASET = "s3://my-bucket/tierdrift/seed=42/64b933b2f8b3cc03"  # a dataset folder: it has manifest.json
 fs = s3fs.S3FileSystem()  # the usual AWS credentials and region
 
 schema = json.loads(fs.cat(f"{DATASET}/schema.json"))

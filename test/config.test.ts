@@ -21,6 +21,7 @@ const DEFAULTS: GenerationConfig = {
   cohortSizes: null,
   openEndedTiers: false,
   tasks: { enabled: true, userFraction: 1, gridHours: 12, valFrom: null, testFrom: null },
+  formats: ['csv'],
 };
 
 function problemsOf(raw: unknown): ConfigProblem[] {

@@ -35,7 +35,7 @@ async function refused(event: APIGatewayProxyEvent, status: number, field: strin
 }
 
 describe('dataset ids: a seed the config schema refuses is a malformed id (400), on every route that takes one', () => {
-  const hash = 'fe0bbb5cee398a3b';
+  const hash = '720719fc1c192748';
   const routes = (id: string) => [
     GET(`/datasets/${id}`),
     GET(`/datasets/${id}/users/1/tiers`),

@@ -1,5 +1,7 @@
 import type { GenerationConfig } from '../config/schema.js';
-import { SCHEMA_FILE, schemaJsonText } from '../dataset/dataset-schema.js';
+import { buildDatasetSchema, SCHEMA_FILE, schemaJsonText } from '../dataset/dataset-schema.js';
+import { parquetPartUsers } from '../dataset/parquet-table.js';
+import { parquetPartFile } from '../layout/key-layout.js';
 import { headerLine, itemLines } from '../rows/csv-format.js';
 import { ITEMS, MANIFEST_FILE } from '../layout/tables.js';
 import { datasetFiles, USER_TABLES, type UserTableName } from '../rows/user-tables.js';
@@ -26,7 +28,9 @@ import { utcTimestampSeconds } from '../time/utc-timestamp.js';
  *   row's probability as 20 characters, every hours_in_tier as long as the window's hours; with
  *   `tasks.userFraction` below 1, for the sampled users only (counted exactly, one hash per
  *   user); none with `tasks.enabled` false;
- * - manifest.json: MANIFEST_BYTES.
+ * - the Parquet parts (with `parquet` in `formats`): each part's rows as above, times
+ *   `PARQUET_ROW_BYTES` of its table, plus its footer;
+ * - manifest.json: MANIFEST_BYTES, plus an entry per file.
  * Test: test/output-estimate.test.ts holds it against generated datasets.
  */
 
@@ -183,17 +187,57 @@ export function estimateUserRows(config: GenerationConfig, from = 1, to = config
   return USER_TABLES.map((t) => ({ rows: Math.ceil(sums[t.name].rows), bytes: Math.ceil(sums[t.name].bytes) }));
 }
 
+/**
+ * Parquet bytes of a row of each per-user table, leaning high: zstd over plain ids and times,
+ * dictionary categories. Measured (default config, 20,000 users): users 2.2, tiers 5.5, uploads
+ * 6.6, truth_users 16.7, task rows 2.3 (a premium row's probability is 8 bytes of noise, a free
+ * row's a repeated 0, so premium-heavy configs run higher).
+ */
+const PARQUET_ROW_BYTES: Record<UserTableName, number> = {
+  users: 3,
+  tiers: 7,
+  uploads: 9,
+  truth_users: 18,
+  tasks_upload_50gb_next_hour: 6,
+};
+/** A Parquet part's own bytes: magic, footer (schema, row groups' metadata, RelBench's keys), page indexes. */
+const PARQUET_PART_BYTES = 2048;
+/** The items table's part (two rows). */
+const PARQUET_ITEMS_BYTES = 1024;
+/** What each file adds to manifest.json (its entry: name, columns, rows, bytes, SHA-256). */
+const MANIFEST_ENTRY_BYTES = 320;
+
+/** Every Parquet part of a config's dataset, by table in schema.json's order, then by part. */
+function estimateParquet(config: GenerationConfig): FileEstimate[] {
+  const per = parquetPartUsers(config);
+  const parts = Math.ceil(config.users / per);
+  const perPart = Array.from({ length: parts }, (_, p) =>
+    estimateUserRows(config, p * per + 1, Math.min(config.users, (p + 1) * per)),
+  );
+  return buildDatasetSchema(config).tables.flatMap((table) => {
+    const t = USER_TABLES.findIndex((u) => u.file === table.file);
+    if (t < 0) return [{ name: parquetPartFile(table.name, 0), rows: ITEMS.length, bytes: PARQUET_ITEMS_BYTES }];
+    return perPart.map((rows, p) => ({
+      name: parquetPartFile(table.name, p),
+      rows: rows[t].rows,
+      bytes: PARQUET_PART_BYTES + Math.ceil(rows[t].rows * PARQUET_ROW_BYTES[USER_TABLES[t].name]),
+    }));
+  });
+}
+
 /** Every file of a config's dataset, in manifest order with manifest.json last, and their totals. */
 export function estimateOutput(config: GenerationConfig): OutputEstimate {
   const perUser = estimateUserRows(config);
-  const files: FileEstimate[] = datasetFiles(config).map((f) => {
+  const csvFiles = config.formats.includes('csv') ? datasetFiles(config) : [];
+  const files: FileEstimate[] = csvFiles.map((f) => {
     const header = Buffer.byteLength(headerLine(f));
     if (f.userTable === undefined)
       return { name: f.file, rows: ITEMS.length, bytes: header + Buffer.byteLength(itemLines()) };
     return { name: f.file, rows: perUser[f.userTable].rows, bytes: header + perUser[f.userTable].bytes };
   });
+  if (config.formats.includes('parquet')) files.push(...estimateParquet(config));
   files.push({ name: SCHEMA_FILE, rows: 0, bytes: Buffer.byteLength(schemaJsonText(config)) });
-  files.push({ name: MANIFEST_FILE, rows: 0, bytes: MANIFEST_BYTES });
+  files.push({ name: MANIFEST_FILE, rows: 0, bytes: MANIFEST_BYTES + files.length * MANIFEST_ENTRY_BYTES });
   return { files, rows: files.reduce((sum, f) => sum + f.rows, 0), bytes: files.reduce((sum, f) => sum + f.bytes, 0) };
 }
 

@@ -25,6 +25,8 @@ import { datasetTarget, publishTarget } from './storage-target.js';
 // and generation and formatting stay on this thread (same bytes either way).
 const bundledWorker = new URL('./engine-worker.mjs', import.meta.url);
 const engineWorker = existsSync(bundledWorker) ? bundledWorker : undefined;
+const bundledParquetWorker = new URL('./parquet-worker.mjs', import.meta.url);
+const parquetWorker = existsSync(bundledParquetWorker) ? bundledParquetWorker : undefined;
 
 const MAX_WORKERS = 64;
 // Each worker thread has a heap of its own: the default stays at a few, whatever the machine.
@@ -116,6 +118,7 @@ program
         storage,
         root: prefix,
         engineWorker,
+        parquetWorker,
         workers: flags.workers ?? defaultWorkers(flags.dest),
         strict: flags.strict === true,
         onProgress: (done, total) => progress.update(done, total),
@@ -162,7 +165,8 @@ program
   .action(async (location: string, flags: { user: number }) => {
     const { storage, prefix } = await datasetTarget(location);
     const spans = await readUserTimeline(storage, prefix, flags.user);
-    if (!spans) throw new CliError(`no tiers.csv in ${location}`);
+    if (!spans)
+      throw new CliError(`no tiers.csv in ${location} (a dataset published with "formats": ["parquet"] has no CSV)`);
     if (spans.length === 0) throw new CliError(`user ${flags.user} has no tier intervals in ${location}`, 1);
     console.log(timelineReport(flags.user, spans));
   });

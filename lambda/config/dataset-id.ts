@@ -28,7 +28,7 @@ export const CONFIG_HASH = new RegExp(`^${HASH}$`);
 // The seed as `datasetAddress` writes it: a decimal without leading zeros (its range checked apart).
 const DATASET_ID = new RegExp(`^seed-(0|[1-9]\\d{0,9})-(${HASH})$`);
 
-export const DATASET_ID_RULE = `must be a dataset id: seed-<seed>-<16 hex digits>, the seed from 0 to ${MAX_SEED} without leading zeros, e.g. seed-42-fe0bbb5cee398a3b`;
+export const DATASET_ID_RULE = `must be a dataset id: seed-<seed>-<16 hex digits>, the seed from 0 to ${MAX_SEED} without leading zeros, e.g. seed-42-720719fc1c192748`;
 
 /** The prefix of a dataset id, or undefined when the id is malformed (`DATASET_ID_RULE`). */
 export function prefixOfDatasetId(datasetId: string): string | undefined {

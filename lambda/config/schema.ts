@@ -67,6 +67,12 @@ export const tasksSchema = z.strictObject({
 
 export const ENGINES = ['reference', 'seedrandom'] as const;
 
+/** The file formats a dataset's tables are written in. */
+export const FORMATS = ['csv', 'parquet'] as const;
+export type DatasetFormat = (typeof FORMATS)[number];
+
+const formatsRule = `must be a non-empty array of distinct formats from: ${FORMATS.join(', ')}`;
+
 export const generationConfigSchema = z.strictObject({
   engine: z.enum(ENGINES, { error: `must be one of: ${ENGINES.join(', ')}` }).default('reference'),
   seed: intIn(0, MAX_SEED).default(42),
@@ -95,6 +101,14 @@ export const generationConfigSchema = z.strictObject({
   // KumoRFM reads an empty end time as "still in effect"; only tiers.csv's text changes.
   openEndedTiers: z.boolean({ error: 'must be true or false' }).default(false),
   tasks: tasksSchema.prefault({}),
+  // Part of the identity: a Parquet dataset is another dataset (other files, other manifest).
+  formats: z
+    .array(z.enum(FORMATS, { error: `must be one of: ${FORMATS.join(', ')}` }), { error: formatsRule })
+    .min(1, { error: formatsRule })
+    .refine((formats) => new Set(formats).size === formats.length, { error: formatsRule })
+    // One order, so that the same formats are the same dataset.
+    .overwrite((formats) => FORMATS.filter((f) => formats.includes(f)))
+    .default(['csv']),
 });
 
 /** A config with every default filled in. */

@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline';
 import { Readable } from 'node:stream';
 import type { DatasetStorage } from '../storage/storage.js';
+import type { Manifest } from './manifest.js';
 
 /** One data row of a CSV file: its 1-based line number in the file and its fields. */
 export interface CsvRow {
@@ -41,6 +42,19 @@ export async function* datasetCsvRows(
   } finally {
     source.destroy();
   }
+}
+
+/**
+ * Refuses a dataset published without CSV files (`formats` without `csv`) to a reader of its
+ * CSVs (`reader`: what needs them), in one line that names the missing format. Manifests from
+ * before `formats` existed are CSV.
+ */
+export function requireCsv(manifest: Pick<Manifest, 'datasetId' | 'config'>, reader: string): void {
+  const formats: readonly string[] = 'formats' in manifest.config ? manifest.config.formats : ['csv'];
+  if (!formats.includes('csv'))
+    throw new DatasetFileError(
+      `${manifest.datasetId} has no CSV files (formats: ${formats.join(', ')}); ${reader} reads CSV: publish the config with "formats": ["csv", "parquet"]`,
+    );
 }
 
 /** `datasetCsvRows` of a stored file; throws DatasetFileError when the file is missing. */

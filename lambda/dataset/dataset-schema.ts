@@ -1,4 +1,4 @@
-import type { GenerationConfig } from '../config/schema.js';
+import type { DatasetFormat, GenerationConfig } from '../config/schema.js';
 import { ITEM_50GB } from '../engine/user-batch.js';
 import { SCENARIOS } from '../tasks/anchors.js';
 import { SPLITS } from '../tasks/split.js';
@@ -6,6 +6,7 @@ import { TRUTH_USERS_FILE, UPLOAD_50GB_TASK_FILE } from '../rows/task-files.js';
 import { taskSettings } from '../config/task-settings.js';
 import { formatUtcTimestamp } from '../time/utc-timestamp.js';
 import { ITEMS, TABLES } from '../layout/tables.js';
+import { parquetTableFolder } from '../layout/key-layout.js';
 
 /**
  * `schema.json`: what a dataset's files hold, machine-readable, for loaders (KumoRFM, RelBench,
@@ -52,6 +53,8 @@ export interface SchemaTable {
   /** When a row becomes known (rows are visible from this instant on); null for static tables. */
   timeColumn: string | null;
   endTimeColumn: EndTimeColumn | null;
+  /** With `formats` holding `parquet`: the folder of the table's Parquet parts (`parquet/<name>`). */
+  parquetFolder?: string;
 }
 
 export interface TaskSplit {
@@ -111,6 +114,8 @@ export interface DatasetSchema {
   timestampFormat: typeof TIMESTAMP_FORMAT;
   timezone: 'UTC';
   csv: typeof CSV_DIALECT;
+  /** The formats the tables are written in (config `formats`). */
+  formats: DatasetFormat[];
   /** The simulated window [start, end). */
   window: { start: string; end: string };
   tables: SchemaTable[];
@@ -293,10 +298,53 @@ export function buildDatasetSchema(config: GenerationConfig): DatasetSchema {
     timestampFormat: TIMESTAMP_FORMAT,
     timezone: 'UTC',
     csv: CSV_DIALECT,
+    formats: [...config.formats],
     window: { start: config.start, end: config.end },
-    tables: enabled ? tables : tables.filter((t) => t.name !== task.table),
+    tables: (enabled ? tables : tables.filter((t) => t.name !== task.table)).map((t) =>
+      config.formats.includes('parquet') ? { ...t, parquetFolder: parquetTableFolder(t.name) } : t,
+    ),
     tasks: enabled ? [task] : [],
   };
+}
+
+/**
+ * How a column type is stored in Parquet: integers as INT64; floats as DOUBLE; strings as UTF-8
+ * byte arrays, categories dictionary-encoded; timestamps as INT64 microseconds with the TIMESTAMP
+ * logical type, not adjusted to UTC (naive, holding UTC wall time: what pandas and RelBench
+ * expect, and DuckDB reads as TIMESTAMP rather than TIMESTAMPTZ).
+ */
+export interface ParquetColumnType {
+  physical: 'INT64' | 'DOUBLE' | 'BYTE_ARRAY';
+  logical?: { type: 'STRING' } | { type: 'TIMESTAMP'; unit: 'MICROS'; isAdjustedToUTC: false };
+  dictionary: boolean;
+}
+
+export const PARQUET_TYPES: Record<ColumnType, ParquetColumnType> = {
+  int: { physical: 'INT64', dictionary: false },
+  float: { physical: 'DOUBLE', dictionary: false },
+  string: { physical: 'BYTE_ARRAY', logical: { type: 'STRING' }, dictionary: false },
+  category: { physical: 'BYTE_ARRAY', logical: { type: 'STRING' }, dictionary: true },
+  timestamp: {
+    physical: 'INT64',
+    logical: { type: 'TIMESTAMP', unit: 'MICROS', isAdjustedToUTC: false },
+    dictionary: false,
+  },
+};
+
+/**
+ * RelBench's key/value metadata of a table's Parquet file, as its `Table.save` writes it and
+ * `Table.load` reads it: each value JSON (`pkey_col` a column name or null: RelBench keys are one
+ * column, so a composite key is null; `fkey_col_to_pkey_table` an object; `time_col` or null).
+ */
+export function relbenchMetadata(table: SchemaTable): Array<{ key: string; value: string }> {
+  return [
+    {
+      key: 'fkey_col_to_pkey_table',
+      value: JSON.stringify(Object.fromEntries(table.foreignKeys.map((f) => [f.column, f.references.table]))),
+    },
+    { key: 'pkey_col', value: JSON.stringify(table.primaryKey.length === 1 ? table.primaryKey[0] : null) },
+    { key: 'time_col', value: JSON.stringify(table.timeColumn) },
+  ];
 }
 
 /** The text of `schema.json`: pretty-printed, one trailing newline, ASCII only (every description is). */

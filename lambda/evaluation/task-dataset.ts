@@ -5,7 +5,7 @@ import { readManifest } from '../publish/publish-dataset.js';
 import type { DatasetStorage } from '../storage/storage.js';
 import { UPLOAD_50GB_TASK_FILE } from '../rows/task-files.js';
 import { utcTimestampSeconds } from '../time/utc-timestamp.js';
-import { DatasetFileError } from '../dataset/dataset-csv.js';
+import { DatasetFileError, requireCsv } from '../dataset/dataset-csv.js';
 import type { Window } from './user-history.js';
 
 /** A published dataset with a task file: its id and window. */
@@ -22,8 +22,9 @@ export async function openTaskDataset(storage: DatasetStorage, prefix: string): 
   return taskDatasetOf(manifest);
 }
 
-/** The task dataset a manifest describes; throws DatasetFileError when it lists no task file. */
+/** The task dataset a manifest describes; throws DatasetFileError when it lists no task file or no CSV. */
 export function taskDatasetOf(manifest: Manifest): TaskDataset {
+  requireCsv(manifest, 'evaluation');
   if (!manifest.files.some((f) => f.name === UPLOAD_50GB_TASK_FILE.file)) {
     // Older manifests have no tasks.enabled (or no tasks): only an explicit false means "generated without tasks".
     const tasks = manifest.config.tasks as Partial<Manifest['config']['tasks']> | undefined;

@@ -11,7 +11,9 @@ import { writeSchemaFile } from '../publish/schema-file.js';
 import { datasetFiles, USER_TABLES } from '../rows/user-tables.js';
 import { MIN_PART_BYTES, writeObject, type ComposableStorage } from '../storage/storage.js';
 import type { Shard } from './plan-shards.js';
-import type { ShardReport } from './run-shard.js';
+import type { PartFigures, PartTable, ShardReport } from './run-shard.js';
+import { buildDatasetSchema } from '../dataset/dataset-schema.js';
+import { inTableOrder } from '../publish/parquet-output.js';
 
 export interface CommitOptions {
   root?: string;
@@ -27,10 +29,10 @@ export interface CommitOptions {
  *    their txn ids continue each other (the sequence is gap-free by construction: offsets are
  *    prefix sums of the counted uploads, and each report says how many it wrote from where);
  * 2. composes every per-user table (USER_TABLES) from the parts (S3 UploadPartCopy; shard 0's
- *    parts carry the headers) and writes items.csv;
+ *    parts carry the headers) and writes items.csv (with `csv` in `formats`);
  * 3. re-reads each assembled file once and computes its size, rows and SHA-256 itself: SHA-256
  *    states cannot be combined, and the manifest's checksums must not rest on the shards' word;
- *    sizes and rows must match the reports';
+ *    sizes and rows must match the reports'; likewise each Parquet part the shards wrote in place;
  * 4. writes schema.json; merges the shards' integrity checks (each ran the same checker on its
  *    rows as written) and summaries, writes manifest.json last (If-None-Match), and deletes the
  *    run's parts (also when the dataset is found published already: a retried commit finishes
@@ -80,23 +82,31 @@ export async function commitShards(
     throw new Error(`the shards cover users 1..${nextUser - 1}, not 1..${config.users}`);
 
   const fileKey = (file: string) => fileKeyOf(prefix, file);
-  const csvFiles = datasetFiles(config);
-  // A table the config has no file for (an empty part per shard) is left to the run's cleanup.
-  for (const table of USER_TABLES.filter((t) => csvFiles.some((f) => f.file === t.file))) {
-    const parts = reports.map((r) => ({ key: r.parts[table.name].key, bytes: r.parts[table.name].bytes }));
-    await storage.compose(fileKey(table.file), parts, { minPartBytes: options.minPartBytes ?? MIN_PART_BYTES });
+  const csvFiles = config.formats.includes('csv') ? datasetFiles(config) : [];
+  /** A CSV's parts, one a shard. */
+  const partsOf = (table: PartTable): PartFigures[] =>
+    reports.map((r) => {
+      const part = r.parts[table];
+      if (!part) throw new Error(`shard ${r.index} reports no part of ${table}`);
+      return part;
+    });
+  if (csvFiles.length > 0) {
+    // A table the config has no file for (an empty part per shard) is left to the run's cleanup.
+    for (const table of USER_TABLES.filter((t) => csvFiles.some((f) => f.file === t.file))) {
+      const parts = partsOf(table.name).map((p) => ({ key: p.key, bytes: p.bytes }));
+      await storage.compose(fileKey(table.file), parts, { minPartBytes: options.minPartBytes ?? MIN_PART_BYTES });
+    }
+    await writeObject(storage, fileKey(TABLES.items.file), (items) =>
+      items.write(Buffer.from(headerLine('items') + itemLines(), 'latin1')),
+    );
   }
-  await writeObject(storage, fileKey(TABLES.items.file), (items) =>
-    items.write(Buffer.from(headerLine('items') + itemLines(), 'latin1')),
-  );
 
   const files: ManifestFile[] = [];
   for (const file of csvFiles) {
     const measured = await measure(storage, fileKey(file.file));
     if (file.userTable !== undefined) {
-      const t = USER_TABLES[file.userTable].name;
-      const expected = reports.reduce(
-        (s, r) => ({ rows: s.rows + r.parts[t].rows, bytes: s.bytes + r.parts[t].bytes }),
+      const expected = partsOf(USER_TABLES[file.userTable].name).reduce(
+        (s, p) => ({ rows: s.rows + p.rows, bytes: s.bytes + p.bytes }),
         { rows: 0, bytes: 0 },
       );
       if (measured.rows !== expected.rows || measured.bytes !== expected.bytes) {
@@ -112,6 +122,20 @@ export async function commitShards(
       bytes: measured.bytes,
       sha256: measured.sha256,
     });
+  }
+  // The shards wrote the Parquet parts in place; their sizes and checksums are measured here too
+  // (rows are the shards' word: a Parquet file has no lines to count).
+  const parquet = inTableOrder(
+    reports.flatMap((r) => r.parquet),
+    buildDatasetSchema(config).tables,
+  );
+  for (const part of parquet) {
+    const measured = await measure(storage, fileKey(part.name));
+    if (measured.bytes !== part.bytes || measured.sha256 !== part.sha256)
+      throw new Error(
+        `${part.name}: ${measured.bytes} bytes with SHA-256 ${measured.sha256} in storage; the shard wrote ${part.bytes} bytes with ${part.sha256}`,
+      );
+    files.push(part);
   }
   files.push(await writeSchemaFile(storage, prefix, config));
 

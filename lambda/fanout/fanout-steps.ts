@@ -85,7 +85,7 @@ export async function shardStep(
   root: string,
 ): Promise<ShardCount> {
   const { prefix } = datasetKeys(datasetAddress(run.config), root);
-  const report = await runShard(run.config, shard, storage, runPrefixOf(prefix, run.runId));
+  const report = await runShard(run.config, shard, storage, runPrefixOf(prefix, run.runId), prefix);
   return { index: report.index, uploads: report.uploads };
 }
 

@@ -10,6 +10,8 @@ import { partKey, reportKey } from '../layout/key-layout.js';
 import { writeJsonObject } from '../storage/json-object.js';
 import { writeObjects, type DatasetStorage } from '../storage/storage.js';
 import type { Shard } from './plan-shards.js';
+import type { ManifestFile } from '../dataset/manifest.js';
+import { ParquetOutput } from '../publish/parquet-output.js';
 
 /** The tables written in parts by shards (the per-user tables); items.csv is two fixed rows, written by the commit. */
 export const PART_TABLES = USER_TABLES.map((t) => t.name);
@@ -29,7 +31,10 @@ export interface ShardReport {
   to: number;
   txnFrom: number;
   uploads: number;
-  parts: Record<PartTable, PartFigures>;
+  /** The CSV parts (none when `formats` has no `csv`). */
+  parts: Partial<Record<PartTable, PartFigures>>;
+  /** The Parquet parts the shard wrote in the dataset's folder (with `parquet` in `formats`). */
+  parquet: ManifestFile[];
   usersPerCohort: Record<`${Cohort}`, number>;
   checks: CheckResult[];
   summary: IntegritySummary;
@@ -45,21 +50,31 @@ export function countShardUploads(config: GenerationConfig, shard: Shard): numbe
 /**
  * Phase 2 of a shard: generates its users into one part per table, without headers except for
  * shard 0 (whose parts start the files), with txn ids numbered from the shard's `txnFrom`, and runs
- * the integrity checks over its rows as written; then writes its report. Same input, same bytes:
- * a retried shard overwrites its parts and report with identical ones.
+ * the integrity checks over its rows as written; then writes its report. With Parquet, it writes
+ * the Parquet parts of its users (a shard is whole Parquet parts, see planShards) in the dataset's
+ * folder `datasetPrefix`. Same input, same bytes: a retried shard overwrites its parts and report
+ * with identical ones.
  */
 export async function runShard(
   config: GenerationConfig,
   shard: Shard,
   storage: DatasetStorage,
   runPrefix: string,
+  datasetPrefix: string,
 ): Promise<ShardReport> {
   const { txnFrom } = shard;
   if (txnFrom === undefined) throw new Error(`shard ${shard.index} has no txnFrom: count the shards' uploads first`);
-  const keys = USER_TABLES.map((t) => partKey(runPrefix, t.name, shard.index));
-  const { parts, rows } = await writeObjects(storage, keys, async (writers) => {
+  const tables = config.formats.includes('csv') ? USER_TABLES : [];
+  const keys = tables.map((t) => partKey(runPrefix, t.name, shard.index));
+  const parquetOut = config.formats.includes('parquet')
+    ? new ParquetOutput(storage, datasetPrefix, config, shard)
+    : undefined;
+  const { parts, parquet, rows } = await writeObjects(storage, keys, async (writers) => {
     const out = writers.map((w) => new DigestingFileWriter(w));
-    if (shard.index === 0) USER_TABLES.forEach((t, i) => out[i].appendText(headerLine(t), 0));
+    if (shard.index === 0)
+      tables.forEach((t, i) => {
+        out[i].appendText(headerLine(t), 0);
+      });
     let rows: RangeReport | undefined;
     for (const { chunk, report } of formatRange(
       new RowFormatting(config),
@@ -68,12 +83,16 @@ export async function runShard(
       engineRange(config, shard),
     )) {
       for (let i = 0; i < out.length; i++) await out[i].appendChunk(chunk.bytes[i], chunk.rows[i]);
+      if (parquetOut) for (let i = 0; i < USER_TABLES.length; i++) await parquetOut.append(i, chunk.bytes[i]);
       rows = report ?? rows;
     }
-    const parts = {} as Record<PartTable, PartFigures>;
-    for (let i = 0; i < out.length; i++) parts[USER_TABLES[i].name] = { key: keys[i], ...(await out[i].close()) };
+    const parts: ShardReport['parts'] = {};
+    for (let i = 0; i < out.length; i++) parts[tables[i].name] = { key: keys[i], ...(await out[i].close()) };
     if (!rows) throw new Error(`shard ${shard.index} of ${config.users} users formatted no rows report`);
-    return { parts, rows };
+    return { parts, parquet: (await parquetOut?.finish()) ?? [], rows };
+  }).catch(async (error: unknown) => {
+    await parquetOut?.abort();
+    throw error;
   });
   const report: ShardReport = {
     index: shard.index,
@@ -82,6 +101,7 @@ export async function runShard(
     txnFrom,
     uploads: rows.uploads,
     parts,
+    parquet,
     usersPerCohort: rows.usersPerCohort,
     checks: rows.checks,
     summary: rows.summary,

@@ -9,6 +9,7 @@ import { listDatasets } from '../catalog/list-datasets.js';
 import { claimRun, endRun, freshRunMarker, openRunMarker, type RunMarker } from '../catalog/run-marker.js';
 import { placeRun } from '../catalog/sync-rule.js';
 import { userTiers } from '../catalog/user-tiers.js';
+import { DatasetFileError, requireCsv } from '../dataset/dataset-csv.js';
 import { supportsUserRanges } from '../engine/engine-range.js';
 import { datasetKeys } from '../layout/key-layout.js';
 import { FailedChecksError, strictRefusal, type PublishOutcome } from '../publish/publish-dataset.js';
@@ -258,6 +259,13 @@ export async function getUserTiers(
 
   const dataset = await findPublished(ctx.store, prefix);
   if (!dataset) return notFound(datasetId);
+  try {
+    requireCsv(dataset.manifest, 'the tiers route');
+  } catch (error) {
+    if (error instanceof DatasetFileError)
+      return problemResponse(404, 'no CSV files', [{ field: 'datasetId', rule: error.message }]);
+    throw error;
+  }
   const tiers = await userTiers(ctx.store, dataset, userId);
   if (!tiers) {
     const rule = `no such user in this dataset (user ids are 1 to ${dataset.manifest.config.users})`;

@@ -18,6 +18,7 @@ import { writeSchemaFile } from './schema-file.js';
 import { RangeTally } from '../rows/user-rows.js';
 import { userRows } from '../threads/user-rows-source.js';
 import { datasetFiles, USER_TABLES } from '../rows/user-tables.js';
+import { ParquetOutput } from './parquet-output.js';
 
 export interface PublishOptions {
   storage: DatasetStorage;
@@ -28,6 +29,11 @@ export interface PublishOptions {
    * this one hashes and writes (same bytes).
    */
   engineWorker?: URL;
+  /**
+   * URL of the bundled Parquet worker script: encode the Parquet parts on a thread of their own
+   * (same bytes). Without it they are encoded in this thread.
+   */
+  parquetWorker?: URL;
   /**
    * Threads that generate and format (default 1). Above 1 the users are cut into blocks shared
    * among that many worker threads (with `engineWorker`; without, the same blocks run in this
@@ -115,15 +121,20 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
 
   await storage.removeStale(prefix, options.staleSeconds ?? STALE_RUN_SECONDS);
   const startedAt = new Date();
-  const csvFiles = datasetFiles(config);
-  // Only once every file is fully written do they take their final names (writeObjects commits them).
+  const csvFiles = config.formats.includes('csv') ? datasetFiles(config) : [];
+  const parquet = config.formats.includes('parquet')
+    ? new ParquetOutput(storage, prefix, config, { from: 1, to: config.users }, options.parquetWorker)
+    : undefined;
+  // Only once every CSV is fully written do they take their final names (writeObjects commits
+  // them); each Parquet part does as soon as it is whole (see ParquetOutput).
   const { files, total } = await writeObjects(
     storage,
     csvFiles.map((f) => fileKey(prefix, f.file)),
     async (writers) => {
       const out = writers.map((w) => new DigestingFileWriter(w));
       for (const [i, f] of csvFiles.entries()) out[i].appendText(headerLine(f), 0);
-      out[csvFiles.findIndex((f) => f.file === TABLES.items.file)].appendText(itemLines(), ITEMS.length);
+      const itemsOut = csvFiles.findIndex((f) => f.file === TABLES.items.file);
+      if (itemsOut >= 0) out[itemsOut].appendText(itemLines(), ITEMS.length);
       // Where each per-user table's bytes go: the file writer of its entry (none for a file the config has not).
       const userTableOut = USER_TABLES.map(
         (_, t) => out[csvFiles.findIndex((f) => f.userTable === t)] as DigestingFileWriter | undefined,
@@ -137,7 +148,10 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
         workers: options.workers,
         blockUsers: options.blockUsers,
       })) {
-        for (let t = 0; t < userTableOut.length; t++) await userTableOut[t]?.appendChunk(chunk.bytes[t], chunk.rows[t]);
+        for (let t = 0; t < USER_TABLES.length; t++) {
+          await userTableOut[t]?.appendChunk(chunk.bytes[t], chunk.rows[t]);
+          await parquet?.append(t, chunk.bytes[t]);
+        }
         if (handBack) written.push(handBack);
         if (written.length >= HAND_BACK_EVERY) {
           // Chunk memory goes back to the worker threads once the writers have let go of it (not waited for here).
@@ -161,10 +175,14 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
       for (let i = 0; i < csvFiles.length; i++) {
         files.push({ name: csvFiles[i].file, columns: [...csvFiles[i].columns], ...(await out[i].close()) });
       }
+      if (parquet) files.push(...(await parquet.finish()));
       files.push(await writeSchemaFile(storage, prefix, config));
       return { files, total };
     },
-  );
+  ).catch(async (error: unknown) => {
+    await parquet?.abort();
+    throw error;
+  });
 
   const manifest = buildManifest({
     config,

@@ -106,8 +106,10 @@ export const DATASET_FILES: readonly DatasetFile[] = [
 
 /** The CSVs of a config's dataset, in manifest order (no task file with `tasks.enabled` false). */
 export function datasetFiles(config: GenerationConfig): readonly DatasetFile[] {
-  return DATASET_FILES.filter((f) => {
-    const table: UserTable | undefined = f.userTable === undefined ? undefined : USER_TABLES[f.userTable];
-    return table?.written?.(config) ?? true;
-  });
+  return DATASET_FILES.filter((f) => f.userTable === undefined || isWritten(USER_TABLES[f.userTable], config));
+}
+
+/** Whether a config's dataset has this per-user table (the task file can be switched off). */
+export function isWritten(table: UserTable, config: GenerationConfig): boolean {
+  return table.written?.(config) ?? true;
 }

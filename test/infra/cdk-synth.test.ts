@@ -190,6 +190,23 @@ describe('the bundled handler (the deployed artifact) against a local S3 server'
     expect(manifest.checksPassed).toBe(true);
   });
 
+  it('POST /datasets with "formats": ["parquet"]: the bundled Parquet writer publishes every table', async () => {
+    const event = JSON.parse(readFileSync(join(PROJECT_ROOT, 'events/api-post-default.json'), 'utf8'));
+    const response = await invoke({ ...event, body: JSON.stringify({ users: 50, formats: ['parquet'] }) });
+    expect(response.statusCode, response.body).toBe(201);
+    const body = JSON.parse(response.body) as { prefix: string; files: Array<{ name: string; url: string }> };
+    const files = (await keys(`${body.prefix}/`)).map((k) => k.slice(body.prefix.length + 1));
+    expect(files.filter((f) => f.endsWith('.parquet'))).toEqual(
+      ['items', 'tiers', 'truth_users', 'upload_50gb_next_hour', 'uploads', 'users'].map(
+        (t) => `parquet/${t}/part-00000.parquet`,
+      ),
+    );
+    const signed = body.files.find((f) => f.name === 'parquet/uploads/part-00000.parquet');
+    const part = await fetch(String(signed?.url));
+    const bytes = Buffer.from(await part.arrayBuffer());
+    expect([bytes.subarray(0, 4).toString(), bytes.subarray(-4).toString()]).toEqual(['PAR1', 'PAR1']);
+  });
+
   it('a fan-out step (events/fanout-plan.json): the bundle recognises it and plans the shards', async () => {
     const run = await invoke(JSON.parse(readFileSync(join(PROJECT_ROOT, 'events/fanout-plan.json'), 'utf8')));
     expect(run).toMatchObject({ runId: expect.any(String), shards: [{ index: 0, from: 1, to: 1200 }] });
