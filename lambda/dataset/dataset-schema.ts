@@ -287,7 +287,11 @@ export const PARQUET_TYPES: Record<ColumnType, ParquetColumnType> = {
   float: { physical: 'DOUBLE', dictionary: false },
   string: { physical: 'BYTE_ARRAY', logical: { type: 'STRING' }, dictionary: false },
   category: { physical: 'BYTE_ARRAY', logical: { type: 'STRING' }, dictionary: true },
-  timestamp: { physical: 'INT64', logical: { type: 'TIMESTAMP', unit: 'MICROS', isAdjustedToUTC: false }, dictionary: false },
+  timestamp: {
+    physical: 'INT64',
+    logical: { type: 'TIMESTAMP', unit: 'MICROS', isAdjustedToUTC: false },
+    dictionary: false,
+  },
 };
 
 /**
