@@ -227,7 +227,8 @@ describe('Parquet output', () => {
     const parquetBytes = (files: Array<{ name: string; bytes: number }>) =>
       files.filter((f) => f.name.endsWith('.parquet')).reduce((sum, f) => sum + f.bytes, 0);
     expect(parquetBytes(estimate)).toBeGreaterThanOrEqual(parquetBytes(manifest.files));
-    expect(parquetBytes(estimate)).toBeLessThanOrEqual(4 * parquetBytes(manifest.files));
+    // A 90-second grid repeats most task values, which zstd packs far below the per-row figure (~1.6x over at the default config).
+    expect(parquetBytes(estimate)).toBeLessThanOrEqual(8 * parquetBytes(manifest.files));
 
     const storage = new LocalFolderStorage(run.root);
     const verified = await verifyDataset(storage, '');
