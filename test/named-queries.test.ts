@@ -35,11 +35,17 @@ const ARTIFACT = JSON.parse(
 ) as Record<string, unknown>;
 
 const CONFIGS: Record<string, Record<string, unknown>> = {
-  reference: { seed: 7, users: 400 },
+  reference: { seed: 7, users: 400, formats: ['csv', 'parquet'] },
   // Same seed, another hash: a query that ignored the hash would mix the two.
-  referenceOpenEnded: { seed: 7, users: 300, openEndedTiers: true, minTierGapHours: 12 },
-  seedrandomOpenEnded: { engine: 'seedrandom', seed: 11, users: 600, openEndedTiers: true },
-  artifact: ARTIFACT,
+  referenceOpenEnded: { seed: 7, users: 300, openEndedTiers: true, minTierGapHours: 12, formats: ['csv', 'parquet'] },
+  seedrandomOpenEnded: {
+    engine: 'seedrandom',
+    seed: 11,
+    users: 600,
+    openEndedTiers: true,
+    formats: ['csv', 'parquet'],
+  },
+  artifact: { ...ARTIFACT, formats: ['csv', 'parquet'] },
 };
 
 interface Published {

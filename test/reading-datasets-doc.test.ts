@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -6,7 +6,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../lambda/validation/validate.js';
 import { SCHEMA_FILE, type ColumnType, type DatasetSchema } from '../lambda/dataset/dataset-schema.js';
 import type { Manifest } from '../lambda/dataset/manifest.js';
-import { parquetPartFile } from '../lambda/layout/key-layout.js';
 import { publishDataset } from '../lambda/publish/publish-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 
@@ -43,7 +42,7 @@ let schema: DatasetSchema;
 let manifest: Manifest;
 beforeAll(async () => {
   root = mkdtempSync(join(tmpdir(), 'tierdrift-reading-doc-'));
-  const outcome = await publishDataset(parseConfig({ users: 300, openEndedTiers: true }), {
+  const outcome = await publishDataset(parseConfig({ users: 300, openEndedTiers: true, formats: ['csv', 'parquet'] }), {
     storage: new LocalFolderStorage(root),
   });
   dir = join(root, outcome.prefix);
@@ -66,24 +65,6 @@ async function run(db: DuckDBConnection, block: string): Promise<Record<string, 
   return results;
 }
 
-/**
- * Stand-in for the Parquet output, which the Parquet writer adds to the dataset itself: the
- * documented layout (parquet/<table>/part-00000.parquet) written by DuckDB from the CSV views.
- * Once datasets are generated with `formats: ["csv", "parquet"]` here, the files are the real ones
- * and this is skipped by the existence check.
- */
-async function ensureParquet(): Promise<void> {
-  if (existsSync(join(dir, 'parquet'))) return;
-  const db = await connect();
-  await run(db, blocks.get('CSV')!);
-  for (const table of schema.tables) {
-    const file = join(dir, parquetPartFile(table.name, 0));
-    mkdirSync(join(file, '..'), { recursive: true });
-    await db.run(`COPY ${table.name} TO '${file}' (FORMAT parquet, COMPRESSION zstd)`);
-  }
-  db.closeSync();
-}
-
 describe('docs/reading-datasets.md: the DuckDB blocks', () => {
   it('are the CSV and Parquet views, the queries, and the S3 example (not run: it downloads httpfs)', () => {
     expect([...blocks.keys()].sort()).toEqual(['CSV', 'Parquet', 'S3', 'queries']);
@@ -100,7 +81,6 @@ describe('docs/reading-datasets.md: the DuckDB blocks', () => {
     ['Parquet', PARQUET_TYPE],
   ] as const) {
     it(`${format}: every table a view with schema.json's types and the manifest's rows; the queries answer`, async () => {
-      if (format === 'Parquet') await ensureParquet();
       const db = await connect();
       await run(db, blocks.get(format)!);
       for (const table of schema.tables) {

@@ -9,11 +9,11 @@ const CSV_TIMESTAMP_FORMAT = '%Y-%m-%dT%H:%M:%SZ';
 
 const sqlString = (text: string): string => `'${text.replaceAll("'", "''")}'`;
 
-// DuckDB's scan of one table in every dataset under `root` (the hive-style layout
-// `<root>/seed=<seed>/<hash>/…`), with each file's path in `filename`. The switch to the Parquet
-// parts (`<dataset>/parquet/<table>/part-<n>.parquet`) is this one line:
-// const tableScan = (root: string, table: CatalogTable): string => `read_parquet(${sqlString(`${root}/seed=*/*/${dirname(parquetPartFile(table.name, 0))}/*.parquet`)}, filename = true)`;
-const tableScan = (root: string, table: CatalogTable): string => csvScan(`${root}/seed=*/*/${table.file}`, table);
+// DuckDB's scan of one table's Parquet parts (`<dataset>/parquet/<table>/part-<n>.parquet`) in
+// every dataset under `root` (the hive-style layout `<root>/seed=<seed>/<hash>/…`), as the Glue
+// tables read them, with each file's path in `filename`.
+const tableScan = (root: string, table: CatalogTable): string =>
+  `read_parquet(${sqlString(`${root}/seed=*/*/${dirname(parquetPartFile(table.name, 0))}/*.parquet`)}, filename = true)`;
 
 /** CSV files of a table, read with the catalog's (schema.json's) types, never DuckDB's guesses. */
 function csvScan(files: string, table: CatalogTable): string {
