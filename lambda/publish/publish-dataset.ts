@@ -15,9 +15,10 @@ import { STALE_RUN_SECONDS } from '../settings/function-settings.js';
 import { writeObjects, type DatasetStorage } from '../storage/storage.js';
 import { DigestingFileWriter } from './file-digest.js';
 import { writeSchemaFile } from './schema-file.js';
-import { RangeTally } from '../rows/user-rows.js';
+import { RangeTally, type RangeReport } from '../rows/user-rows.js';
 import { userRows } from '../threads/user-rows-source.js';
 import { DATASET_FILES, USER_TABLES } from '../rows/user-tables.js';
+import { writeReportFiles } from './report-files.js';
 
 export interface PublishOptions {
   storage: DatasetStorage;
@@ -115,6 +116,13 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
 
   await storage.removeStale(prefix, options.staleSeconds ?? STALE_RUN_SECONDS);
   const startedAt = new Date();
+  const manifestOf = (total: RangeReport) => ({
+    config,
+    address,
+    checks: total.checks,
+    summary: { usersPerCohort: total.usersPerCohort, ...total.summary },
+    startedAt,
+  });
   // Only once every file is fully written do they take their final names (writeObjects commits them).
   const { files, total } = await writeObjects(
     storage,
@@ -159,18 +167,14 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
         files.push({ name: DATASET_FILES[i].file, columns: [...DATASET_FILES[i].columns], ...(await out[i].close()) });
       }
       files.push(await writeSchemaFile(storage, prefix, config));
+      files.push(
+        ...(await writeReportFiles(storage, prefix, buildManifest({ ...manifestOf(total), files }), total.aggregates)),
+      );
       return { files, total };
     },
   );
 
-  const manifest = buildManifest({
-    config,
-    address,
-    files,
-    checks: total.checks,
-    summary: { usersPerCohort: total.usersPerCohort, ...total.summary },
-    startedAt,
-  });
+  const manifest = buildManifest({ ...manifestOf(total), files });
   if (await storage.putIfAbsent(manifestKey, `${JSON.stringify(manifest, null, 2)}\n`)) {
     return { status: 'created', address, prefix, manifestKey, manifest };
   }

@@ -1,0 +1,78 @@
+import { parseManifest, type Manifest, type ManifestFile } from '../dataset/manifest.js';
+import { OperationError } from '../errors/operation-error.js';
+import { fileKey, manifestKey } from '../layout/key-layout.js';
+import { REPORT_DATA_FILE, REPORT_FILE } from '../layout/tables.js';
+import type { ReportAggregates } from '../rows/report-aggregates.js';
+import { renderReport } from '../report/report-html.js';
+import { writeObject, type DatasetStorage } from '../storage/storage.js';
+import { ContentDigest, DigestingFileWriter } from './file-digest.js';
+
+/** The file `report-data.json` holds: the aggregates, which with the manifest re-render the report. */
+export interface ReportData {
+  aggregates: ReportAggregates;
+}
+
+async function writeTextFile(
+  storage: DatasetStorage,
+  prefix: string,
+  name: string,
+  text: string,
+): Promise<ManifestFile> {
+  return writeObject(storage, fileKey(prefix, name), async (writer) => {
+    const out = new DigestingFileWriter(writer);
+    await out.appendChunk(Buffer.from(text, 'utf8'), 0);
+    return { name, columns: [], ...(await out.close()) };
+  });
+}
+
+/**
+ * Writes the dataset's `report-data.json` and `report.html` under `prefix`, from the aggregates
+ * gathered while its rows were written and its manifest as it will be (files so far, checks,
+ * summary); returns their manifest entries (not tables: no columns, 0 rows).
+ */
+export async function writeReportFiles(
+  storage: DatasetStorage,
+  prefix: string,
+  manifest: Omit<Manifest, 'generation'>,
+  aggregates: ReportAggregates,
+): Promise<ManifestFile[]> {
+  const data: ReportData = { aggregates };
+  return [
+    await writeTextFile(storage, prefix, REPORT_DATA_FILE, `${JSON.stringify(data)}\n`),
+    await writeTextFile(storage, prefix, REPORT_FILE, await renderReport({ manifest, aggregates })),
+  ];
+}
+
+/**
+ * The report of a published dataset, rendered again from its manifest and `report-data.json` (two
+ * small reads; the aggregates are checked against the manifest's sha256): the same bytes as its
+ * `report.html`, since the renderer is the one that wrote it.
+ */
+export async function rerenderReport(
+  storage: DatasetStorage,
+  prefix: string,
+): Promise<{ manifest: Manifest; html: string }> {
+  const where = storage.describe(prefix);
+  const manifestBytes = await storage.read(manifestKey(prefix));
+  if (!manifestBytes)
+    throw new OperationError(`rendering the report of ${where}: no manifest.json there (not a published dataset)`);
+  const manifest = parseManifest(manifestBytes);
+  const entry = manifest.files.find((f) => f.name === REPORT_DATA_FILE);
+  if (!entry)
+    throw new OperationError(
+      `rendering the report of ${manifest.datasetId}: its manifest lists no ${REPORT_DATA_FILE} (published before reports existed; generate it again to have one)`,
+    );
+  const bytes = await storage.read(fileKey(prefix, REPORT_DATA_FILE));
+  if (!bytes)
+    throw new OperationError(
+      `rendering the report of ${manifest.datasetId}: ${storage.describe(fileKey(prefix, REPORT_DATA_FILE))} is missing`,
+    );
+  const digest = new ContentDigest();
+  digest.update(bytes);
+  if (digest.digest().sha256 !== entry.sha256)
+    throw new OperationError(
+      `rendering the report of ${manifest.datasetId}: ${storage.describe(fileKey(prefix, REPORT_DATA_FILE))} does not match its sha256 in the manifest`,
+    );
+  const { aggregates } = JSON.parse(bytes.toString('utf8')) as ReportData;
+  return { manifest, html: await renderReport({ manifest, aggregates }) };
+}

@@ -1,0 +1,75 @@
+import { parse, View } from 'vega';
+import { compile, type TopLevelSpec } from 'vega-lite';
+
+/** A chart of the report: its Vega-Lite spec, and the words a screen reader gives for it. */
+export interface ChartSpec {
+  /** Unique in the page: the prefix of the SVG's element ids. */
+  id: string;
+  title: string;
+  /** What the chart shows, in a sentence or two (the SVG's <desc>). */
+  description: string;
+  spec: TopLevelSpec;
+}
+
+/** Okabe–Ito: distinguishable with the common colour-vision deficiencies. */
+export const PALETTE = {
+  orange: '#E69F00',
+  skyBlue: '#56B4E9',
+  green: '#009E73',
+  yellow: '#F0E442',
+  blue: '#0072B2',
+  vermillion: '#D55E00',
+  purple: '#CC79A7',
+  black: '#000000',
+} as const;
+
+/** Shared look: readable text sizes, the palette as the default category scheme, no interactivity. */
+const CONFIG = {
+  font: 'system-ui, -apple-system, Segoe UI, Roboto, Helvetica, Arial, sans-serif',
+  background: 'white',
+  title: { fontSize: 16, anchor: 'start', subtitleFontSize: 13, subtitleColor: '#333' },
+  axis: { labelFontSize: 12, titleFontSize: 13, labelColor: '#222', titleColor: '#222' },
+  legend: {
+    labelFontSize: 12,
+    titleFontSize: 13,
+    labelLimit: 0,
+    orient: 'bottom',
+    direction: 'horizontal',
+    columns: 2,
+  },
+  range: { category: Object.values(PALETTE) },
+  view: { stroke: '#ccc' },
+} as const;
+
+const escapeXml = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+
+/**
+ * The chart as inline SVG, rendered here by Vega's SVG renderer (no canvas: text is measured by
+ * Vega's estimate, the same on every machine). It scales to its container (viewBox, width 100%),
+ * carries a <title> and <desc>, and its element ids are renumbered from the chart's id: Vega
+ * numbers clip paths with a counter global to the process, which would make a second rendering
+ * differ from the first.
+ */
+export async function renderSvg(chart: ChartSpec): Promise<string> {
+  const { spec } = compile({ ...chart.spec, config: { ...CONFIG, ...chart.spec.config } } as TopLevelSpec);
+  const view = new View(parse(spec), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  const ids = new Map<string, string>();
+  for (const [, id] of svg.matchAll(/ id="([^"]+)"/g)) ids.set(id, `${chart.id}-${ids.size + 1}`);
+  const renumbered = svg.replace(/( id="|url\(#|href="#)([^")]+)/g, (all, lead: string, id: string) =>
+    ids.has(id) ? `${lead}${ids.get(id)!}` : all,
+  );
+  const open = /^<svg [^>]*>/.exec(renumbered);
+  if (!open) throw new Error(`chart ${chart.id}: Vega's SVG has no <svg> element`);
+  const width = /width="([\d.]+)"/.exec(open[0])?.[1];
+  const head = open[0]
+    .replace(/ width="[\d.]+"/, ` width="100%" style="max-width:${width ?? 800}px"`)
+    .replace(/ height="[\d.]+"/, '')
+    .replace('<svg ', `<svg role="img" aria-labelledby="${chart.id}-title ${chart.id}-desc" `);
+  return (
+    `${head}<title id="${chart.id}-title">${escapeXml(chart.title)}</title>` +
+    `<desc id="${chart.id}-desc">${escapeXml(chart.description)}</desc>${renumbered.slice(open[0].length)}`
+  );
+}
