@@ -23,7 +23,7 @@ const CSVS = [
   'tasks/upload_50gb_next_hour.csv',
 ];
 /** Every file of a dataset (the manifest's list). */
-const FILES = [...CSVS, 'schema.json'];
+const FILES = [...CSVS, 'schema.json', 'report-data.json', 'report.html'];
 const HASH = configHash(parseConfig({ users: 30, seed: 8 }));
 const PREFIX = `seed=8/${HASH}`;
 

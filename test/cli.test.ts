@@ -30,7 +30,7 @@ const CSVS = [
   'tasks/upload_50gb_next_hour.csv',
 ];
 /** Every file of a dataset (the manifest's list) and the folders they need. */
-const FILES = [...CSVS, 'schema.json'];
+const FILES = [...CSVS, 'schema.json', 'report-data.json', 'report.html'];
 const FOLDERS = ['truth', 'tasks'];
 
 interface Run {

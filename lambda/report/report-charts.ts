@@ -1,6 +1,5 @@
 import type { TopLevelSpec } from 'vega-lite';
-import { parseUtcTimestamp } from '../time/utc-timestamp.js';
-import { SECONDS_PER_HOUR } from '../config/task-settings.js';
+import { SECONDS_PER_HOUR, taskSettings } from '../config/task-settings.js';
 import type { Manifest } from '../dataset/manifest.js';
 import {
   FIXED_POINT_SCALE,
@@ -43,12 +42,7 @@ export function cell(
   };
 }
 
-function windowOf(source: ReportSource): { start: number; end: number } {
-  return {
-    start: parseUtcTimestamp(source.manifest.config.start)!,
-    end: parseUtcTimestamp(source.manifest.config.end)!,
-  };
-}
+const windowOf = (source: ReportSource): { start: number; end: number } => taskSettings(source.manifest.config);
 
 const COHORT_NAMES = ['always premium', 'always free', 'premium → free', 'free → premium', 'free → premium → free'];
 
@@ -65,7 +59,16 @@ function tierTimelines(source: ReportSource): ChartSpec {
       tier: premium ? 'premium' : 'free',
     })),
   );
-  const uploads = users.flatMap((u) => u.largeUploads.map((at) => ({ user: lane(u), day: round((at - start) / DAY) })));
+  // Each change: where a user's interval begins after the window's start.
+  const changes = users.flatMap((u) =>
+    u.tiers
+      .filter(([from]) => from > start)
+      .map(([from, , premium]) => ({
+        user: lane(u),
+        day: round((from - start) / DAY),
+        change: premium ? 'upgrade' : 'downgrade',
+      })),
+  );
   const minGap = source.manifest.config.minTierGapHours;
   const observed =
     tierChanges.minGapSeconds === null ? 'no user changed tier twice' : hoursText(tierChanges.minGapSeconds);
@@ -107,11 +110,17 @@ function tierTimelines(source: ReportSource): ChartSpec {
         },
       },
       {
-        data: { values: uploads },
-        mark: { type: 'tick', color: PALETTE.black, thickness: 2, size: 11 },
+        data: { values: changes },
+        mark: { type: 'point', filled: true, color: PALETTE.black, size: 60 },
         encoding: {
           y: { field: 'user', type: 'nominal', sort: order },
           x: { field: 'day', type: 'quantitative', ...x },
+          shape: {
+            field: 'change',
+            type: 'nominal',
+            title: 'tier change',
+            scale: { domain: ['upgrade', 'downgrade'], range: ['triangle-up', 'triangle-down'] },
+          },
         },
       },
     ],
@@ -121,7 +130,7 @@ function tierTimelines(source: ReportSource): ChartSpec {
     title: 'Tier timelines of sample users, by cohort',
     description:
       `Gantt chart of the tier intervals of the first ${samples[0]?.length ?? 0} users of each of the five cohorts over the window, ` +
-      `free in light blue and premium in vermillion, with their 50 GB uploads as black ticks. ` +
+      `free in light blue and premium in vermillion, each change marked by a black triangle (up: upgrade, down: downgrade). ` +
       `${tierChanges.upgrades} upgrades and ${tierChanges.downgrades} downgrades in all. ${subtitle[2]}`,
     spec,
   };
@@ -433,14 +442,14 @@ function calibration(source: ReportSource): ChartSpec {
   };
 }
 
-/** The report's charts, in page order (see docs/report.md for the question each answers). */
-export function reportCharts(source: ReportSource): ChartSpec[] {
-  return [
-    tierTimelines(source),
-    uploadsPerHour(source),
-    largeUploadChance(source),
-    uploadRates(source),
-    labelRates(source),
-    calibration(source),
-  ];
+/** The report's charts (see docs/report.md for the question each answers). */
+export function reportCharts(source: ReportSource) {
+  return {
+    timelines: tierTimelines(source),
+    uploads: uploadsPerHour(source),
+    signal: largeUploadChance(source),
+    rates: uploadRates(source),
+    labels: labelRates(source),
+    calibration: calibration(source),
+  } satisfies Record<string, ChartSpec>;
 }

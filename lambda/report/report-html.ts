@@ -53,35 +53,33 @@ async function figure(chart: ChartSpec, caption: string): Promise<string> {
 export async function renderReport(source: ReportSource): Promise<string> {
   const { manifest } = source;
   const charts = reportCharts(source);
-  const byId = new Map(charts.map((c) => [c.id, c]));
-  const fig = (id: string, caption: string) => figure(byId.get(id)!, caption);
   const scores = reportScores(source);
   const s = manifest.summary;
   const passed = manifest.checks.filter((c) => c.passed).length;
   const files = manifest.files.filter((f) => f.name !== REPORT_FILE && f.name !== REPORT_DATA_FILE);
 
   const sections = [
-    `<section id="timelines"><h2>1. Do the tiers change as the cohorts say?</h2>${await fig(
-      'tier-timelines',
+    `<section id="timelines"><h2>1. Do the tiers change as the cohorts say?</h2>${await figure(
+      charts.timelines,
       'Each row is one user; colour is the tier in force. The subtitle gives the configured minimum gap between two tier changes of a user and the shortest gap in the whole dataset.',
     )}</section>`,
-    `<section id="uploads"><h2>2. How many uploads, when, of what size?</h2>${await fig(
-      'uploads-per-hour',
+    `<section id="uploads"><h2>2. How many uploads, when, of what size?</h2>${await figure(
+      charts.uploads,
       'Free users never upload 50 GB items: that line stays at zero.',
     )}</section>`,
-    `<section id="signal"><h2>3. Is there a spike after an upgrade, and zero while free?</h2>${await fig(
-      'large-upload-chance',
+    `<section id="signal"><h2>3. Is there a spike after an upgrade, and zero while free?</h2>${await figure(
+      charts.signal,
       'The signal the dataset exists for: right after an upgrade the chance of a 50 GB upload in the next hour jumps, then settles at the premium rate; while free it is zero.',
     )}</section>`,
-    `<section id="rates"><h2>4. How active are users, free against premium?</h2>${await fig(
-      'upload-rates',
+    `<section id="rates"><h2>4. How active are users, free against premium?</h2>${await figure(
+      charts.rates,
       'The latent rates the engine drew for each user (truth/users.csv): every user has both, used while in that tier.',
     )}</section>`,
-    `<section id="task"><h2>5. The task: labels, the oracle, scores</h2>${await fig(
-      'label-rates',
+    `<section id="task"><h2>5. The task: labels, the oracle, scores</h2>${await figure(
+      charts.labels,
       'tasks/upload_50gb_next_hour.csv: the share of rows labelled 1 per scenario and split.',
-    )}${await fig(
-      'calibration',
+    )}${await figure(
+      charts.calibration,
       'The oracle knows the generator: its probabilities should match the observed label rates.',
     )}<h3>Scores</h3>${table(
       ['predictor', 'split', 'rows', 'positives', 'Brier', 'log loss', 'ROC-AUC', 'average precision'],

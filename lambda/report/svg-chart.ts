@@ -52,15 +52,16 @@ const escapeXml = (text: string): string =>
  * differ from the first.
  */
 export async function renderSvg(chart: ChartSpec): Promise<string> {
-  const { spec } = compile({ ...chart.spec, config: { ...CONFIG, ...chart.spec.config } } as TopLevelSpec);
+  const { spec } = compile({ ...chart.spec, config: { ...CONFIG, ...chart.spec.config } });
   const view = new View(parse(spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();
   const ids = new Map<string, string>();
   for (const [, id] of svg.matchAll(/ id="([^"]+)"/g)) ids.set(id, `${chart.id}-${ids.size + 1}`);
-  const renumbered = svg.replace(/( id="|url\(#|href="#)([^")]+)/g, (all, lead: string, id: string) =>
-    ids.has(id) ? `${lead}${ids.get(id)!}` : all,
-  );
+  const renumbered = svg.replace(/( id="|url\(#|href="#)([^")]+)/g, (all, lead: string, id: string) => {
+    const renamed = ids.get(id);
+    return renamed === undefined ? all : `${lead}${renamed}`;
+  });
   const open = /^<svg [^>]*>/.exec(renumbered);
   if (!open) throw new Error(`chart ${chart.id}: Vega's SVG has no <svg> element`);
   const width = /width="([\d.]+)"/.exec(open[0])?.[1];

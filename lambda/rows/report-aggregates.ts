@@ -47,13 +47,10 @@ export interface SampleUser {
   cohort: number;
   /** [from, until, premium 0/1], epoch seconds. */
   tiers: Array<[number, number, number]>;
-  /** Times of the first `SAMPLE_LARGE_UPLOADS` 50 GB uploads. */
-  largeUploads: number[];
   uploads: number;
 }
 
 export const SAMPLE_USERS = 5;
-export const SAMPLE_LARGE_UPLOADS = 100;
 export const MAX_TIME_BINS = 336;
 /** 2^32 units per unit: exact integer sums, far below a probability's rounding in the report. */
 export const FIXED_POINT_SCALE = 2 ** 32;
@@ -206,14 +203,10 @@ export class ReportCollector implements TaskRowSink {
     this.premiumRates[rateBin(batch.premiumRatePerHour)]++;
     const sample = this.samples[batch.cohort - 1];
     if (sample.length < SAMPLE_USERS) {
-      const largeUploads: number[] = [];
-      for (let j = 0; j < batch.uploadCount && largeUploads.length < SAMPLE_LARGE_UPLOADS; j++)
-        if (batch.uploadItemId[j] === ITEM_50GB) largeUploads.push(batch.uploadAt[j]);
       sample.push({
         userId: batch.userId,
         cohort: batch.cohort,
         tiers: Array.from({ length: tierCount }, (_, i) => [tierFrom[i], tierUntil[i], tierIsPremium[i]]),
-        largeUploads,
         uploads: batch.uploadCount,
       });
     }

@@ -64,7 +64,7 @@ export class RowFormatting {
   /** Whether this thread formats the uploads table, and so checks, counts and reports. */
   readonly reports: boolean;
   readonly config: GenerationConfig;
-  /** The task file's writer, where this thread reports: it tells the range's report collector of each row. */
+  /** The task file's writer, where this thread formats it: it tells the range's report collector of each row. */
   readonly taskWriter: TaskRowWriter | undefined;
 
   constructor(config: GenerationConfig, options: RowFormattingOptions = {}) {
@@ -79,10 +79,7 @@ export class RowFormatting {
     this.chunkMemory = options.chunkMemory;
     this.reports = tables.has('uploads');
     this.config = config;
-    const taskWriter = this.writers.find((w) => w instanceof TaskRowWriter);
-    // The report's task figures come from the rows as written, so the thread that reports writes them.
-    if (this.reports && !taskWriter) throw new Error('the thread that formats uploads must format the task file too');
-    this.taskWriter = this.reports ? taskWriter : undefined;
+    this.taskWriter = this.writers.find((w) => w instanceof TaskRowWriter);
   }
 }
 
@@ -124,8 +121,11 @@ export class RangeFormatter {
         firstUser: range.from,
       });
       for (const item of ITEMS) this.checker.addItem(item.itemId, item.sizeGb);
+      // The report's task figures come from the rows as written, so the thread that reports writes them.
+      const { taskWriter } = formatting;
+      if (!taskWriter) throw new Error('the thread that formats uploads must format the task file too');
       this.collector = new ReportCollector(formatting.config);
-      formatting.taskWriter!.sink = this.collector;
+      taskWriter.sink = this.collector;
     }
     this.nextUser = range.from;
     this.nextTxnId = txnFrom;
@@ -157,7 +157,7 @@ export class RangeFormatter {
         checker.addTier(batch.userId, batch.tierFrom[t], batch.tierUntil[t], tierName(batch.tierIsPremium[t]));
       for (let j = 0; j < batch.uploadCount; j++)
         checker.addUpload(txnIds[j], batch.userId, batch.uploadItemId[j], batch.uploadAt[j]);
-      this.collector!.addUser(batch);
+      this.collector?.addUser(batch);
     }
     for (let i = 0; i < this.writers.length; i++) this.writers[i].start(batch);
     this.userOpen = true;
@@ -202,14 +202,14 @@ export class RangeFormatter {
     if (this.nextUser !== to + 1)
       throw new Error(`users ${from}..${to}: the engine stopped at user ${this.nextUser - 1}`);
     if (this.userOpen) throw new Error(`users ${from}..${to}: user ${to}'s rows were not all taken`);
-    if (!this.checker) return undefined;
+    if (!this.checker || !this.collector) return undefined;
     return {
       from,
       to,
       txnFrom: this.txnFrom,
       uploads: this.nextTxnId - this.txnFrom,
       usersPerCohort: { ...this.usersPerCohort },
-      aggregates: this.collector!.finish(),
+      aggregates: this.collector.finish(),
       ...this.checker.finish(),
     };
   }
