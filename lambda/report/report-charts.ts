@@ -78,7 +78,7 @@ function tierTimelines(source: ReportSource): ChartSpec {
       .join(', ')},`,
     `${COHORT_NAMES.slice(3)
       .map((n, i) => `${i + 4} ${n}`)
-      .join(', ')}. Black ticks: 50 GB uploads.`,
+      .join(', ')}. Triangles: tier changes (up: upgrade, down: downgrade).`,
     `Minimum gap between tier changes: ${minGap} h configured, ${observed} shortest over all users.`,
   ];
   const order = users.map(lane);
@@ -86,7 +86,6 @@ function tierTimelines(source: ReportSource): ChartSpec {
   const spec: TopLevelSpec = {
     width: WIDTH,
     height: Math.max(120, order.length * 16),
-    title: { text: 'Tier timelines of sample users, by cohort', subtitle },
     layer: [
       {
         data: { values: intervals },
@@ -128,6 +127,7 @@ function tierTimelines(source: ReportSource): ChartSpec {
   return {
     id: 'tier-timelines',
     title: 'Tier timelines of sample users, by cohort',
+    subtitle,
     description:
       `Gantt chart of the tier intervals of the first ${samples[0]?.length ?? 0} users of each of the five cohorts over the window, ` +
       `free in light blue and premium in vermillion, each change marked by a black triangle (up: upgrade, down: downgrade). ` +
@@ -155,10 +155,6 @@ function uploadsPerHour(source: ReportSource): ChartSpec {
   const spec: TopLevelSpec = {
     width: WIDTH,
     height: 260,
-    title: {
-      text: 'Uploads per hour over the window, by tier and item size',
-      subtitle: `Each point: the uploads of one ${binHours}-hour bin, per hour. Free 50 GB stays at zero.`,
-    },
     data: { values },
     mark: { type: 'line', interpolate: 'step-after', strokeWidth: 1.5 },
     encoding: {
@@ -182,13 +178,13 @@ function uploadsPerHour(source: ReportSource): ChartSpec {
             [6, 3],
           ],
         },
-        legend: null,
       },
     },
   };
   return {
     id: 'uploads-per-hour',
     title: 'Uploads per hour over the window, by tier and item size',
+    subtitle: [`Each step: the uploads of one ${binHours}-hour bin, per hour. Free 50 GB stays at zero.`],
     description: `Step lines of uploads per hour in ${binHours}-hour bins for free and premium users, 5 GB and 50 GB items. Totals: ${totals.join(', ')}.`,
     spec,
   };
@@ -218,13 +214,6 @@ function largeUploadChance(source: ReportSource): ChartSpec {
   const spec: TopLevelSpec = {
     width: WIDTH,
     height: 280,
-    title: {
-      text: 'Chance of a 50 GB upload in the next hour, by hours since the last tier change',
-      subtitle: [
-        'Task anchors by how their tier interval began.',
-        'Solid: observed label rate; dashed: mean oracle probability.',
-      ],
-    },
     data: { values },
     mark: { type: 'line', point: true },
     encoding: {
@@ -233,7 +222,6 @@ function largeUploadChance(source: ReportSource): ChartSpec {
         type: 'ordinal',
         sort: SINCE_CHANGE_HOURS.map((_, k) => sinceChangeLabel(k)),
         title: 'hours in the current tier (h, binned)',
-        axis: { labelAngle: 0 },
       },
       y: {
         field: 'value',
@@ -264,6 +252,10 @@ function largeUploadChance(source: ReportSource): ChartSpec {
   return {
     id: 'large-upload-chance',
     title: 'Chance of a 50 GB upload in the next hour, by hours since the last tier change',
+    subtitle: [
+      'Task anchors by how their tier interval began.',
+      'Solid: observed label rate; dashed: mean oracle probability.',
+    ],
     description:
       'Observed share of task anchors followed by a 50 GB upload within the hour, and the mean oracle probability, ' +
       'by hours since the tier interval began, for anchors after an upgrade, after a downgrade, premium since the start and free since the start. ' +
@@ -293,10 +285,6 @@ function uploadRates(source: ReportSource): ChartSpec {
   const spec: TopLevelSpec = {
     width: WIDTH,
     height: 240,
-    title: {
-      text: 'Per-user upload rates (truth): free against premium',
-      subtitle: [`Latent rates of all ${users} users (truth/users.csv), in bins of a tenth of a decade.`, `${beyond}.`],
-    },
     data: { values },
     mark: { type: 'line', interpolate: 'monotone', point: true },
     encoding: {
@@ -318,6 +306,7 @@ function uploadRates(source: ReportSource): ChartSpec {
   return {
     id: 'upload-rates',
     title: 'Per-user upload rates (truth): free against premium',
+    subtitle: [`Latent rates of all ${users} users (truth/users.csv), in bins of a tenth of a decade.`, `${beyond}.`],
     description: `Histograms of the users' latent free and premium upload rates, per day, on a log axis. ${beyond}.`,
     spec,
   };
@@ -334,14 +323,10 @@ function labelRates(source: ReportSource): ChartSpec {
   const spec: TopLevelSpec = {
     width: WIDTH,
     height: 240,
-    title: {
-      text: 'Label rate by scenario and split',
-      subtitle: 'Share of task rows labelled 1 (a 50 GB upload within the hour after the anchor).',
-    },
     data: { values },
     mark: 'bar',
     encoding: {
-      x: { field: 'scenario', type: 'nominal', sort: [...SCENARIOS], title: 'scenario', axis: { labelAngle: 0 } },
+      x: { field: 'scenario', type: 'nominal', sort: [...SCENARIOS], title: 'scenario' },
       xOffset: { field: 'split', type: 'nominal', sort: [...SPLITS] },
       y: { field: 'rate', type: 'quantitative', title: 'label rate (share of rows)', scale: { domain: [0, 1] } },
       color: {
@@ -355,6 +340,7 @@ function labelRates(source: ReportSource): ChartSpec {
   return {
     id: 'label-rates',
     title: 'Label rate by scenario and split',
+    subtitle: ['Share of task rows labelled 1 (a 50 GB upload within the hour after the anchor).'],
     description: `Grouped bars of the label rate per scenario and split. ${values.map((v) => `${v.scenario} ${v.split}: ${v.rate} of ${v.rows} rows`).join('; ')}.`,
     spec,
   };
@@ -398,12 +384,8 @@ function calibration(source: ReportSource): ChartSpec {
     rate: round(b.positives / b.rows),
   }));
   const spec: TopLevelSpec = {
-    width: 420,
-    height: 420,
-    title: {
-      text: 'Oracle calibration',
-      subtitle: 'All task rows, binned by oracle probability (0 exactly, then tenths).',
-    },
+    width: 400,
+    height: 400,
     layer: [
       {
         data: {
@@ -437,6 +419,7 @@ function calibration(source: ReportSource): ChartSpec {
   return {
     id: 'calibration',
     title: 'Oracle calibration',
+    subtitle: ['All task rows, binned by oracle probability (0 exactly, then tenths).'],
     description: `Mean oracle probability against observed label rate per probability bin; points on the dashed diagonal are calibrated. ${values.map((v) => `bin ${v.bin}: ${v.meanP} vs ${v.rate} (${v.rows} rows)`).join('; ')}.`,
     spec,
   };

@@ -19,13 +19,18 @@ body{margin:0;font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,Helvetica,
 main{max-width:1100px;margin:0 auto;padding:16px}
 h1{font-size:1.6rem;margin:.5rem 0}
 h2{font-size:1.25rem;margin:2rem 0 .5rem;border-bottom:1px solid #ddd}
-code,.id{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em;overflow-wrap:anywhere}
+code,.id{font-family:ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;font-size:.9em;overflow-wrap:break-word}
 figure{margin:1rem 0;padding:8px;background:#fff;border:1px solid #e3e3e3;border-radius:4px}
 figure svg{display:block;height:auto;margin:0 auto}
+figure h3{font-size:1.05rem;margin:.25rem 0}
+.subtitle{font-size:.9rem;color:#333;margin:0 0 .5rem}
+.narrow{display:none}
+@media (max-width:640px){.wide{display:none}.narrow{display:block}main{padding:8px}figure{padding:4px}}
 figcaption{font-size:.95rem;color:#333;margin-top:.25rem}
 .table{overflow-x:auto;max-width:100%}
 table{border-collapse:collapse;font-size:.9rem;background:#fff;margin:.5rem 0}
-th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:anywhere}
+th,td{border:1px solid #ddd;padding:4px 8px;text-align:left;vertical-align:top;overflow-wrap:break-word}
+.id{word-break:break-all}
 td.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}
 .pass{color:#006b4f;font-weight:600}.fail{color:#b3261e;font-weight:600}
 pre{white-space:pre-wrap;overflow-wrap:anywhere;background:#fff;border:1px solid #e3e3e3;padding:8px;font-size:.85rem}
@@ -42,8 +47,14 @@ const table = (head: string[], rows: string[][], numeric: number[] = []): string
     .join('') +
   '</tbody></table></div>';
 
+/** A chart with its title and subtitle as HTML, rendered twice: for wide screens and for phones. */
 async function figure(chart: ChartSpec, caption: string): Promise<string> {
-  return `<figure id="${chart.id}" class="chart">${await renderSvg(chart)}<figcaption>${caption}</figcaption></figure>`;
+  return (
+    `<figure id="${chart.id}" class="chart"><h3>${escapeHtml(chart.title)}</h3>` +
+    `<p class="subtitle">${chart.subtitle.map(escapeHtml).join('<br>')}</p>` +
+    `<div class="wide">${await renderSvg(chart, 'wide')}</div><div class="narrow">${await renderSvg(chart, 'narrow')}</div>` +
+    `<figcaption>${caption}</figcaption></figure>`
+  );
 }
 
 /**

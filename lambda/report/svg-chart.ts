@@ -5,7 +5,9 @@ import { compile, type TopLevelSpec } from 'vega-lite';
 export interface ChartSpec {
   /** Unique in the page: the prefix of the SVG's element ids. */
   id: string;
+  /** Shown above the chart as HTML (it wraps at any width), and the SVG's <title>. */
   title: string;
+  subtitle: string[];
   /** What the chart shows, in a sentence or two (the SVG's <desc>). */
   description: string;
   spec: TopLevelSpec;
@@ -22,6 +24,16 @@ export const PALETTE = {
   purple: '#CC79A7',
   black: '#000000',
 } as const;
+
+/**
+ * The two renderings of each chart: for screens and for phones (the page shows one by CSS media
+ * query, no script). `width` is the plot's width; the wide one keeps the spec's, the narrow one slants band labels to fit.
+ */
+export const VARIANTS = {
+  wide: { width: undefined, bandLabelAngle: 0 },
+  narrow: { width: 280, bandLabelAngle: -40 },
+} as const;
+export type Variant = keyof typeof VARIANTS;
 
 /** Shared look: readable text sizes, the palette as the default category scheme, no interactivity. */
 const CONFIG = {
@@ -51,26 +63,32 @@ const escapeXml = (text: string): string =>
  * numbers clip paths with a counter global to the process, which would make a second rendering
  * differ from the first.
  */
-export async function renderSvg(chart: ChartSpec): Promise<string> {
-  const { spec } = compile({ ...chart.spec, config: { ...CONFIG, ...chart.spec.config } });
+export async function renderSvg(chart: ChartSpec, variant: Variant): Promise<string> {
+  const { width, bandLabelAngle } = VARIANTS[variant];
+  const { spec } = compile({
+    ...chart.spec,
+    ...(width === undefined ? {} : { width }),
+    config: { ...CONFIG, axisXBand: { labelAngle: bandLabelAngle }, ...chart.spec.config },
+  });
   const view = new View(parse(spec), { renderer: 'none' });
   const svg = await view.toSVG();
   view.finalize();
   const ids = new Map<string, string>();
-  for (const [, id] of svg.matchAll(/ id="([^"]+)"/g)) ids.set(id, `${chart.id}-${ids.size + 1}`);
+  const svgId = `${chart.id}-${variant}`;
+  for (const [, id] of svg.matchAll(/ id="([^"]+)"/g)) ids.set(id, `${svgId}-${ids.size + 1}`);
   const renumbered = svg.replace(/( id="|url\(#|href="#)([^")]+)/g, (all, lead: string, id: string) => {
     const renamed = ids.get(id);
     return renamed === undefined ? all : `${lead}${renamed}`;
   });
   const open = /^<svg [^>]*>/.exec(renumbered);
   if (!open) throw new Error(`chart ${chart.id}: Vega's SVG has no <svg> element`);
-  const width = /width="([\d.]+)"/.exec(open[0])?.[1];
+  const svgWidth = /width="([\d.]+)"/.exec(open[0])?.[1];
   const head = open[0]
-    .replace(/ width="[\d.]+"/, ` width="100%" style="max-width:${width ?? 800}px"`)
+    .replace(/ width="[\d.]+"/, ` width="100%" style="max-width:${svgWidth ?? 800}px"`)
     .replace(/ height="[\d.]+"/, '')
     .replace('<svg ', `<svg role="img" aria-labelledby="${chart.id}-title ${chart.id}-desc" `);
   return (
-    `${head}<title id="${chart.id}-title">${escapeXml(chart.title)}</title>` +
-    `<desc id="${chart.id}-desc">${escapeXml(chart.description)}</desc>${renumbered.slice(open[0].length)}`
+    `${head}<title id="${svgId}-title">${escapeXml(chart.title)}</title>` +
+    `<desc id="${svgId}-desc">${escapeXml(chart.description)}</desc>${renumbered.slice(open[0].length)}`
   );
 }
