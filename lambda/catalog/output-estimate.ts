@@ -181,7 +181,7 @@ function estimateReportFiles(config: GenerationConfig): FileEstimate[] {
 const REPORT_DATA_BYTES = 3000;
 const REPORT_DATA_BYTES_PER_BIN = 35;
 const REPORT_BYTES = 100_000;
-const REPORT_BYTES_PER_BIN = 500;
+const REPORT_BYTES_PER_BIN = 800;
 
 /** Every file of a config's dataset, in manifest order with manifest.json last, and their totals. */
 export function estimateOutput(config: GenerationConfig): OutputEstimate {

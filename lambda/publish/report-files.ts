@@ -3,9 +3,14 @@ import { OperationError } from '../errors/operation-error.js';
 import { fileKey, manifestKey } from '../layout/key-layout.js';
 import { REPORT_DATA_FILE, REPORT_FILE } from '../layout/tables.js';
 import type { ReportAggregates } from '../rows/report-aggregates.js';
-import { renderReport } from '../report/report-html.js';
 import { writeObject, type DatasetStorage } from '../storage/storage.js';
 import { ContentDigest, DigestingFileWriter } from './file-digest.js';
+
+/**
+ * The renderer, loaded when a report is rendered: Vega and Vega-Lite take about 0.5 s to load,
+ * which the commands and routes that render no report need not pay.
+ */
+const renderer = () => import('../report/report-html.js');
 
 /** The file `report-data.json` holds: the aggregates, which with the manifest re-render the report. */
 export interface ReportData {
@@ -39,7 +44,7 @@ export async function writeReportFiles(
   const data: ReportData = { aggregates };
   return [
     await writeTextFile(storage, prefix, REPORT_DATA_FILE, `${JSON.stringify(data)}\n`),
-    await writeTextFile(storage, prefix, REPORT_FILE, await renderReport({ manifest, aggregates })),
+    await writeTextFile(storage, prefix, REPORT_FILE, await (await renderer()).renderReport({ manifest, aggregates })),
   ];
 }
 
@@ -74,5 +79,5 @@ export async function rerenderReport(
       `rendering the report of ${manifest.datasetId}: ${storage.describe(fileKey(prefix, REPORT_DATA_FILE))} does not match its sha256 in the manifest`,
     );
   const { aggregates } = JSON.parse(bytes.toString('utf8')) as ReportData;
-  return { manifest, html: await renderReport({ manifest, aggregates }) };
+  return { manifest, html: await (await renderer()).renderReport({ manifest, aggregates }) };
 }

@@ -226,7 +226,7 @@ function largeUploadChance(source: ReportSource): ChartSpec {
       y: {
         field: 'value',
         type: 'quantitative',
-        title: 'P(50 GB upload within the next hour)',
+        title: 'P(50 GB upload in the next hour)',
         scale: { domain: [0, 1] },
       },
       color: {
@@ -246,6 +246,7 @@ function largeUploadChance(source: ReportSource): ChartSpec {
             [5, 4],
           ],
         },
+        legend: null, // told in the subtitle: solid and dashed
       },
     },
   };
