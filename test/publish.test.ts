@@ -317,7 +317,7 @@ describe('a failing storage write', () => {
         .filter((e) => e.op === 'abort')
         .map((e) => inDataset(e.key))
         .sort(),
-    ).toEqual([...CSVS].sort());
+    ).toEqual([...CSVS, 'report-data.json', 'report.html'].sort());
     expect(storage.events.some((e) => e.op === 'putIfAbsent')).toBe(false);
   });
 });

@@ -9,11 +9,11 @@ import { datasetKeys, fileKey as fileKeyOf, reportKey, runPrefixOf } from '../la
 import { readManifest, type PublishOutcome } from '../publish/publish-dataset.js';
 import { writeSchemaFile } from '../publish/schema-file.js';
 import { DATASET_FILES, USER_TABLES } from '../rows/user-tables.js';
-import { MIN_PART_BYTES, writeObject, type ComposableStorage } from '../storage/storage.js';
+import { MIN_PART_BYTES, writeObject, writeObjects, type ComposableStorage } from '../storage/storage.js';
 import type { Shard } from './plan-shards.js';
 import type { ShardReport } from './run-shard.js';
 import { mergeAggregates } from '../rows/report-aggregates.js';
-import { writeReportFiles } from '../publish/report-files.js';
+import { REPORT_FILES, writeReportFiles } from '../publish/report-files.js';
 
 export interface CommitOptions {
   root?: string;
@@ -127,7 +127,11 @@ export async function commitShards(
     startedAt: new Date(options.startedAt),
   };
   const aggregates = reports.map((r) => r.aggregates).reduce(mergeAggregates);
-  files.push(...(await writeReportFiles(storage, prefix, buildManifest({ ...parts, files }), aggregates)));
+  files.push(
+    ...(await writeObjects(storage, REPORT_FILES.map(fileKey), (writers) =>
+      writeReportFiles(writers, buildManifest({ ...parts, files }), aggregates),
+    )),
+  );
   const manifest = buildManifest({ ...parts, files });
   const created = await storage.putIfAbsent(manifestKey, `${JSON.stringify(manifest, null, 2)}\n`);
   await removeRun(storage, runPrefix);

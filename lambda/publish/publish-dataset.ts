@@ -18,7 +18,7 @@ import { writeSchemaFile } from './schema-file.js';
 import { RangeTally, type RangeReport } from '../rows/user-rows.js';
 import { userRows } from '../threads/user-rows-source.js';
 import { DATASET_FILES, USER_TABLES } from '../rows/user-tables.js';
-import { writeReportFiles } from './report-files.js';
+import { REPORT_FILES, writeReportFiles } from './report-files.js';
 
 export interface PublishOptions {
   storage: DatasetStorage;
@@ -126,9 +126,9 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
   // Only once every file is fully written do they take their final names (writeObjects commits them).
   const { files, total } = await writeObjects(
     storage,
-    DATASET_FILES.map((f) => fileKey(prefix, f.file)),
+    [...DATASET_FILES.map((f) => f.file), ...REPORT_FILES].map((file) => fileKey(prefix, file)),
     async (writers) => {
-      const out = writers.map((w) => new DigestingFileWriter(w));
+      const out = writers.slice(0, DATASET_FILES.length).map((w) => new DigestingFileWriter(w));
       DATASET_FILES.forEach((f, i) => out[i].appendText(headerLine(f), 0));
       out[DATASET_FILES.findIndex((f) => f.file === TABLES.items.file)].appendText(itemLines(), ITEMS.length);
       // Where each per-user table's bytes go: the file writer of its entry.
@@ -166,10 +166,11 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
       for (let i = 0; i < DATASET_FILES.length; i++) {
         files.push({ name: DATASET_FILES[i].file, columns: [...DATASET_FILES[i].columns], ...(await out[i].close()) });
       }
-      files.push(await writeSchemaFile(storage, prefix, config));
-      files.push(
-        ...(await writeReportFiles(storage, prefix, buildManifest({ ...manifestOf(total), files }), total.aggregates)),
-      );
+      // The report is staged with the CSVs (committed or aborted with them), before schema.json,
+      // the one file written on its own, so that any failure leaves nothing behind.
+      const report = buildManifest({ ...manifestOf(total), files });
+      const reportFiles = await writeReportFiles(writers.slice(DATASET_FILES.length), report, total.aggregates);
+      files.push(await writeSchemaFile(storage, prefix, config), ...reportFiles);
       return { files, total };
     },
   );

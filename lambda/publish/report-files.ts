@@ -3,7 +3,7 @@ import { OperationError } from '../errors/operation-error.js';
 import { fileKey, manifestKey } from '../layout/key-layout.js';
 import { REPORT_DATA_FILE, REPORT_FILE } from '../layout/tables.js';
 import type { ReportAggregates } from '../rows/report-aggregates.js';
-import { writeObject, type DatasetStorage } from '../storage/storage.js';
+import type { DatasetStorage, StagedWriter } from '../storage/storage.js';
 import { ContentDigest, DigestingFileWriter } from './file-digest.js';
 
 /**
@@ -17,35 +17,29 @@ export interface ReportData {
   aggregates: ReportAggregates;
 }
 
-async function writeTextFile(
-  storage: DatasetStorage,
-  prefix: string,
-  name: string,
-  text: string,
-): Promise<ManifestFile> {
-  return writeObject(storage, fileKey(prefix, name), async (writer) => {
-    const out = new DigestingFileWriter(writer);
-    await out.appendChunk(Buffer.from(text, 'utf8'), 0);
-    return { name, columns: [], ...(await out.close()) };
-  });
-}
+/** The report's files, in manifest order: the aggregates, then the page. */
+export const REPORT_FILES = [REPORT_DATA_FILE, REPORT_FILE] as const;
 
 /**
- * Writes the dataset's `report-data.json` and `report.html` under `prefix`, from the aggregates
- * gathered while its rows were written and its manifest as it will be (files so far, checks,
- * summary); returns their manifest entries (not tables: no columns, 0 rows).
+ * Writes the dataset's `report-data.json` and `report.html` through `writers` (one per
+ * `REPORT_FILES` entry, committed by the caller with the dataset's other files), from the
+ * aggregates gathered while its rows were written and its manifest as it will be (files so far,
+ * checks, summary); returns their manifest entries (not tables: no columns, 0 rows).
  */
 export async function writeReportFiles(
-  storage: DatasetStorage,
-  prefix: string,
+  writers: readonly StagedWriter[],
   manifest: Omit<Manifest, 'generation'>,
   aggregates: ReportAggregates,
 ): Promise<ManifestFile[]> {
   const data: ReportData = { aggregates };
-  return [
-    await writeTextFile(storage, prefix, REPORT_DATA_FILE, `${JSON.stringify(data)}\n`),
-    await writeTextFile(storage, prefix, REPORT_FILE, await (await renderer()).renderReport({ manifest, aggregates })),
-  ];
+  const texts = [`${JSON.stringify(data)}\n`, await (await renderer()).renderReport({ manifest, aggregates })];
+  const files: ManifestFile[] = [];
+  for (let i = 0; i < REPORT_FILES.length; i++) {
+    const out = new DigestingFileWriter(writers[i]);
+    await out.appendChunk(Buffer.from(texts[i], 'utf8'), 0);
+    files.push({ name: REPORT_FILES[i], columns: [], ...(await out.close()) });
+  }
+  return files;
 }
 
 /**

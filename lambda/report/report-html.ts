@@ -1,4 +1,5 @@
 import { REPORT_DATA_FILE, REPORT_FILE } from '../layout/tables.js';
+import { SCHEMA_FILE } from '../dataset/dataset-schema.js';
 import { reportCharts, type ReportSource } from './report-charts.js';
 import { reportScores } from './report-scores.js';
 import { renderSvg, type ChartSpec } from './svg-chart.js';
@@ -67,7 +68,8 @@ export async function renderReport(source: ReportSource): Promise<string> {
   const scores = reportScores(source);
   const s = manifest.summary;
   const passed = manifest.checks.filter((c) => c.passed).length;
-  const files = manifest.files.filter((f) => f.name !== REPORT_FILE && f.name !== REPORT_DATA_FILE);
+  // The tables; the other files (schema.json, the report's) are named below the table.
+  const files = manifest.files.filter((f) => f.columns.length > 0);
 
   const sections = [
     `<section id="timelines"><h2>1. Do the tiers change as the cohorts say?</h2>${await figure(
@@ -147,7 +149,7 @@ export async function renderReport(source: ReportSource): Promise<string> {
         `<span class="id">${f.sha256}</span>`,
       ]),
       [1, 2],
-    )}<p>Also in the dataset: <code>${REPORT_FILE}</code> (this page), <code>${REPORT_DATA_FILE}</code> (the aggregates it is drawn from) and <code>manifest.json</code>, written last.</p><h3>Config</h3><pre>${escapeHtml(
+    )}<p>Also in the dataset: <code>${SCHEMA_FILE}</code> (tables, keys, links, the task), <code>${REPORT_FILE}</code> (this page), <code>${REPORT_DATA_FILE}</code> (the aggregates it is drawn from) and <code>manifest.json</code>, written last.</p><h3>Config</h3><pre>${escapeHtml(
       JSON.stringify(manifest.config, null, 2),
     )}</pre></section>`,
   ];
