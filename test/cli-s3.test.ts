@@ -112,6 +112,13 @@ describe.concurrent('generate --dest s3://, verify, fetch, tiers', () => {
     expect(run.stdout).toMatch(/all 9 files verified/);
   });
 
+  it('report s3://…: the report rendered again from the bucket is the report.html of the folder run', async () => {
+    const out = tmp('report-again.html');
+    const run = await cli('report', `s3://data/tierdrift/${PREFIX}`, '-o', out);
+    expect(run.code, run.stderr).toBe(0);
+    expect(readFileSync(out).equals(readFileSync(join(tmp('local'), 'seed=8', HASH, 'report.html')))).toBe(true);
+  });
+
   it('fetch: the downloaded files are the bytes of the folder output of the same config', async () => {
     const out = tmp('fetched/deeper');
     const run = await cli('fetch', `s3://data/tierdrift/${PREFIX}`, '--out', out);
