@@ -186,7 +186,9 @@ describe('the bundled handler (the deployed artifact) against a local S3 server'
     // The report, rendered by the bundled Vega, served as a page from its presigned URL.
     const report = await fetch(body.files.find((f: { name: string }) => f.name === 'report.html').url);
     expect(report.headers.get('content-type')).toBe('text/html; charset=utf-8');
-    expect(await report.text()).toMatch(/^<!DOCTYPE html>[\s\S]*<figure id="tier-timelines" class="chart">[\s\S]*<svg /);
+    expect(await report.text()).toMatch(
+      /^<!DOCTYPE html>[\s\S]*<figure id="tier-timelines" class="chart">[\s\S]*<svg /,
+    );
     const manifest = JSON.parse(
       await (
         await client.send(new GetObjectCommand({ Bucket: bucket, Key: `${body.prefix}/manifest.json` }))
