@@ -14,6 +14,7 @@ const LAYERS = [
   ['tasks', 'validation'], // the benchmark task's logic; config validation (needs the engines' upload bound)
   ['rows'], // generated users → rows and bytes: CSV formatting, integrity checks, per-user tables, task rows
   ['dataset'], // a published dataset: manifest, schema.json, check notes, reading CSVs back
+  ['report'], // the dataset's report.html: charts (Vega-Lite → SVG) and tables from the aggregates
   ['threads'], // generate and format on worker threads: protocol, batch codec, table split, user blocks
   ['publish'], // generate → write through storage → manifest last; verify; fetch
   ['catalog', 'evaluation'], // what the Lambda does with published datasets; evaluating predictions

@@ -23,7 +23,7 @@ const CSVS = [
   'tasks/upload_50gb_next_hour.csv',
 ];
 /** Every file of a dataset (the manifest's list). */
-const FILES = [...CSVS, 'schema.json'];
+const FILES = [...CSVS, 'schema.json', 'report-data.json', 'report.html'];
 const HASH = configHash(parseConfig({ users: 30, seed: 8 }));
 const PREFIX = `seed=8/${HASH}`;
 
@@ -106,14 +106,21 @@ describe.concurrent('generate --dest s3://, verify, fetch, tiers', () => {
   it('verify s3://…: exit 0, every file ok', async () => {
     const run = await cli('verify', `s3://data/tierdrift/${PREFIX}`);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/all 7 files verified/);
+    expect(run.stdout).toMatch(/all 9 files verified/);
+  });
+
+  it('report s3://…: the report rendered again from the bucket is the report.html of the folder run', async () => {
+    const out = tmp('report-again.html');
+    const run = await cli('report', `s3://data/tierdrift/${PREFIX}`, '-o', out);
+    expect(run.code, run.stderr).toBe(0);
+    expect(readFileSync(out).equals(readFileSync(join(tmp('local'), 'seed=8', HASH, 'report.html')))).toBe(true);
   });
 
   it('fetch: the downloaded files are the bytes of the folder output of the same config', async () => {
     const out = tmp('fetched/deeper');
     const run = await cli('fetch', `s3://data/tierdrift/${PREFIX}`, '--out', out);
     expect(run.code, run.stderr).toBe(0);
-    expect(run.stdout).toMatch(/all 7 files fetched and verified/);
+    expect(run.stdout).toMatch(/all 9 files fetched and verified/);
     // Subfolders (truth/, tasks/) recreated under --out.
     expect(tree(out)).toEqual(['truth', 'tasks', ...FILES, 'manifest.json'].sort());
     const folder = join(tmp('local'), 'seed=8', HASH);
@@ -136,7 +143,7 @@ describe.concurrent('generate --dest s3://, verify, fetch, tiers', () => {
       runCli(['fetch', `s3://data/upper/${PREFIX}`.replace('s3', 'S3'), '--out', tmp('upper-fetched')], {}, cwd),
     ]);
     expect([verify.code, tiers.code, fetched.code]).toEqual([0, 0, 0]);
-    expect(verify.stdout).toMatch(/all 7 files verified/);
+    expect(verify.stdout).toMatch(/all 9 files verified/);
     expect(tiers.stdout).toMatch(/^user 29: /);
     expect(tree(cwd)).toEqual([]);
   });

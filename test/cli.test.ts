@@ -30,7 +30,7 @@ const CSVS = [
   'tasks/upload_50gb_next_hour.csv',
 ];
 /** Every file of a dataset (the manifest's list) and the folders they need. */
-const FILES = [...CSVS, 'schema.json'];
+const FILES = [...CSVS, 'schema.json', 'report-data.json', 'report.html'];
 const FOLDERS = ['truth', 'tasks'];
 
 interface Run {
@@ -278,7 +278,7 @@ describe.concurrent('verify and tiers on a published dataset', () => {
     const run = await cli('verify', dataset);
     expect(run.code).toBe(0);
     for (const f of FILES) expect(run.stdout).toMatch(new RegExp(`^ok +${f.replace('.', '\\.')} `, 'm'));
-    expect(run.stdout).toMatch(/all 7 files verified/);
+    expect(run.stdout).toMatch(/all 9 files verified/);
   });
 
   it('verify: one changed byte in a CSV fails and names the file', async () => {

@@ -28,6 +28,8 @@ describe('npm run dev: the local stack', () => {
     for (const file of body.files) {
       const download = await fetch(file.url);
       expect(download.status).toBe(200);
+      // The report opens as a page from its URL.
+      if (file.name === 'report.html') expect(download.headers.get('content-type')).toBe('text/html; charset=utf-8');
       const bytes = Buffer.from(await download.arrayBuffer());
       expect(createHash('sha256').update(bytes).digest('hex')).toBe(
         body.manifest.files.find((f) => f.name === file.name)!.sha256,

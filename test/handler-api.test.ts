@@ -21,6 +21,8 @@ const DATASET_FILES = [
   'truth/users.csv',
   'tasks/upload_50gb_next_hour.csv',
   'schema.json',
+  'report-data.json',
+  'report.html',
 ];
 const DATASET_KEYS = [...DATASET_FILES, 'manifest.json', '_run.json'].sort();
 

@@ -129,6 +129,8 @@ describe('the background job (background-job.json)', () => {
       '_run.json',
       'items.csv',
       'manifest.json',
+      'report-data.json',
+      'report.html',
       'schema.json',
       'tasks/upload_50gb_next_hour.csv',
       'tiers.csv',

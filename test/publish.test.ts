@@ -24,8 +24,8 @@ const CSVS = [
   'truth/users.csv',
   'tasks/upload_50gb_next_hour.csv',
 ];
-/** Every file of a dataset in manifest order (the CSVs, then schema.json), and the folders they need. */
-const FILES = [...CSVS, 'schema.json'];
+/** Every file of a dataset in manifest order (the CSVs, schema.json, then the report's files), and the folders they need. */
+const FILES = [...CSVS, 'schema.json', 'report-data.json', 'report.html'];
 const FOLDERS = ['truth', 'tasks'];
 const COLUMNS: Record<string, string[]> = {
   'users.csv': ['user_id', 'name'],
@@ -317,7 +317,7 @@ describe('a failing storage write', () => {
         .filter((e) => e.op === 'abort')
         .map((e) => inDataset(e.key))
         .sort(),
-    ).toEqual([...CSVS].sort());
+    ).toEqual([...CSVS, 'report-data.json', 'report.html'].sort());
     expect(storage.events.some((e) => e.op === 'putIfAbsent')).toBe(false);
   });
 });

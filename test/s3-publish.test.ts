@@ -72,6 +72,8 @@ describe('publishing to S3 with the k-th request failing', () => {
         'UploadPart upload_50gb_next_hour.csv',
         'CompleteMultipartUpload upload_50gb_next_hour.csv',
         'PutObject schema.json',
+        'PutObject report-data.json',
+        'PutObject report.html',
         'PutObject manifest.json',
       ].sort(),
     );
@@ -86,7 +88,7 @@ describe('publishing to S3 with the k-th request failing', () => {
     // worker threads, so the runs overlap.
     const ks = Array.from({ length: cleanRequests.length }, (_, i) => i + 1);
     await Promise.all(ks.map((k) => failThenRetry(k)));
-    // 18 requests (7 files), so 18 failing runs and their retries: minutes on a loaded 2-core machine.
+    // 20 requests (9 files), so 20 failing runs and their retries: minutes on a loaded 2-core machine.
   }, 480_000);
 });
 
@@ -128,6 +130,8 @@ describe('ten identical publishes at once', () => {
     const files = [
       'items.csv',
       MANIFEST_FILE,
+      'report-data.json',
+      'report.html',
       'schema.json',
       'tasks/upload_50gb_next_hour.csv',
       'tiers.csv',

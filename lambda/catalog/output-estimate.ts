@@ -3,7 +3,8 @@ import { buildDatasetSchema, SCHEMA_FILE, schemaJsonText } from '../dataset/data
 import { parquetPartUsers } from '../dataset/parquet-table.js';
 import { parquetPartFile } from '../layout/key-layout.js';
 import { headerLine, itemLines } from '../rows/csv-format.js';
-import { ITEMS, MANIFEST_FILE } from '../layout/tables.js';
+import { ITEMS, MANIFEST_FILE, REPORT_DATA_FILE, REPORT_FILE } from '../layout/tables.js';
+import { timeBins } from '../rows/report-aggregates.js';
 import { datasetFiles, USER_TABLES, type UserTableName } from '../rows/user-tables.js';
 import { SECONDS_PER_HOUR, taskSettings } from '../config/task-settings.js';
 import { inTaskSample } from '../tasks/user-sample.js';
@@ -225,6 +226,24 @@ function estimateParquet(config: GenerationConfig): FileEstimate[] {
   });
 }
 
+/**
+ * report-data.json and report.html: bounded (fixed bins, a fixed sample of users), so a fixed size
+ * plus the time bins of the window; measured on generated datasets, within a factor of 2 (the digits
+ * of the counts and the series drawn vary), and at most 1 MB however big the dataset.
+ */
+function estimateReportFiles(config: GenerationConfig): FileEstimate[] {
+  const { start, end } = taskSettings(config);
+  const { bins } = timeBins(start, end);
+  return [
+    { name: REPORT_DATA_FILE, rows: 0, bytes: REPORT_DATA_BYTES + bins * REPORT_DATA_BYTES_PER_BIN },
+    { name: REPORT_FILE, rows: 0, bytes: REPORT_BYTES + bins * REPORT_BYTES_PER_BIN },
+  ];
+}
+const REPORT_DATA_BYTES = 3000;
+const REPORT_DATA_BYTES_PER_BIN = 35;
+const REPORT_BYTES = 100_000;
+const REPORT_BYTES_PER_BIN = 800;
+
 /** Every file of a config's dataset, in manifest order with manifest.json last, and their totals. */
 export function estimateOutput(config: GenerationConfig): OutputEstimate {
   const perUser = estimateUserRows(config);
@@ -237,6 +256,7 @@ export function estimateOutput(config: GenerationConfig): OutputEstimate {
   });
   if (config.formats.includes('parquet')) files.push(...estimateParquet(config));
   files.push({ name: SCHEMA_FILE, rows: 0, bytes: Buffer.byteLength(schemaJsonText(config)) });
+  files.push(...estimateReportFiles(config));
   files.push({ name: MANIFEST_FILE, rows: 0, bytes: MANIFEST_BYTES + files.length * MANIFEST_ENTRY_BYTES });
   return { files, rows: files.reduce((sum, f) => sum + f.rows, 0), bytes: files.reduce((sum, f) => sum + f.bytes, 0) };
 }

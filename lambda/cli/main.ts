@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 import { existsSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { availableParallelism } from 'node:os';
 import { Command, CommanderError, InvalidArgumentError, Option } from 'commander';
 import { ConfigError } from '../validation/validate.js';
+import { OperationError } from '../errors/operation-error.js';
 import { GENERATOR } from '../dataset/generator-info.js';
 import { estimateOutput } from '../catalog/output-estimate.js';
 import { outputProblem } from '../catalog/sync-rule.js';
 import { readUserTimeline } from '../dataset/tier-timeline.js';
 import { fetchDataset } from '../publish/fetch-dataset.js';
 import { publishDataset } from '../publish/publish-dataset.js';
+import { rerenderReport } from '../publish/report-files.js';
 import { verifyDataset } from '../publish/verify-dataset.js';
 import { DEFAULT_MAX_OUTPUT_BYTES } from '../settings/function-settings.js';
 import { LocalFolderStorage } from '../storage/local-folder-storage.js';
@@ -169,6 +172,23 @@ program
       throw new CliError(`no tiers.csv in ${location} (a dataset published with "formats": ["parquet"] has no CSV)`);
     if (spans.length === 0) throw new CliError(`user ${flags.user} has no tier intervals in ${location}`, 1);
     console.log(timelineReport(flags.user, spans));
+  });
+
+program
+  .command('report')
+  .description(
+    "render a published dataset's report.html again, from its manifest and report-data.json (no regeneration)",
+  )
+  .argument('<dataset>', 'dataset folder (the one holding manifest.json) or s3://bucket/<dataset prefix>')
+  .option('-o, --out <file>', 'where to write the page (default: report-<dataset id>.html in the current folder)')
+  .action(async (location: string, flags: { out?: string }) => {
+    const { storage, prefix } = await datasetTarget(location);
+    const { manifest, html } = await rerenderReport(storage, prefix);
+    const out = flags.out ?? `report-${manifest.datasetId}.html`;
+    await writeFile(out, html).catch((error: unknown) => {
+      throw new OperationError(`writing ${out}: ${(error as Error).message}`, { cause: error });
+    });
+    console.log(`wrote ${out} (${Buffer.byteLength(html)} bytes): the report of ${manifest.datasetId}`);
   });
 
 addEvaluationCommands(program);

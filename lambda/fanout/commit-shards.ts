@@ -9,11 +9,13 @@ import { datasetKeys, fileKey as fileKeyOf, reportKey, runPrefixOf } from '../la
 import { readManifest, type PublishOutcome } from '../publish/publish-dataset.js';
 import { writeSchemaFile } from '../publish/schema-file.js';
 import { datasetFiles, USER_TABLES } from '../rows/user-tables.js';
-import { MIN_PART_BYTES, writeObject, type ComposableStorage } from '../storage/storage.js';
+import { MIN_PART_BYTES, writeObject, writeObjects, type ComposableStorage } from '../storage/storage.js';
 import type { Shard } from './plan-shards.js';
 import type { PartFigures, PartTable, ShardReport } from './run-shard.js';
 import { buildDatasetSchema } from '../dataset/dataset-schema.js';
 import { inTableOrder } from '../publish/parquet-output.js';
+import { mergeAggregates } from '../rows/report-aggregates.js';
+import { REPORT_FILES, writeReportFiles } from '../publish/report-files.js';
 
 export interface CommitOptions {
   root?: string;
@@ -34,7 +36,8 @@ export interface CommitOptions {
  *    states cannot be combined, and the manifest's checksums must not rest on the shards' word;
  *    sizes and rows must match the reports'; likewise each Parquet part the shards wrote in place;
  * 4. writes schema.json; merges the shards' integrity checks (each ran the same checker on its
- *    rows as written) and summaries, writes manifest.json last (If-None-Match), and deletes the
+ *    rows as written), summaries and report aggregates, writes report-data.json and report.html,
+ *    then manifest.json last (If-None-Match), and deletes the
  *    run's parts (also when the dataset is found published already: a retried commit finishes
  *    the deletion).
  * Any failure before the manifest leaves no manifest (files without one are not a dataset, and a
@@ -142,14 +145,20 @@ export async function commitShards(
   const { checks, summary } = mergeIntegrity(reports);
   const usersPerCohort = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };
   for (const r of reports) for (const c of ['1', '2', '3', '4', '5'] as const) usersPerCohort[c] += r.usersPerCohort[c];
-  const manifest = buildManifest({
+  const parts = {
     config,
     address,
-    files,
     checks,
     summary: { usersPerCohort, ...summary },
     startedAt: new Date(options.startedAt),
-  });
+  };
+  const aggregates = reports.map((r) => r.aggregates).reduce(mergeAggregates);
+  files.push(
+    ...(await writeObjects(storage, REPORT_FILES.map(fileKey), (writers) =>
+      writeReportFiles(writers, buildManifest({ ...parts, files }), aggregates),
+    )),
+  );
+  const manifest = buildManifest({ ...parts, files });
   const created = await storage.putIfAbsent(manifestKey, `${JSON.stringify(manifest, null, 2)}\n`);
   await removeRun(storage, runPrefix);
   if (created) return { status: 'created', address, prefix, manifestKey, manifest };

@@ -12,6 +12,7 @@ import { writeObjects, type DatasetStorage } from '../storage/storage.js';
 import type { Shard } from './plan-shards.js';
 import type { ManifestFile } from '../dataset/manifest.js';
 import { ParquetOutput } from '../publish/parquet-output.js';
+import type { ReportAggregates } from '../rows/report-aggregates.js';
 
 /** The tables written in parts by shards (the per-user tables); items.csv is two fixed rows, written by the commit. */
 export const PART_TABLES = USER_TABLES.map((t) => t.name);
@@ -24,7 +25,7 @@ export interface PartFigures {
   sha256: string;
 }
 
-/** What a shard reports for the commit: its parts, its rows' integrity checks and summary. */
+/** What a shard reports for the commit: its parts, its rows' integrity checks and summary, its report aggregates. */
 export interface ShardReport {
   index: number;
   from: number;
@@ -38,6 +39,7 @@ export interface ShardReport {
   usersPerCohort: Record<`${Cohort}`, number>;
   checks: CheckResult[];
   summary: IntegritySummary;
+  aggregates: ReportAggregates;
 }
 
 /** Phase 1 of a shard: how many uploads its users have (generated, not formatted or written). */
@@ -105,6 +107,7 @@ export async function runShard(
     usersPerCohort: rows.usersPerCohort,
     checks: rows.checks,
     summary: rows.summary,
+    aggregates: rows.aggregates,
   };
   await writeJsonObject(storage, reportKey(runPrefix, shard.index), report);
   return report;

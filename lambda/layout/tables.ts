@@ -15,3 +15,7 @@ export const ITEMS = [
 ] as const;
 
 export const MANIFEST_FILE = 'manifest.json';
+
+/** The dataset's report: a self-contained page, and the aggregates it is drawn from (to re-render it). */
+export const REPORT_FILE = 'report.html';
+export const REPORT_DATA_FILE = 'report-data.json';

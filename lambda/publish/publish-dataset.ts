@@ -15,10 +15,11 @@ import { STALE_RUN_SECONDS } from '../settings/function-settings.js';
 import { writeObjects, type DatasetStorage } from '../storage/storage.js';
 import { DigestingFileWriter } from './file-digest.js';
 import { writeSchemaFile } from './schema-file.js';
-import { RangeTally } from '../rows/user-rows.js';
+import { RangeTally, type RangeReport } from '../rows/user-rows.js';
 import { userRows } from '../threads/user-rows-source.js';
 import { datasetFiles, USER_TABLES } from '../rows/user-tables.js';
 import { ParquetOutput } from './parquet-output.js';
+import { REPORT_FILES, writeReportFiles } from './report-files.js';
 
 export interface PublishOptions {
   storage: DatasetStorage;
@@ -121,17 +122,24 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
 
   await storage.removeStale(prefix, options.staleSeconds ?? STALE_RUN_SECONDS);
   const startedAt = new Date();
+  const manifestOf = (total: RangeReport) => ({
+    config,
+    address,
+    checks: total.checks,
+    summary: { usersPerCohort: total.usersPerCohort, ...total.summary },
+    startedAt,
+  });
   const csvFiles = config.formats.includes('csv') ? datasetFiles(config) : [];
   const parquet = config.formats.includes('parquet')
     ? new ParquetOutput(storage, prefix, config, { from: 1, to: config.users }, options.parquetWorker)
     : undefined;
-  // Only once every CSV is fully written do they take their final names (writeObjects commits
-  // them); each Parquet part does as soon as it is whole (see ParquetOutput).
+  // Only once every CSV and report file is fully written do they take their final names
+  // (writeObjects commits them); each Parquet part does as soon as it is whole (see ParquetOutput).
   const { files, total } = await writeObjects(
     storage,
-    csvFiles.map((f) => fileKey(prefix, f.file)),
+    [...csvFiles.map((f) => f.file), ...REPORT_FILES].map((file) => fileKey(prefix, file)),
     async (writers) => {
-      const out = writers.map((w) => new DigestingFileWriter(w));
+      const out = writers.slice(0, csvFiles.length).map((w) => new DigestingFileWriter(w));
       for (const [i, f] of csvFiles.entries()) out[i].appendText(headerLine(f), 0);
       const itemsOut = csvFiles.findIndex((f) => f.file === TABLES.items.file);
       if (itemsOut >= 0) out[itemsOut].appendText(itemLines(), ITEMS.length);
@@ -176,7 +184,11 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
         files.push({ name: csvFiles[i].file, columns: [...csvFiles[i].columns], ...(await out[i].close()) });
       }
       if (parquet) files.push(...(await parquet.finish()));
-      files.push(await writeSchemaFile(storage, prefix, config));
+      // The report is staged with the CSVs (committed or aborted with them), before schema.json,
+      // the one file written on its own, so that any failure leaves nothing behind.
+      const report = buildManifest({ ...manifestOf(total), files });
+      const reportFiles = await writeReportFiles(writers.slice(csvFiles.length), report, total.aggregates);
+      files.push(await writeSchemaFile(storage, prefix, config), ...reportFiles);
       return { files, total };
     },
   ).catch(async (error: unknown) => {
@@ -184,14 +196,7 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
     throw error;
   });
 
-  const manifest = buildManifest({
-    config,
-    address,
-    files,
-    checks: total.checks,
-    summary: { usersPerCohort: total.usersPerCohort, ...total.summary },
-    startedAt,
-  });
+  const manifest = buildManifest({ ...manifestOf(total), files });
   if (await storage.putIfAbsent(manifestKey, `${JSON.stringify(manifest, null, 2)}\n`)) {
     return { status: 'created', address, prefix, manifestKey, manifest };
   }

@@ -7,6 +7,7 @@ import { oracleProbability } from '../tasks/oracle.js';
 import { splitOf, SPLITS, type Split } from '../tasks/split.js';
 import { inTaskSample } from '../tasks/user-sample.js';
 import type { TaskSettings } from '../config/task-settings.js';
+import type { TaskRowSink } from './report-aggregates.js';
 
 /** The ground truth behind the task: the latent rates the engine drew per user. */
 export const TRUTH_USERS_FILE = {
@@ -73,6 +74,8 @@ export class TaskRowWriter implements UserRowWriter {
   // period): reuse its text rather than format the same double again.
   private lastProbability = Number.NaN;
   private lastText = '';
+  /** Told of every row written (the report's aggregates), where set. */
+  sink: TaskRowSink | undefined;
 
   constructor(private readonly settings: TaskSettings) {}
 
@@ -103,15 +106,18 @@ export class TaskRowWriter implements UserRowWriter {
         this.lastText = floatText(p);
       }
       const probability = this.lastText;
+      const label = labels.label(at);
+      const split = splitOf(at, settings);
       out.reserve(MAX_TASK_ROW + probability.length);
       out.uint(batch.userId);
       out.comma();
       out.timestamp(at);
       out.bytes(SCENARIO_TIER[anchors.scenario][batch.tierIsPremium[tier]]);
       writeHoursFixed4(at - batch.tierFrom[tier], out);
-      out.bytes(LABEL[labels.label(at)]);
+      out.bytes(LABEL[label]);
       out.ascii(probability);
-      out.bytes(SPLIT_EOL[splitOf(at, settings)]);
+      out.bytes(SPLIT_EOL[split]);
+      this.sink?.taskRow(batch, tier, at, anchors.scenario, split, label, p);
       rows++;
     }
     return rows;

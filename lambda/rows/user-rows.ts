@@ -8,6 +8,8 @@ import { tierName, type UserBatch } from '../engine/user-batch.js';
 import { timedeltaFromFloat, US_PER_HOUR } from '../time/python-timedelta.js';
 import { utcTimestampSeconds } from '../time/utc-timestamp.js';
 import { USER_TABLES, type UserTableName } from './user-tables.js';
+import { ReportCollector, mergeAggregates, type ReportAggregates } from './report-aggregates.js';
+import { TaskRowWriter } from './task-files.js';
 
 /** A piece of every per-user table, for users in order: bytes and rows per table, in `USER_TABLES` order. */
 export interface RowsChunk {
@@ -24,6 +26,8 @@ export interface RangeReport extends IntegrityResult {
   txnFrom: number;
   uploads: number;
   usersPerCohort: Record<`${Cohort}`, number>;
+  /** What the dataset's report is drawn from, over this range. */
+  aggregates: ReportAggregates;
 }
 
 export interface UserRange {
@@ -59,6 +63,9 @@ export class RowFormatting {
   readonly chunkMemory: ChunkMemory | undefined;
   /** Whether this thread formats the uploads table, and so checks, counts and reports. */
   readonly reports: boolean;
+  readonly config: GenerationConfig;
+  /** The task file's writer, where this thread formats it: it tells the range's report collector of each row. */
+  readonly taskWriter: TaskRowWriter | undefined;
 
   constructor(config: GenerationConfig, options: RowFormattingOptions = {}) {
     const tables = new Set<string>(options.tables ?? USER_TABLES.map((t) => t.name));
@@ -71,6 +78,8 @@ export class RowFormatting {
     };
     this.chunkMemory = options.chunkMemory;
     this.reports = tables.has('uploads');
+    this.config = config;
+    this.taskWriter = this.writers.find((w) => w instanceof TaskRowWriter);
   }
 }
 
@@ -87,6 +96,7 @@ export class RangeFormatter {
   private readonly rows: number[];
   /** Only where this thread reports (see `RowFormatting.reports`). */
   private readonly checker: IntegrityChecker | undefined;
+  private readonly collector: ReportCollector | undefined;
   private readonly usersPerCohort: Record<`${Cohort}`, number> = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };
   private nextUser: number;
   private nextTxnId: number;
@@ -111,6 +121,11 @@ export class RangeFormatter {
         firstUser: range.from,
       });
       for (const item of ITEMS) this.checker.addItem(item.itemId, item.sizeGb);
+      // The report's task figures come from the rows as written, so the thread that reports writes them.
+      const { taskWriter } = formatting;
+      if (!taskWriter) throw new Error('the thread that formats uploads must format the task file too');
+      this.collector = new ReportCollector(formatting.config);
+      taskWriter.sink = this.collector;
     }
     this.nextUser = range.from;
     this.nextTxnId = txnFrom;
@@ -142,6 +157,7 @@ export class RangeFormatter {
         checker.addTier(batch.userId, batch.tierFrom[t], batch.tierUntil[t], tierName(batch.tierIsPremium[t]));
       for (let j = 0; j < batch.uploadCount; j++)
         checker.addUpload(txnIds[j], batch.userId, batch.uploadItemId[j], batch.uploadAt[j]);
+      this.collector?.addUser(batch);
     }
     for (let i = 0; i < this.writers.length; i++) this.writers[i].start(batch);
     this.userOpen = true;
@@ -185,13 +201,14 @@ export class RangeFormatter {
     if (this.nextUser !== to + 1)
       throw new Error(`users ${from}..${to}: the engine stopped at user ${this.nextUser - 1}`);
     if (this.userOpen) throw new Error(`users ${from}..${to}: user ${to}'s rows were not all taken`);
-    if (!this.checker) return undefined;
+    if (!this.checker || !this.collector) return undefined;
     return {
       from,
       to,
       txnFrom: this.txnFrom,
       uploads: this.nextTxnId - this.txnFrom,
       usersPerCohort: { ...this.usersPerCohort },
+      aggregates: this.collector.finish(),
       ...this.checker.finish(),
     };
   }
@@ -263,6 +280,7 @@ export class RangeTally {
       txnFrom: m.txnFrom,
       uploads: m.uploads + report.uploads,
       usersPerCohort,
+      aggregates: mergeAggregates(m.aggregates, report.aggregates),
       ...mergeIntegrity([m, report]),
     };
   }

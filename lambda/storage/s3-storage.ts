@@ -537,5 +537,6 @@ function isAccessDenied(error: unknown): boolean {
 }
 
 function contentTypeOf(key: string): string {
+  if (key.endsWith('.html')) return 'text/html; charset=utf-8';
   return key.endsWith('.json') ? 'application/json' : key.endsWith('.csv') ? 'text/csv' : 'application/octet-stream';
 }

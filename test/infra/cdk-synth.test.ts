@@ -171,6 +171,8 @@ describe('the bundled handler (the deployed artifact) against a local S3 server'
     expect(files.filter((f) => f !== '_run.json')).toEqual([
       'items.csv',
       'manifest.json',
+      'report-data.json',
+      'report.html',
       'schema.json',
       'tasks/upload_50gb_next_hour.csv',
       'tiers.csv',
@@ -181,6 +183,12 @@ describe('the bundled handler (the deployed artifact) against a local S3 server'
     const users = await fetch(body.files.find((f: { name: string }) => f.name === 'users.csv').url);
     expect(users.status).toBe(200);
     expect((await users.text()).startsWith('user_id,name\r\n')).toBe(true);
+    // The report, rendered by the bundled Vega, served as a page from its presigned URL.
+    const report = await fetch(body.files.find((f: { name: string }) => f.name === 'report.html').url);
+    expect(report.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    expect(await report.text()).toMatch(
+      /^<!DOCTYPE html>[\s\S]*<figure id="tier-timelines" class="chart">[\s\S]*<svg /,
+    );
     const manifest = JSON.parse(
       await (
         await client.send(new GetObjectCommand({ Bucket: bucket, Key: `${body.prefix}/manifest.json` }))
