@@ -141,6 +141,21 @@ describe('tasks.enabled false: no task file', () => {
     expect(digests(await publishFanout(off))).toEqual(digests(single.manifest));
   }, 120_000);
 
+  it('the CLI on two threads (the reference engine splits the tables between them) writes the same files, report included', async () => {
+    const reference = { ...off, engine: 'reference' as const };
+    const single = await publishLocal(reference);
+    const dest = join(root, `cli-${runs++}`);
+    const config = join(root, `cli-config-${runs++}.json`);
+    writeFileSync(config, JSON.stringify(reference));
+    const run = await runCli(['generate', '--config', config, '--workers', '2', '--dest', dest]);
+    expect(run.code, run.stderr).toBe(0);
+    const manifest = JSON.parse(
+      readFileSync(join(dest, single.manifest.datasetId.replace(/^seed-(\d+)-/, 'seed=$1/'), 'manifest.json'), 'utf8'),
+    ) as Manifest;
+    expect(manifest.files.map((f) => f.name)).toContain('report.html');
+    expect(digests(manifest)).toEqual(digests(single.manifest));
+  }, 120_000);
+
   it('evaluate and baseline refuse it with a clear error (exit 2)', async () => {
     const { dir } = await publishLocal(off);
     const storage = new LocalFolderStorage(dir);

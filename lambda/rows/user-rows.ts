@@ -122,10 +122,12 @@ export class RangeFormatter {
       });
       for (const item of ITEMS) this.checker.addItem(item.itemId, item.sizeGb);
       // The report's task figures come from the rows as written, so the thread that reports writes them.
-      const { taskWriter } = formatting;
-      if (!taskWriter) throw new Error('the thread that formats uploads must format the task file too');
-      this.collector = new ReportCollector(formatting.config);
-      taskWriter.sink = this.collector;
+      // (With tasks.enabled false there are none, and the report says so.)
+      const { taskWriter, config } = formatting;
+      if (!taskWriter && config.tasks.enabled)
+        throw new Error('the thread that formats uploads must format the task file too');
+      this.collector = new ReportCollector(config);
+      if (taskWriter) taskWriter.sink = this.collector;
     }
     this.nextUser = range.from;
     this.nextTxnId = txnFrom;
