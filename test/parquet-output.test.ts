@@ -220,7 +220,13 @@ describe('Parquet output', () => {
     const { manifest } = run.outcome;
     expect(manifest.files.filter((f) => f.name.endsWith('.csv'))).toEqual([]);
     expect(parquetDigests(manifest)).toEqual(parquetDigests(runs.single.outcome.manifest));
-    expect(readdirSync(run.root).sort()).toEqual(['manifest.json', 'parquet', 'schema.json']);
+    expect(readdirSync(run.root).sort()).toEqual([
+      'manifest.json',
+      'parquet',
+      'report-data.json',
+      'report.html',
+      'schema.json',
+    ]);
     // The estimate names every file the dataset has, and leans high on the Parquet bytes (it drives caps and placement).
     const estimate = estimateOutput(run.config).files;
     expect(estimate.map((f) => f.name)).toEqual([...manifest.files.map((f) => f.name), MANIFEST_FILE]);

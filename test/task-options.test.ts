@@ -11,6 +11,7 @@ import { openTaskDataset } from '../lambda/evaluation/task-dataset.js';
 import { runFanoutLocally } from '../lambda/fanout/fanout-steps.js';
 import { publishDataset, type PublishOptions } from '../lambda/publish/publish-dataset.js';
 import { UPLOAD_50GB_TASK_FILE } from '../lambda/rows/task-files.js';
+import { REPORT_FILES } from '../lambda/publish/report-files.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 import { createS3Client } from '../lambda/storage/s3-client.js';
 import { S3Storage } from '../lambda/storage/s3-storage.js';
@@ -99,8 +100,11 @@ describe('tasks.userFraction: task rows for a sample of users', () => {
     expect(some.size).toBeGreaterThan(130);
     expect(some.size).toBeLessThan(230);
     for (const [user, rows] of some) expect(rows, `user ${user}`).toEqual(full.get(user));
-    // Every other file is the same: the option only thins the task file.
-    expect(digests(part.manifest, TASK, SCHEMA_FILE)).toEqual(digests(all.manifest, TASK, SCHEMA_FILE));
+    // Every other data file is the same: the option only thins the task file (the report, which
+    // draws the task, and schema.json, which states the option, differ by design).
+    expect(digests(part.manifest, TASK, SCHEMA_FILE, ...REPORT_FILES)).toEqual(
+      digests(all.manifest, TASK, SCHEMA_FILE, ...REPORT_FILES),
+    );
     expect(sha256Of(part.manifest, TASK)).not.toBe(sha256Of(all.manifest, TASK));
     const schema = JSON.parse(part.read(SCHEMA_FILE).toString('utf8')) as DatasetSchema;
     expect(schema.tasks[0].users.fraction).toBe(0.3);
@@ -132,8 +136,11 @@ describe('tasks.enabled false: no task file', () => {
     expect(names).toEqual(withTasks.manifest.files.map((f) => f.name).filter((n) => n !== TASK));
     const schema = JSON.parse(without.read(SCHEMA_FILE).toString('utf8')) as DatasetSchema;
     expect(schema.tasks).toEqual([]);
-    expect(schema.tables.map((t) => t.file)).toEqual(names.filter((n) => n !== SCHEMA_FILE));
-    expect(digests(without.manifest, SCHEMA_FILE)).toEqual(digests(withTasks.manifest, TASK, SCHEMA_FILE));
+    const dataFiles = names.filter((n) => n !== SCHEMA_FILE && !(REPORT_FILES as readonly string[]).includes(n));
+    expect(schema.tables.map((t) => t.file)).toEqual(dataFiles);
+    expect(digests(without.manifest, SCHEMA_FILE, ...REPORT_FILES)).toEqual(
+      digests(withTasks.manifest, TASK, SCHEMA_FILE, ...REPORT_FILES),
+    );
   }, 60_000);
 
   it('a fan-out run writes the same files', async () => {
