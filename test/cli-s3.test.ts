@@ -12,18 +12,9 @@ import { createS3Client } from '../lambda/storage/s3-client.js';
 import { S3Storage } from '../lambda/storage/s3-storage.js';
 import { useLocalS3 } from './support/local-s3.js';
 import { runCli } from './support/run-cli.js';
+import { EXPECTED_FILES } from './support/expected-files.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const CSVS = [
-  'users.csv',
-  'tiers.csv',
-  'items.csv',
-  'uploads.csv',
-  'truth/users.csv',
-  'tasks/upload_50gb_next_hour.csv',
-];
-/** Every file of a dataset (the manifest's list). */
-const FILES = [...CSVS, 'schema.json', 'report-data.json', 'report.html'];
 const HASH = configHash(parseConfig({ users: 30, seed: 8 }));
 const PREFIX = `seed=8/${HASH}`;
 
@@ -93,7 +84,9 @@ describe.concurrent('generate --dest s3://, verify, fetch, tiers', () => {
     expect(first.code).toBe(0);
     expect(first.stdout).toContain(`published seed-8-${HASH}`);
     expect(first.stdout).toContain(`path:    s3://data/tierdrift/${PREFIX}`);
-    expect(await keys('data')).toEqual([...FILES, 'manifest.json'].map((f) => `tierdrift/${PREFIX}/${f}`).sort());
+    expect(await keys('data')).toEqual(
+      [...EXPECTED_FILES, 'manifest.json'].map((f) => `tierdrift/${PREFIX}/${f}`).sort(),
+    );
     expect(local.code).toBe(0);
   });
 
@@ -122,9 +115,9 @@ describe.concurrent('generate --dest s3://, verify, fetch, tiers', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toMatch(/all 9 files fetched and verified/);
     // Subfolders (truth/, tasks/) recreated under --out.
-    expect(tree(out)).toEqual(['truth', 'tasks', ...FILES, 'manifest.json'].sort());
+    expect(tree(out)).toEqual(['truth', 'tasks', ...EXPECTED_FILES, 'manifest.json'].sort());
     const folder = join(tmp('local'), 'seed=8', HASH);
-    for (const file of FILES)
+    for (const file of EXPECTED_FILES)
       expect(readFileSync(join(out, file)).equals(readFileSync(join(folder, file))), file).toBe(true);
     const manifest = (dir: string) => JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     expect(manifest(out).files).toEqual(manifest(folder).files);
@@ -136,7 +129,9 @@ describe.concurrent('generate --dest s3://, verify, fetch, tiers', () => {
     const generate = await runCli(['generate', '--users', '30', '--seed', '8', '--dest', 'S3://data/upper'], {}, cwd);
     expect(generate.code, generate.stderr).toBe(0);
     expect(generate.stdout).toContain(`path:    s3://data/upper/${PREFIX}`);
-    expect(await keys('data', 'upper/')).toEqual([...FILES, 'manifest.json'].map((f) => `upper/${PREFIX}/${f}`).sort());
+    expect(await keys('data', 'upper/')).toEqual(
+      [...EXPECTED_FILES, 'manifest.json'].map((f) => `upper/${PREFIX}/${f}`).sort(),
+    );
     const [verify, tiers, fetched] = await Promise.all([
       runCli(['verify', `S3://data/upper/${PREFIX}`], {}, cwd),
       runCli(['tiers', `S3://data/upper/${PREFIX}`, '--user', '29'], {}, cwd),

@@ -19,19 +19,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { configHash } from '../lambda/config/dataset-id.js';
 import { parseConfig } from '../lambda/validation/validate.js';
 import { runCli } from './support/run-cli.js';
+import { EXPECTED_FILES, EXPECTED_FOLDERS } from './support/expected-files.js';
 
 const REPO = fileURLToPath(new URL('..', import.meta.url));
-const CSVS = [
-  'users.csv',
-  'tiers.csv',
-  'items.csv',
-  'uploads.csv',
-  'truth/users.csv',
-  'tasks/upload_50gb_next_hour.csv',
-];
-/** Every file of a dataset (the manifest's list) and the folders they need. */
-const FILES = [...CSVS, 'schema.json', 'report-data.json', 'report.html'];
-const FOLDERS = ['truth', 'tasks'];
 
 interface Run {
   code: number | null;
@@ -99,7 +89,7 @@ describe('generate', () => {
       [
         'seed=42',
         `seed=42/${hash}`,
-        ...[...FOLDERS, ...FILES, 'manifest.json'].map((f) => `seed=42/${hash}/${f}`),
+        ...[...EXPECTED_FOLDERS, ...EXPECTED_FILES, 'manifest.json'].map((f) => `seed=42/${hash}/${f}`),
       ].sort(),
     );
     const manifest = JSON.parse(readFileSync(join(datasetDir, 'manifest.json'), 'utf8'));
@@ -277,7 +267,7 @@ describe.concurrent('verify and tiers on a published dataset', () => {
   it('verify: exit 0 on a clean dataset, every file ok', async () => {
     const run = await cli('verify', dataset);
     expect(run.code).toBe(0);
-    for (const f of FILES) expect(run.stdout).toMatch(new RegExp(`^ok +${f.replace('.', '\\.')} `, 'm'));
+    for (const f of EXPECTED_FILES) expect(run.stdout).toMatch(new RegExp(`^ok +${f.replace('.', '\\.')} `, 'm'));
     expect(run.stdout).toMatch(/all 9 files verified/);
   });
 

@@ -6,25 +6,14 @@ import type { DatasetDescription } from '../lambda/catalog/describe-dataset.js';
 import { GENERATE_JOB_KIND } from '../lambda/handler/background-job.js';
 import { useLocalS3 } from './support/local-s3.js';
 import { apiEvent, createHarness, withRequest, type Harness } from './support/handler-harness.js';
+import { EXPECTED_FILES } from './support/expected-files.js';
 
 const s3 = useLocalS3();
 
 const POST = apiEvent('api-post-default.json');
 const datasetIdOf = (body: string | null) => datasetAddress(parseConfig(JSON.parse(body!))).datasetId;
 const sha256 = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-/** The files of a dataset in manifest order, and every key under its prefix (sorted): the run marker of the POST that published it too. */
-const DATASET_FILES = [
-  'users.csv',
-  'tiers.csv',
-  'items.csv',
-  'uploads.csv',
-  'truth/users.csv',
-  'tasks/upload_50gb_next_hour.csv',
-  'schema.json',
-  'report-data.json',
-  'report.html',
-];
-const DATASET_KEYS = [...DATASET_FILES, 'manifest.json', '_run.json'].sort();
+const DATASET_KEYS = [...EXPECTED_FILES, 'manifest.json', '_run.json'].sort();
 
 describe('POST /datasets (api-post-default.json), then the GET events', () => {
   let h: Harness;
@@ -40,7 +29,7 @@ describe('POST /datasets (api-post-default.json), then the GET events', () => {
     expect(created.headers?.Location).toBe(`/prod/datasets/${body.datasetId}`);
     expect(body.prefix).toBe(`tierdrift/seed=7/${body.manifest.configHash}`);
     expect(body.manifest.config.users).toBe(1000);
-    expect(body.files.map((f) => f.name)).toEqual(DATASET_FILES);
+    expect(body.files.map((f) => f.name)).toEqual(EXPECTED_FILES);
     expect(await h.keys()).toEqual(DATASET_KEYS.map((f) => `${body.prefix}/${f}`));
 
     const again = await h.api(POST);
@@ -238,7 +227,7 @@ describe('POST over the sync threshold: a background job', () => {
     expect(report).toMatchObject({ datasetId, status: 'created' });
     const done = await h.api(get);
     expect(done.statusCode).toBe(200);
-    expect((done.json as unknown as DatasetDescription).files).toHaveLength(DATASET_FILES.length);
+    expect((done.json as unknown as DatasetDescription).files).toHaveLength(EXPECTED_FILES.length);
     const marker = JSON.parse(
       (await h.storage.read(`tierdrift/seed=11/${datasetId.split('-')[2]}/_run.json`))!.toString(),
     );

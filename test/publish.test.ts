@@ -11,22 +11,12 @@ import { publishDataset, type PublishOutcome } from '../lambda/publish/publish-d
 import { verifyDataset } from '../lambda/publish/verify-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 import type { DatasetStorage, StagedWriter } from '../lambda/storage/storage.js';
+import { EXPECTED_CSVS, EXPECTED_FILES, EXPECTED_FOLDERS } from './support/expected-files.js';
 
 const PKG = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
   name: string;
   version: string;
 };
-const CSVS = [
-  'users.csv',
-  'tiers.csv',
-  'items.csv',
-  'uploads.csv',
-  'truth/users.csv',
-  'tasks/upload_50gb_next_hour.csv',
-];
-/** Every file of a dataset in manifest order (the CSVs, schema.json, then the report's files), and the folders they need. */
-const FILES = [...CSVS, 'schema.json', 'report-data.json', 'report.html'];
-const FOLDERS = ['truth', 'tasks'];
 const COLUMNS: Record<string, string[]> = {
   'users.csv': ['user_id', 'name'],
   'tiers.csv': ['user_id', 'from_datetime', 'until_datetime', 'tier'],
@@ -175,7 +165,7 @@ describe('publishDataset with LocalFolderStorage (default config)', () => {
       [
         'seed=42',
         `seed=42/${hash}`,
-        ...[...FOLDERS, ...FILES, 'manifest.json'].map((f) => `seed=42/${hash}/${f}`),
+        ...[...EXPECTED_FOLDERS, ...EXPECTED_FILES, 'manifest.json'].map((f) => `seed=42/${hash}/${f}`),
       ].sort(),
     );
   });
@@ -185,7 +175,7 @@ describe('publishDataset with LocalFolderStorage (default config)', () => {
     expect(ops.at(-1)).toBe('putIfAbsent manifest.json');
     expect(ops.filter((o) => o.startsWith('putIfAbsent'))).toHaveLength(1);
     const lastPut = ops.lastIndexOf('putIfAbsent manifest.json');
-    for (const f of FILES) {
+    for (const f of EXPECTED_FILES) {
       const commit = ops.indexOf(`commit ${f}`);
       expect(commit, f).toBeGreaterThanOrEqual(0);
       expect(commit).toBeLessThan(lastPut);
@@ -210,7 +200,7 @@ describe('publishDataset with LocalFolderStorage (default config)', () => {
 
   it('manifest: files with columns, rows, bytes and sha256 matching the files on disk', () => {
     const m = outcome.manifest;
-    expect(m.files.map((f) => f.name)).toEqual(FILES);
+    expect(m.files.map((f) => f.name)).toEqual(EXPECTED_FILES);
     for (const file of m.files.filter((f) => f.name.endsWith('.csv'))) {
       const bytes = readFileSync(join(dir, outcome.prefix, file.name));
       const lines = bytes.toString('latin1').split('\r\n');
@@ -317,7 +307,7 @@ describe('a failing storage write', () => {
         .filter((e) => e.op === 'abort')
         .map((e) => inDataset(e.key))
         .sort(),
-    ).toEqual([...CSVS, 'report-data.json', 'report.html'].sort());
+    ).toEqual([...EXPECTED_CSVS, 'report-data.json', 'report.html'].sort());
     expect(storage.events.some((e) => e.op === 'putIfAbsent')).toBe(false);
   });
 });
@@ -336,7 +326,7 @@ describe('two concurrent publishes of the same config', () => {
       [
         'seed=77',
         `seed=77/${hash}`,
-        ...[...FOLDERS, ...FILES, 'manifest.json'].map((f) => `seed=77/${hash}/${f}`),
+        ...[...EXPECTED_FOLDERS, ...EXPECTED_FILES, 'manifest.json'].map((f) => `seed=77/${hash}/${f}`),
       ].sort(),
     );
     const onDisk = JSON.parse(readFileSync(join(dir, a.manifestKey), 'utf8'));
