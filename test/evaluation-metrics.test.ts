@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  averagePrecision,
-  brierScore,
-  LOG_LOSS_CLIP,
-  logLoss,
-  rocAuc,
-  scoreRows,
-} from '../lambda/evaluation/metrics.js';
+import { averagePrecision, brierScore, logLoss, rocAuc, scoreRows } from '../lambda/evaluation/metrics.js';
+import { LOG_LOSS_CLIP } from '../lambda/tasks/log-loss-clip.js';
 
 const rows = (probabilities: number[], labels: number[]) => ({ probabilities, labels });
 

@@ -1,16 +1,11 @@
 import { log } from '../libm/log.js';
+import { clipProbability } from '../tasks/log-loss-clip.js';
 
 /** A predicted probability and the observed 0/1 outcome it is scored against. */
 export interface ScoredRows {
   probabilities: ArrayLike<number>;
   labels: ArrayLike<number>;
 }
-
-/**
- * Log loss clips probabilities to [LOG_LOSS_CLIP, 1 − LOG_LOSS_CLIP] (as scikit-learn did with
- * its `eps=1e-15`), so a confident miss costs −ln(1e−15) ≈ 34.5 instead of infinity.
- */
-export const LOG_LOSS_CLIP = 1e-15;
 
 export interface Metrics {
   /** Area under the ROC curve, ties counted half (Mann–Whitney U); null with only one class. */
@@ -101,7 +96,7 @@ export function averagePrecision(rows: ScoredRows): number | null {
 export function logLoss({ probabilities: p, labels: y }: ScoredRows): number {
   let sum = 0;
   for (let i = 0; i < p.length; i++) {
-    const clipped = Math.min(Math.max(p[i], LOG_LOSS_CLIP), 1 - LOG_LOSS_CLIP);
+    const clipped = clipProbability(p[i]);
     sum -= y[i] === 1 ? log(clipped) : log(1 - clipped);
   }
   return sum / p.length;

@@ -1,4 +1,5 @@
-import { LOG_LOSS_CLIP, PROBABILITY_BINS } from '../rows/report-aggregates.js';
+import { PROBABILITY_BINS } from '../rows/report-aggregates.js';
+import { clipProbability } from '../tasks/log-loss-clip.js';
 import { SPLITS, type Split } from '../tasks/split.js';
 import { cell, fromUnits, type ReportSource } from './report-charts.js';
 
@@ -55,7 +56,7 @@ export function reportScores(source: ReportSource): ScoreRow[] {
     return { rows, positives };
   });
   const base = totals[0].rows > 0 ? totals[0].positives / totals[0].rows : 0;
-  const clipped = Math.min(Math.max(base, LOG_LOSS_CLIP), 1 - LOG_LOSS_CLIP);
+  const clipped = clipProbability(base);
   return SPLITS.flatMap((split, s) => {
     const { rows, positives } = totals[s];
     const negatives = rows - positives;

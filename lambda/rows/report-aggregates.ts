@@ -4,6 +4,7 @@ import { COHORTS } from '../engine/cohorts.js';
 import { ITEM_50GB, type UserBatch } from '../engine/user-batch.js';
 import { SCENARIOS } from '../tasks/anchors.js';
 import { SPLITS, type Split } from '../tasks/split.js';
+import { clipProbability } from '../tasks/log-loss-clip.js';
 
 /**
  * What the dataset's report is drawn from, gathered while the rows are formatted (no second read).
@@ -54,7 +55,6 @@ export const SAMPLE_USERS = 5;
 export const MAX_TIME_BINS = 336;
 /** 2^32 units per unit: exact integer sums, far below a probability's rounding in the report. */
 export const FIXED_POINT_SCALE = 2 ** 32;
-export const LOG_LOSS_CLIP = 1e-15;
 /** Upper edges of the latent-rate bins, uploads per hour: 10^(k/10) for k = −40..30. */
 export const RATE_EDGES: readonly number[] = Array.from({ length: 71 }, (_, k) => 10 ** ((k - 40) / 10));
 /** Lower edges (hours in tier) of the time-since-change bins; the last is open. */
@@ -224,7 +224,7 @@ export class ReportCollector implements TaskRowSink {
     this.scores.add(s, (p - label) ** 2);
     if (p !== this.lastP) {
       this.lastP = p;
-      const clipped = Math.min(Math.max(p, LOG_LOSS_CLIP), 1 - LOG_LOSS_CLIP);
+      const clipped = clipProbability(p);
       this.lastLoss = [-Math.log(1 - clipped), -Math.log(clipped)];
     }
     this.scores.add(SPLITS.length + s, this.lastLoss[label]);
