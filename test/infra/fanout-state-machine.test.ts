@@ -3,7 +3,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { FANOUT_KINDS } from '../../lambda/fanout/fanout-payloads.js';
 import { LAMBDA_SERVICE_ERRORS } from '../../infra/fanout-state-machine.js';
 import { fanoutDefinitionOf, LOCAL_FUNCTION_ARN } from '../../infra/synthesize.js';
-import { getAtt, idOf, onlyOfType, ref, synthStack, type Synthesized } from './synth-stack.js';
+import { getAtt, idOf, onlyOfType, ref, statesArn, synthStack, type Synthesized } from './synth-stack.js';
 
 let s: Synthesized;
 let ids: { fn: string; stateMachine: string; role: string; logGroup: string };
@@ -150,20 +150,7 @@ describe('the fan-out state machine', () => {
         // CDK's confused-deputy guard: only state machines of this account.
         Condition: {
           ArnLike: {
-            'aws:SourceArn': {
-              'Fn::Join': [
-                '',
-                [
-                  'arn:',
-                  ref('AWS::Partition'),
-                  ':states:',
-                  ref('AWS::Region'),
-                  ':',
-                  ref('AWS::AccountId'),
-                  ':stateMachine:*',
-                ],
-              ],
-            },
+            'aws:SourceArn': statesArn('stateMachine:*'),
           },
           StringEquals: { 'aws:SourceAccount': ref('AWS::AccountId') },
         },
@@ -225,20 +212,7 @@ describe('the fan-out state machine', () => {
       (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties).includes('states:StartExecution'),
     );
     const fnRole = idOf(s.stack, s.stack.fn.role as never);
-    const executions = {
-      'Fn::Join': [
-        '',
-        [
-          'arn:',
-          ref('AWS::Partition'),
-          ':states:',
-          ref('AWS::Region'),
-          ':',
-          ref('AWS::AccountId'),
-          ':execution:Tierdrift-fanout:*',
-        ],
-      ],
-    };
+    const executions = statesArn('execution:Tierdrift-fanout:*');
     expect(start.map((p) => [p.Properties.Roles, p.Properties.PolicyDocument.Statement])).toEqual(
       expect.arrayContaining([
         [

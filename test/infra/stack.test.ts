@@ -11,7 +11,16 @@ import {
   rollingRoot,
   rootObjectsPattern,
 } from '../../lambda/layout/key-layout.js';
-import { getAtt, idOf, logicalIdsOfType, onlyOfType, ref, synthStack, type Synthesized } from './synth-stack.js';
+import {
+  getAtt,
+  idOf,
+  logicalIdsOfType,
+  onlyOfType,
+  ref,
+  statesArn,
+  synthStack,
+  type Synthesized,
+} from './synth-stack.js';
 
 let s: Synthesized;
 let ids: {
@@ -46,20 +55,7 @@ beforeAll(() => {
 
 const objectsUnderRoot = (bucket: string) => ({ 'Fn::Join': ['', [getAtt(bucket), '/tierdrift/*']] });
 const fanoutParts = (bucket: string) => ({ 'Fn::Join': ['', [getAtt(bucket), '/tierdrift/*/_parts/*']] });
-const fanoutExecutions = {
-  'Fn::Join': [
-    '',
-    [
-      'arn:',
-      ref('AWS::Partition'),
-      ':states:',
-      ref('AWS::Region'),
-      ':',
-      ref('AWS::AccountId'),
-      ':execution:Tierdrift-fanout:*',
-    ],
-  ],
-};
+const fanoutExecutions = statesArn('execution:Tierdrift-fanout:*');
 const tlsOnly = (resource: unknown, action: string) => ({
   Action: action,
   Condition: { Bool: { 'aws:SecureTransport': 'false' } },
@@ -104,20 +100,7 @@ describe('function', () => {
       MAX_OUTPUT_BYTES: '50000000000',
       FANOUT_MIN_USERS: '1000000',
       // Built from the fixed name, not a reference: the state machine references the function.
-      STATE_MACHINE_ARN: {
-        'Fn::Join': [
-          '',
-          [
-            'arn:',
-            ref('AWS::Partition'),
-            ':states:',
-            ref('AWS::Region'),
-            ':',
-            ref('AWS::AccountId'),
-            ':stateMachine:Tierdrift-fanout',
-          ],
-        ],
-      },
+      STATE_MACHINE_ARN: statesArn('stateMachine:Tierdrift-fanout'),
       MAX_BODY_BYTES: '16384',
       RUN_MARKER_STALE_SECONDS: '900', // = Timeout
       PRESIGN_EXPIRES_SECONDS: '900',

@@ -53,6 +53,14 @@ export function onlyOfType(
 export const getAtt = (id: string, attribute = 'Arn') => ({ 'Fn::GetAtt': [id, attribute] });
 export const ref = (id: string) => ({ Ref: id });
 
+/** `arn:<partition>:states:<region>:<account>:<resource>` as CloudFormation joins it. */
+export const statesArn = (resource: string) => ({
+  'Fn::Join': [
+    '',
+    ['arn:', ref('AWS::Partition'), ':states:', ref('AWS::Region'), ':', ref('AWS::AccountId'), `:${resource}`],
+  ],
+});
+
 /** The logical id of an L2 construct's CloudFormation resource. */
 export function idOf(stack: TierdriftStack, construct: { node: { defaultChild?: unknown } }): string {
   return stack.resolve((construct.node.defaultChild as { logicalId: string }).logicalId) as string;
