@@ -10,6 +10,7 @@ import { EnvironmentError, loadEnvironment } from '../lambda/handler/environment
 import { NightlyRunError } from '../lambda/handler/nightly-run.js';
 import { apiEvent, createHarness, readEvent } from './support/handler-harness.js';
 import { useLocalS3 } from './support/local-s3.js';
+import { EXPECTED_FILES } from './support/expected-files.js';
 
 const s3 = useLocalS3();
 
@@ -125,19 +126,7 @@ describe('the background job (background-job.json)', () => {
       prefix,
     });
     const keys = await h.keys();
-    const files = [
-      '_run.json',
-      'items.csv',
-      'manifest.json',
-      'report-data.json',
-      'report.html',
-      'schema.json',
-      'tasks/upload_50gb_next_hour.csv',
-      'tiers.csv',
-      'truth/users.csv',
-      'uploads.csv',
-      'users.csv',
-    ];
+    const files = ['_run.json', ...EXPECTED_FILES, 'manifest.json'].sort();
     expect(keys).toEqual(files.map((f) => `${prefix}/${f}`));
     const marker = JSON.parse((await h.storage.read(`${prefix}/_run.json`))!.toString());
     expect(marker.endedAt >= marker.startedAt).toBe(true);

@@ -11,6 +11,7 @@ import { S3Storage } from '../lambda/storage/s3-storage.js';
 import { bundleEngineWorker } from './support/engine-worker-bundle.js';
 import { useLocalS3 } from './support/local-s3.js';
 import { describeRequest, S3RequestLog } from './support/s3-request-log.js';
+import { EXPECTED_FILES } from './support/expected-files.js';
 
 // 12,000 users make an uploads.csv of 8.04 MiB, two 5 MiB parts, so a run holds multipart uploads
 // (create, parts, complete) beside single PutObjects, the manifest read and write.
@@ -127,18 +128,7 @@ describe('ten identical publishes at once', () => {
     const winner = outcomes.find((o) => o.status === 'created')!;
     const keys = await allKeys('race');
     expect(keys.filter((k) => k.endsWith(MANIFEST_FILE))).toEqual([winner.manifestKey]);
-    const files = [
-      'items.csv',
-      MANIFEST_FILE,
-      'report-data.json',
-      'report.html',
-      'schema.json',
-      'tasks/upload_50gb_next_hour.csv',
-      'tiers.csv',
-      'truth/users.csv',
-      'uploads.csv',
-      'users.csv',
-    ];
+    const files = [...EXPECTED_FILES, MANIFEST_FILE];
     expect(keys.sort()).toEqual(files.map((f) => `${winner.prefix}/${f}`).sort());
     expect(await readManifest(storage('race'), winner.manifestKey)).toEqual(winner.manifest);
     for (const outcome of outcomes) expect(outcome.manifest).toEqual(winner.manifest);

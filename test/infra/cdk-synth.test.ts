@@ -7,6 +7,7 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PROJECT_ROOT } from '../../infra/project-root.js';
 import { startLocalS3, type LocalS3 } from '../support/local-s3.js';
+import { EXPECTED_FILES } from '../support/expected-files.js';
 
 /**
  * `cdk synth` exactly as a user runs it (the CLI, cdk.json, infra/app.ts, cdk-nag, CDK's own
@@ -168,18 +169,7 @@ describe('the bundled handler (the deployed artifact) against a local S3 server'
     const body = JSON.parse(response.body);
     expect(body.prefix).toMatch(/^tierdrift\/seed=\d+\/[0-9a-f]{16}$/);
     const files = (await keys(`${body.prefix}/`)).map((k) => k.slice(String(body.prefix).length + 1));
-    expect(files.filter((f) => f !== '_run.json')).toEqual([
-      'items.csv',
-      'manifest.json',
-      'report-data.json',
-      'report.html',
-      'schema.json',
-      'tasks/upload_50gb_next_hour.csv',
-      'tiers.csv',
-      'truth/users.csv',
-      'uploads.csv',
-      'users.csv',
-    ]);
+    expect(files.filter((f) => f !== '_run.json')).toEqual([...EXPECTED_FILES, 'manifest.json'].sort());
     const users = await fetch(body.files.find((f: { name: string }) => f.name === 'users.csv').url);
     expect(users.status).toBe(200);
     expect((await users.text()).startsWith('user_id,name\r\n')).toBe(true);
