@@ -224,8 +224,9 @@ export class S3Storage implements ComposableStorage {
   }
 
   async list(prefix: string, options: ListOptions = {}): Promise<ListPage> {
-    const out = await this.call('ListObjectsV2', prefix, undefined, () =>
-      this.client.send(
+    // A malformed answer fails inside `call` too, so its error names the operation and the prefix.
+    return this.call('ListObjectsV2', prefix, undefined, async () => {
+      const out = await this.client.send(
         new ListObjectsV2Command({
           Bucket: this.bucket,
           Prefix: prefix,
@@ -234,13 +235,13 @@ export class S3Storage implements ComposableStorage {
           StartAfter: options.startAfter,
           MaxKeys: options.limit,
         }),
-      ),
-    );
-    return {
-      keys: (out.Contents ?? []).map((o) => answered(o.Key, 'a key')),
-      prefixes: (out.CommonPrefixes ?? []).map((p) => answered(p.Prefix, 'a prefix')),
-      nextToken: out.IsTruncated ? out.NextContinuationToken : undefined,
-    };
+      );
+      return {
+        keys: (out.Contents ?? []).map((o) => answered(o.Key, 'a key')),
+        prefixes: (out.CommonPrefixes ?? []).map((p) => answered(p.Prefix, 'a prefix')),
+        nextToken: out.IsTruncated ? out.NextContinuationToken : undefined,
+      };
+    });
   }
 
   /**
@@ -281,12 +282,12 @@ export class S3Storage implements ComposableStorage {
   // ---- multipart calls, shared by compose and the staged writer ----
 
   async createUpload(key: string): Promise<string> {
-    const out = await this.call('CreateMultipartUpload', key, undefined, () =>
-      this.client.send(
+    return this.call('CreateMultipartUpload', key, undefined, async () => {
+      const out = await this.client.send(
         new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: key, ContentType: contentTypeOf(key) }),
-      ),
-    );
-    return answered(out.UploadId, 'an upload id');
+      );
+      return answered(out.UploadId, 'an upload id');
+    });
   }
 
   /** Uploads one part and returns its ETag; `signal` cancels it (a sibling part failed). */
