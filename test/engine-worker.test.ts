@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '../lambda/validation/validate.js';
-import { PackedBatches } from '../lambda/threads/batch-codec.js';
+import { PackedBatches } from '../lambda/engine/packed-batches.js';
 import { createEngine } from '../lambda/engine/create-engine.js';
 import type { UserBatch } from '../lambda/engine/user-batch.js';
 import { publishDataset } from '../lambda/publish/publish-dataset.js';

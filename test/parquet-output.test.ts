@@ -5,9 +5,14 @@ import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GenerationConfig, GenerationConfigInput } from '../lambda/config/schema.js';
 import { parseConfig } from '../lambda/validation/validate.js';
-import { buildDatasetSchema, type ColumnType, type SchemaTable } from '../lambda/dataset/dataset-schema.js';
+import {
+  buildDatasetSchema,
+  type ColumnType,
+  type SchemaColumn,
+  type SchemaTable,
+} from '../lambda/dataset/dataset-schema.js';
 import type { Manifest } from '../lambda/dataset/manifest.js';
-import { parquetPartUsers } from '../lambda/dataset/parquet-table.js';
+import { parquetPartUsers, ROW_GROUP_ROWS } from '../lambda/dataset/parquet-table.js';
 import { taskDatasetOf } from '../lambda/evaluation/task-dataset.js';
 import { estimateOutput } from '../lambda/catalog/output-estimate.js';
 import { runFanoutLocally } from '../lambda/fanout/fanout-steps.js';
@@ -130,6 +135,41 @@ async function checkParquet(config: GenerationConfig, manifest: Manifest, root: 
     expect(exact(fromParquet), table.name).toEqual(exact(fromCsv));
     expect(Number(fromParquet.n)).toBe(manifest.files.find((f) => f.name === table.file)?.rows);
 
+    // Row by row, every value the very value of the CSV's text (floats to the bit), in file order.
+    const typed = (c: SchemaColumn) =>
+      c.type === 'timestamp'
+        ? `strptime(nullif(${c.name}, ''), '%Y-%m-%dT%H:%M:%SZ')`
+        : c.type === 'int'
+          ? `${c.name}::BIGINT`
+          : c.type === 'float'
+            ? `${c.name}::DOUBLE`
+            : c.name;
+    const [{ differing }] = await rows(
+      `SELECT count(*)::INT AS differing FROM (SELECT * FROM ${parquet}) POSITIONAL JOIN ` +
+        `(SELECT ${table.columns.map((c) => `${typed(c)} AS csv_${c.name}`).join(', ')} FROM ${csv}) ` +
+        `WHERE ${table.columns.map((c) => `${c.name} IS DISTINCT FROM csv_${c.name}`).join(' OR ')}`,
+    );
+    expect(differing, table.name).toBe(0);
+
+    // Row groups of ROW_GROUP_ROWS rows (the last of a part shorter); each one's statistics are its values' own.
+    for (const name of files) {
+      const file = `${root}/${name}`;
+      for (const c of table.columns) {
+        // Parquet's rule: a zero minimum is written -0.0.
+        const zero = (value: string) => (c.type === 'float' ? `(${value} + 0)` : value);
+        const stated = await rows(
+          `SELECT row_group_id::INT AS rg, ${zero(`TRY_CAST(stats_min_value AS ${DUCKDB_TYPES[c.type]})`)}::VARCHAR AS lo, ` +
+            `TRY_CAST(stats_max_value AS ${DUCKDB_TYPES[c.type]})::VARCHAR AS hi, stats_null_count::INT AS nulls ` +
+            `FROM parquet_metadata('${file}') WHERE path_in_schema = '${c.name}' ORDER BY rg`,
+        );
+        const actual = await rows(
+          `SELECT (file_row_number // ${ROW_GROUP_ROWS})::INT AS rg, min(${c.name})::VARCHAR AS lo, max(${c.name})::VARCHAR AS hi, ` +
+            `count(*) FILTER (WHERE ${c.name} IS NULL)::INT AS nulls ` +
+            `FROM read_parquet('${file}', file_row_number = true) GROUP BY rg ORDER BY rg`,
+        );
+        expect(stated, `${name} ${c.name}`).toEqual(actual);
+      }
+    }
     for (const name of files) {
       const file = `${root}/${name}`;
       const metadata = await rows(

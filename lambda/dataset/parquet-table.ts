@@ -1,31 +1,35 @@
-import { constants, zstdCompressSync } from 'node:zlib';
-import { ByteWriter, ParquetWriter } from 'hyparquet-writer';
 import type { GenerationConfig } from '../config/schema.js';
-import { PARQUET_TYPES, relbenchMetadata, type SchemaColumn, type SchemaTable } from './dataset-schema.js';
+import type { SchemaColumn, SchemaTable } from './dataset-schema.js';
+import {
+  CategoryColumn,
+  DoubleColumn,
+  Int64Column,
+  StringColumn,
+  type AnyColumn,
+  type ColumnSet,
+} from '../rows/parquet-columns.js';
+import type { UserColumnWriter } from '../rows/column-writers.js';
+import type { UserBlock } from '../rows/user-rows.js';
+import { PackedBatches } from '../engine/packed-batches.js';
+import type { UserBatch } from '../engine/user-batch.js';
+import { ParquetPartWriter, type PartSink } from './parquet-file.js';
 import { SECONDS_PER_HOUR } from '../config/task-settings.js';
 import { parseUtcTimestamp } from '../time/utc-timestamp.js';
 import { buildDatasetSchema } from './dataset-schema.js';
-import { TABLES } from '../layout/tables.js';
-import { itemLines } from '../rows/csv-format.js';
-import { isWritten, USER_TABLES } from '../rows/user-tables.js';
+import { ITEMS, TABLES } from '../layout/tables.js';
+import { isWritten, USER_TABLES, type UserTable } from '../rows/user-tables.js';
 
 /**
- * A table's Parquet parts, encoded from its CSV rows as they stream (the CSV text is what every
- * path already makes, the same bytes whatever the threads or shards, so the Parquet values are
- * the CSV values by construction). Parts are cut by user ranges fixed by the config
- * (`parquetPartUsers`), row groups every `ROW_GROUP_ROWS` rows of a part: the bytes depend on the
- * config only, not on who made the rows or in how many pieces.
+ * A table's Parquet parts, written from the users' batches as they stream, by the table's column
+ * writer (`USER_TABLES`), which reads the same values its CSV writer formats. Parts are cut by
+ * user ranges fixed by the config (`parquetPartUsers`), row groups every `ROW_GROUP_ROWS` rows of
+ * a part: the bytes depend on the config only, not on who made the rows or in how many pieces.
  */
 
 /** Rows of a row group: the columns of one are held in memory while it fills (a few MB for the widest table). */
 export const ROW_GROUP_ROWS = 65_536;
 /** Rows of all per-user tables a part holds, about (from the config's rates and task grid). */
 const PART_ROWS = 1_000_000;
-
-const CREATED_BY = 'tierdrift (hyparquet-writer 0.17.0)';
-const ZSTD_LEVEL = 3;
-const zstd = (input: Uint8Array): Uint8Array =>
-  zstdCompressSync(input, { params: { [constants.ZSTD_c_compressionLevel]: ZSTD_LEVEL } });
 
 /**
  * Users a part holds, a function of the config alone: about `PART_ROWS` rows of all per-user
@@ -47,146 +51,35 @@ export function partRange(config: GenerationConfig, from: number, to: number): {
   return { first: (from - 1) / per, last: Math.ceil(to / per) - 1 };
 }
 
-/** Where a part's bytes go: written in order, then closed (committed) once the part is whole. */
-export interface PartSink {
-  write(bytes: Uint8Array): Promise<void>;
-  close(rows: number): Promise<void>;
-}
-
-/** A ByteWriter that hands its bytes on after each row group (hyparquet awaits `flush`), so a part is never held whole. */
-class StreamingByteWriter extends ByteWriter {
-  constructor(private readonly sink: PartSink) {
-    super(1 << 20);
-  }
-
-  flush(): Promise<void> {
-    const bytes = new Uint8Array(this.buffer.slice(0, this.index));
-    this.index = 0;
-    return this.sink.write(bytes);
-  }
-}
-
-/** The part being written: its encoder, the bytes it writes into, and where they go. */
-interface OpenPart {
-  parquet: ParquetWriter;
-  bytes: StreamingByteWriter;
-  sink: PartSink;
-}
-
-type Values = BigInt64Array | Float64Array | Array<string | null> | Array<bigint | null> | Array<Uint8Array | null>;
-
-/** A column's values for the row group being filled, parsed from CSV fields. */
-interface ColumnBuffer {
-  values: Values;
-  /** Parses the field bytes [from, to) of a row into slot `i`. */
-  set(bytes: Uint8Array, from: number, to: number, i: number): void;
-}
-
-const latin1 = new TextDecoder('latin1');
-const ZERO = 0x30;
-
-function parseUint(bytes: Uint8Array, from: number, to: number): number {
-  let n = 0;
-  for (let i = from; i < to; i++) n = n * 10 + (bytes[i] - ZERO);
-  return n;
-}
-
-const digits2 = (b: Uint8Array, at: number): number => (b[at] - ZERO) * 10 + b[at + 1] - ZERO;
-
-/** Epoch seconds of `YYYY-MM-DDTHH:MM:SSZ` (validated by the writer that made it) at `from`. */
-function parseTimestamp(b: Uint8Array, from: number): number {
-  const year = parseUint(b, from, from + 4);
-  const month = digits2(b, from + 5);
-  const day = digits2(b, from + 8);
-  // Howard Hinnant's days_from_civil.
-  const y = month <= 2 ? year - 1 : year;
-  const era = Math.floor(y / 400);
-  const yoe = y - era * 400;
-  const doy = Math.floor((153 * (month + (month > 2 ? -3 : 9)) + 2) / 5) + day - 1;
-  const days = era * 146097 + yoe * 365 + Math.floor(yoe / 4) - Math.floor(yoe / 100) + doy - 719468;
-  return days * 86400 + digits2(b, from + 11) * 3600 + digits2(b, from + 14) * 60 + digits2(b, from + 17);
-}
-
-function columnBuffer(column: SchemaColumn, rows: number): ColumnBuffer {
+/** A column's buffer for row groups of up to `rows` rows, by its schema type. */
+function columnBuffer(column: SchemaColumn, rows: number): AnyColumn {
+  const nullable = column.nullable === true;
+  if (nullable && column.type !== 'int' && column.type !== 'timestamp')
+    throw new Error(`${column.name}: a nullable ${column.type} column is not supported`);
   switch (column.type) {
-    case 'int': {
-      const values = new BigInt64Array(rows);
-      return { values, set: (b, from, to, i) => (values[i] = BigInt(parseUint(b, from, to))) };
-    }
-    case 'float': {
-      const values = new Float64Array(rows);
-      // Most rows repeat the previous row's text (the task's probabilities): parse it once.
-      const last = new Uint8Array(32);
-      let lastLength = -1;
-      let lastValue = 0;
-      return {
-        values,
-        set: (b, from, to, i) => {
-          const length = to - from;
-          if (!sameBytes(b, from, length, last, lastLength)) {
-            lastValue = Number(latin1.decode(b.subarray(from, to)));
-            lastLength = length <= last.length ? length : -1;
-            if (lastLength >= 0) last.set(b.subarray(from, to));
-          }
-          values[i] = lastValue;
-        },
-      };
-    }
-    case 'timestamp': {
-      if (column.nullable) {
-        const values: Array<bigint | null> = new Array<bigint | null>(rows).fill(null);
-        return {
-          values,
-          set: (b, from, to, i) => (values[i] = from === to ? null : BigInt(parseTimestamp(b, from)) * 1_000_000n),
-        };
-      }
-      const values = new BigInt64Array(rows);
-      return { values, set: (b, from, _to, i) => (values[i] = BigInt(parseTimestamp(b, from)) * 1_000_000n) };
-    }
-    case 'string': {
-      const values = new Array<string | null>(rows).fill(null);
-      return { values, set: (b, from, to, i) => (values[i] = latin1.decode(b.subarray(from, to))) };
-    }
-    case 'category': {
-      // A few values, found by their bytes; each row refers to one shared byte array per value,
-      // which the writer's dictionary keys by identity: no allocation per row.
-      const known = (column.values ?? []).map((v) => Buffer.from(String(v), 'latin1'));
-      const values = new Array<Uint8Array | null>(rows).fill(null);
-      return {
-        values,
-        set: (b, from, to, i) => {
-          const value = known.find((k) => sameBytes(b, from, to - from, k, k.length));
-          if (!value)
-            throw new Error(`${column.name}: ${latin1.decode(b.subarray(from, to))} is not one of its values`);
-          values[i] = value;
-        },
-      };
-    }
+    case 'int':
+    case 'timestamp':
+      return new Int64Column(rows, nullable);
+    case 'float':
+      return new DoubleColumn(rows);
+    case 'string':
+      return new StringColumn();
+    case 'category':
+      return new CategoryColumn(column.name, (column.values ?? []).map(String), rows);
   }
-}
-
-/** Whether bytes [from, from + length) of `b` are the first `knownLength` bytes of `known`. */
-function sameBytes(b: Uint8Array, from: number, length: number, known: Uint8Array, knownLength: number): boolean {
-  if (length !== knownLength) return false;
-  for (let k = 0; k < length; k++) if (b[from + k] !== known[k]) return false;
-  return true;
 }
 
 /**
- * Encodes one table's CSV rows (data rows only, in user order, users `from..to`) into Parquet
- * parts `first..last` (see `partRange`); each part goes to the sink `openPart` gives it, every
- * part of the range even when it has no rows. The table's first column is `user_id` (a column
- * `user_id` in every table but items, which has one part).
+ * One table's Parquet parts `first..last` (see `partRange`) over users in order; each part goes
+ * to the sink `openPart` gives it, every part of the range even when it has no rows.
  */
 export class ParquetTableWriter {
-  private readonly columns: ColumnBuffer[];
-  private readonly userColumn: number;
-  /** Where each field of the row being read ends. */
-  private readonly ends: Int32Array;
+  private readonly columns: AnyColumn[];
+  /** The table's columns by name, for its column writer. */
+  readonly columnSet: ColumnSet;
   private rowsInGroup = 0;
-  private rowsInPart = 0;
   private part: number;
-  private open: OpenPart | undefined;
+  private open: ParquetPartWriter | undefined;
 
   constructor(
     private readonly table: SchemaTable,
@@ -195,48 +88,47 @@ export class ParquetTableWriter {
     private readonly openPart: (part: number) => PartSink,
   ) {
     this.columns = table.columns.map((c) => columnBuffer(c, ROW_GROUP_ROWS));
-    this.ends = new Int32Array(table.columns.length);
-    this.userColumn = table.columns.findIndex((c) => c.name === 'user_id');
-    if (this.userColumn < 0 && range.first !== range.last)
-      throw new Error(`${table.name} has no user_id: it cannot be cut into parts by users`);
+    const byName = new Map(table.columns.map((c, j) => [c.name, this.columns[j]]));
+    this.columnSet = {
+      get: (name, kind) => {
+        const column = byName.get(name);
+        if (!(column instanceof kind)) throw new Error(`${table.name}.${name} is not a ${kind.name} in schema.json`);
+        return column;
+      },
+    };
     this.part = range.first;
   }
 
-  /** Appends CSV data rows (whole rows, `\r\n` after each). */
-  async append(bytes: Uint8Array): Promise<void> {
-    const { columns, ends } = this;
-    const width = columns.length;
-    let at = 0;
-    while (at < bytes.length) {
-      const start = at;
-      let field = 0;
-      for (;;) {
-        const c = bytes[at];
-        if (c === 0x2c || c === 0x0d) {
-          if (field === width) throw new Error(`${this.table.name}: a CSV row of more than ${width} fields`);
-          ends[field++] = at;
-          if (c === 0x0d) break;
-        }
-        at++;
-      }
-      at += 2;
-      if (field !== width) throw new Error(`${this.table.name}: a CSV row of ${field} fields, not ${width}`);
-      if (this.userColumn >= 0) {
-        const u = this.userColumn;
-        const part = Math.floor((parseUint(bytes, u === 0 ? start : ends[u - 1] + 1, ends[u]) - 1) / this.usersPerPart);
-        if (part !== this.part) await this.endPart(part);
-      }
-      const i = this.rowsInGroup;
-      for (let f = 0; f < width; f++) columns[f].set(bytes, f === 0 ? start : ends[f - 1] + 1, ends[f], i);
-      this.rowsInGroup++;
-      this.rowsInPart++;
-      if (this.rowsInGroup === ROW_GROUP_ROWS) await this.flushGroup();
-    }
+  /**
+   * A user's rows, by `writer`; undefined when done without writing out a row group (no promise
+   * per user), else the promise of the rest.
+   */
+  addUser(batch: UserBatch, txnFrom: number, writer: UserColumnWriter): Promise<void> | undefined {
+    const part = Math.floor((batch.userId - 1) / this.usersPerPart);
+    writer.start(batch, txnFrom);
+    if (part !== this.part) return this.endPart(part).then(() => this.fill(writer));
+    return this.fill(writer);
+  }
+
+  /** Rows that belong to no user (the items table's), fewer than a row group, pushed by `push`. */
+  addFixedRows(rows: number, push: (columns: ColumnSet) => void): void {
+    if (this.rowsInGroup + rows > ROW_GROUP_ROWS) throw new Error(`${this.table.name}: too many fixed rows`);
+    push(this.columnSet);
+    this.rowsInGroup += rows;
   }
 
   /** Ends the last part, and writes any part of the range left with no rows. */
   async finish(): Promise<void> {
     await this.endPart(this.range.last + 1);
+  }
+
+  /** Writes the started user's rows on, writing out each row group that fills. */
+  private fill(writer: UserColumnWriter): Promise<void> | undefined {
+    while (!writer.done) {
+      this.rowsInGroup += writer.write(ROW_GROUP_ROWS - this.rowsInGroup);
+      if (this.rowsInGroup === ROW_GROUP_ROWS) return this.flushGroup().then(() => this.fill(writer));
+    }
+    return undefined;
   }
 
   /** Ends the current part (and any empty ones before `next`): `next` is the part the next row goes to. */
@@ -247,73 +139,36 @@ export class ParquetTableWriter {
       );
     for (; this.part < next; this.part++) {
       await this.flushGroup();
-      const open = this.open ?? this.startPart();
-      // The footer: ParquetWriter.finish writes it into the byte writer, which hands it on.
-      await open.parquet.finish();
-      await open.bytes.flush();
-      await open.sink.close(this.rowsInPart);
+      await this.openedPart().finish();
       this.open = undefined;
-      this.rowsInPart = 0;
     }
   }
 
-  private startPart(): OpenPart {
-    const sink = this.openPart(this.part);
-    const bytes = new StreamingByteWriter(sink);
-    const parquet = new ParquetWriter({
-      writer: bytes,
-      schema: [
-        { name: 'schema', num_children: this.table.columns.length },
-        ...this.table.columns.map((c) => {
-          const type = PARQUET_TYPES[c.type];
-          return {
-            name: c.name,
-            type: type.physical,
-            repetition_type: c.nullable ? ('OPTIONAL' as const) : ('REQUIRED' as const),
-            ...(type.logical?.type === 'STRING' ? { converted_type: 'UTF8' as const } : {}),
-            ...(type.logical ? { logical_type: type.logical } : {}),
-          };
-        }),
-      ],
-      codec: 'ZSTD',
-      compressors: { ZSTD: zstd },
-      kvMetadata: relbenchMetadata(this.table),
-      createdBy: CREATED_BY,
-    });
-    this.open = { parquet, bytes, sink };
-    return this.open;
+  private openedPart(): ParquetPartWriter {
+    return (this.open ??= new ParquetPartWriter(this.table, this.openPart(this.part)));
   }
 
   private async flushGroup(): Promise<void> {
     const rows = this.rowsInGroup;
     if (rows === 0) return;
-    const { parquet } = this.open ?? this.startPart();
-    await parquet.write({
-      columnData: this.table.columns.map((c, j) => {
-        const type = PARQUET_TYPES[c.type];
-        return {
-          name: c.name,
-          data: this.columns[j].values.slice(0, rows),
-          // Dictionaries for categories only: a dictionary of ids or times would be as big as the column.
-          encoding: type.dictionary ? undefined : ('PLAIN' as const),
-          nullable: c.nullable === true,
-        };
-      }),
-      rowGroupSize: rows,
-    });
+    await this.openedPart().writeRowGroup(
+      this.columns.map((c) => c.encode(rows)),
+      rows,
+    );
     this.rowsInGroup = 0;
   }
 }
 
 /**
- * Every table's Parquet parts over users `from..to`, from the per-user tables' CSV chunks (and the
- * items table's fixed rows, by whoever writes part 0): where the rows are encoded, in this thread
- * or a worker's.
+ * Every table's Parquet parts over users `from..to`, from the users' batches (and the items
+ * table's fixed rows, by whoever writes part 0): where the rows are encoded, in this thread or a
+ * worker's.
  */
 export class ParquetTables {
-  /** In `USER_TABLES` order; none for a table the config does not write (no task file). */
-  private readonly userTables: (ParquetTableWriter | undefined)[];
+  /** The per-user tables the config writes, each with its column writer. */
+  private readonly userTables: Array<{ table: ParquetTableWriter; writer: UserColumnWriter }>;
   private readonly items: ParquetTableWriter | undefined;
+  private readonly batches = new PackedBatches();
 
   constructor(
     config: GenerationConfig,
@@ -328,21 +183,39 @@ export class ParquetTables {
       if (!table) throw new Error(`schema.json has no table of ${file}`);
       return new ParquetTableWriter(table, parts, per, (part) => openPart(table, part));
     };
-    this.userTables = USER_TABLES.map((t) => (isWritten(t, config) ? writerOf(t.file, range) : undefined));
+    this.userTables = USER_TABLES.filter((t) => isWritten(t, config)).map((t: UserTable) => {
+      const table = writerOf(t.file, range);
+      return { table, writer: t.columnWriter(config, table.columnSet) };
+    });
     this.items = range.first === 0 ? writerOf(TABLES.items.file, { first: 0, last: 0 }) : undefined;
   }
 
-  /** Rows of the per-user table `table` (index in `USER_TABLES`), as CSV data rows. */
-  append(table: number, bytes: Uint8Array): Promise<void> {
-    return this.userTables[table]?.append(bytes) ?? Promise.resolve();
+  /** The next users' rows of every table, from their batches. */
+  async append({ block, txnFrom }: UserBlock): Promise<void> {
+    this.batches.load(block);
+    let txn = txnFrom;
+    for (const batch of this.batches.batches()) {
+      for (const { table, writer } of this.userTables) {
+        const rest = table.addUser(batch, txn, writer);
+        if (rest) await rest;
+      }
+      txn += batch.uploadCount;
+    }
   }
 
   /** Ends every table's parts. */
   async finish(): Promise<void> {
     if (this.items) {
-      await this.items.append(Buffer.from(itemLines(), 'latin1'));
+      this.items.addFixedRows(ITEMS.length, (columns) => {
+        const itemId = columns.get('item_id', Int64Column);
+        const sizeGb = columns.get('size_gb', Int64Column);
+        for (const item of ITEMS) {
+          itemId.push(item.itemId);
+          sizeGb.push(item.sizeGb);
+        }
+      });
       await this.items.finish();
     }
-    for (const table of this.userTables) await table?.finish();
+    for (const { table } of this.userTables) await table.finish();
   }
 }

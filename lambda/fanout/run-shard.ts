@@ -85,7 +85,7 @@ export async function runShard(
       engineRange(config, shard),
     )) {
       for (let i = 0; i < out.length; i++) await out[i].appendChunk(chunk.bytes[i], chunk.rows[i]);
-      if (parquetOut) for (let i = 0; i < USER_TABLES.length; i++) await parquetOut.append(i, chunk.bytes[i]);
+      if (chunk.batches) await parquetOut?.append(chunk.batches);
       rows = report ?? rows;
     }
     const parts: ShardReport['parts'] = {};

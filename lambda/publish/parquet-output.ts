@@ -6,10 +6,11 @@ import { fileKey, parquetPartFile, parquetTableFolder } from '../layout/key-layo
 import type { DatasetStorage, StagedWriter } from '../storage/storage.js';
 import { ParquetThread } from '../threads/parquet-thread.js';
 import { DigestingFileWriter } from './file-digest.js';
+import type { UserBlock } from '../rows/user-rows.js';
 
 /**
  * The Parquet parts of a range of users (a whole run, or a fan-out shard on part boundaries),
- * written from the per-user tables' CSV chunks as they come: encoded in this thread, or on a
+ * written from the users' batches as they come (`RowsChunk.batches`): encoded in this thread, or on a
  * worker thread when given its script (`parquetWorker`, the CLI's bundle). Each part is committed
  * as soon as it is whole, so that memory (an S3 part buffer each) does not grow with the number of
  * parts; the manifest, written last, is what makes them a dataset, as for every file.
@@ -47,9 +48,9 @@ export class ParquetOutput {
     }
   }
 
-  /** Rows of the per-user table `table` (index in `USER_TABLES`), as CSV data rows. */
-  append(table: number, bytes: Uint8Array): Promise<void> {
-    return this.encoder.append(table, bytes);
+  /** The next users' rows of every table, from their batches. */
+  append(users: UserBlock): Promise<void> {
+    return this.encoder.append(users);
   }
 
   /** Ends every table's parts; returns their manifest entries, by table (schema.json's order) and part. */

@@ -156,10 +156,8 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
         workers: options.workers,
         blockUsers: options.blockUsers,
       })) {
-        for (let t = 0; t < USER_TABLES.length; t++) {
-          await userTableOut[t]?.appendChunk(chunk.bytes[t], chunk.rows[t]);
-          await parquet?.append(t, chunk.bytes[t]);
-        }
+        for (let t = 0; t < USER_TABLES.length; t++) await userTableOut[t]?.appendChunk(chunk.bytes[t], chunk.rows[t]);
+        if (chunk.batches) await parquet?.append(chunk.batches);
         if (handBack) written.push(handBack);
         if (written.length >= HAND_BACK_EVERY) {
           // Chunk memory goes back to the worker threads once the writers have let go of it (not waited for here).

@@ -58,6 +58,11 @@ export class FewRowsWriter implements UserRowWriter {
 /** A table this thread does not format: no rows. */
 export const NO_ROWS: UserRowWriter = { start() {}, write: () => 0, done: true };
 
+/** A user's name: `User {uid:03d}` (written byte by byte by `writeUserRow`). */
+export function userName(userId: number): string {
+  return `User ${String(userId).padStart(3, '0')}`;
+}
+
 /** `user_id,User {uid:03d}`. */
 export function writeUserRow(batch: UserBatch, out: CsvBuffer): void {
   out.reserve(48);

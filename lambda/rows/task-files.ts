@@ -1,11 +1,9 @@
 import { startedBatch, tierName, type UserBatch } from '../engine/user-batch.js';
 import { floatText, type CsvBuffer } from './csv-buffer.js';
 import type { UserRowWriter } from './csv-format.js';
-import { AnchorCursor, SCENARIOS } from '../tasks/anchors.js';
-import { LargeUploadLabeler } from '../tasks/labels.js';
-import { oracleProbability } from '../tasks/oracle.js';
-import { splitOf, SPLITS, type Split } from '../tasks/split.js';
-import { inTaskSample } from '../tasks/user-sample.js';
+import { SCENARIOS } from '../tasks/anchors.js';
+import { SPLITS, type Split } from '../tasks/split.js';
+import { hoursInTierTenThousandths, TaskRowCursor } from '../tasks/task-row-cursor.js';
 import type { TaskSettings } from '../config/task-settings.js';
 import type { TaskRowSink } from './report-aggregates.js';
 
@@ -63,13 +61,13 @@ const SPLIT_EOL = Object.fromEntries(SPLITS.map((split) => [split, latin1(`,${sp
 /**
  * Writes one user's rows of the task file, in anchor order, resumably (a 1-second grid gives a
  * user millions of rows); reused across users (no per-row allocation but the probability's
- * text). O(anchors + uploads + tiers) per user.
+ * text). Without `text` (a dataset with no CSVs) it writes nothing and only tells `sink` of each
+ * row, which the report needs whatever the formats.
  */
 export class TaskRowWriter implements UserRowWriter {
   done = true;
   private batch: UserBatch | undefined;
-  private readonly anchors = new AnchorCursor();
-  private readonly labels = new LargeUploadLabeler();
+  private readonly rows: TaskRowCursor;
   // Most rows repeat the previous row's probability (0 while free, 1 − e^(−r·s) through a premium
   // period): reuse its text rather than format the same double again.
   private lastProbability = Number.NaN;
@@ -77,60 +75,54 @@ export class TaskRowWriter implements UserRowWriter {
   /** Told of every row written (the report's aggregates), where set. */
   sink: TaskRowSink | undefined;
 
-  constructor(private readonly settings: TaskSettings) {}
+  constructor(
+    settings: TaskSettings,
+    private readonly text = true,
+  ) {
+    this.rows = new TaskRowCursor(settings);
+  }
 
   start(batch: UserBatch): void {
     this.batch = batch;
-    // A user outside the task sample (tasks.userFraction) has no rows.
-    this.done = !inTaskSample(batch.userId, this.settings);
-    if (this.done) return;
-    this.anchors.reset(batch, this.settings);
-    this.labels.reset(batch);
+    this.done = !this.rows.start(batch);
   }
 
   write(out: CsvBuffer, limit: number): number {
-    const { anchors, labels, settings } = this;
+    const { rows, sink } = this;
     const batch = startedBatch(this.batch);
-    let rows = 0;
+    let count = 0;
     // The limit is checked before the cursor moves: the next call resumes at the next anchor.
-    while (out.length < limit) {
-      if (!anchors.next()) {
+    while (!this.text || out.length < limit) {
+      if (!rows.next()) {
         this.done = true;
         break;
       }
-      const at = anchors.at;
-      const tier = anchors.tier;
-      const p = oracleProbability(at, batch, batch.premiumRatePerHour, settings);
+      const { at, tier, probability: p } = rows;
+      sink?.taskRow(batch, tier, at, rows.scenario, rows.split, rows.label, p);
+      count++;
+      if (!this.text) continue;
       if (p !== this.lastProbability) {
         this.lastProbability = p;
         this.lastText = floatText(p);
       }
       const probability = this.lastText;
-      const label = labels.label(at);
-      const split = splitOf(at, settings);
       out.reserve(MAX_TASK_ROW + probability.length);
       out.uint(batch.userId);
       out.comma();
       out.timestamp(at);
-      out.bytes(SCENARIO_TIER[anchors.scenario][batch.tierIsPremium[tier]]);
+      out.bytes(SCENARIO_TIER[rows.scenario][batch.tierIsPremium[tier]]);
       writeHoursFixed4(at - batch.tierFrom[tier], out);
-      out.bytes(LABEL[label]);
+      out.bytes(LABEL[rows.label]);
       out.ascii(probability);
-      out.bytes(SPLIT_EOL[split]);
-      this.sink?.taskRow(batch, tier, at, anchors.scenario, split, label, p);
-      rows++;
+      out.bytes(SPLIT_EOL[rows.split]);
     }
-    return rows;
+    return count;
   }
 }
 
-/**
- * Whole seconds (>= 0) as hours with four decimals, the text of `(seconds / 3600).toFixed(4)`
- * without the string: ten-thousandths = round(seconds · 25 / 9), half up, and seconds·25/9 is
- * never exactly halfway (its fraction is a ninth), so the double's rounding cannot flip it.
- */
+/** `hours_in_tier` as text with four decimals (`hoursInTierTenThousandths`), without a string. */
 export function writeHoursFixed4(seconds: number, out: CsvBuffer): void {
-  const tenThousandths = Math.floor((seconds * 50 + 9) / 18);
+  const tenThousandths = hoursInTierTenThousandths(seconds);
   const whole = Math.floor(tenThousandths / 10_000);
   out.uint(whole);
   out.ascii('.');

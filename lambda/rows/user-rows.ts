@@ -7,9 +7,10 @@ import type { Cohort } from '../engine/cohorts.js';
 import { tierName, type UserBatch } from '../engine/user-batch.js';
 import { timedeltaFromFloat, US_PER_HOUR } from '../time/python-timedelta.js';
 import { utcTimestampSeconds } from '../time/utc-timestamp.js';
-import { USER_TABLES, type UserTableName } from './user-tables.js';
+import { USER_TABLES, writesCsv, type UserTableName } from './user-tables.js';
 import { ReportCollector, mergeAggregates, type ReportAggregates } from './report-aggregates.js';
 import { TaskRowWriter } from './task-files.js';
+import { PackedBatches, type PackedBlock } from '../engine/packed-batches.js';
 
 /** A piece of every per-user table, for users in order: bytes and rows per table, in `USER_TABLES` order. */
 export interface RowsChunk {
@@ -17,6 +18,18 @@ export interface RowsChunk {
   rows: number[];
   /** Users whose rows this chunk completes (a user with more rows than a chunk holds spans several). */
   users: number;
+  /**
+   * With Parquet in the formats, from the thread that reports: the batches of the users added
+   * since the last chunk, their uploads numbered from `txnFrom` (what the Parquet columns are
+   * built from, with no text in between).
+   */
+  batches?: UserBlock;
+}
+
+/** Consecutive users' batches, and the txn id of their first upload. */
+export interface UserBlock {
+  block: PackedBlock;
+  txnFrom: number;
 }
 
 /** What a range of users added up to, for whoever assembles ranges in order. */
@@ -66,10 +79,16 @@ export class RowFormatting {
   readonly config: GenerationConfig;
   /** The task file's writer, where this thread formats it: it tells the range's report collector of each row. */
   readonly taskWriter: TaskRowWriter | undefined;
+  /** Whether chunks carry their users' batches (`RowsChunk.batches`). */
+  readonly packsBatches: boolean;
 
   constructor(config: GenerationConfig, options: RowFormattingOptions = {}) {
     const tables = new Set<string>(options.tables ?? USER_TABLES.map((t) => t.name));
-    this.writers = USER_TABLES.map((t) => (tables.has(t.name) ? t.rowWriter(config) : NO_ROWS));
+    // With no CSVs, only the task file's writer runs (without text): the report reads its rows.
+    this.writers = USER_TABLES.map((t) => {
+      const writer = tables.has(t.name) ? t.rowWriter(config) : NO_ROWS;
+      return writesCsv(config) || writer instanceof TaskRowWriter ? writer : NO_ROWS;
+    });
     this.buffers = USER_TABLES.map(() => new CsvBuffer(CHUNK_BYTES + (CHUNK_BYTES >> 3)));
     this.checks = {
       start: utcTimestampSeconds(config.start),
@@ -80,6 +99,7 @@ export class RowFormatting {
     this.reports = tables.has('uploads');
     this.config = config;
     this.taskWriter = this.writers.find((w) => w instanceof TaskRowWriter);
+    this.packsBatches = this.reports && config.formats.includes('parquet');
   }
 }
 
@@ -98,6 +118,9 @@ export class RangeFormatter {
   private readonly checker: IntegrityChecker | undefined;
   private readonly collector: ReportCollector | undefined;
   private readonly usersPerCohort: Record<`${Cohort}`, number> = { 1: 0, 2: 0, 3: 0, 4: 0, 5: 0 };
+  /** The users' batches since the last take (see `RowsChunk.batches`), and their first txn id. */
+  private readonly packed: PackedBatches | undefined;
+  private packedTxnFrom = 0;
   private nextUser: number;
   private nextTxnId: number;
   private chunkUsers = 0;
@@ -131,6 +154,7 @@ export class RangeFormatter {
     }
     this.nextUser = range.from;
     this.nextTxnId = txnFrom;
+    if (formatting.packsBatches) this.packed = new PackedBatches();
   }
 
   /**
@@ -148,6 +172,10 @@ export class RangeFormatter {
         `users ${this.range.from}..${this.range.to}: the engine gave user ${batch.userId}, expected ${this.nextUser}`,
       );
     this.nextUser++;
+    if (this.packed) {
+      if (this.packed.size === 0) this.packedTxnFrom = this.nextTxnId;
+      this.packed.add(batch);
+    }
     const txnIds = batch.uploadTxnId;
     for (let j = 0; j < batch.uploadCount; j++) txnIds[j] = this.nextTxnId + j;
     this.nextTxnId += batch.uploadCount;
@@ -183,14 +211,18 @@ export class RangeFormatter {
   /** A table's buffer is big enough to hand on. */
   get full(): boolean {
     for (const b of this.buffers) if (b.length >= CHUNK_BYTES) return true;
-    return false;
+    return (this.packed?.byteLength ?? 0) >= CHUNK_BYTES;
   }
 
   /** The rows formatted since the last take; then the open user's rows go on (`full` again if they fill a buffer). */
   take(): RowsChunk {
     const memory = this.chunkMemory;
     const bytes = this.buffers.map((b, i) => (memory ? b.takeInto(memory(i, b.length)) : b.take()));
-    const chunk = { bytes, rows: [...this.rows], users: this.checker ? this.chunkUsers : 0 };
+    const chunk: RowsChunk = { bytes, rows: [...this.rows], users: this.checker ? this.chunkUsers : 0 };
+    if (this.packed && this.packed.size > 0) {
+      chunk.batches = { block: this.packed.pack(), txnFrom: this.packedTxnFrom };
+      this.packed.clear();
+    }
     this.rows.fill(0);
     this.chunkUsers = 0;
     if (this.userOpen) this.resume();

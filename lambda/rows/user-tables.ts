@@ -3,10 +3,14 @@ import {
   FewRowsWriter,
   NO_ROWS,
   UploadRowWriter,
+  userName,
   writeTierRows,
   writeUserRow,
   type UserRowWriter,
 } from './csv-format.js';
+import { IndexedRowsWriter, TaskColumnWriter, type UserColumnWriter } from './column-writers.js';
+import { CategoryColumn, DoubleColumn, Int64Column, StringColumn, type ColumnSet } from './parquet-columns.js';
+import { tierName } from '../engine/user-batch.js';
 import { TABLE_NAMES, TABLES, type TableName } from '../layout/tables.js';
 import { TaskRowWriter, TRUTH_USERS_FILE, UPLOAD_50GB_TASK_FILE, writeTruthUserRow } from './task-files.js';
 import { taskSettings } from '../config/task-settings.js';
@@ -28,34 +32,88 @@ export interface UserTable<Name extends string = string> {
    * caller has numbered already.
    */
   rowWriter(config: GenerationConfig): UserRowWriter;
+  /** The same rows as column values (the Parquet output), into a row group's `columns`. */
+  columnWriter(config: GenerationConfig, columns: ColumnSet): UserColumnWriter;
   /** Whether a config's dataset has this file (default: always); a table it lacks writes no rows. */
   written?(config: GenerationConfig): boolean;
 }
 
 /** One of the reference's four tables (file and columns from `TABLES`). */
-function referenceTable<Name extends TableName>(name: Name, rowWriter: UserTable['rowWriter']): UserTable<Name> {
-  return { name, file: TABLES[name].file, columns: TABLES[name].columns, rowWriter };
+function referenceTable<Name extends TableName>(
+  name: Name,
+  writers: Pick<UserTable, 'rowWriter' | 'columnWriter'>,
+): UserTable<Name> {
+  return { name, file: TABLES[name].file, columns: TABLES[name].columns, ...writers };
 }
+
+/** A table's dictionary index of each tier (by `tierIsPremium`). */
+const tierIndexes = (column: CategoryColumn): number[] => [0, 1].map((p) => column.indexOf(tierName(p)));
+
+const MICROS = 1_000_000;
 
 /** The per-user tables, in the order their bytes travel (chunks, reports); the manifest lists files by `DATASET_FILES`. */
 export const USER_TABLES = [
-  referenceTable(
-    'users',
-    () =>
+  referenceTable('users', {
+    rowWriter: () =>
       new FewRowsWriter((batch, out) => {
         writeUserRow(batch, out);
         return 1;
       }),
-  ),
-  referenceTable(
-    'tiers',
-    (config) =>
+    columnWriter: (_, columns) => {
+      const userId = columns.get('user_id', Int64Column);
+      const name = columns.get('name', StringColumn);
+      return new IndexedRowsWriter(
+        () => 1,
+        (batch) => {
+          userId.push(batch.userId);
+          name.push(userName(batch.userId));
+        },
+      );
+    },
+  }),
+  referenceTable('tiers', {
+    rowWriter: (config) =>
       new FewRowsWriter((batch, out) => {
         writeTierRows(batch, out, config.openEndedTiers);
         return batch.tierCount;
       }),
-  ),
-  referenceTable('uploads', () => new UploadRowWriter()),
+    columnWriter: (config, columns) => {
+      const userId = columns.get('user_id', Int64Column);
+      const from = columns.get('from_datetime', Int64Column);
+      const until = columns.get('until_datetime', Int64Column);
+      const tier = columns.get('tier', CategoryColumn);
+      const tiers = tierIndexes(tier);
+      return new IndexedRowsWriter(
+        (batch) => batch.tierCount,
+        (batch, t) => {
+          userId.push(batch.userId);
+          from.push(batch.tierFrom[t] * MICROS);
+          // As in the CSV: an open-ended last interval has no end.
+          if (config.openEndedTiers && t === batch.tierCount - 1) until.pushNull();
+          else until.push(batch.tierUntil[t] * MICROS);
+          tier.push(tiers[batch.tierIsPremium[t]]);
+        },
+      );
+    },
+  }),
+  referenceTable('uploads', {
+    rowWriter: () => new UploadRowWriter(),
+    columnWriter: (_, columns) => {
+      const txnId = columns.get('txn_id', Int64Column);
+      const userId = columns.get('user_id', Int64Column);
+      const itemId = columns.get('item_id', Int64Column);
+      const at = columns.get('datetime', Int64Column);
+      return new IndexedRowsWriter(
+        (batch) => batch.uploadCount,
+        (batch, j, txnFrom) => {
+          txnId.push(txnFrom + j);
+          userId.push(batch.userId);
+          itemId.push(batch.uploadItemId[j]);
+          at.push(batch.uploadAt[j] * MICROS);
+        },
+      );
+    },
+  }),
   {
     name: 'truth_users',
     file: TRUTH_USERS_FILE.file,
@@ -65,12 +123,29 @@ export const USER_TABLES = [
         writeTruthUserRow(batch, out);
         return 1;
       }),
+    columnWriter: (_, columns) => {
+      const userId = columns.get('user_id', Int64Column);
+      const cohort = columns.get('cohort', Int64Column);
+      const free = columns.get('free_rate_per_hour', DoubleColumn);
+      const premium = columns.get('premium_rate_per_hour', DoubleColumn);
+      return new IndexedRowsWriter(
+        () => 1,
+        (batch) => {
+          userId.push(batch.userId);
+          cohort.push(batch.cohort);
+          free.push(batch.freeRatePerHour);
+          premium.push(batch.premiumRatePerHour);
+        },
+      );
+    },
   },
   {
     name: 'tasks_upload_50gb_next_hour',
     file: UPLOAD_50GB_TASK_FILE.file,
     columns: UPLOAD_50GB_TASK_FILE.columns,
-    rowWriter: (config) => (config.tasks.enabled ? new TaskRowWriter(taskSettings(config)) : NO_ROWS),
+    rowWriter: (config) =>
+      config.tasks.enabled ? new TaskRowWriter(taskSettings(config), writesCsv(config)) : NO_ROWS,
+    columnWriter: (config, columns) => new TaskColumnWriter(taskSettings(config), columns),
     written: (config) => config.tasks.enabled,
   },
 ] as const satisfies readonly UserTable[];
@@ -107,6 +182,11 @@ export const DATASET_FILES: readonly DatasetFile[] = [
 /** The CSVs of a config's dataset, in manifest order (no task file with `tasks.enabled` false). */
 export function datasetFiles(config: GenerationConfig): readonly DatasetFile[] {
   return DATASET_FILES.filter((f) => f.userTable === undefined || isWritten(USER_TABLES[f.userTable], config));
+}
+
+/** Whether a config's dataset has CSV files (`formats`); without, rows are not formatted as text at all. */
+export function writesCsv(config: GenerationConfig): boolean {
+  return config.formats.includes('csv');
 }
 
 /** Whether a config's dataset has this per-user table (the task file can be switched off). */

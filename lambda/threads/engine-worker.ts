@@ -44,10 +44,10 @@ port.on('message', (message: ParentMessage) => {
 
 async function post(part: RowsPart): Promise<void> {
   const message: WorkerMessage = { type: 'chunk', ...part };
-  port.postMessage(
-    message,
-    part.chunk.bytes.map((b) => b.buffer as ArrayBuffer),
-  );
+  port.postMessage(message, [
+    ...part.chunk.bytes.map((b) => b.buffer as ArrayBuffer),
+    ...(part.chunk.batches?.block.buffers ?? []),
+  ]);
   inFlight++;
   while (inFlight >= maxInFlight) await new Promise<void>((resolve) => (wake = resolve));
 }

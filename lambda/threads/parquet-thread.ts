@@ -1,12 +1,13 @@
 import { Worker } from 'node:worker_threads';
 import type { GenerationConfig } from '../config/schema.js';
+import type { UserBlock } from '../rows/user-rows.js';
 
 export interface ParquetWorkerData {
   config: GenerationConfig;
   users: { from: number; to: number };
 }
 
-export type ParquetToWorker = { type: 'rows'; table: number; bytes: Uint8Array } | { type: 'finish' };
+export type ParquetToWorker = { type: 'users'; users: UserBlock } | { type: 'finish' };
 
 export type ParquetFromWorker =
   | { type: 'write'; table: string; part: number; bytes: Uint8Array }
@@ -30,13 +31,13 @@ export interface PartEvents {
  */
 const YOUNG_GENERATION_MB = 8;
 const OLD_GENERATION_MB = 96;
-/** Chunks sent ahead of the worker (each a copy of about 1 MB). */
+/** Blocks of batches sent ahead of the worker (each about 1 MB). */
 const MAX_IN_FLIGHT = 4;
 
 /**
  * The Parquet encoding of a run on a worker thread (`parquet-worker.ts`, bundled beside the engine
- * worker): the parent sends each table's CSV chunks (copied: the chunk's memory goes back to the
- * engine threads) and gets the parts' bytes back to write. Same bytes as in this thread.
+ * worker): the parent sends the users' batches (transferred) and gets the parts' bytes back to
+ * write. Same bytes as in this thread.
  */
 export class ParquetThread {
   private readonly worker: Worker;
@@ -75,14 +76,12 @@ export class ParquetThread {
     });
   }
 
-  /** Sends rows of `table` (index in `USER_TABLES`); waits while the worker is `MAX_IN_FLIGHT` chunks behind. */
-  async append(table: number, bytes: Uint8Array): Promise<void> {
+  /** Sends the next users' batches (transferred); waits while the worker is `MAX_IN_FLIGHT` blocks behind. */
+  async append(users: UserBlock): Promise<void> {
     while (this.inFlight >= MAX_IN_FLIGHT && !this.failure) await new Promise<void>((resolve) => (this.wake = resolve));
     if (this.failure) throw this.failure;
-    if (bytes.length === 0) return;
-    const copy = bytes.slice();
     this.inFlight++;
-    this.worker.postMessage({ type: 'rows', table, bytes: copy } satisfies ParquetToWorker, [copy.buffer]);
+    this.worker.postMessage({ type: 'users', users } satisfies ParquetToWorker, users.block.buffers);
   }
 
   /** Ends every part; resolves once the parent has handled every part's bytes. */

@@ -3,7 +3,7 @@ import { ParquetTables } from '../dataset/parquet-table.js';
 import type { ParquetFromWorker, ParquetToWorker, ParquetWorkerData } from './parquet-thread.js';
 
 /**
- * Worker thread: encodes a run's Parquet parts from the CSV chunks its parent sends, and sends
+ * Worker thread: encodes a run's Parquet parts from the users' batches its parent sends, and sends
  * the parts' bytes back for the parent to write (storage lives there). A thread of its own, so
  * that its young generation is capped (see parquet-thread.ts) and the parent keeps hashing and writing.
  */
@@ -29,8 +29,8 @@ let queue = Promise.resolve();
 port.on('message', (message: ParquetToWorker) => {
   queue = queue
     .then(async () => {
-      if (message.type === 'rows') {
-        await tables.append(message.table, message.bytes);
+      if (message.type === 'users') {
+        await tables.append(message.users);
         post({ type: 'ack' });
       } else {
         await tables.finish();

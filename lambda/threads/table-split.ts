@@ -2,7 +2,7 @@ import type { MessagePort } from 'node:worker_threads';
 import type { GenerationConfig } from '../config/schema.js';
 import { formatRange, lastPart, RangeFormatter, RowFormatting } from '../rows/user-rows.js';
 import type { UserTableName } from '../rows/user-tables.js';
-import { PackedBatches, type PackedBlock } from './batch-codec.js';
+import { PackedBatches, type PackedBlock } from '../engine/packed-batches.js';
 import { createEngine } from '../engine/create-engine.js';
 import { blockUsersFor } from '../engine/engine-range.js';
 import type { UserBatch } from '../engine/user-batch.js';

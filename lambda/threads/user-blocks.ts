@@ -1,6 +1,6 @@
 import type { GenerationConfig } from '../config/schema.js';
 import { formatRange, RowFormatting } from '../rows/user-rows.js';
-import { PackedBatches } from './batch-codec.js';
+import { PackedBatches } from '../engine/packed-batches.js';
 import { engineRange } from '../engine/engine-range.js';
 import { blockRange, type WorkerData, type WorkerIo } from './worker-protocol.js';
 

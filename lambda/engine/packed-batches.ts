@@ -1,5 +1,5 @@
-import type { Cohort } from '../engine/cohorts.js';
-import { newUserBatch, reserveUploads, type UserBatch } from '../engine/user-batch.js';
+import type { Cohort } from './cohorts.js';
+import { newUserBatch, reserveUploads, type UserBatch } from './user-batch.js';
 
 // Per user: userId, cohort, freeRatePerHour, premiumRatePerHour, tierCount, uploadCount.
 const USER_FIELDS = 6;
@@ -43,6 +43,11 @@ export class PackedBatches {
   /** Batches (users) kept. */
   get size(): number {
     return this.userCount;
+  }
+
+  /** Bytes the kept batches take packed. */
+  get byteLength(): number {
+    return 8 * (USER_FIELDS * this.userCount + TIER_FIELDS * this.tierCount) + 9 * this.uploads;
   }
 
   clear(): void {
