@@ -30,7 +30,7 @@ export interface PartEvents {
  * alive is one row group a table (a few MB), far below the cap.
  */
 const YOUNG_GENERATION_MB = 8;
-const OLD_GENERATION_MB = 96;
+const OLD_GENERATION_MB = 32;
 /** Blocks of batches sent ahead of the worker (each about 1 MB). */
 const MAX_IN_FLIGHT = 4;
 

@@ -1,11 +1,10 @@
 import type { MessagePort } from 'node:worker_threads';
 import type { GenerationConfig } from '../config/schema.js';
-import { formatRange, lastPart, RangeFormatter, RowFormatting } from '../rows/user-rows.js';
+import { lastPart, RangeFormatter, RowFormatting } from '../rows/user-rows.js';
 import type { UserTableName } from '../rows/user-tables.js';
 import { PackedBatches, type PackedBlock } from '../engine/packed-batches.js';
 import { createEngine } from '../engine/create-engine.js';
 import { blockUsersFor } from '../engine/engine-range.js';
-import type { UserBatch } from '../engine/user-batch.js';
 import type { WorkerIo } from './worker-protocol.js';
 
 /**
@@ -38,30 +37,26 @@ export async function runEngineThread(
     unacked--;
     wake?.();
   });
-  // Each block goes as soon as it is packed, so that the companion is never short of work; this
-  // thread's own chunks are far apart (small tables), so it waits for acks only between them.
-  const send = (): void => {
+  // Each block goes as soon as it is packed, so that the companion is never short of work; the
+  // thread then waits while the companion lags (this thread's own chunks may be rare or none: the
+  // small tables, or no text at all without CSVs).
+  const send = async (): Promise<void> => {
     const block = store.pack();
     port.postMessage(block satisfies EngineMessage, block.buffers);
     store.clear();
     unacked++;
-  };
-  const lagging = async (): Promise<void> => {
     while (unacked >= MAX_BLOCKS_IN_FLIGHT) await new Promise<void>((resolve) => (wake = resolve));
   };
-  function* packing(): Generator<UserBatch> {
-    for (const batch of createEngine(config)) {
-      store.add(batch);
-      if (store.size >= blockUsers) send();
-      yield batch;
-    }
-    if (store.size > 0) send();
-  }
   const formatting = new RowFormatting(config, { chunkMemory: io.chunkMemory, tables: TABLE_SPLIT.engine });
-  for (const part of formatRange(formatting, { from: 1, to: config.users }, 1, packing())) {
-    await io.post(part);
-    await lagging();
+  const formatter = new RangeFormatter(formatting, { from: 1, to: config.users }, 1);
+  for (const batch of createEngine(config)) {
+    store.add(batch);
+    formatter.add(batch);
+    while (formatter.full) await io.post({ chunk: formatter.take() });
+    if (store.size >= blockUsers) await send();
   }
+  if (store.size > 0) await send();
+  await io.post(lastPart(formatter));
   port.postMessage('end' satisfies EngineMessage);
 }
 
