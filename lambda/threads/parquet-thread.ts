@@ -23,11 +23,9 @@ export interface PartEvents {
 }
 
 /**
- * The worker's heap, capped: encoding allocates per row group (BigInts of times, copies of
- * columns, half-megabyte arrays V8 keeps in its large-object space until a full GC), and in the
- * main thread V8 let the young generation grow to ~128 MB (peak RSS ~380 MB at 100,000 users);
- * here 292 MB with a young generation of 8 MB, 251 MB with the old one capped too. What stays
- * alive is one row group a table (a few MB), far below the cap.
+ * The worker's heap, capped, so that V8 does not let it grow to its defaults (tens of MB a
+ * generation) on a machine where every MB counts against the peak: what stays alive is one row
+ * group's columns a table (typed arrays, ~7 MB in all) and the blocks in flight.
  */
 const YOUNG_GENERATION_MB = 8;
 const OLD_GENERATION_MB = 32;
