@@ -1,0 +1,147 @@
+import type { GenerationConfig } from '../config/schema.js';
+import { SECONDS_PER_HOUR, taskSettings } from '../config/task-settings.js';
+import type { UserBatch } from '../engine/user-batch.js';
+import { mergePopulationCounts, PopulationHistory, type PopulationCounts } from '../tasks/population-history.js';
+import { userHistoryOf } from '../tasks/user-history.js';
+import { userSampleKey } from '../tasks/user-sample.js';
+
+/**
+ * What the report scores the baselines from (lambda/tasks/baselines.ts): a baseline's prediction
+ * reads the user's own history and the whole population's past hours, which are known only once
+ * every user is generated. So the collector keeps the population's hourly counts (per hour of the
+ * window, whatever the number of users) and a sample of users with what their predictions need
+ * (tiers and 50 GB uploads) and their task rows as written; the scores are computed when the report
+ * is rendered, after every range is merged.
+ */
+export interface BaselineAggregates {
+  /** Every user's hours (`PopulationHistory`'s counts). */
+  population: PopulationCounts;
+  /** Every `rowStride`-th task row of each sampled user is kept (the first, then every `rowStride`-th). */
+  rowStride: number;
+  /** The sampled users in user order. */
+  users: BaselineUser[];
+  /** The sample reached `MAX_SAMPLE_VALUES` and was cut there, in user order (users after the cut are missing). */
+  cut: boolean;
+}
+
+/** A sampled user; times in seconds from the window's start. */
+export interface BaselineUser {
+  userId: number;
+  /** [from, until, premium 0/1]. */
+  tiers: number[][];
+  /** 50 GB upload times. */
+  large: number[];
+  /** Its kept task rows, three numbers each: anchor time, label, oracle probability. */
+  rows: number[];
+}
+
+/** The sample aims at this many users at most (all of them in smaller datasets)... */
+export const SAMPLE_USERS = 2000;
+/** ...and at this many numbers in all (tiers, uploads, rows), by the config's expected rates... */
+export const SAMPLE_VALUES = 60_000;
+/** ...and never holds more: the sample is cut in user order beyond (the bound of report-data.json). */
+export const MAX_SAMPLE_VALUES = 2 * SAMPLE_VALUES;
+/** Task rows kept per sampled user at most: a long window's rows are thinned by a stride. */
+export const SAMPLE_ROWS_PER_USER = 24;
+
+/**
+ * Which users are sampled: those whose `userSampleKey` (the task sample's hash of seed and user id)
+ * falls below `threshold`, so the sample is a function of the user id alone (the same for any
+ * ranges, blocks or shards) and a subset of the users with task rows. The threshold aims at
+ * `SAMPLE_USERS` users and `SAMPLE_VALUES` numbers, from the users' expected rows and 50 GB
+ * uploads (as if premium throughout, plus an upgrade's spike).
+ */
+export function baselineSamplePlan(config: GenerationConfig): { threshold: number; rowStride: number } {
+  const settings = taskSettings(config);
+  const windowSeconds = settings.end - settings.start;
+  const rows = Math.max(0, Math.floor((windowSeconds - SECONDS_PER_HOUR) / settings.gridSeconds)) + 2;
+  const rowStride = Math.ceil(rows / SAMPLE_ROWS_PER_USER);
+  const large =
+    (config.premiumUploadsPerDay.mean * config.premiumLargeShare * windowSeconds) / (24 * SECONDS_PER_HOUR) + 2;
+  const values = 9 + large + 3 * Math.ceil(rows / rowStride);
+  const users = config.users * config.tasks.userFraction;
+  const share = Math.min(1, SAMPLE_USERS / users, SAMPLE_VALUES / values / users);
+  return { threshold: Math.min(settings.sampleThreshold, Math.floor(share * 2 ** 32)), rowStride };
+}
+
+const valuesOf = (user: BaselineUser): number => 3 * user.tiers.length + user.large.length + user.rows.length;
+
+/** Gathers a range's `BaselineAggregates`: `addUser` per user in order, then `taskRow` per row of that user. */
+export class BaselineCollector {
+  private readonly start: number;
+  private readonly seed: number;
+  private readonly threshold: number;
+  private readonly rowStride: number;
+  private readonly population: PopulationHistory;
+  private readonly users: BaselineUser[] = [];
+  private values = 0;
+  private cut = false;
+  /** The sampled user whose rows are coming, and how many of them came. */
+  private current: BaselineUser | undefined;
+  private seen = 0;
+
+  constructor(config: GenerationConfig) {
+    const settings = taskSettings(config);
+    this.start = settings.start;
+    this.seed = settings.seed;
+    ({ threshold: this.threshold, rowStride: this.rowStride } = baselineSamplePlan(config));
+    this.population = new PopulationHistory(settings);
+  }
+
+  addUser(batch: UserBatch): void {
+    this.closeUser();
+    const history = userHistoryOf(batch);
+    this.population.add(history);
+    if (this.cut || userSampleKey(this.seed, batch.userId) >= this.threshold) return;
+    const start = this.start;
+    this.current = {
+      userId: batch.userId,
+      tiers: history.intervals.map(({ from, until, premium }) => [from - start, until - start, premium ? 1 : 0]),
+      large: history.largeUploads.map((at) => at - start),
+      rows: [],
+    };
+    this.seen = 0;
+  }
+
+  /** A task row of the user last added. */
+  taskRow(userId: number, at: number, label: 0 | 1, p: number): void {
+    const user = this.current;
+    if (user?.userId !== userId) return;
+    if (this.seen++ % this.rowStride === 0) user.rows.push(at - this.start, label, p);
+  }
+
+  private closeUser(): void {
+    const user = this.current;
+    if (!user) return;
+    this.current = undefined;
+    const values = this.values + valuesOf(user);
+    if (values > MAX_SAMPLE_VALUES) this.cut = true;
+    else {
+      this.users.push(user);
+      this.values = values;
+    }
+  }
+
+  finish(): BaselineAggregates {
+    this.closeUser();
+    return { population: this.population.counts(), rowStride: this.rowStride, users: this.users, cut: this.cut };
+  }
+}
+
+/** Two consecutive ranges' baseline aggregates as one: the same as one range over both users. */
+export function mergeBaselines(a: BaselineAggregates, b: BaselineAggregates): BaselineAggregates {
+  const population = mergePopulationCounts(a.population, b.population);
+  if (a.cut) return { ...a, population };
+  const users = [...a.users];
+  let values = users.reduce((n, u) => n + valuesOf(u), 0);
+  let cut = b.cut;
+  for (const user of b.users) {
+    values += valuesOf(user);
+    if (values > MAX_SAMPLE_VALUES) {
+      cut = true;
+      break;
+    }
+    users.push(user);
+  }
+  return { population, rowStride: a.rowStride, users, cut };
+}
