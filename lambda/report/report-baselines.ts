@@ -105,7 +105,7 @@ export function baselineChart(scores: BaselineScores): ChartSpec {
     encoding: {
       x: { field: 'split', type: 'nominal', sort: [...SPLITS], title: 'split' },
       xOffset: { field: 'predictor', type: 'nominal', sort: [...SAMPLE_PREDICTORS] },
-      y: { field: 'brier', type: 'quantitative', title: 'Brier score (mean squared error, lower is better)' },
+      y: { field: 'brier', type: 'quantitative', title: 'Brier score (lower is better)' },
       color: {
         field: 'predictor',
         type: 'nominal',
@@ -118,10 +118,10 @@ export function baselineChart(scores: BaselineScores): ChartSpec {
     id: 'baseline-scores',
     title: 'Brier score of the oracle and the two baselines, by split (sample)',
     subtitle: [
-      `All three scored on the same ${scores.rows} task rows of ${scores.users} sampled users.`,
-      'Lower is better; the oracle knows the generator, the baselines only the past.',
+      'All three scored on the same task rows of the sampled users.',
+      'Brier score: the mean squared difference between probability and label. The oracle knows the generator, the baselines only the past.',
     ],
-    description: `Grouped bars of the Brier score per split for the oracle, tier-blind and tier-aware on the sample. ${values.map((v) => `${v.split} ${v.predictor}: ${v.brier}`).join('; ')}.`,
+    description: `Grouped bars of the Brier score per split for the oracle, tier-blind and tier-aware on the same ${scores.rows} task rows of ${scores.users} sampled users. ${values.map((v) => `${v.split} ${v.predictor}: ${v.brier}`).join('; ')}.`,
     spec,
   };
 }

@@ -49,19 +49,31 @@ export const SAMPLE_ROWS_PER_USER = 24;
  * falls below `threshold`, so the sample is a function of the user id alone (the same for any
  * ranges, blocks or shards) and a subset of the users with task rows. The threshold aims at
  * `SAMPLE_USERS` users and `SAMPLE_VALUES` numbers, from the users' expected rows and 50 GB
- * uploads (as if premium throughout, plus an upgrade's spike).
+ * uploads (users ever premium as if premium throughout, plus an upgrade's spike).
  */
-export function baselineSamplePlan(config: GenerationConfig): { threshold: number; rowStride: number } {
+export function baselineSamplePlan(config: GenerationConfig): {
+  threshold: number;
+  rowStride: number;
+  /** The numbers the sample is expected to hold (at most about `SAMPLE_VALUES`), for the size estimate. */
+  values: number;
+} {
   const settings = taskSettings(config);
   const windowSeconds = settings.end - settings.start;
   const rows = Math.max(0, Math.floor((windowSeconds - SECONDS_PER_HOUR) / settings.gridSeconds)) + 2;
   const rowStride = Math.ceil(rows / SAMPLE_ROWS_PER_USER);
+  // Users ever premium (all but cohort 2, a fifth by default) as if premium throughout, plus a spike.
+  const everPremium = config.cohortSizes ? 1 - config.cohortSizes[1] / config.users : 0.8;
   const large =
-    (config.premiumUploadsPerDay.mean * config.premiumLargeShare * windowSeconds) / (24 * SECONDS_PER_HOUR) + 2;
+    everPremium *
+    ((config.premiumUploadsPerDay.mean * config.premiumLargeShare * windowSeconds) / (24 * SECONDS_PER_HOUR) + 2);
   const values = 9 + large + 3 * Math.ceil(rows / rowStride);
   const users = config.users * config.tasks.userFraction;
   const share = Math.min(1, SAMPLE_USERS / users, SAMPLE_VALUES / values / users);
-  return { threshold: Math.min(settings.sampleThreshold, Math.floor(share * 2 ** 32)), rowStride };
+  return {
+    threshold: Math.min(settings.sampleThreshold, Math.floor(share * 2 ** 32)),
+    rowStride,
+    values: share * users * values,
+  };
 }
 
 const valuesOf = (user: BaselineUser): number => 3 * user.tiers.length + user.large.length + user.rows.length;

@@ -128,13 +128,14 @@ export class PopulationHistory {
       const first = this.hourOf(from);
       const last = this.hourFrom(until) - 1;
       if (first <= last) {
-        const hourEnd = (h: number) => start + (h + 1) * SECONDS_PER_HOUR;
-        if (first === last) c.premiumPartSeconds[first] += Math.min(until, hourEnd(first)) - from;
+        const firstEnd = start + (first + 1) * SECONDS_PER_HOUR;
+        if (first === last) c.premiumPartSeconds[first] += Math.min(until, firstEnd) - from;
         else {
-          c.premiumPartSeconds[first] += hourEnd(first) - from;
+          const lastStart = start + last * SECONDS_PER_HOUR;
+          c.premiumPartSeconds[first] += firstEnd - from;
           c.premiumFullHours[first + 1]++;
           c.premiumFullHours[last]--;
-          c.premiumPartSeconds[last] += Math.min(until, hourEnd(last)) - (hourEnd(last) - SECONDS_PER_HOUR);
+          c.premiumPartSeconds[last] += Math.min(until, lastStart + SECONDS_PER_HOUR) - lastStart;
         }
       }
       for (const at of uploads) if (at >= from && at < until) c.premiumLarge[this.hourOf(at)]++;
