@@ -13,7 +13,13 @@ import { REPORT_DATA_FILE, REPORT_FILE } from '../lambda/layout/tables.js';
 import { publishDataset, type PublishOutcome } from '../lambda/publish/publish-dataset.js';
 import type { ReportData } from '../lambda/publish/report-files.js';
 import { baselineScores, SAMPLE_PREDICTORS, type SamplePredictor } from '../lambda/report/report-baselines.js';
-import { baselineSamplePlan, type BaselineAggregates } from '../lambda/rows/baseline-sample.js';
+import {
+  baselineSamplePlan,
+  MAX_SAMPLE_VALUES,
+  mergeBaselines,
+  type BaselineAggregates,
+  type BaselineUser,
+} from '../lambda/rows/baseline-sample.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 import { BASELINE_KINDS } from '../lambda/tasks/baselines.js';
 import { scoreRows } from '../lambda/tasks/metrics.js';
@@ -220,5 +226,44 @@ describe('population counts', () => {
     }
     expect(freeHits).toBeGreaterThanOrEqual(0);
     expect(premiumLarge).toBeGreaterThan(0);
+  });
+});
+
+describe("the baselines' sample, merged", () => {
+  const population = new PopulationHistory({ start: 0, end: 7200 }).counts();
+  /** A user holding `values` numbers (one tier interval, the rest 50 GB upload times). */
+  const user = (userId: number, values: number): BaselineUser => ({
+    userId,
+    tiers: [[0, 7200, 1]],
+    large: new Array<number>(values - 3).fill(60),
+    rows: [],
+  });
+  // The sample of one range over `users`: what the rule keeps of them, in user order.
+  const range = (users: BaselineUser[]): BaselineAggregates =>
+    mergeBaselines(
+      { population, rowStride: 1, users: [], cut: false },
+      { population, rowStride: 1, users, cut: false },
+    );
+  const third = Math.floor(MAX_SAMPLE_VALUES / 3);
+  // Users 1–3 fit, user 4 does not: the sample is cut there, and user 5 (small enough) is not taken either.
+  const users = [user(1, third), user(2, 100), user(3, third), user(4, third), user(5, 10), user(6, 50)];
+
+  it('is cut at the first user over the bound, in user order', () => {
+    const whole = range(users);
+    expect(whole.users.map((u) => u.userId)).toEqual([1, 2, 3]);
+    expect(whole.cut).toBe(true);
+    expect(range(users.slice(0, 3)).cut).toBe(false);
+  });
+
+  it('is the same however the users were cut into ranges', () => {
+    const whole = range(users);
+    for (let k = 0; k <= users.length; k++)
+      for (let j = k; j <= users.length; j++) {
+        const merged = mergeBaselines(
+          mergeBaselines(range(users.slice(0, k)), range(users.slice(k, j))),
+          range(users.slice(j)),
+        );
+        expect(merged, `ranges cut at ${k} and ${j}`).toEqual(whole);
+      }
   });
 });

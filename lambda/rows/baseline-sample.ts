@@ -78,6 +78,27 @@ export function baselineSamplePlan(config: GenerationConfig): {
 
 const valuesOf = (user: BaselineUser): number => 3 * user.tiers.length + user.large.length + user.rows.length;
 
+/**
+ * A sample of users in user order, within `MAX_SAMPLE_VALUES`: the first user that does not fit
+ * cuts it, and no user after it is taken. The one rule for a range's users and for merging ranges,
+ * so that ranges merge to the sample of one range over all of them.
+ */
+class SampleBuilder {
+  readonly users: BaselineUser[] = [];
+  private values = 0;
+  cut = false;
+
+  add(user: BaselineUser): void {
+    if (this.cut) return;
+    const values = this.values + valuesOf(user);
+    if (values > MAX_SAMPLE_VALUES) this.cut = true;
+    else {
+      this.users.push(user);
+      this.values = values;
+    }
+  }
+}
+
 /** Gathers a range's `BaselineAggregates`: `addUser` per user in order, then `taskRow` per row of that user. */
 export class BaselineCollector {
   private readonly start: number;
@@ -85,9 +106,7 @@ export class BaselineCollector {
   private readonly threshold: number;
   private readonly rowStride: number;
   private readonly population: PopulationHistory;
-  private readonly users: BaselineUser[] = [];
-  private values = 0;
-  private cut = false;
+  private readonly sample = new SampleBuilder();
   /** The sampled user whose rows are coming, and how many of them came. */
   private current: BaselineUser | undefined;
   private seen = 0;
@@ -104,7 +123,7 @@ export class BaselineCollector {
     this.closeUser();
     const history = userHistoryOf(batch);
     this.population.add(history);
-    if (this.cut || userSampleKey(this.seed, batch.userId) >= this.threshold) return;
+    if (this.sample.cut || userSampleKey(this.seed, batch.userId) >= this.threshold) return;
     const start = this.start;
     this.current = {
       userId: batch.userId,
@@ -123,37 +142,24 @@ export class BaselineCollector {
   }
 
   private closeUser(): void {
-    const user = this.current;
-    if (!user) return;
+    if (this.current) this.sample.add(this.current);
     this.current = undefined;
-    const values = this.values + valuesOf(user);
-    if (values > MAX_SAMPLE_VALUES) this.cut = true;
-    else {
-      this.users.push(user);
-      this.values = values;
-    }
   }
 
   finish(): BaselineAggregates {
     this.closeUser();
-    return { population: this.population.counts(), rowStride: this.rowStride, users: this.users, cut: this.cut };
+    const { users, cut } = this.sample;
+    return { population: this.population.counts(), rowStride: this.rowStride, users, cut };
   }
 }
 
-/** Two consecutive ranges' baseline aggregates as one: the same as one range over both users. */
+/** Two consecutive ranges' baseline aggregates as one: the same as one range over both ranges' users. */
 export function mergeBaselines(a: BaselineAggregates, b: BaselineAggregates): BaselineAggregates {
-  const population = mergePopulationCounts(a.population, b.population);
-  if (a.cut) return { ...a, population };
-  const users = [...a.users];
-  let values = users.reduce((n, u) => n + valuesOf(u), 0);
-  let cut = b.cut;
-  for (const user of b.users) {
-    values += valuesOf(user);
-    if (values > MAX_SAMPLE_VALUES) {
-      cut = true;
-      break;
-    }
-    users.push(user);
-  }
-  return { population, rowStride: a.rowStride, users, cut };
+  const sample = new SampleBuilder();
+  for (const user of a.users) sample.add(user);
+  sample.cut ||= a.cut;
+  for (const user of b.users) sample.add(user);
+  sample.cut ||= b.cut;
+  const { users, cut } = sample;
+  return { population: mergePopulationCounts(a.population, b.population), rowStride: a.rowStride, users, cut };
 }
