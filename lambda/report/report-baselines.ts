@@ -37,6 +37,7 @@ export interface BaselineScores {
 export function baselineScores(source: ReportSource): BaselineScores | null {
   const aggregates = source.aggregates.baselines;
   if (!aggregates) return null;
+  if (!aggregates.population) throw new Error("the report's baseline aggregates have no population counts");
   const settings = taskSettings(source.manifest.config);
   const { start } = settings;
   const window = { start, end: settings.end };

@@ -14,8 +14,11 @@ import { userSampleKey } from '../tasks/user-sample.js';
  * is rendered, after every range is merged.
  */
 export interface BaselineAggregates {
-  /** Every user's hours (`PopulationHistory`'s counts). */
-  population: PopulationCounts;
+  /**
+   * Every user's hours (`PopulationHistory`'s counts). A thread counts all its ranges together and
+   * reports them with its last one: null in the others (see `RowFormatting.population`).
+   */
+  population: PopulationCounts | null;
   /** Every `rowStride`-th task row of each sampled user is kept (the first, then every `rowStride`-th). */
   rowStride: number;
   /** The sampled users in user order. */
@@ -105,18 +108,19 @@ export class BaselineCollector {
   private readonly seed: number;
   private readonly threshold: number;
   private readonly rowStride: number;
-  private readonly population: PopulationHistory;
   private readonly sample = new SampleBuilder();
   /** The sampled user whose rows are coming, and how many of them came. */
   private current: BaselineUser | undefined;
   private seen = 0;
 
-  constructor(config: GenerationConfig) {
+  constructor(
+    config: GenerationConfig,
+    private readonly population: PopulationHistory,
+  ) {
     const settings = taskSettings(config);
     this.start = settings.start;
     this.seed = settings.seed;
     ({ threshold: this.threshold, rowStride: this.rowStride } = baselineSamplePlan(config));
-    this.population = new PopulationHistory(settings);
   }
 
   addUser(batch: UserBatch): void {
@@ -146,10 +150,11 @@ export class BaselineCollector {
     this.current = undefined;
   }
 
-  finish(): BaselineAggregates {
+  /** `withPopulation`: the population counts so far go with the sample, and start again from none. */
+  finish(withPopulation: boolean): BaselineAggregates {
     this.closeUser();
     const { users, cut } = this.sample;
-    return { population: this.population.counts(), rowStride: this.rowStride, users, cut };
+    return { population: withPopulation ? this.population.take() : null, rowStride: this.rowStride, users, cut };
   }
 }
 
@@ -161,5 +166,7 @@ export function mergeBaselines(a: BaselineAggregates, b: BaselineAggregates): Ba
   for (const user of b.users) sample.add(user);
   sample.cut ||= b.cut;
   const { users, cut } = sample;
-  return { population: mergePopulationCounts(a.population, b.population), rowStride: a.rowStride, users, cut };
+  const population =
+    a.population && b.population ? mergePopulationCounts(a.population, b.population) : (a.population ?? b.population);
+  return { population, rowStride: a.rowStride, users, cut };
 }

@@ -6,6 +6,7 @@ import { SCENARIOS } from '../tasks/anchors.js';
 import { SPLITS, type Split } from '../tasks/split.js';
 import { clipProbability } from '../tasks/log-loss-clip.js';
 import { BaselineCollector, mergeBaselines, type BaselineAggregates } from './baseline-sample.js';
+import type { PopulationHistory } from '../tasks/population-history.js';
 
 /**
  * What the dataset's report is drawn from, gathered while the rows are formatted (no second read).
@@ -177,9 +178,10 @@ export class ReportCollector implements TaskRowSink {
   private lastLoss: [number, number] = [0, 0];
   private readonly baselines: BaselineCollector | undefined;
 
-  constructor(config: GenerationConfig) {
+  /** `population`: where the baselines' population counts go (the thread's, see `RowFormatting.population`); none without a task file. */
+  constructor(config: GenerationConfig, population?: PopulationHistory) {
     const settings = taskSettings(config);
-    if (config.tasks.enabled) this.baselines = new BaselineCollector(config);
+    if (population) this.baselines = new BaselineCollector(config, population);
     this.start = settings.start;
     const { binSeconds, bins } = timeBins(settings.start, settings.end);
     this.binSeconds = binSeconds;
@@ -238,7 +240,8 @@ export class ReportCollector implements TaskRowSink {
     this.baselines?.taskRow(batch.userId, at, label, p);
   }
 
-  finish(): ReportAggregates {
+  /** `withPopulation`: the population counts go with these aggregates (the thread's last range). */
+  finish(withPopulation: boolean): ReportAggregates {
     return {
       timeBinSeconds: this.binSeconds,
       uploadsOverTime: [...this.uploadsOverTime],
@@ -255,7 +258,7 @@ export class ReportCollector implements TaskRowSink {
         sinceChange: this.sinceChange.tally(),
         scoreUnits: this.scores.totals(),
       },
-      baselines: this.baselines?.finish() ?? null,
+      baselines: this.baselines?.finish(withPopulation) ?? null,
     };
   }
 }

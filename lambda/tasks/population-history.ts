@@ -55,6 +55,18 @@ export function mergePopulationCounts(a: PopulationCounts, b: PopulationCounts):
   return { users: a.users + b.users, hourly };
 }
 
+/** Index of the first of `sorted` at or after `t` (its length if none). */
+function firstAtOrAfter(sorted: readonly number[], t: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (sorted[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /**
  * Hour-by-hour counts over the window, for all users together. A baseline at anchor t reads only
  * the hours that ended by t (`past(t)`), so the counts of later hours never reach a prediction.
@@ -114,9 +126,14 @@ export class PopulationHistory {
       c.freeStarts[first]++;
       c.freeStarts[end]--;
       let counted = -1;
-      for (const at of uploads) {
-        const h = this.hourOf(at);
-        if (h >= first && h < end && h !== counted) {
+      const endsAt = start + end * SECONDS_PER_HOUR;
+      for (
+        let j = firstAtOrAfter(uploads, start + first * SECONDS_PER_HOUR);
+        j < uploads.length && uploads[j] < endsAt;
+        j++
+      ) {
+        const h = this.hourOf(uploads[j]);
+        if (h !== counted) {
           c.freeHits[h]++;
           counted = h;
         }
@@ -138,7 +155,8 @@ export class PopulationHistory {
           c.premiumPartSeconds[last] += Math.min(until, lastStart + SECONDS_PER_HOUR) - lastStart;
         }
       }
-      for (const at of uploads) if (at >= from && at < until) c.premiumLarge[this.hourOf(at)]++;
+      for (let j = firstAtOrAfter(uploads, from); j < uploads.length && uploads[j] < until; j++)
+        c.premiumLarge[this.hourOf(uploads[j])]++;
     }
 
     // Upgrades, counted in the hour their first hour ends (known from then on), and their spikes.
@@ -147,7 +165,8 @@ export class PopulationHistory {
       const known = Math.ceil((from + SECONDS_PER_HOUR - start) / SECONDS_PER_HOUR) - 1;
       if (known >= this.hours) continue;
       c.upgrades[known]++;
-      if (uploads.some((at) => at > from && at <= from + SECONDS_PER_HOUR)) c.upgradeHits[known]++;
+      const next = firstAtOrAfter(uploads, from + 1);
+      if (next < uploads.length && uploads[next] <= from + SECONDS_PER_HOUR) c.upgradeHits[known]++;
     }
   }
 
@@ -156,6 +175,14 @@ export class PopulationHistory {
     const hourly = {} as Record<Column, number[]>;
     for (const c of POPULATION_COLUMNS) hourly[c] = [...this.columns[c]];
     return { users: this.users, hourly };
+  }
+
+  /** The counts so far, as `counts()`, and zero again: the next ones count only the users added after. */
+  take(): PopulationCounts {
+    const counts = this.counts();
+    this.users = 0;
+    for (const c of POPULATION_COLUMNS) this.columns[c].fill(0);
+    return counts;
   }
 
   /** Call once every user is added: turns the hourly counts into running totals. */
