@@ -31,7 +31,7 @@ export interface BaselineAggregates {
 export interface BaselineUser {
   userId: number;
   /** [from, until, premium 0/1]. */
-  tiers: number[][];
+  tiers: Array<[number, number, number]>;
   /** 50 GB upload times. */
   large: number[];
   /** Its kept task rows, three numbers each: anchor time, label, oracle probability. */
