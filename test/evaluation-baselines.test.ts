@@ -2,12 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  baselinePredictions,
-  PRIOR_HOURS,
-  PRIOR_SPIKE_SHARE,
-  type BaselineKind,
-} from '../lambda/evaluation/baselines.js';
+import { baselinePredictions } from '../lambda/evaluation/baselines.js';
+import { PRIOR_HOURS, PRIOR_SPIKE_SHARE, type BaselineKind } from '../lambda/tasks/baselines.js';
 import { openTaskDataset } from '../lambda/evaluation/task-dataset.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';
 import { BASELINE_DATASET, truncateDataset, writeHandMadeDataset } from './support/task-dataset.js';

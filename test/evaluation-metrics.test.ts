@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { averagePrecision, brierScore, logLoss, rocAuc, scoreRows } from '../lambda/evaluation/metrics.js';
+import { averagePrecision, brierScore, logLoss, rocAuc, scoreRows } from '../lambda/tasks/metrics.js';
 import { LOG_LOSS_CLIP } from '../lambda/tasks/log-loss-clip.js';
 
 const rows = (probabilities: number[], labels: number[]) => ({ probabilities, labels });

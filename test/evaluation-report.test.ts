@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { evaluatePredictions } from '../lambda/evaluation/evaluate.js';
 import { DEFAULT_EXPECTATIONS } from '../lambda/evaluation/expectations.js';
-import { scoreRows } from '../lambda/evaluation/metrics.js';
+import { scoreRows } from '../lambda/tasks/metrics.js';
 import { parsePredictions } from '../lambda/evaluation/predictions.js';
 import { EXAMPLES_PER_KIND, InputProblemsError } from '../lambda/evaluation/problem-list.js';
 import { LocalFolderStorage } from '../lambda/storage/local-folder-storage.js';

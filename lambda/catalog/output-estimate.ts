@@ -5,6 +5,8 @@ import { parquetPartFile } from '../layout/key-layout.js';
 import { headerLine, itemLines } from '../rows/csv-format.js';
 import { ITEMS, MANIFEST_FILE, REPORT_DATA_FILE, REPORT_FILE } from '../layout/tables.js';
 import { timeBins } from '../rows/report-aggregates.js';
+import { baselineSamplePlan } from '../rows/baseline-sample.js';
+import { POPULATION_COLUMNS } from '../tasks/population-history.js';
 import { datasetFiles, USER_TABLES, type UserTableName } from '../rows/user-tables.js';
 import { SECONDS_PER_HOUR, taskSettings } from '../config/task-settings.js';
 import { inTaskSample } from '../tasks/user-sample.js';
@@ -228,19 +230,32 @@ function estimateParquet(config: GenerationConfig): FileEstimate[] {
 
 /**
  * report-data.json and report.html: bounded (fixed bins, a fixed sample of users), so a fixed size
- * plus the time bins of the window; measured on generated datasets, within a factor of 2 (the digits
- * of the counts and the series drawn vary), and at most 1 MB however big the dataset.
+ * plus the time bins of the window, and in report-data.json the baselines' hourly counts and
+ * sample (lambda/rows/baseline-sample.ts); measured on generated datasets, within a factor of 2 (the digits
+ * of the counts and the series drawn vary). report.html is at most 1 MB however big the dataset.
  */
 function estimateReportFiles(config: GenerationConfig): FileEstimate[] {
   const { start, end } = taskSettings(config);
   const { bins } = timeBins(start, end);
+  const hours = Math.ceil((end - start) / SECONDS_PER_HOUR);
+  const baselines = config.tasks.enabled
+    ? POPULATION_COLUMNS.length * (hours + 1) * REPORT_DATA_BYTES_PER_HOUR_COUNT +
+      baselineSamplePlan(config).values * REPORT_DATA_BYTES_PER_SAMPLE_VALUE
+    : 0;
   return [
-    { name: REPORT_DATA_FILE, rows: 0, bytes: REPORT_DATA_BYTES + bins * REPORT_DATA_BYTES_PER_BIN },
+    {
+      name: REPORT_DATA_FILE,
+      rows: 0,
+      bytes: Math.ceil(REPORT_DATA_BYTES + bins * REPORT_DATA_BYTES_PER_BIN + baselines),
+    },
     { name: REPORT_FILE, rows: 0, bytes: REPORT_BYTES + bins * REPORT_BYTES_PER_BIN },
   ];
 }
 const REPORT_DATA_BYTES = 3000;
 const REPORT_DATA_BYTES_PER_BIN = 35;
+const REPORT_DATA_BYTES_PER_HOUR_COUNT = 3;
+// Numbers of the sample as JSON: offsets in seconds, labels, probabilities (the plan overestimates how many).
+const REPORT_DATA_BYTES_PER_SAMPLE_VALUE = 6;
 const REPORT_BYTES = 100_000;
 const REPORT_BYTES_PER_BIN = 800;
 

@@ -4,7 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { type Command, InvalidArgumentError, Option } from 'commander';
-import { BASELINE_KINDS, baselinePredictions, type BaselineKind } from '../evaluation/baselines.js';
+import { baselinePredictions } from '../evaluation/baselines.js';
+import { BASELINE_KINDS, type BaselineKind } from '../tasks/baselines.js';
 import { DatasetFileError } from '../dataset/dataset-csv.js';
 import { evaluatePredictions } from '../evaluation/evaluate.js';
 import {

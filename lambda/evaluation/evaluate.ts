@@ -1,7 +1,7 @@
 import { SCENARIOS, type Scenario } from '../tasks/anchors.js';
 import { SPLITS, type Split } from '../tasks/split.js';
 import type { DatasetStorage } from '../storage/storage.js';
-import { scoreRows, type Metrics } from './metrics.js';
+import { scoreRows, type Metrics } from '../tasks/metrics.js';
 import { LOG_LOSS_CLIP } from '../tasks/log-loss-clip.js';
 import { predictionKey, type Prediction, type Predictions } from './predictions.js';
 import { InputProblemsError, ProblemList } from './problem-list.js';

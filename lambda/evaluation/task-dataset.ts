@@ -6,7 +6,7 @@ import type { DatasetStorage } from '../storage/storage.js';
 import { UPLOAD_50GB_TASK_FILE } from '../rows/task-files.js';
 import { utcTimestampSeconds } from '../time/utc-timestamp.js';
 import { DatasetFileError, requireCsv } from '../dataset/dataset-csv.js';
-import type { Window } from './user-history.js';
+import type { Window } from '../tasks/user-history.js';
 
 /** A published dataset with a task file: its id and window. */
 export interface TaskDataset {

@@ -1,30 +1,10 @@
 import { ITEMS, TABLES } from '../layout/tables.js';
 import type { DatasetStorage } from '../storage/storage.js';
-import { SECONDS_PER_HOUR } from '../config/task-settings.js';
 import { DatasetFileError, readDatasetCsv, UserBlockReader } from '../dataset/dataset-csv.js';
 import { TimestampReader } from './timestamp-reader.js';
+import type { UserHistory, Window } from '../tasks/user-history.js';
 
 const LARGE_ITEM_ID = String(ITEMS[1].itemId);
-
-/** A tier interval as written, in epoch seconds; `until` is the window's end when left open. */
-export interface Interval {
-  from: number;
-  until: number;
-  premium: boolean;
-}
-
-/** What the dataset records of one user: tier intervals in time order and 50 GB upload times, sorted. */
-export interface UserHistory {
-  userId: number;
-  intervals: Interval[];
-  largeUploads: number[];
-}
-
-/** The window [start, end) of a dataset, in epoch seconds. */
-export interface Window {
-  start: number;
-  end: number;
-}
 
 /**
  * Every user's history, user by user: tiers.csv and uploads.csv are both sorted by user id, so
@@ -78,25 +58,4 @@ async function withUploads(user: UserHistory, uploads: UserBlockReader, time: Ti
   user.intervals.sort((a, b) => a.from - b.from);
   user.largeUploads.sort((a, b) => a - b);
   return user;
-}
-
-/** Index of the interval in force at `at`, judged by `from` alone (its `until` may lie in the future), or -1. */
-export function intervalAt(user: UserHistory, at: number): number {
-  let found = -1;
-  for (let i = 0; i < user.intervals.length && user.intervals[i].from <= at; i++) found = i;
-  return found;
-}
-
-/**
- * The premium time of a user that excludes each upgrade's first hour (the spike, estimated apart),
- * as [from, until) segments: the ordinary premium rate is measured on these.
- */
-export function ordinaryPremiumSegments(user: UserHistory, window: Window): Array<[number, number]> {
-  const segments: Array<[number, number]> = [];
-  for (const { from, until, premium } of user.intervals) {
-    if (!premium) continue;
-    const ordinaryFrom = from > window.start ? from + SECONDS_PER_HOUR : from;
-    if (ordinaryFrom < until) segments.push([ordinaryFrom, until]);
-  }
-  return segments;
 }

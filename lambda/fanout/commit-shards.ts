@@ -14,7 +14,7 @@ import type { Shard } from './plan-shards.js';
 import type { PartFigures, PartTable, ShardReport } from './run-shard.js';
 import { buildDatasetSchema } from '../dataset/dataset-schema.js';
 import { inTableOrder } from '../publish/parquet-output.js';
-import { mergeAggregates } from '../rows/report-aggregates.js';
+import { mergeAggregates, type ReportAggregates } from '../rows/report-aggregates.js';
 import { REPORT_FILES, writeReportFiles } from '../publish/report-files.js';
 
 export interface CommitOptions {
@@ -59,7 +59,9 @@ export async function commitShards(
     return { status: 'existing', address, prefix, manifestKey, manifest: existing };
   }
 
-  const reports: ShardReport[] = [];
+  // The shards' aggregates are merged as their reports are read, and not kept: only one shard's are in memory at once.
+  const reports: Array<Omit<ShardReport, 'aggregates'>> = [];
+  let aggregates: ReportAggregates | undefined;
   let nextUser = 1;
   let nextTxn = 1;
   for (const shard of shards) {
@@ -77,11 +79,13 @@ export async function commitShards(
         `shard ${shard.index}: report covers users ${report.from}..${report.to} from txn ${report.txnFrom}, expected users ${nextUser}..${shard.to} from txn ${nextTxn}`,
       );
     }
-    reports.push(report);
+    const { aggregates: shardAggregates, ...rest } = report;
+    aggregates = aggregates ? mergeAggregates(aggregates, shardAggregates) : shardAggregates;
+    reports.push(rest);
     nextUser = report.to + 1;
     nextTxn += report.uploads;
   }
-  if (nextUser !== config.users + 1)
+  if (nextUser !== config.users + 1 || !aggregates)
     throw new Error(`the shards cover users 1..${nextUser - 1}, not 1..${config.users}`);
 
   const fileKey = (file: string) => fileKeyOf(prefix, file);
@@ -152,7 +156,6 @@ export async function commitShards(
     summary: { usersPerCohort, ...summary },
     startedAt: new Date(options.startedAt),
   };
-  const aggregates = reports.map((r) => r.aggregates).reduce(mergeAggregates);
   files.push(
     ...(await writeObjects(storage, REPORT_FILES.map(fileKey), (writers) =>
       writeReportFiles(writers, buildManifest({ ...parts, files }), aggregates),

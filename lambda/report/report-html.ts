@@ -2,6 +2,7 @@ import { REPORT_DATA_FILE, REPORT_FILE } from '../layout/tables.js';
 import { SCHEMA_FILE } from '../dataset/dataset-schema.js';
 import { reportCharts, type ReportSource } from './report-charts.js';
 import { reportScores } from './report-scores.js';
+import { baselineChart, baselineScores, type BaselineScores } from './report-baselines.js';
 import { renderSvg, type ChartSpec } from './svg-chart.js';
 
 /** A report is bounded whatever the dataset's size (fixed bins, a fixed sample); this is the promise. */
@@ -58,6 +59,39 @@ async function figure(chart: ChartSpec, caption: string): Promise<string> {
   );
 }
 
+/** The baselines beside the oracle, on the sample of users the report keeps for them. */
+async function baselineSection(baselines: BaselineScores | null): Promise<string> {
+  if (!baselines) return '<h3>Baselines</h3><p>No task file, so no baselines to score.</p>';
+  const thinned = baselines.rowStride > 1 ? `, every ${baselines.rowStride}th task row of each` : '';
+  const cut = baselines.cut ? ' The sample reached its size bound and was cut there in user order.' : '';
+  return (
+    `<h3>Baselines against the oracle, on a sample</h3>` +
+    `<p>The two baselines (<code>tierdrift baseline --kind tier-blind</code> and <code>--kind tier-aware</code>) are scored here on a sample of ` +
+    `${count(baselines.users)} users${thinned} (${count(baselines.rows)} task rows), and the oracle on the same rows: ` +
+    `each baseline prediction reads the whole population's past hours up to its anchor, gathered over every user while the rows were written, ` +
+    `and the user's own history, kept for the sampled users only (a fixed share of users chosen by a hash of the seed and the user id).${cut} ` +
+    `<code>tierdrift evaluate</code> scores them on every row.</p>` +
+    (await figure(
+      baselineChart(baselines),
+      'The oracle is the best any model can do; tier-aware should beat tier-blind, most of all right after upgrades.',
+    )) +
+    table(
+      ['predictor', 'split', 'rows', 'positives', 'Brier', 'log loss', 'ROC-AUC', 'average precision'],
+      baselines.scores.map((r) => [
+        r.predictor,
+        r.split,
+        count(r.rows),
+        count(r.positives),
+        decimal(r.metrics.brier),
+        decimal(r.metrics.logLoss),
+        decimal(r.metrics.rocAuc),
+        decimal(r.metrics.averagePrecision),
+      ]),
+      [2, 3, 4, 5, 6, 7],
+    )
+  );
+}
+
 /**
  * The dataset's report as one HTML page: charts as inline SVG, tables, no script, no external
  * resource. Same source, same bytes (no clock, no locale, ids numbered per chart).
@@ -66,6 +100,7 @@ export async function renderReport(source: ReportSource): Promise<string> {
   const { manifest } = source;
   const charts = reportCharts(source);
   const scores = reportScores(source);
+  const baselines = baselineScores(source);
   const s = manifest.summary;
   const passed = manifest.checks.filter((c) => c.passed).length;
   // The tables; the other files (schema.json, the report's) are named below the table.
@@ -107,7 +142,7 @@ export async function renderReport(source: ReportSource): Promise<string> {
         decimal(r.averagePrecision),
       ]),
       [2, 3, 4, 5, 6, 7],
-    )}<p>Brier and log loss are exact (sums over every row as written). ROC-AUC and average precision come from the oracle's probabilities in bins of 0.01 (rows in one bin count as tied). The constant reference predicts the train split's label rate for every row. The project's two baselines (<code>tierdrift baseline</code>, then <code>tierdrift evaluate</code>) are not scored here: each prediction reads the whole population's past up to its anchor, which only a second pass over the written files can know, and this report is built in the one pass that writes them.</p></section>`,
+    )}<p>Brier and log loss are exact (sums over every row as written). ROC-AUC and average precision come from the oracle's probabilities in bins of 0.01 (rows in one bin count as tied). The constant reference predicts the train split's label rate for every row.</p>${await baselineSection(baselines)}</section>`,
     `<section id="checks"><h2>6. Checks and config</h2><p>${passed} of ${manifest.checks.length} integrity checks passed.</p>${table(
       ['check', 'rule', 'result', 'violations', 'examples'],
       manifest.checks.map((c) => [

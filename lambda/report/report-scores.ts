@@ -40,8 +40,8 @@ function rankingScores(groups: Array<[number, number]>): { rocAuc: number | null
 /**
  * The oracle's scores per split, from the streamed sums (Brier and log loss exact to 2^-32 per
  * row) and probability bins (ranking scores), beside a no-skill reference: the train split's label
- * rate, predicted for every row. The project's baselines (`tierdrift baseline`) read the
- * population's past at each anchor, which only a second pass over the written files can know.
+ * rate, predicted for every row. The project's baselines are scored on a sample of users
+ * (report-baselines.ts): their predictions need each user's history.
  */
 export function reportScores(source: ReportSource): ScoreRow[] {
   const { byScenarioSplit, byProbability, scoreUnits } = source.aggregates.task;

@@ -5,10 +5,13 @@ import { ITEM_50GB, type UserBatch } from '../engine/user-batch.js';
 import { SCENARIOS } from '../tasks/anchors.js';
 import { SPLITS, type Split } from '../tasks/split.js';
 import { clipProbability } from '../tasks/log-loss-clip.js';
+import { BaselineCollector, mergeBaselines, type BaselineAggregates } from './baseline-sample.js';
+import type { PopulationHistory } from '../tasks/population-history.js';
 
 /**
  * What the dataset's report is drawn from, gathered while the rows are formatted (no second read).
- * Bounded whatever the number of users: fixed bins and the first few users of each cohort. Counts
+ * Bounded whatever the number of users: fixed bins, the first few users of each cohort, hourly
+ * counts over the window and a sample of users for the baselines (lambda/rows/baseline-sample.ts). Counts
  * are integers and sums of probabilities are fixed-point integers (`FIXED_POINT_SCALE` units, as
  * decimal strings), so ranges of users merge to the same values in any grouping: one range, blocks
  * on worker threads, fan-out shards.
@@ -34,6 +37,8 @@ export interface ReportAggregates {
     /** Per split: Σ (p − label)², then Σ log loss (p clipped to [LOG_LOSS_CLIP, 1 − LOG_LOSS_CLIP]), in fixed-point units. */
     scoreUnits: string[];
   };
+  /** What the baselines are scored from, on a sample of users (null without a task file). */
+  baselines: BaselineAggregates | null;
 }
 
 /** Rows, positive labels and Σ oracle probability (fixed-point units) per cell. */
@@ -171,9 +176,12 @@ export class ReportCollector implements TaskRowSink {
   // Task rows mostly repeat the last probability: its log-loss terms are reused.
   private lastP = Number.NaN;
   private lastLoss: [number, number] = [0, 0];
+  private readonly baselines: BaselineCollector | undefined;
 
-  constructor(config: GenerationConfig) {
+  /** `population`: where the baselines' population counts go (the thread's, see `RowFormatting.population`); none without a task file. */
+  constructor(config: GenerationConfig, population?: PopulationHistory) {
     const settings = taskSettings(config);
+    if (population) this.baselines = new BaselineCollector(config, population);
     this.start = settings.start;
     const { binSeconds, bins } = timeBins(settings.start, settings.end);
     this.binSeconds = binSeconds;
@@ -199,6 +207,7 @@ export class ReportCollector implements TaskRowSink {
       if (bin < 0 || bin >= bins) continue;
       this.uploadsOverTime[bin * 4 + (tierIsPremium[t] ? 2 : 0) + (batch.uploadItemId[j] === ITEM_50GB ? 1 : 0)]++;
     }
+    this.baselines?.addUser(batch);
     this.freeRates[rateBin(batch.freeRatePerHour)]++;
     this.premiumRates[rateBin(batch.premiumRatePerHour)]++;
     const sample = this.samples[batch.cohort - 1];
@@ -228,9 +237,11 @@ export class ReportCollector implements TaskRowSink {
       this.lastLoss = [-Math.log(1 - clipped), -Math.log(clipped)];
     }
     this.scores.add(SPLITS.length + s, this.lastLoss[label]);
+    this.baselines?.taskRow(batch.userId, at, label, p);
   }
 
-  finish(): ReportAggregates {
+  /** `withPopulation`: the population counts go with these aggregates (the thread's last range). */
+  finish(withPopulation: boolean): ReportAggregates {
     return {
       timeBinSeconds: this.binSeconds,
       uploadsOverTime: [...this.uploadsOverTime],
@@ -247,6 +258,7 @@ export class ReportCollector implements TaskRowSink {
         sinceChange: this.sinceChange.tally(),
         scoreUnits: this.scores.totals(),
       },
+      baselines: this.baselines?.finish(withPopulation) ?? null,
     };
   }
 }
@@ -293,5 +305,6 @@ export function mergeAggregates(a: ReportAggregates, b: ReportAggregates): Repor
       sinceChange: mergeTally(a.task.sinceChange, b.task.sinceChange),
       scoreUnits: addUnits(a.task.scoreUnits, b.task.scoreUnits),
     },
+    baselines: a.baselines && b.baselines ? mergeBaselines(a.baselines, b.baselines) : null,
   };
 }

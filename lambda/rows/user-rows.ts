@@ -9,6 +9,7 @@ import { timedeltaFromFloat, US_PER_HOUR } from '../time/python-timedelta.js';
 import { utcTimestampSeconds } from '../time/utc-timestamp.js';
 import { USER_TABLES, writesCsv, type UserTableName } from './user-tables.js';
 import { ReportCollector, mergeAggregates, type ReportAggregates } from './report-aggregates.js';
+import { PopulationHistory } from '../tasks/population-history.js';
 import { TaskRowWriter } from './task-files.js';
 import { PackedBatches, type PackedBlock } from '../engine/packed-batches.js';
 
@@ -81,6 +82,13 @@ export class RowFormatting {
   readonly taskWriter: TaskRowWriter | undefined;
   /** Whether chunks carry their users' batches (`RowsChunk.batches`). */
   readonly packsBatches: boolean;
+  /**
+   * The population's hourly counts for the baselines (lambda/rows/baseline-sample.ts), where this
+   * thread reports and there is a task file: one per thread, over all the ranges it formats,
+   * reported with its last range. A sum, so threads' totals add up to the same in any grouping,
+   * and a range's report need not carry a window's worth of hours (many small blocks would).
+   */
+  readonly population: PopulationHistory | undefined;
 
   constructor(config: GenerationConfig, options: RowFormattingOptions = {}) {
     const tables = new Set<string>(options.tables ?? USER_TABLES.map((t) => t.name));
@@ -100,6 +108,10 @@ export class RowFormatting {
     this.config = config;
     this.taskWriter = this.writers.find((w) => w instanceof TaskRowWriter);
     this.packsBatches = this.reports && config.formats.includes('parquet');
+    if (this.reports && config.tasks.enabled) {
+      const { start, end } = this.checks;
+      this.population = new PopulationHistory({ start, end });
+    }
   }
 }
 
@@ -149,7 +161,7 @@ export class RangeFormatter {
       const { taskWriter, config } = formatting;
       if (!taskWriter && config.tasks.enabled)
         throw new Error('the thread that formats uploads must format the task file too');
-      this.collector = new ReportCollector(config);
+      this.collector = new ReportCollector(config, formatting.population);
       if (taskWriter) taskWriter.sink = this.collector;
     }
     this.nextUser = range.from;
@@ -229,8 +241,12 @@ export class RangeFormatter {
     return chunk;
   }
 
-  /** The range's report (none where another thread reports); call once, after the last user (and take the last chunk). */
-  finish(): RangeReport | undefined {
+  /**
+   * The range's report (none where another thread reports); call once, after the last user (and
+   * take the last chunk). `last`: the last range this thread formats, whose report carries the
+   * thread's population counts (see `RowFormatting.population`).
+   */
+  finish(last = true): RangeReport | undefined {
     const { from, to } = this.range;
     if (this.nextUser !== to + 1)
       throw new Error(`users ${from}..${to}: the engine stopped at user ${this.nextUser - 1}`);
@@ -242,7 +258,7 @@ export class RangeFormatter {
       txnFrom: this.txnFrom,
       uploads: this.nextTxnId - this.txnFrom,
       usersPerCohort: { ...this.usersPerCohort },
-      aggregates: this.collector.finish(),
+      aggregates: this.collector.finish(last),
       ...this.checker.finish(),
     };
   }
@@ -259,26 +275,27 @@ export interface RowsPart {
 /**
  * The rows of users `range` (from `batches`, in user order, txn ids from `txnFrom`) as chunks of
  * at most about `CHUNK_BYTES` per table, cut inside a user when its rows are more; the last one, possibly empty, carries the range's report (if
- * this thread reports).
+ * this thread reports). `last`: whether this is the last range `formatting` formats (see `RangeFormatter.finish`).
  */
 export function* formatRange(
   formatting: RowFormatting,
   range: UserRange,
   txnFrom: number,
   batches: Iterable<UserBatch>,
+  last = true,
 ): Generator<RowsPart> {
   const formatter = new RangeFormatter(formatting, range, txnFrom);
   for (const batch of batches) {
     formatter.add(batch);
     while (formatter.full) yield { chunk: formatter.take() };
   }
-  yield lastPart(formatter);
+  yield lastPart(formatter, last);
 }
 
 /** The last chunk of a range, with the range's report if the formatter makes one. */
-export function lastPart(formatter: RangeFormatter): RowsPart {
+export function lastPart(formatter: RangeFormatter, last = true): RowsPart {
   const chunk = formatter.take();
-  const report = formatter.finish();
+  const report = formatter.finish(last);
   return report ? { chunk, report } : { chunk };
 }
 

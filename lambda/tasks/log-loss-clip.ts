@@ -1,7 +1,7 @@
 /**
  * Log loss clips probabilities to [LOG_LOSS_CLIP, 1 − LOG_LOSS_CLIP] (as scikit-learn did with
  * its `eps=1e-15`), so a confident miss costs −ln(1e−15) ≈ 34.5 instead of infinity. One home for
- * the evaluator (lambda/evaluation/metrics.ts) and the report's scores (lambda/rows/report-aggregates.ts).
+ * the metrics (lambda/tasks/metrics.ts, the evaluator's and the report's baselines') and the report's scores (lambda/rows/report-aggregates.ts).
  */
 export const LOG_LOSS_CLIP = 1e-15;
 

@@ -57,7 +57,8 @@ export async function runBlocks(
     }
     const oldest = stored.shift();
     if (!oldest) return;
-    for (const part of formatRange(formatting, oldest.range, txnFrom(oldest.block), oldest.store.batches()))
+    const last = !blockRange(config.users, blockUsers, oldest.block + stride);
+    for (const part of formatRange(formatting, oldest.range, txnFrom(oldest.block), oldest.store.batches(), last))
       await io.post(part);
     free.push(oldest.store);
   }

@@ -59,7 +59,8 @@ function* blocksInProcess(config: GenerationConfig, blockUsers: number): Generat
   for (let b = 0; ; b++) {
     const range = blockRange(config.users, blockUsers, b);
     if (!range) return;
-    for (const part of formatRange(formatting, range, txnFrom, engineRange(config, range))) {
+    const last = !blockRange(config.users, blockUsers, b + 1);
+    for (const part of formatRange(formatting, range, txnFrom, engineRange(config, range), last)) {
       if (part.report) txnFrom += part.report.uploads;
       yield part;
     }

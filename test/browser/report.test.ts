@@ -21,6 +21,7 @@ const CHARTS = [
   'upload-rates',
   'label-rates',
   'calibration',
+  'baseline-scores',
 ];
 
 const tmp = mkdtempSync(join(tmpdir(), 'tierdrift-browser-'));

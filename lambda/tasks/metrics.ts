@@ -1,5 +1,5 @@
 import { log } from '../libm/log.js';
-import { clipProbability } from '../tasks/log-loss-clip.js';
+import { clipProbability } from './log-loss-clip.js';
 
 /** A predicted probability and the observed 0/1 outcome it is scored against. */
 export interface ScoredRows {
