@@ -255,6 +255,19 @@ describe('Parquet output', () => {
     expect(parquetDigests(two.outcome.manifest)).toEqual(parquetDigests(one.outcome.manifest));
   }, 120_000);
 
+  it('times far from 1970 (years 1000 and 9999, beyond 2^53 µs) are written exactly, statistics too', async () => {
+    for (const [name, window] of [
+      ['year-1000', { start: '1000-03-01T00:00:00Z', end: '1000-03-08T00:00:00Z' }],
+      ['year-9999', { start: '9999-12-01T00:00:00Z', end: '9999-12-31T00:00:00Z' }],
+    ] as const) {
+      const run = await publish(
+        { seed: 5, users: 200, openEndedTiers: true, minTierGapHours: 6, ...window, formats: ['csv', 'parquet'] },
+        name,
+      );
+      await checkParquet(run.config, run.outcome.manifest, run.root);
+    }
+  }, 120_000);
+
   it('Parquet only: no CSV written, the same Parquet bytes; verify, fetch; CSV readers refuse it naming the format', async () => {
     const run = await publish({ ...MULTI_PART, formats: ['parquet'] }, 'parquet-only');
     const { manifest } = run.outcome;

@@ -58,8 +58,10 @@ function columnBuffer(column: SchemaColumn, rows: number): AnyColumn {
     throw new Error(`${column.name}: a nullable ${column.type} column is not supported`);
   switch (column.type) {
     case 'int':
-    case 'timestamp':
       return new Int64Column(rows, nullable);
+    case 'timestamp':
+      // Pushed as epoch seconds, written as µs (TIMESTAMP(MICROS)).
+      return new Int64Column(rows, nullable, 1_000_000);
     case 'float':
       return new DoubleColumn(rows);
     case 'string':

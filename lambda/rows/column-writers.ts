@@ -98,7 +98,7 @@ export class TaskColumnWriter implements UserColumnWriter {
         break;
       }
       this.userId.push(batch.userId);
-      this.anchorTime.push(rows.at * 1_000_000);
+      this.anchorTime.push(rows.at);
       this.scenario.push(this.scenarioIndex[rows.scenario]);
       this.tier.push(this.tierIndex[batch.tierIsPremium[rows.tier]]);
       // The double the CSV's four decimals read as: the quotient of two exact integers, correctly rounded.

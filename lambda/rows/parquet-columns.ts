@@ -37,7 +37,12 @@ function compareBytes(a: Uint8Array, aLength: number, b: Uint8Array): number {
   return aLength - b.length;
 }
 
-/** INT64 values (ids; times as µs since the epoch), nullable or not. Integers up to 2^53. */
+/**
+ * INT64 values, nullable or not: integers times `scale`, ids with scale 1 (below 2^53), times
+ * pushed as epoch seconds with scale 10^6 (µs). A time in µs passes 2^53 beyond 285 years from
+ * 1970 (a config may start in year 1000 or end in 9999) and is still an exact double: 10^6 is
+ * 2^6 · 15,625, so s · 10^6 has the significant bits of s · 15,625, under 53 for any four-digit year.
+ */
 export class Int64Column implements ColumnBuffer {
   private readonly words: Int32Array;
   private readonly levels: Uint8Array | undefined;
@@ -46,7 +51,11 @@ export class Int64Column implements ColumnBuffer {
   private min = Infinity;
   private max = -Infinity;
 
-  constructor(rows: number, nullable: boolean) {
+  constructor(
+    rows: number,
+    nullable: boolean,
+    private readonly scale: 1 | 1_000_000 = 1,
+  ) {
     this.words = new Int32Array(2 * rows);
     this.levels = nullable ? new Uint8Array(rows) : undefined;
   }
@@ -54,9 +63,10 @@ export class Int64Column implements ColumnBuffer {
   push(v: number): void {
     if (this.levels) this.levels[this.rows] = 1;
     this.rows++;
+    const x = v * this.scale;
     const w = 2 * this.values++;
-    this.words[w] = v % TWO_TO_32;
-    this.words[w + 1] = Math.floor(v / TWO_TO_32);
+    this.words[w] = x % TWO_TO_32;
+    this.words[w + 1] = Math.floor(x / TWO_TO_32);
     if (v < this.min) this.min = v;
     if (v > this.max) this.max = v;
   }
@@ -69,12 +79,13 @@ export class Int64Column implements ColumnBuffer {
   encode(rows: number): EncodedColumn {
     checkRows(this.rows, rows);
     const values = new Uint8Array(this.words.buffer, 0, 8 * this.values);
+    const scale = BigInt(this.scale);
     const encoded: EncodedColumn = {
       encoding: 'PLAIN',
       page: withLevels(this.levels, rows, values),
       nulls: rows - this.values,
-      min: this.values > 0 ? BigInt(this.min) : undefined,
-      max: this.values > 0 ? BigInt(this.max) : undefined,
+      min: this.values > 0 ? BigInt(this.min) * scale : undefined,
+      max: this.values > 0 ? BigInt(this.max) * scale : undefined,
     };
     this.rows = this.values = 0;
     this.min = Infinity;
@@ -171,6 +182,7 @@ export class CategoryColumn implements ColumnBuffer {
     private readonly values: readonly string[],
     rows: number,
   ) {
+    if (values.length > 256) throw new Error(`${name}: more than 256 values cannot be one-byte dictionary indexes`);
     this.known = values.map((v) => Buffer.from(v, 'latin1'));
     this.indexes = new Uint8Array(rows);
     this.seen = new Uint8Array(this.known.length);

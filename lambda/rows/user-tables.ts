@@ -49,7 +49,6 @@ function referenceTable<Name extends TableName>(
 /** A table's dictionary index of each tier (by `tierIsPremium`). */
 const tierIndexes = (column: CategoryColumn): number[] => [0, 1].map((p) => column.indexOf(tierName(p)));
 
-const MICROS = 1_000_000;
 
 /** The per-user tables, in the order their bytes travel (chunks, reports); the manifest lists files by `DATASET_FILES`. */
 export const USER_TABLES = [
@@ -87,10 +86,10 @@ export const USER_TABLES = [
         (batch) => batch.tierCount,
         (batch, t) => {
           userId.push(batch.userId);
-          from.push(batch.tierFrom[t] * MICROS);
+          from.push(batch.tierFrom[t]);
           // As in the CSV: an open-ended last interval has no end.
           if (config.openEndedTiers && t === batch.tierCount - 1) until.pushNull();
-          else until.push(batch.tierUntil[t] * MICROS);
+          else until.push(batch.tierUntil[t]);
           tier.push(tiers[batch.tierIsPremium[t]]);
         },
       );
@@ -109,7 +108,7 @@ export const USER_TABLES = [
           txnId.push(txnFrom + j);
           userId.push(batch.userId);
           itemId.push(batch.uploadItemId[j]);
-          at.push(batch.uploadAt[j] * MICROS);
+          at.push(batch.uploadAt[j]);
         },
       );
     },
