@@ -174,13 +174,30 @@ describe('LocalFolderStorage reading', () => {
   });
 });
 
-describe('publishDataset on a full disk, whichever call fails', () => {
-  const config = parseConfig({
-    users: 1500,
-    seed: 9,
-    premiumUploadsPerDay: { mean: 12, std: 3 },
-    freeUploadsPerDay: { mean: 4, std: 1 },
-  });
+describe.each([
+  [
+    'CSV',
+    {
+      users: 1500,
+      seed: 9,
+      premiumUploadsPerDay: { mean: 12, std: 3 },
+      freeUploadsPerDay: { mean: 4, std: 1 },
+    },
+  ],
+  [
+    // A part a table, committed as soon as it is whole: failures before, during and after its commit.
+    'CSV + Parquet',
+    {
+      users: 1000,
+      seed: 9,
+      openEndedTiers: true,
+      premiumUploadsPerDay: { mean: 12, std: 3 },
+      freeUploadsPerDay: { mean: 4, std: 1 },
+      formats: ['csv', 'parquet'],
+    },
+  ],
+] as const)('publishDataset (%s) on a full disk, whichever call fails', (_, raw) => {
+  const config = parseConfig(raw);
   let probeDir: string;
   let probe: Call[] = [];
   let linkAt = -1;
