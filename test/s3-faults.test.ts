@@ -18,8 +18,8 @@ import { runCli } from './support/run-cli.js';
 const SHORT: S3Timeouts = { connectMs: 1_000, requestMs: 5_000, idleMs: 1_500, maxAttempts: 3, abortMs: 5_000 };
 const config = parseConfig({ users: 12_000 });
 const { prefix } = datasetKeys(datasetAddress(config), 'data');
-const keyPattern = (bucket: string, file: string) =>
-  `s3://${bucket}/${prefix}/${file}`.replace(/[.?*+^$()[\]{}|\\/]/g, '\\$&');
+const keyPattern = (bucket: string, file: string, datasetPrefix = prefix) =>
+  `s3://${bucket}/${datasetPrefix}/${file}`.replace(/[.?*+^$()[\]{}|\\/]/g, '\\$&');
 
 let proxy: FaultProxy;
 let direct: S3Client;
@@ -72,6 +72,7 @@ beforeAll(async () => {
     'throttled',
     'slow',
     'slow-manifest',
+    'slow-parquet',
     'outage',
     'dead-network',
     'killed',
@@ -142,6 +143,26 @@ describe('S3 faults through a proxy, publishing with S3Storage', () => {
         `^S3 SlowDown \\(503\\) on PutObject of ${keyPattern('slow-manifest', MANIFEST_FILE)} after 3 attempts$`,
       ),
     );
+  }, 60_000);
+
+  it('persistent 503 SlowDown on a Parquet part: named in one line, no manifest, nothing incomplete; healed, the same bytes as before', async () => {
+    const withParquet = parseConfig({ users: 12_000, formats: ['csv', 'parquet'] });
+    const parquetPrefix = datasetKeys(datasetAddress(withParquet), 'data').prefix;
+    const run = () => publishDataset(withParquet, { storage: viaProxy('slow-parquet'), root: 'data' });
+    proxy.set({ kind: 'slowDown', match: /^PUT \S*\/parquet\/uploads\/part-00000\.parquet/ });
+    await expect(run()).rejects.toThrow(
+      new RegExp(
+        `^S3 SlowDown \\(503\\) on PutObject of ${keyPattern('slow-parquet', 'parquet/uploads/part-00000.parquet', parquetPrefix)} after 3 attempts$`,
+      ),
+    );
+    const keys = (await new S3Storage(direct, 'slow-parquet').list(`${parquetPrefix}/`)).keys;
+    expect(keys).not.toContain(`${parquetPrefix}/${MANIFEST_FILE}`);
+    expect(s3.incompleteUploads('slow-parquet')).toEqual([]);
+    proxy.set({ kind: 'pass' });
+    const healed = await run();
+    expect(healed.status).toBe('created');
+    const unfaulted = await publishDataset(withParquet, { storage: new S3Storage(direct, 'clean'), root: 'data' });
+    expect(healed.manifest.files).toEqual(unfaulted.manifest.files);
   }, 60_000);
 
   it('an outage mid-upload fails in one line; the next run aborts the upload the dead connection left', async () => {
