@@ -49,7 +49,6 @@ function referenceTable<Name extends TableName>(
 /** A table's dictionary index of each tier (by `tierIsPremium`). */
 const tierIndexes = (column: CategoryColumn): number[] => [0, 1].map((p) => column.indexOf(tierName(p)));
 
-
 /** The per-user tables, in the order their bytes travel (chunks, reports); the manifest lists files by `DATASET_FILES`. */
 export const USER_TABLES = [
   referenceTable('users', {
