@@ -268,11 +268,17 @@ describe('Parquet output', () => {
     }
   }, 120_000);
 
-  it('Parquet only: no CSV written, the same Parquet bytes; verify, fetch; CSV readers refuse it naming the format', async () => {
+  it('Parquet only: no CSV written, the same Parquet bytes (the fan-out too); verify, fetch; CSV readers refuse it naming the format', async () => {
     const run = await publish({ ...MULTI_PART, formats: ['parquet'] }, 'parquet-only');
     const { manifest } = run.outcome;
     expect(manifest.files.filter((f) => f.name.endsWith('.csv'))).toEqual([]);
     expect(parquetDigests(manifest)).toEqual(parquetDigests(runs.single.outcome.manifest));
+    // The fan-out of a Parquet-only config (no text anywhere): the same files, report included.
+    const fanout = await runFanoutLocally(run.config, new LocalFolderStorage(join(tmp, 'parquet-only-fanout')), {
+      shardUsers: 200,
+      minPartBytes: 0,
+    });
+    expect(fanout?.manifest.files).toEqual(manifest.files);
     expect(readdirSync(run.root).sort()).toEqual([
       'manifest.json',
       'parquet',
