@@ -5,7 +5,7 @@ import { PopulationHistory } from '../tasks/population-history.js';
 import { splitOf, SPLITS, type Split } from '../tasks/split.js';
 import type { UserHistory } from '../tasks/user-history.js';
 import type { TopLevelSpec } from 'vega-lite';
-import type { ReportSource } from './report-charts.js';
+import { round, WIDTH, type ReportSource } from './report-charts.js';
 import { PALETTE, type ChartSpec } from './svg-chart.js';
 
 /** The predictors scored on the sample: the oracle (as written in the task file) and the baselines. */
@@ -95,11 +95,11 @@ export function baselineChart(scores: BaselineScores): ChartSpec {
   const values = scores.scores.map((s) => ({
     split: s.split,
     predictor: s.predictor,
-    brier: Number(s.metrics.brier.toFixed(5)),
+    brier: round(s.metrics.brier, 5),
     rows: s.rows,
   }));
   const spec: TopLevelSpec = {
-    width: 640,
+    width: WIDTH,
     height: 240,
     data: { values },
     mark: 'bar',

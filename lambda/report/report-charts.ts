@@ -20,12 +20,13 @@ export interface ReportSource {
   aggregates: ReportAggregates;
 }
 
-const WIDTH = 640;
+/** The plot width of the report's charts (wide variant), in px. */
+export const WIDTH = 640;
 const DAY = 24 * SECONDS_PER_HOUR;
 const TIER_COLOURS = { free: PALETTE.skyBlue, premium: PALETTE.vermillion };
 
 export const fromUnits = (units: string): number => Number(BigInt(units)) / FIXED_POINT_SCALE;
-const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
+export const round = (x: number, digits = 4): number => Number(x.toFixed(digits));
 const hoursText = (seconds: number): string => `${round(seconds / SECONDS_PER_HOUR, 2)} h`;
 
 /** A cell of a tally: rows, positives, observed rate and mean oracle probability (null without rows). */
