@@ -262,7 +262,7 @@ const REPORT_BYTES_PER_BIN = 800;
 /** Every file of a config's dataset, in manifest order with manifest.json last, and their totals. */
 export function estimateOutput(config: GenerationConfig): OutputEstimate {
   const perUser = estimateUserRows(config);
-  const csvFiles = config.formats.includes('csv') ? datasetFiles(config) : [];
+  const csvFiles = datasetFiles(config);
   const files: FileEstimate[] = csvFiles.map((f) => {
     const header = Buffer.byteLength(headerLine(f));
     if (f.userTable === undefined)

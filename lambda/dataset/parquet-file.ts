@@ -20,6 +20,7 @@ const zstd = (input: Uint8Array): Uint8Array =>
 type FileMetaData = Parameters<typeof writeMetadata>[1];
 type RowGroup = FileMetaData['row_groups'][number];
 type ColumnChunk = RowGroup['columns'][number];
+type PageHeader = Parameters<typeof writePageHeader>[1];
 
 /** Where a part's bytes go: written in order, then closed (committed) once the part is whole. */
 export interface PartSink {
@@ -99,24 +100,14 @@ export class ParquetPartWriter {
     let dictionaryOffset: bigint | undefined;
     if (column.dictionary) {
       dictionaryOffset = BigInt(out.offset);
-      const compressed = zstd(column.dictionary.bytes);
-      const headerStart = out.offset;
-      writePageHeader(out, {
+      uncompressed += this.writePage(column.dictionary.bytes, {
         type: 'DICTIONARY_PAGE',
-        uncompressed_page_size: column.dictionary.bytes.length,
-        compressed_page_size: compressed.length,
         dictionary_page_header: { num_values: column.dictionary.count, encoding: 'PLAIN' },
       });
-      uncompressed += out.offset - headerStart + column.dictionary.bytes.length;
-      out.appendBytes(compressed);
     }
     const dataOffset = BigInt(out.offset);
-    const compressed = zstd(column.page);
-    const headerStart = out.offset;
-    writePageHeader(out, {
+    uncompressed += this.writePage(column.page, {
       type: 'DATA_PAGE',
-      uncompressed_page_size: column.page.length,
-      compressed_page_size: compressed.length,
       data_page_header: {
         num_values: rows,
         encoding: column.encoding,
@@ -124,8 +115,6 @@ export class ParquetPartWriter {
         repetition_level_encoding: 'RLE',
       },
     });
-    uncompressed += out.offset - headerStart + column.page.length;
-    out.appendBytes(compressed);
     const nullable = element.repetition_type === 'OPTIONAL';
     return {
       file_offset: BigInt(fileOffset),
@@ -146,6 +135,23 @@ export class ParquetPartWriter {
         },
       },
     };
+  }
+
+  /** A page: its header, then its bytes compressed; returns its uncompressed size, header included. */
+  private writePage(
+    bytes: Uint8Array,
+    header: Omit<PageHeader, 'uncompressed_page_size' | 'compressed_page_size'>,
+  ): number {
+    const compressed = zstd(bytes);
+    const headerStart = this.out.offset;
+    writePageHeader(this.out, {
+      ...header,
+      uncompressed_page_size: bytes.length,
+      compressed_page_size: compressed.length,
+    });
+    const headerBytes = this.out.offset - headerStart;
+    this.out.appendBytes(compressed);
+    return headerBytes + bytes.length;
   }
 
   /** Hands the bytes written so far to the sink. */

@@ -89,7 +89,7 @@ export async function commitShards(
     throw new Error(`the shards cover users 1..${nextUser - 1}, not 1..${config.users}`);
 
   const fileKey = (file: string) => fileKeyOf(prefix, file);
-  const csvFiles = config.formats.includes('csv') ? datasetFiles(config) : [];
+  const csvFiles = datasetFiles(config);
   /** A CSV's parts, one a shard. */
   const partsOf = (table: PartTable): PartFigures[] =>
     reports.map((r) => {

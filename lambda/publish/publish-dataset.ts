@@ -129,7 +129,7 @@ export async function publishDataset(config: GenerationConfig, options: PublishO
     summary: { usersPerCohort: total.usersPerCohort, ...total.summary },
     startedAt,
   });
-  const csvFiles = config.formats.includes('csv') ? datasetFiles(config) : [];
+  const csvFiles = datasetFiles(config);
   const parquet = config.formats.includes('parquet')
     ? new ParquetOutput(storage, prefix, config, { from: 1, to: config.users }, options.parquetWorker)
     : undefined;

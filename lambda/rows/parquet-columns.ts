@@ -30,13 +30,6 @@ if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) throw new Error('Parqu
 
 const TWO_TO_32 = 2 ** 32;
 
-/** Byte order of `a` against `b` (Parquet's order of BYTE_ARRAY statistics). */
-function compareBytes(a: Uint8Array, aLength: number, b: Uint8Array): number {
-  const length = Math.min(aLength, b.length);
-  for (let k = 0; k < length; k++) if (a[k] !== b[k]) return a[k] - b[k];
-  return aLength - b.length;
-}
-
 /**
  * INT64 values, nullable or not: integers times `scale`, ids with scale 1 (below 2^53), times
  * pushed as epoch seconds with scale 10^6 (µs). A time in µs passes 2^53 beyond 285 years from
@@ -149,8 +142,9 @@ export class StringColumn implements ColumnBuffer {
     this.length = at + text.length;
     this.rows++;
     const value = this.bytes.subarray(at, this.length);
-    if (!this.min || compareBytes(value, value.length, this.min) < 0) this.min = Uint8Array.from(value);
-    if (!this.max || compareBytes(value, value.length, this.max) > 0) this.max = Uint8Array.from(value);
+    // Buffer.compare is byte order, Parquet's order of BYTE_ARRAY statistics.
+    if (!this.min || Buffer.compare(value, this.min) < 0) this.min = Uint8Array.from(value);
+    if (!this.max || Buffer.compare(value, this.max) > 0) this.max = Uint8Array.from(value);
   }
 
   encode(rows: number): EncodedColumn {
@@ -217,8 +211,8 @@ export class CategoryColumn implements ColumnBuffer {
     for (let k = 0; k < this.known.length; k++) {
       if (!this.seen[k]) continue;
       const value = this.known[k];
-      if (!min || compareBytes(value, value.length, min) < 0) min = value;
-      if (!max || compareBytes(value, value.length, max) > 0) max = value;
+      if (!min || Buffer.compare(value, min) < 0) min = value;
+      if (!max || Buffer.compare(value, max) > 0) max = value;
     }
     this.seen.fill(0);
     this.rows = 0;

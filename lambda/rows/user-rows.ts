@@ -7,7 +7,7 @@ import type { Cohort } from '../engine/cohorts.js';
 import { tierName, type UserBatch } from '../engine/user-batch.js';
 import { timedeltaFromFloat, US_PER_HOUR } from '../time/python-timedelta.js';
 import { utcTimestampSeconds } from '../time/utc-timestamp.js';
-import { USER_TABLES, writesCsv, type UserTableName } from './user-tables.js';
+import { USER_TABLES, type UserTableName } from './user-tables.js';
 import { ReportCollector, mergeAggregates, type ReportAggregates } from './report-aggregates.js';
 import { PopulationHistory } from '../tasks/population-history.js';
 import { TaskRowWriter } from './task-files.js';
@@ -95,7 +95,7 @@ export class RowFormatting {
     // With no CSVs, only the task file's writer runs (without text): the report reads its rows.
     this.writers = USER_TABLES.map((t) => {
       const writer = tables.has(t.name) ? t.rowWriter(config) : NO_ROWS;
-      return writesCsv(config) || writer instanceof TaskRowWriter ? writer : NO_ROWS;
+      return config.formats.includes('csv') || writer instanceof TaskRowWriter ? writer : NO_ROWS;
     });
     this.buffers = USER_TABLES.map(() => new CsvBuffer(CHUNK_BYTES + (CHUNK_BYTES >> 3)));
     this.checks = {

@@ -142,7 +142,7 @@ export const USER_TABLES = [
     file: UPLOAD_50GB_TASK_FILE.file,
     columns: UPLOAD_50GB_TASK_FILE.columns,
     rowWriter: (config) =>
-      config.tasks.enabled ? new TaskRowWriter(taskSettings(config), writesCsv(config)) : NO_ROWS,
+      config.tasks.enabled ? new TaskRowWriter(taskSettings(config), config.formats.includes('csv')) : NO_ROWS,
     columnWriter: (config, columns) => new TaskColumnWriter(taskSettings(config), columns),
     written: (config) => config.tasks.enabled,
   },
@@ -177,14 +177,10 @@ export const DATASET_FILES: readonly DatasetFile[] = [
   ),
 ];
 
-/** The CSVs of a config's dataset, in manifest order (no task file with `tasks.enabled` false). */
+/** The CSVs of a config's dataset, in manifest order: none without `csv` in `formats`, no task file with `tasks.enabled` false. */
 export function datasetFiles(config: GenerationConfig): readonly DatasetFile[] {
+  if (!config.formats.includes('csv')) return [];
   return DATASET_FILES.filter((f) => f.userTable === undefined || isWritten(USER_TABLES[f.userTable], config));
-}
-
-/** Whether a config's dataset has CSV files (`formats`); without, rows are not formatted as text at all. */
-export function writesCsv(config: GenerationConfig): boolean {
-  return config.formats.includes('csv');
 }
 
 /** Whether a config's dataset has this per-user table (the task file can be switched off). */
